@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One entry point per subcommand (cli/cmd-*.c). Each returns the process exit status. */
+#ifndef TB_CLI_COMMANDS_H
+#define TB_CLI_COMMANDS_H
+
+int tb_cmd_run(int argc, char **argv);
+int tb_cmd_record(int argc, char **argv);
+int tb_cmd_generate(int argc, char **argv);
+int tb_cmd_export(int argc, char **argv);
+int tb_cmd_audit(int argc, char **argv);
+int tb_cmd_diff(int argc, char **argv);
+int tb_cmd_explain(int argc, char **argv);
+
+#endif

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The recording model (docs/recording-format.md): what a recorder saw, what the generator reads.
+ * One in-memory form for both backends, merge, read and write.
+ */
+#ifndef TB_RECORDING_H
+#define TB_RECORDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/diag.h"
+
+#define TB_REC_FORMAT "tightbox-recording"
+#define TB_REC_VERSION 1
+
+enum tb_file_op {
+	TB_FOP_READ = 1 << 0,
+	TB_FOP_WRITE = 1 << 1,
+	TB_FOP_CREATE = 1 << 2,
+	TB_FOP_DELETE = 1 << 3,
+	TB_FOP_RENAME = 1 << 4,
+	TB_FOP_EXEC = 1 << 5,
+	TB_FOP_MMAP_EXEC = 1 << 6,
+	TB_FOP_STAT = 1 << 7,
+	TB_FOP_READDIR = 1 << 8,
+};
+
+struct tb_rec_provenance {
+	char *tightbox_version, *backend, *kernel, *arch, *libc, *python; /* python may be NULL */
+	char **command; /* NULL-terminated */
+	char *workload;
+	bool exited;
+	int exit_code;
+	int signal; /* 0 = none */
+	bool timed_out;
+	uint64_t duration_ms;
+};
+
+struct tb_rec_syscall {
+	char *name;
+	uint64_t count;
+	char **workloads; /* sorted, unique, NULL-terminated */
+};
+
+/* One distinct argument combination. Keys are "a0".."a5" or a struct member name ("flags"). */
+struct tb_rec_argval {
+	size_t n;
+	char *keys[6];
+	uint64_t values[6];
+	uint64_t count;
+};
+
+struct tb_rec_args {
+	char *syscall;
+	struct tb_rec_argval *vals;
+	size_t n_vals;
+};
+
+struct tb_rec_arch {
+	char *name; /* libseccomp arch name: "x86_64", "x86" is written "i386", "x32", "aarch64" */
+	struct tb_rec_syscall *syscalls;
+	size_t n_syscalls;
+	struct tb_rec_args *args;
+	size_t n_args;
+};
+
+struct tb_rec_file {
+	char *path;
+	unsigned ok;     /* enum tb_file_op bits */
+	unsigned failed; /* enum tb_file_op bits */
+};
+
+struct tb_recording {
+	struct tb_rec_provenance prov;
+	struct tb_rec_provenance *sources; /* merged recordings only */
+	size_t n_sources;
+	struct tb_rec_arch *arches;
+	size_t n_arches;
+	struct tb_rec_file *files;
+	size_t n_files;
+	char **executables;      /* NULL-terminated */
+	char **network_families; /* NULL-terminated */
+};
+
+/* Allocates an empty recording. Returns NULL on ENOMEM. */
+struct tb_recording *tb_recording_new(void);
+/* Frees @r and everything it owns. Accepts NULL. */
+void tb_recording_free(struct tb_recording *r);
+
+/* Builders (used by the recorders). All return 0 or -ENOMEM. */
+int tb_recording_add_syscall(struct tb_recording *r, const char *arch, const char *name,
+			     uint64_t count);
+int tb_recording_add_args(struct tb_recording *r, const char *arch, const char *syscall, size_t n,
+			  const char *const *keys, const uint64_t *values, uint64_t count);
+int tb_recording_add_file(struct tb_recording *r, const char *path, unsigned op, bool ok);
+int tb_recording_add_executable(struct tb_recording *r, const char *path);
+int tb_recording_add_family(struct tb_recording *r, const char *family);
+
+/* Lookups (NULL when absent). */
+const struct tb_rec_arch *tb_recording_arch(const struct tb_recording *r, const char *arch);
+const struct tb_rec_syscall *tb_recording_syscall(const struct tb_recording *r, const char *arch,
+						  const char *name);
+
+/*
+ * Reads a recording from @path. On failure returns -EINVAL (malformed: @diag has file, line,
+ * column or JSON path and the problem), -ENOENT/-EACCES/... (unreadable), and *@out is untouched.
+ */
+int tb_recording_load(const char *path, struct tb_recording **out, struct tb_diag *diag);
+
+/* Writes @r sorted and deterministic to @path (atomically: temp file + rename). 0 or -errno. */
+int tb_recording_save(const struct tb_recording *r, const char *path);
+/* Same to an open stream. */
+int tb_recording_write(const struct tb_recording *r, FILE *f);
+
+/*
+ * Merges @n recordings into a new one (*@out): union of syscalls (counts summed, workloads
+ * unioned), args, files (ops or-ed), executables, families; sources are the inputs' provenance.
+ */
+int tb_recording_merge(const struct tb_recording *const *in, size_t n, struct tb_recording **out);
+
+/* Name of a file op bit ("read", "mmap-exec", ...), NULL for unknown bits. */
+const char *tb_file_op_name(unsigned op);
+
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tb_run(): run one command in the hardened sandbox and collect a result.
+ *
+ * The CLI (`tightbox run`), the recorder (`tightbox record`), `tightbox explain` and the tests all
+ * call this. Defaults (tb_run_config_init) equal the seed's hardened `docker run` line, so a caller
+ * that changes nothing gets the locked-down sandbox.
+ */
+#ifndef TB_RUN_H
+#define TB_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/diag.h"
+
+#define TB_MAX_MOUNTS 32
+#define TB_MAX_ENV 128
+
+struct tb_tmpfs {
+	char *path;       /* mount point inside the sandbox */
+	uint64_t size;    /* bytes */
+	unsigned long flags; /* MS_NOEXEC | MS_NOSUID | MS_NODEV ... */
+	unsigned mode;    /* 01777 by default */
+};
+
+struct tb_volume {
+	char *src; /* host path, must exist */
+	char *dst; /* absolute path inside the sandbox */
+	bool rw;   /* read-only unless the user said rw */
+};
+
+struct tb_rlimit_pair {
+	bool set;
+	uint64_t soft, hard;
+};
+
+/* Where the seccomp filter comes from. */
+enum tb_seccomp_mode {
+	TB_SECCOMP_DEFAULT,    /* the shipped default profile (profiles/default.json) */
+	TB_SECCOMP_FILE,       /* seccomp_path */
+	TB_SECCOMP_UNCONFINED, /* no filter at all (explicit user choice) */
+};
+
+struct tb_run_config {
+	char **argv; /* command to execute (NULL-terminated, owned by caller) */
+	char *rootfs; /* "/" by default: shown read-only */
+	char *workdir; /* NULL: "/" ("/sandbox" with --script) */
+	char *script; /* --script FILE: bound read-only at /sandbox/script.py */
+	char *stdin_path; /* NULL: /dev/null */
+
+	struct tb_tmpfs tmpfs[TB_MAX_MOUNTS];
+	size_t n_tmpfs;
+	struct tb_volume volumes[TB_MAX_MOUNTS];
+	size_t n_volumes;
+	char *env[TB_MAX_ENV]; /* "K=V", on top of the minimal PATH/LANG/HOME */
+	size_t n_env;
+
+	uint64_t memory;      /* bytes, 0 = unlimited */
+	int64_t memory_swap;  /* bytes of memory+swap, -1 unlimited, 0 = same as memory */
+	double cpus;          /* CPUs, 0 = unlimited */
+	int64_t pids_limit;   /* -1 unlimited */
+	struct tb_rlimit_pair nofile, nproc;
+	uid_t uid;
+	gid_t gid;
+
+	enum tb_seccomp_mode seccomp_mode;
+	char *seccomp_path;
+	char *apparmor_profile; /* NULL: none */
+	char *landlock_path;    /* --security-opt landlock=FILE; NULL: the built-in default ruleset */
+	bool landlock_off;      /* --security-opt landlock=unconfined */
+
+	double timeout;       /* seconds, 0 = none */
+	uint64_t stdout_limit; /* bytes kept */
+	uint64_t stderr_limit;
+	bool passthrough;     /* write the (capped) output to our stdout/stderr as it arrives */
+	char *cgroup_parent;  /* name of the parent cgroup, "tightbox" */
+};
+
+/* Result of one run. Strings are owned by the result (tb_run_result_free). */
+struct tb_run_result {
+	char *out;       /* first stdout_limit bytes, NUL-terminated (may contain NULs inside) */
+	size_t out_len;
+	char *err;
+	size_t err_len;
+	uint64_t out_bytes, err_bytes; /* totals the program produced */
+	bool out_truncated, err_truncated;
+	bool exited;     /* exit_code valid */
+	int exit_code;
+	int signal;      /* >0 when killed by a signal */
+	bool timed_out;
+	bool oom_killed;
+	bool exec_failed; /* the command could not be executed: exec_errno says why */
+	int exec_errno;
+	uint64_t wall_ms, cpu_ms, max_rss_kib;
+	char *error;     /* NULL, or why tightbox itself failed (setup step and errno) */
+	char **warnings; /* NULL-terminated list (e.g. "no cgroup: using rlimits"), may be NULL */
+};
+
+/*
+ * Hooks that let the recorder and the explainer work inside the very same sandbox.
+ * All may be NULL.
+ */
+struct tb_run_hooks {
+	void *data;
+	/*
+	 * In the sandbox child, after every other hardening step and immediately before the seccomp
+	 * filter would be loaded (and then execve). Return 0 to go on, -errno to abort the run.
+	 * The ptrace recorder uses it for PTRACE_TRACEME + raise(SIGSTOP) + its own RET_TRACE filter.
+	 */
+	int (*child_before_filter)(void *data);
+	/* When true, the configured seccomp filter is not loaded (recording without enforcement). */
+	bool skip_filter;
+	/*
+	 * Replaces the configured filter: called in the parent before the fork with the compiled
+	 * profile context (a scmp_filter_ctx, passed as void *) so the explainer can rewrite deny
+	 * actions into SCMP_ACT_TRACE. Return -errno to abort.
+	 */
+	int (*parent_adjust_filter)(void *scmp_ctx, void *data);
+	/* In the parent, once the child exists and is in its cgroup, before it is released. */
+	int (*parent_started)(pid_t child, void *data);
+	/*
+	 * In the parent, for every waitpid(-1, __WALL) result other than the final exit of the sandbox
+	 * init (ptrace stops, exits of traced descendants, and ptrace stops of the init itself).
+	 * The hook must resume stopped tracees itself.
+	 */
+	void (*parent_on_wait)(pid_t pid, int status, void *data);
+	/* In the parent after the sandbox init was reaped (for final bookkeeping). */
+	void (*parent_finished)(const struct tb_run_result *res, void *data);
+};
+
+/* Fills @c with the hardened defaults (the seed's docker run line). Returns 0 or -ENOMEM. */
+int tb_run_config_init(struct tb_run_config *c);
+/* Frees what tb_run_config_init and the tb_run_config_* setters allocated. Accepts NULL. */
+void tb_run_config_free(struct tb_run_config *c);
+
+/*
+ * Runs @c->argv in the sandbox. Returns 0 when the run happened (whatever the program did: see
+ * @res), or -errno when tightbox could not set the sandbox up; then @diag says why and nothing of
+ * the command ran. @res is filled in both cases (error set on failure). @hooks may be NULL.
+ */
+int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, struct tb_run_result *res,
+	   struct tb_diag *diag);
+
+/* Frees the strings of @r. Accepts NULL. */
+void tb_run_result_free(struct tb_run_result *r);
+
+/* Writes @r as the documented JSON object (one line) to @fd. Returns 0 or -errno. */
+int tb_run_result_write_json(const struct tb_run_result *r, int fd);
+
+/* docker-compatible exit status for @r: child code, 128+sig, 124 timeout, 125/126/127. */
+int tb_run_result_exit_status(const struct tb_run_result *r);
+
+#endif

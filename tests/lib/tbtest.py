@@ -1,0 +1,96 @@
+"""Shared helpers for tightbox's script tests (integration, attacks, golden).
+
+Each test file is a unittest module that ends with `tbtest.main()`. A file whose tests were all
+skipped exits 77, which CTest reports as SKIPPED (with the reason printed).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import unittest
+
+SOURCE_DIR = os.environ.get("TB_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD_DIR = os.environ.get("TB_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+TIGHTBOX = os.environ.get("TIGHTBOX", os.path.join(BUILD_DIR, "cli", "tightbox"))
+PROBES = os.path.join(BUILD_DIR, "probes")
+PEERS_DIR = os.environ.get("TB_PEERS_DIR", os.path.join(SOURCE_DIR, "..", "shared", "peers"))
+PYTHON = "/usr/bin/python3"  # Debian's interpreter, the one the sandbox shows
+
+
+def probe(name):
+    """Absolute path of a compiled probe program (tests/probes/NAME.c)."""
+    return os.path.join(PROBES, name)
+
+
+def tightbox(*args, input=None, timeout=120, env=None, check=False):
+    """Runs the tightbox binary; returns subprocess.CompletedProcess with bytes output."""
+    return subprocess.run([TIGHTBOX, *args], input=input, capture_output=True, timeout=timeout,
+                          env=env if env is not None else os.environ.copy(), check=check)
+
+
+def run_json(*args, **kw):
+    """`tightbox run --json ARGS...`; returns (result dict, CompletedProcess)."""
+    p = tightbox("run", "--json", *args, **kw)
+    try:
+        res = json.loads(p.stdout)
+    except ValueError as e:
+        raise AssertionError("tightbox run --json printed no JSON (rc=%d): %r / %r" %
+                             (p.returncode, p.stdout[:500], p.stderr[:2000])) from e
+    return res, p
+
+
+def run_py(code, *opts, **kw):
+    """Runs Python source CODE in the default sandbox; returns the JSON result."""
+    res, _ = run_json(*opts, "--", PYTHON, "-c", code, **kw)
+    return res
+
+
+def need_root():
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("needs root (cgroups, namespaces as root)")
+
+
+def need_file(path, why):
+    if not os.path.exists(path):
+        raise unittest.SkipTest("%s missing: %s" % (path, why))
+
+
+def need_cmd(cmd):
+    if shutil.which(cmd) is None:
+        raise unittest.SkipTest("%s is not installed" % cmd)
+
+
+def tightbox_cgroups():
+    """Names of cgroups under any tightbox parent on this machine (should be empty between runs)."""
+    found = []
+    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        try:
+            ctrls = os.listdir(root)
+        except OSError:
+            continue
+        for c in ctrls:
+            parent = os.path.join(root, c, "tightbox") if root == "/sys/fs/cgroup" else os.path.join(root, "tightbox")
+            if os.path.isdir(parent):
+                for e in os.listdir(parent):
+                    if os.path.isdir(os.path.join(parent, e)):
+                        found.append(os.path.join(parent, e))
+    return sorted(set(found))
+
+
+class _Result(unittest.TextTestResult):
+    pass
+
+
+def main():
+    """Runs the calling module's tests; exit 0 pass, 1 fail, 77 when every test skipped."""
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules["__main__"])
+    runner = unittest.TextTestRunner(verbosity=2, resultclass=_Result)
+    result = runner.run(suite)
+    if not result.wasSuccessful():
+        sys.exit(1)
+    if result.testsRun and len(result.skipped) == result.testsRun:
+        for _, reason in result.skipped[:1]:
+            print("SKIPPED: " + reason)
+        sys.exit(77)
+    sys.exit(0)
