@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Docker/OCI seccomp profiles: the model, the JSON reader, and compilation with libseccomp.
+ * One reader for every consumer (run, audit, diff, explain).
+ */
+#ifndef TB_PROFILE_H
+#define TB_PROFILE_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+
+enum tb_action_kind {
+	TB_ACT_KILL_PROCESS,
+	TB_ACT_KILL_THREAD, /* SCMP_ACT_KILL and SCMP_ACT_KILL_THREAD */
+	TB_ACT_TRAP,
+	TB_ACT_ERRNO,
+	TB_ACT_TRACE,
+	TB_ACT_NOTIFY,
+	TB_ACT_LOG,
+	TB_ACT_ALLOW,
+};
+
+struct tb_action {
+	enum tb_action_kind kind;
+	bool has_value; /* errnoRet given (ERRNO) or trace data */
+	uint32_t value;
+};
+
+enum tb_arg_op { TB_OP_NE, TB_OP_LT, TB_OP_LE, TB_OP_EQ, TB_OP_GE, TB_OP_GT, TB_OP_MASKED_EQ };
+
+struct tb_arg {
+	unsigned index; /* 0..5 */
+	uint64_t value, value_two;
+	enum tb_arg_op op;
+};
+
+/* includes/excludes of one rule. NULL-terminated lists; NULL when absent. */
+struct tb_rule_filter {
+	char **caps;
+	char **arches;
+	char *min_kernel; /* "4.8" */
+};
+
+struct tb_rule {
+	char **names; /* NULL-terminated ("name" of the old format becomes one entry) */
+	size_t n_names;
+	struct tb_action action;
+	struct tb_arg *args;
+	size_t n_args;
+	struct tb_rule_filter includes, excludes;
+	char *comment;
+	size_t index; /* position in "syscalls" (for diagnostics: "syscalls[3]") */
+};
+
+struct tb_arch_entry {
+	char *arch;        /* "SCMP_ARCH_X86_64" */
+	char **sub_arches; /* NULL-terminated */
+};
+
+struct tb_profile {
+	char *source; /* file it was read from */
+	struct tb_action default_action;
+	struct tb_arch_entry *arches; /* "architectures" entries and "archMap" entries, merged */
+	size_t n_arches;
+	bool has_arch_map;
+	char **flags; /* "flags": ["SECCOMP_FILTER_FLAG_LOG", ...] */
+	struct tb_rule *rules;
+	size_t n_rules;
+	/* listenerPath/listenerMetadata and defaultErrnoRet are folded into the fields above. */
+};
+
+/* Reads and validates the profile at @path. -EINVAL: malformed (@diag: file, line, column or JSON
+ * path, problem). Other -errno: unreadable. *@out untouched on failure. */
+int tb_profile_load(const char *path, struct tb_profile **out, struct tb_diag *diag);
+/* Same from memory; @name is used as the file name in diagnostics. */
+int tb_profile_parse(const char *text, size_t len, const char *name, struct tb_profile **out,
+		     struct tb_diag *diag);
+/* Frees @p. Accepts NULL. */
+void tb_profile_free(struct tb_profile *p);
+
+struct tb_compile_opts {
+	uint64_t caps;              /* capability bits the process will hold (tightbox: 0) */
+	const char *kernel_release; /* for minKernel; NULL = uname(2) */
+	/* Turn every non-allow action into SCMP_ACT_TRACE(data): data = errno for ERRNO actions,
+	 * TB_TRACE_KILL for KILL*, TB_TRACE_TRAP for TRAP (used by `tightbox explain`). */
+	bool trace_denials;
+	/* Called for each warning (unknown syscall name skipped, ...). May be NULL. */
+	void (*warn)(void *data, const char *msg);
+	void *warn_data;
+};
+
+#define TB_TRACE_KILL 0xfff0u
+#define TB_TRACE_TRAP 0xfff1u
+
+/*
+ * Builds a libseccomp filter (scmp_filter_ctx returned as void * to keep seccomp.h out of users)
+ * for the native arch plus the profile's listed arches and sub-arches. Unknown syscall names are
+ * skipped with a warning, as Docker does. Returns 0 or -errno (@diag says which rule).
+ */
+int tb_profile_compile(const struct tb_profile *p, const struct tb_compile_opts *o, void **ctx,
+		       struct tb_diag *diag);
+
+/* Exports the compiled filter as a classic BPF program (malloc'd instructions) ready for
+ * seccomp(SECCOMP_SET_MODE_FILTER). Caller frees prog->filter. 0 or -errno. */
+int tb_profile_export_bpf(void *ctx, struct sock_fprog *prog);
+/* seccomp_release() for the ctx. Accepts NULL. */
+void tb_profile_ctx_free(void *ctx);
+
+/* "SCMP_ACT_ERRNO" etc. */
+const char *tb_action_name(enum tb_action_kind k);
+
+#endif
