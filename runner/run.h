@@ -62,7 +62,8 @@ struct tb_run_config {
 	int64_t memory_swap;  /* bytes of memory+swap, -1 unlimited, 0 = same as memory */
 	double cpus;          /* CPUs, 0 = unlimited */
 	int64_t pids_limit;   /* -1 unlimited */
-	struct tb_rlimit_pair nofile, nproc;
+	struct tb_rlimit_pair rlimits[16]; /* indexed by RLIMIT_* (--ulimit); nofile/nproc set by default */
+	uint64_t shm_size;    /* bytes of the /dev/shm tmpfs, 0 = no /dev/shm */
 	uid_t uid;
 	gid_t gid;
 
@@ -76,6 +77,7 @@ struct tb_run_config {
 	uint64_t stdout_limit; /* bytes kept */
 	uint64_t stderr_limit;
 	bool passthrough;     /* write the (capped) output to our stdout/stderr as it arrives */
+	bool trace_denials;   /* compile the profile with deny actions turned into SCMP_ACT_TRACE (explain) */
 	char *cgroup_parent;  /* name of the parent cgroup, "tightbox" */
 };
 
