@@ -98,11 +98,19 @@ int tb_recording_add_args(struct tb_recording *r, const char *arch, const char *
 int tb_recording_add_file(struct tb_recording *r, const char *path, unsigned op, bool ok);
 int tb_recording_add_executable(struct tb_recording *r, const char *path);
 int tb_recording_add_family(struct tb_recording *r, const char *family);
+/* Adds @workload to the workloads of syscall @name (created with count 0 when absent). */
+int tb_recording_add_syscall_workload(struct tb_recording *r, const char *arch, const char *name,
+				      const char *workload);
+/* Sets prov.workload and makes it the only workload of every syscall recorded so far. */
+int tb_recording_set_workload(struct tb_recording *r, const char *workload);
 
 /* Lookups (NULL when absent). */
 const struct tb_rec_arch *tb_recording_arch(const struct tb_recording *r, const char *arch);
 const struct tb_rec_syscall *tb_recording_syscall(const struct tb_recording *r, const char *arch,
 						  const char *name);
+const struct tb_rec_args *tb_recording_args(const struct tb_recording *r, const char *arch,
+					    const char *syscall);
+const struct tb_rec_file *tb_recording_file(const struct tb_recording *r, const char *path);
 
 /*
  * Reads a recording from @path. On failure returns -EINVAL (malformed: @diag has file, line,
