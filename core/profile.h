@@ -113,4 +113,31 @@ void tb_profile_ctx_free(void *ctx);
 /* "SCMP_ACT_ERRNO" etc. */
 const char *tb_action_name(enum tb_action_kind k);
 
+/* ---- helpers shared by audit, diff and explain (additions to the contract) ---- */
+
+/* "SCMP_CMP_EQ" etc. */
+const char *tb_arg_op_name(enum tb_arg_op op);
+/* Parses "SCMP_ACT_ERRNO" etc. ("SCMP_ACT_KILL" = KILL_THREAD). 0 or -EINVAL. */
+int tb_action_parse(const char *s, enum tb_action_kind *out);
+/* The errno an ERRNO/TRACE action returns: its errnoRet, else EPERM (as runc does). */
+uint32_t tb_action_errno(const struct tb_action *a);
+/* GOARCH name of the native arch ("amd64"): what includes/excludes "arches" are compared with. */
+const char *tb_profile_native_goarch(void);
+/* libseccomp arch token of "SCMP_ARCH_X86_64", 0 when libseccomp does not know the name. */
+uint32_t tb_profile_arch_token(const char *scmp_name);
+/*
+ * Whether @r applies under @o (moby semantics): excluded when the native GOARCH is in
+ * excludes.arches, any excludes.caps is held or the kernel is >= excludes.minKernel; else included
+ * when includes.arches (if any) has the native GOARCH, every includes.caps is held and the kernel
+ * is >= includes.minKernel. Returns 1, 0, or -errno (kernel version unreadable).
+ */
+int tb_profile_rule_applies(const struct tb_rule *r, const struct tb_compile_opts *o);
+/*
+ * The arch tokens the compiled filter will hold (native first, then the listed arches, or with an
+ * archMap the native entry and its sub-arches), at most @max, deduplicated. Arch names libseccomp
+ * does not know are skipped with a warning through @o (may be NULL). 0 or -ENOBUFS.
+ */
+int tb_profile_filter_arches(const struct tb_profile *p, uint32_t *tokens, size_t max, size_t *n,
+			     const struct tb_compile_opts *o);
+
 #endif
