@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The eBPF recorder backend: open -> load -> attach the program in record.bpf.c, run the command
+ * through tb_run() (so it is the very same sandbox `tightbox run` builds), drain the ring buffer
+ * while it runs, then turn the maps into a tb_recording.
+ *
+ * Why the marker syscall: the program is attached before the sandbox exists, and the sandbox
+ * child makes dozens of setup syscalls (mounts, cgroup writes, capability drops) that a profile
+ * never sees because they happen before the filter. The child makes getppid(MAGIC, token) exactly
+ * where tb_run() would load the filter; from that task on (and its descendants) everything counts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/types.h>
+#include <pthread.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "core/util.h"
+#include "tracer/backends.h"
+#include "tracer/bpf/bpf-shared.h"
+
+#include "record.skel.h"
+
+#define TB_BPF_BTF "/sys/kernel/btf/vmlinux"
+
+/* How the file op of a path syscall is derived. */
+enum tb_bpf_fop {
+	FOP_NONE = 0,
+	FOP_OPEN, /* from the open flags in aux */
+	FOP_FIXED,
+};
+
+/*
+ * What the program records, by syscall name: resolved per arch through libseccomp, a name an arch
+ * lacks is skipped (as systemd does). Argument indexes follow docs/recording-format.md.
+ */
+struct tb_bpf_spec {
+	const char *name;
+	uint8_t argmask;
+	uint8_t path_arg, dirfd_arg, aux_arg;
+	uint32_t flags;
+	enum tb_bpf_fop fop_kind;
+	unsigned fop;
+};
+
+#define NA TB_BPF_NOARG
+#define ARGS(mask, fl) mask, NA, NA, NA, fl, FOP_NONE, 0
+#define PATH(p, d, fop) 0, p, d, NA, 0, FOP_FIXED, fop
+static const struct tb_bpf_spec specs[] = {
+	{"clone", ARGS(1u << 0, 0)},
+	{"clone3", ARGS(0, TB_BPF_SI_CLONE3)},
+	{"socket", ARGS(7u, 0)},
+	{"socketpair", ARGS(7u, 0)},
+	{"ioctl", ARGS(1u << 1, TB_BPF_SI_LO32)},
+	{"prctl", ARGS(1u << 0, 0)},
+	{"personality", ARGS(1u << 0, 0)},
+	{"mmap", ARGS(1u << 2, 0)},
+	{"mmap2", ARGS(1u << 2, 0)},
+	{"mprotect", ARGS(1u << 2, 0)},
+	{"pkey_mprotect", ARGS(1u << 2, 0)},
+	{"fcntl", ARGS(1u << 1, 0)},
+	{"fcntl64", ARGS(1u << 1, 0)},
+	{"arch_prctl", ARGS(1u << 0, 0)},
+	{"open", 0, 0, NA, 1, 0, FOP_OPEN, 0},
+	{"openat", 0, 1, 0, 2, 0, FOP_OPEN, 0},
+	{"openat2", 0, 1, 0, 2, TB_BPF_SI_AUX_HOW, FOP_OPEN, 0},
+	{"creat", PATH(0, NA, TB_FOP_CREATE | TB_FOP_WRITE)},
+	{"execve", 0, 0, NA, NA, TB_BPF_SI_EXEC, FOP_FIXED, TB_FOP_EXEC},
+	{"execveat", 0, 1, 0, NA, TB_BPF_SI_EXEC, FOP_FIXED, TB_FOP_EXEC},
+	{"stat", PATH(0, NA, TB_FOP_STAT)},
+	{"lstat", PATH(0, NA, TB_FOP_STAT)},
+	{"stat64", PATH(0, NA, TB_FOP_STAT)},
+	{"lstat64", PATH(0, NA, TB_FOP_STAT)},
+	{"newfstatat", PATH(1, 0, TB_FOP_STAT)},
+	{"fstatat64", PATH(1, 0, TB_FOP_STAT)},
+	{"statx", PATH(1, 0, TB_FOP_STAT)},
+	{"access", PATH(0, NA, TB_FOP_STAT)},
+	{"faccessat", PATH(1, 0, TB_FOP_STAT)},
+	{"faccessat2", PATH(1, 0, TB_FOP_STAT)},
+	{"readlink", PATH(0, NA, TB_FOP_STAT)},
+	{"readlinkat", PATH(1, 0, TB_FOP_STAT)},
+	{"statfs", PATH(0, NA, TB_FOP_STAT)},
+	{"statfs64", PATH(0, NA, TB_FOP_STAT)},
+	{"chdir", PATH(0, NA, TB_FOP_STAT)},
+	{"unlink", PATH(0, NA, TB_FOP_DELETE)},
+	{"unlinkat", PATH(1, 0, TB_FOP_DELETE)},
+	{"rmdir", PATH(0, NA, TB_FOP_DELETE)},
+	{"mkdir", PATH(0, NA, TB_FOP_CREATE)},
+	{"mkdirat", PATH(1, 0, TB_FOP_CREATE)},
+	{"rename", PATH(0, NA, TB_FOP_RENAME)},
+	{"renameat", PATH(1, 0, TB_FOP_RENAME)},
+	{"renameat2", PATH(1, 0, TB_FOP_RENAME)},
+	{"truncate", PATH(0, NA, TB_FOP_WRITE)},
+	{"truncate64", PATH(0, NA, TB_FOP_WRITE)},
+};
+#undef ARGS
+#undef PATH
+#undef NA
+
+static const struct {
+	const char *name; /* recording-format name */
+	uint32_t token;   /* libseccomp arch token */
+} arches[TB_BPF_N_ARCH] = {
+	[TB_BPF_X86_64] = {"x86_64", SCMP_ARCH_X86_64},
+	[TB_BPF_I386] = {"i386", SCMP_ARCH_X86},
+	[TB_BPF_X32] = {"x32", SCMP_ARCH_X32},
+};
+
+/* Socket domains by their libc macro (not syscall numbers: these are the AF_* ABI constants). */
+static const struct {
+	int af;
+	const char *name;
+} families[] = {
+	{AF_UNIX, "AF_UNIX"},       {AF_INET, "AF_INET"},       {AF_INET6, "AF_INET6"},
+	{AF_NETLINK, "AF_NETLINK"}, {AF_PACKET, "AF_PACKET"},   {AF_KEY, "AF_KEY"},
+	{AF_BLUETOOTH, "AF_BLUETOOTH"}, {AF_ALG, "AF_ALG"},     {AF_VSOCK, "AF_VSOCK"},
+	{AF_XDP, "AF_XDP"},         {AF_CAN, "AF_CAN"},         {AF_TIPC, "AF_TIPC"},
+	{AF_RDS, "AF_RDS"},         {AF_APPLETALK, "AF_APPLETALK"}, {AF_X25, "AF_X25"},
+	{AF_AX25, "AF_AX25"},       {AF_IPX, "AF_IPX"},         {AF_NFC, "AF_NFC"},
+	{AF_QIPCRTR, "AF_QIPCRTR"}, {AF_SMC, "AF_SMC"},         {AF_IB, "AF_IB"},
+	{AF_MPLS, "AF_MPLS"},       {AF_LLC, "AF_LLC"},         {AF_KCM, "AF_KCM"},
+};
+
+/* libbpf's last message: library code never prints, the diag carries it instead. */
+static _Thread_local char libbpf_last[256];
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBBPF_DEBUG) {
+		char line[sizeof(libbpf_last)];
+		size_t n;
+
+		vsnprintf(line, sizeof(line), fmt, ap);
+		n = strcspn(line, "\n");
+		line[n] = '\0';
+		if (n)
+			memcpy(libbpf_last, line, n + 1);
+	}
+	return 0;
+}
+
+static bool have_cap(cap_value_t cap)
+{
+	cap_t caps = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+
+	if (!caps)
+		return false;
+	if (cap_get_flag(caps, cap, CAP_EFFECTIVE, &v) < 0)
+		v = CAP_CLEAR;
+	cap_free(caps);
+	return v == CAP_SET;
+}
+
+int tb_bpf_available(char *why, size_t why_len)
+{
+	const char *reason = NULL;
+	int r = 0;
+
+	if (access(TB_BPF_BTF, R_OK) < 0) {
+		reason = "no BTF at " TB_BPF_BTF;
+		r = -ENOTSUP;
+	} else if (!have_cap(CAP_SYS_ADMIN) && !(CAP_LAST_CAP >= 39 && have_cap(39 /* CAP_BPF */) &&
+						  have_cap(38 /* CAP_PERFMON */))) {
+		/* unprivileged_bpf_disabled is set on such machines: tracing programs need these. */
+		reason = "needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN (run as root)";
+		r = -EPERM;
+	}
+	if (reason && why && why_len)
+		snprintf(why, why_len, "%s", reason);
+	return r;
+}
+
+/* A distinct argument tuple the ring buffer announced. */
+struct tb_bpf_tuple {
+	struct tb_bpf_args_key key;
+	uint64_t events;
+};
+
+struct tb_bpf_session {
+	struct tb_record *skel;
+	struct ring_buffer *rb;
+	struct tb_recording *rec;
+	uint8_t fop_kind[TB_BPF_N_ARCH][TB_BPF_NR_MAX];
+	unsigned fop[TB_BPF_N_ARCH][TB_BPF_NR_MAX];
+	bool is_exec[TB_BPF_N_ARCH][TB_BPF_NR_MAX];
+	struct tb_bpf_tuple *tuples;
+	size_t n_tuples, cap_tuples;
+	uint64_t unresolved_paths;
+	int err; /* first error of the ring buffer consumer */
+	atomic_bool stop;
+	uint64_t token;
+	int marker_nr;
+};
+
+static unsigned open_fop(uint64_t flags)
+{
+	unsigned op = 0;
+
+	switch (flags & O_ACCMODE) {
+	case O_WRONLY:
+		op = TB_FOP_WRITE;
+		break;
+	case O_RDWR:
+		op = TB_FOP_READ | TB_FOP_WRITE;
+		break;
+	default:
+		op = TB_FOP_READ;
+	}
+	if (flags & O_CREAT)
+		op |= TB_FOP_CREATE;
+	if (flags & O_TRUNC)
+		op |= TB_FOP_WRITE;
+	if (flags & O_DIRECTORY)
+		op = TB_FOP_READDIR;
+	return op;
+}
+
+/*
+ * Makes @path absolute the way the sandboxed task saw it: through its cwd or dirfd in /proc. This
+ * runs while the task lives (the ring buffer is drained during the run), so it races only with a
+ * task that exits or changes directory right after the call; such paths are counted as unresolved.
+ */
+static int resolve_path(const struct tb_bpf_file_key *k, uint32_t tgid, char *out, size_t size)
+{
+	char link[64], base[PATH_MAX];
+	const char *rel = k->path;
+	ssize_t n;
+
+	if (k->path[0] == '/') {
+		snprintf(out, size, "%s", k->path);
+		return 0;
+	}
+	if (k->dirfd == AT_FDCWD)
+		snprintf(link, sizeof(link), "/proc/%u/cwd", tgid);
+	else
+		snprintf(link, sizeof(link), "/proc/%u/fd/%d", tgid, k->dirfd);
+	n = readlink(link, base, sizeof(base) - 1);
+	if (n <= 0 || base[0] != '/')
+		return -ENOENT;
+	base[n] = '\0';
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	if (!strcmp(rel, "."))
+		rel = "";
+	if (snprintf(out, size, "%s%s%s", base, (n > 1 && *rel) ? "/" : "", rel) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int on_file(struct tb_bpf_session *s, const struct tb_bpf_file_key *k, uint32_t tgid)
+{
+	char path[PATH_MAX];
+	unsigned op;
+	int r;
+
+	if (k->arch >= TB_BPF_N_ARCH || k->nr >= TB_BPF_NR_MAX)
+		return 0;
+	op = s->fop_kind[k->arch][k->nr] == FOP_OPEN ? open_fop(k->aux) : s->fop[k->arch][k->nr];
+	if (!op)
+		return 0;
+	if (resolve_path(k, tgid, path, sizeof(path)) < 0) {
+		s->unresolved_paths++;
+		return 0;
+	}
+	r = tb_recording_add_file(s->rec, path, op, k->ok);
+	if (r >= 0 && k->ok && s->is_exec[k->arch][k->nr])
+		r = tb_recording_add_executable(s->rec, path);
+	return r;
+}
+
+static int on_args(struct tb_bpf_session *s, const struct tb_bpf_args_key *k)
+{
+	for (size_t i = 0; i < s->n_tuples; i++)
+		if (!memcmp(&s->tuples[i].key, k, sizeof(*k))) {
+			s->tuples[i].events++;
+			return 0;
+		}
+	if (s->n_tuples == s->cap_tuples) {
+		size_t cap = s->cap_tuples ? 2 * s->cap_tuples : 64;
+		struct tb_bpf_tuple *t = realloc(s->tuples, cap * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		s->tuples = t;
+		s->cap_tuples = cap;
+	}
+	s->tuples[s->n_tuples++] = (struct tb_bpf_tuple){.key = *k, .events = 1};
+	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct tb_bpf_session *s = ctx;
+	const struct tb_bpf_event *ev = data;
+	int r = 0;
+
+	if (size < sizeof(*ev))
+		return 0;
+	if (ev->kind == TB_BPF_EV_ARGS)
+		r = on_args(s, &ev->args);
+	else if (ev->kind == TB_BPF_EV_FILE)
+		r = on_file(s, &ev->file, ev->tgid);
+	if (r < 0 && !s->err)
+		s->err = r;
+	return 0;
+}
+
+static void *drain(void *arg)
+{
+	struct tb_bpf_session *s = arg;
+
+	while (!atomic_load(&s->stop))
+		ring_buffer__poll(s->rb, 50);
+	return NULL;
+}
+
+/* The cgroup2 mount: /sys/fs/cgroup/unified on hybrid machines, /sys/fs/cgroup on unified ones. */
+static const char *cgroup2_root(void)
+{
+	static const char *const roots[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
+	struct statfs sf;
+
+	for (size_t i = 0; i < TB_ARRAY_SIZE(roots); i++)
+		if (statfs(roots[i], &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+			return roots[i];
+	return NULL;
+}
+
+/* The cgroup2 id of @pid (the inode of its cgroup2 folder), 0 when it has none of its own. */
+static uint64_t cgroup2_id(pid_t pid)
+{
+	char file[64], line[PATH_MAX + 8], dir[2 * PATH_MAX];
+	_cleanup_fclose_ FILE *f = NULL;
+	const char *root = cgroup2_root();
+	struct stat st;
+	uint64_t id = 0;
+
+	if (!root)
+		return 0;
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	f = fopen(file, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "0::", 3))
+			continue;
+		/* The root cgroup holds every other process: no use as a filter. */
+		if (!strcmp(line + 3, "/"))
+			break;
+		snprintf(dir, sizeof(dir), "%s%s", root, line + 3);
+		if (stat(dir, &st) == 0)
+			id = st.st_ino;
+		break;
+	}
+	return id;
+}
+
+static int hook_parent_started(pid_t child, void *data)
+{
+	struct tb_bpf_session *s = data;
+	uint64_t id = cgroup2_id(child);
+
+	/* Without a cgroup of its own the program checks every task's mark (slower, still exact). */
+	s->skel->bss->target_cgid = id;
+	__atomic_store_n(&s->skel->bss->mode, id ? 1 : 2, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int hook_child_before_filter(void *data)
+{
+	struct tb_bpf_session *s = data;
+
+	/* getppid ignores its arguments; the program recognises magic + token and arms this task. */
+	syscall(s->marker_nr, (long)TB_BPF_MARKER_MAGIC, (long)s->token, 0L, 0L, 0L, 0L);
+	return 0;
+}
+
+static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
+{
+	int fd = bpf_map__fd(s->skel->maps.sysinfo);
+
+	for (size_t a = 0; a < TB_BPF_N_ARCH; a++)
+		for (size_t i = 0; i < TB_ARRAY_SIZE(specs); i++) {
+			const struct tb_bpf_spec *sp = &specs[i];
+			struct tb_bpf_sysinfo si = {
+				.argmask = sp->argmask,
+				.path_arg = sp->path_arg,
+				.dirfd_arg = sp->dirfd_arg,
+				.aux_arg = sp->aux_arg,
+				.flags = sp->flags,
+			};
+			int nr = seccomp_syscall_resolve_name_arch(arches[a].token, sp->name);
+			__u32 key;
+
+			if (nr < 0)
+				continue; /* not on this arch */
+			nr &= ~(int)TB_BPF_X32_BIT;
+			if (nr >= TB_BPF_NR_MAX)
+				continue;
+			key = a * TB_BPF_NR_MAX + nr;
+			if (bpf_map_update_elem(fd, &key, &si, BPF_ANY) < 0) {
+				int r = tb_negerrno();
+
+				tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: filling the syscall table: %s",
+					    strerror(-r));
+				return r;
+			}
+			s->fop_kind[a][nr] = sp->fop_kind;
+			s->fop[a][nr] = sp->fop;
+			s->is_exec[a][nr] = sp->flags & TB_BPF_SI_EXEC;
+		}
+	return 0;
+}
+
+/* A syscall name from libseccomp, or "__nr_N" (the recording format's name for unknown numbers). */
+static int add_syscall(struct tb_recording *rec, size_t arch, uint32_t nr, uint64_t count)
+{
+	uint32_t full = arch == TB_BPF_X32 ? (nr | TB_BPF_X32_BIT) : nr;
+	_cleanup_free_ char *name = seccomp_syscall_resolve_num_arch(arches[arch].token, (int)full);
+	char fallback[32];
+
+	if (!name)
+		snprintf(fallback, sizeof(fallback), "__nr_%u", full);
+	return tb_recording_add_syscall(rec, arches[arch].name, name ? name : fallback, count);
+}
+
+static int collect_counts(struct tb_bpf_session *s)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(s->skel->maps.counts);
+	_cleanup_free_ uint64_t *v = NULL;
+	struct tb_bpf_count_key k, next, *prev = NULL;
+	uint64_t c;
+	int r;
+
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t key = 0; key < TB_BPF_N_ARCH * TB_BPF_NR_MAX; key++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &key, v) < 0)
+			return tb_negerrno();
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+		if (!sum)
+			continue;
+		r = add_syscall(s->rec, key / TB_BPF_NR_MAX, key % TB_BPF_NR_MAX, sum);
+		if (r < 0)
+			return r;
+	}
+	fd = bpf_map__fd(s->skel->maps.counts_other);
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &c) < 0 || k.arch >= TB_BPF_N_ARCH)
+			continue;
+		/* The key keeps the raw number (x32 bit included): name it as such. */
+		r = add_syscall(s->rec, k.arch, k.arch == TB_BPF_X32 ? k.nr & ~TB_BPF_X32_BIT : k.nr, c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static const char *family_name(uint64_t af, char *buf, size_t size)
+{
+	for (size_t i = 0; i < TB_ARRAY_SIZE(families); i++)
+		if ((uint64_t)families[i].af == af)
+			return families[i].name;
+	snprintf(buf, size, "AF_%llu", (unsigned long long)af);
+	return buf;
+}
+
+static int collect_args(struct tb_bpf_session *s)
+{
+	static const char *const akeys[6] = {"a0", "a1", "a2", "a3", "a4", "a5"};
+	int fd = bpf_map__fd(s->skel->maps.args_seen);
+
+	for (size_t i = 0; i < s->n_tuples; i++) {
+		const struct tb_bpf_args_key *k = &s->tuples[i].key;
+		uint32_t full = k->arch == TB_BPF_X32 ? (k->nr | TB_BPF_X32_BIT) : k->nr;
+		_cleanup_free_ char *name = NULL;
+		const char *keys[6];
+		uint64_t vals[6], count = 0;
+		size_t n = 0;
+		__u32 key = k->arch * TB_BPF_NR_MAX + k->nr;
+		struct tb_bpf_sysinfo si;
+		int r;
+
+		if (k->arch >= TB_BPF_N_ARCH || k->nr >= TB_BPF_NR_MAX)
+			continue;
+		name = seccomp_syscall_resolve_num_arch(arches[k->arch].token, (int)full);
+		if (!name || bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.sysinfo), &key, &si) < 0)
+			continue;
+		if (bpf_map_lookup_elem(fd, k, &count) < 0)
+			count = s->tuples[i].events; /* the map was full: the ring saw each call */
+		if (si.flags & TB_BPF_SI_CLONE3) {
+			keys[n] = "flags";
+			vals[n++] = k->vals[0];
+		} else {
+			for (int a = 0; a < 6; a++)
+				if (si.argmask & (1u << a)) {
+					keys[n] = akeys[a];
+					vals[n++] = k->vals[a];
+				}
+		}
+		r = tb_recording_add_args(s->rec, arches[k->arch].name, name, n, keys, vals, count);
+		if (r >= 0 && (!strcmp(name, "socket") || !strcmp(name, "socketpair"))) {
+			char buf[32];
+
+			r = tb_recording_add_family(s->rec, family_name(k->vals[0], buf, sizeof(buf)));
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int getrandom_token(uint64_t *token)
+{
+	/* A token keeps a process that happens to share the cgroup from arming itself by accident. */
+	if (getrandom(token, sizeof(*token), 0) != sizeof(*token))
+		return tb_negerrno();
+	return 0;
+}
+
+static void session_free(struct tb_bpf_session *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	tb_record__destroy(s->skel);
+	free(s->tuples);
+	free(s);
+}
+
+static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, struct tb_diag *diag)
+{
+	struct tb_bpf_session *s;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->rec = rec;
+	s->marker_nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "getppid");
+	if (s->marker_nr < 0 || getrandom_token(&s->token) < 0) {
+		r = -EIO;
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: cannot pick a marker syscall");
+		goto fail;
+	}
+	libbpf_set_print(libbpf_quiet);
+	libbpf_last[0] = '\0';
+	s->skel = tb_record__open();
+	if (!s->skel) {
+		r = tb_negerrno();
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: opening the program: %s%s%s",
+			    strerror(-r), *libbpf_last ? ": " : "", libbpf_last);
+		goto fail;
+	}
+	s->skel->rodata->marker_nr = s->marker_nr;
+	s->skel->rodata->marker_token = s->token;
+	r = tb_record__load(s->skel);
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: loading the program: %s%s%s",
+			    strerror(-r), *libbpf_last ? ": " : "", libbpf_last);
+		goto fail;
+	}
+	r = fill_sysinfo(s, diag);
+	if (r < 0)
+		goto fail;
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, s, NULL);
+	if (!s->rb) {
+		r = tb_negerrno();
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: ring buffer: %s", strerror(-r));
+		goto fail;
+	}
+	r = tb_record__attach(s->skel);
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: attaching to sys_enter/sys_exit: %s%s%s",
+			    strerror(-r), *libbpf_last ? ": " : "", libbpf_last);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	session_free(s);
+	return r;
+}
+
+/* Appends a warning to @res (the result owns its NULL-terminated, malloc'ed list). */
+static int add_warning(struct tb_run_result *res, const char *what, unsigned long long v)
+{
+	size_t n = 0;
+	char **w, *msg;
+
+	if (asprintf(&msg, "bpf: %llu %s", v, what) < 0)
+		return -ENOMEM;
+	while (res->warnings && res->warnings[n])
+		n++;
+	w = realloc(res->warnings, (n + 2) * sizeof(*w));
+	if (!w) {
+		free(msg);
+		return -ENOMEM;
+	}
+	w[n] = msg;
+	w[n + 1] = NULL;
+	res->warnings = w;
+	return 0;
+}
+
+int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recording *rec,
+		  struct tb_run_result *res, struct tb_diag *diag)
+{
+	struct tb_bpf_session *s = NULL;
+	struct tb_run_hooks hooks = {0};
+	char why[128];
+	pthread_t thread;
+	int r;
+
+	r = tb_bpf_available(why, sizeof(why));
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "the bpf backend is not available: %s", why);
+		return r;
+	}
+	r = session_open(&s, rec, diag);
+	if (r < 0)
+		return r;
+	r = -pthread_create(&thread, NULL, drain, s);
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: starting the reader: %s", strerror(-r));
+		goto out;
+	}
+	hooks.data = s;
+	hooks.skip_filter = !enforce;
+	hooks.child_before_filter = hook_child_before_filter;
+	hooks.parent_started = hook_parent_started;
+	r = tb_run(c, &hooks, res, diag);
+	/* Stop counting before reading: nothing the sandbox left behind can add to the maps. */
+	__atomic_store_n(&s->skel->bss->mode, 0, __ATOMIC_RELEASE);
+	atomic_store(&s->stop, true);
+	pthread_join(thread, NULL);
+	if (r < 0)
+		goto out;
+	ring_buffer__consume(s->rb);
+	r = s->err;
+	if (r >= 0)
+		r = collect_counts(s);
+	if (r >= 0)
+		r = collect_args(s);
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: reading the maps: %s", strerror(-r));
+		goto out;
+	}
+	if (s->skel->bss->lost_events)
+		r = add_warning(res, "events lost to a full ring buffer (files may be missing)",
+				(unsigned long long)s->skel->bss->lost_events);
+	if (r >= 0 && s->unresolved_paths)
+		r = add_warning(res, "relative paths could not be resolved (the task was gone)",
+				(unsigned long long)s->unresolved_paths);
+out:
+	session_free(s);
+	return r;
+}
