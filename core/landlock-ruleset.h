@@ -41,4 +41,36 @@ void tb_ll_ruleset_free(struct tb_ll_ruleset *rs);
 /* Adds a rule (path copied). 0 or -ENOMEM. */
 int tb_ll_ruleset_add(struct tb_ll_ruleset *rs, const char *path, uint64_t access);
 
+/* LANDLOCK_ACCESS_FS_* bits by ABI (kernel UAPI values; repeated so an old linux/landlock.h works). */
+#define TB_LL_FS_EXECUTE (1ULL << 0)
+#define TB_LL_FS_WRITE_FILE (1ULL << 1)
+#define TB_LL_FS_READ_FILE (1ULL << 2)
+#define TB_LL_FS_READ_DIR (1ULL << 3)
+#define TB_LL_FS_REMOVE_DIR (1ULL << 4)
+#define TB_LL_FS_REMOVE_FILE (1ULL << 5)
+#define TB_LL_FS_MAKE_CHAR (1ULL << 6)
+#define TB_LL_FS_MAKE_DIR (1ULL << 7)
+#define TB_LL_FS_MAKE_REG (1ULL << 8)
+#define TB_LL_FS_MAKE_SOCK (1ULL << 9)
+#define TB_LL_FS_MAKE_FIFO (1ULL << 10)
+#define TB_LL_FS_MAKE_BLOCK (1ULL << 11)
+#define TB_LL_FS_MAKE_SYM (1ULL << 12)
+#define TB_LL_FS_REFER (1ULL << 13)    /* ABI 2 */
+#define TB_LL_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
+#define TB_LL_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
+#define TB_LL_FS_ALL ((1ULL << 16) - 1)
+/* Read (files and directories), and everything that changes the tree or file contents. */
+#define TB_LL_FS_READ (TB_LL_FS_READ_FILE | TB_LL_FS_READ_DIR)
+#define TB_LL_FS_WRITE                                                                             \
+	(TB_LL_FS_WRITE_FILE | TB_LL_FS_REMOVE_DIR | TB_LL_FS_REMOVE_FILE | TB_LL_FS_MAKE_CHAR |  \
+	 TB_LL_FS_MAKE_DIR | TB_LL_FS_MAKE_REG | TB_LL_FS_MAKE_SOCK | TB_LL_FS_MAKE_FIFO |        \
+	 TB_LL_FS_MAKE_BLOCK | TB_LL_FS_MAKE_SYM | TB_LL_FS_REFER | TB_LL_FS_TRUNCATE)
+
+/* Allocates an empty ruleset (handles nothing). NULL on ENOMEM. */
+struct tb_ll_ruleset *tb_ll_ruleset_new(void);
+/* Writes @rs to @path atomically (temp file + rename). 0 or -errno. */
+int tb_ll_ruleset_save(const struct tb_ll_ruleset *rs, const char *path);
+/* The format's name of one access bit ("read_file"), NULL when @bit is not a single known bit. */
+const char *tb_ll_access_name(uint64_t bit);
+
 #endif
