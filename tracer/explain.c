@@ -1,0 +1,777 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The explain supervisor: tb_run() with the profile compiled so that every refusal becomes a
+ * SECCOMP_RET_TRACE stop (data = the errno, TB_TRACE_KILL or TB_TRACE_TRAP). At each stop the
+ * supervisor records the call, then makes it fail the way the profile would have: the syscall is
+ * skipped (number -1) with -errno as its result, the process is killed, or SIGSYS is delivered with
+ * the siginfo seccomp would have built. The program therefore sees what it sees under plain
+ * `tightbox run`; only the report is new.
+ */
+#include "tracer/explain.h"
+
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "core/profile.h"
+#include "core/util.h"
+
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1
+#endif
+#define TB_X32_SYSCALL_BIT 0x40000000u
+
+struct tb_task {
+	pid_t pid;
+	bool expect_stop;  /* announced by a fork/clone event: its first SIGSTOP is ptrace's */
+	bool seen_stop;    /* its attach SIGSTOP already arrived (before the event) */
+	bool trap_pending; /* we queued SIGSYS for an emulated SECCOMP_RET_TRAP */
+	siginfo_t trap;
+};
+
+struct tb_explain_state {
+	struct tb_explain_report *rep;
+	pid_t init;
+	bool options_set;
+	bool init_killed;
+	int err; /* first supervisor failure (-errno) */
+	const char *err_step;
+	struct timespec t0;
+	struct tb_task *tasks;
+	size_t n_tasks, cap_tasks;
+};
+
+static uint64_t since_us(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - t0->tv_sec) * 1000000u +
+	       (uint64_t)((now.tv_nsec - t0->tv_nsec) / 1000);
+}
+
+static struct tb_task *task_find(struct tb_explain_state *st, pid_t pid)
+{
+	for (size_t i = 0; i < st->n_tasks; i++)
+		if (st->tasks[i].pid == pid)
+			return &st->tasks[i];
+	return NULL;
+}
+
+static struct tb_task *task_add(struct tb_explain_state *st, pid_t pid)
+{
+	struct tb_task *t = task_find(st, pid);
+
+	if (t)
+		return t;
+	if (st->n_tasks == st->cap_tasks) {
+		size_t cap = st->cap_tasks ? st->cap_tasks * 2 : 16;
+		struct tb_task *n = realloc(st->tasks, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		st->tasks = n;
+		st->cap_tasks = cap;
+	}
+	t = &st->tasks[st->n_tasks++];
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	return t;
+}
+
+static void task_del(struct tb_explain_state *st, pid_t pid)
+{
+	struct tb_task *t = task_find(st, pid);
+
+	if (t)
+		*t = st->tasks[--st->n_tasks];
+}
+
+static void fail(struct tb_explain_state *st, int err, const char *step)
+{
+	if (!st->err) {
+		st->err = err;
+		st->err_step = step;
+	}
+}
+
+/* ---- /proc helpers ---------------------------------------------------------------------- */
+
+/* Last number of the "KEY:" line of /proc/PID/status ("NSpid:\t812\t3" -> 3). 0 when unknown. */
+static pid_t proc_status_last(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	pid_t v = 0;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || line[klen] != ':')
+			continue;
+		for (char *s = line + klen + 1, *end; *s; s = end) {
+			long n = strtol(s, &end, 10);
+			if (end == s)
+				break;
+			v = (pid_t)n;
+		}
+		break;
+	}
+	return v;
+}
+
+static char *proc_exe(pid_t pid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static char *proc_comm(pid_t pid)
+{
+	char path[64], buf[64];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		return NULL;
+	buf[strcspn(buf, "\n")] = '\0';
+	return strdup(buf);
+}
+
+/* ---- names -------------------------------------------------------------------------------- */
+
+static const char *arch_label(uint32_t audit_arch, uint64_t nr)
+{
+	switch (audit_arch) {
+	case AUDIT_ARCH_X86_64:
+		return (nr & TB_X32_SYSCALL_BIT) ? "x32" : "x86_64";
+	case AUDIT_ARCH_I386:
+		return "x86";
+	case AUDIT_ARCH_AARCH64:
+		return "aarch64";
+	case AUDIT_ARCH_ARM:
+		return "arm";
+	default:
+		return "unknown";
+	}
+}
+
+static char *syscall_name(uint32_t audit_arch, uint64_t nr)
+{
+	/* libseccomp's arch tokens are the AUDIT_ARCH values; x32 has its own token. */
+	uint32_t token = audit_arch;
+	char *n;
+
+	if (audit_arch == AUDIT_ARCH_X86_64 && (nr & TB_X32_SYSCALL_BIT))
+		token = SCMP_ARCH_X32;
+	n = seccomp_syscall_resolve_num_arch(token, (int)nr);
+	if (n)
+		return n;
+	if (asprintf(&n, "nr_%llu", (unsigned long long)nr) < 0)
+		return NULL;
+	return n;
+}
+
+/* ---- recording one denial ----------------------------------------------------------------- */
+
+static int record(struct tb_explain_state *st, pid_t pid, const struct __ptrace_syscall_info *in,
+		  struct tb_explain_denial **found)
+{
+	struct tb_explain_report *rep = st->rep;
+	uint32_t data = in->seccomp.ret_data;
+	struct tb_explain_denial *dn = NULL;
+	_cleanup_free_ char *name = NULL;
+	_cleanup_free_ char *decoded = NULL;
+	int r;
+
+	rep->total++;
+	for (size_t i = 0; i < rep->n_denials; i++) {
+		struct tb_explain_denial *x = &rep->denials[i];
+		if (x->audit_arch == in->arch && x->nr == (int)in->seccomp.nr && x->data == data) {
+			dn = x;
+			break;
+		}
+	}
+	if (!dn) {
+		struct tb_explain_denial *n =
+			realloc(rep->denials, (rep->n_denials + 1) * sizeof(*rep->denials));
+		if (!n)
+			return -ENOMEM;
+		rep->denials = n;
+		name = syscall_name(in->arch, in->seccomp.nr);
+		if (!name)
+			return -ENOMEM;
+		dn = &rep->denials[rep->n_denials++];
+		memset(dn, 0, sizeof(*dn));
+		dn->name = TB_TAKE_PTR(name);
+		dn->arch = arch_label(in->arch, in->seccomp.nr);
+		dn->audit_arch = in->arch;
+		dn->nr = (int)in->seccomp.nr;
+		dn->data = data;
+		dn->first_seq = rep->total;
+		dn->first_us = since_us(&st->t0);
+		dn->ip = in->instruction_pointer;
+		dn->pid = pid;
+		dn->nspid = proc_status_last(pid, "NSpid");
+		dn->exe = proc_exe(pid);
+		dn->comm = proc_comm(pid);
+		dn->dangerous = tb_dangerous_lookup(dn->name);
+	}
+	dn->count++;
+	*found = dn;
+	for (size_t i = 0; i < dn->n_variants; i++)
+		if (!memcmp(dn->variants[i].args, in->seccomp.args, sizeof(dn->variants[i].args))) {
+			dn->variants[i].count++;
+			return 0;
+		}
+	if (dn->n_variants == TB_EXPLAIN_MAX_VARIANTS) {
+		dn->more_variants = true;
+		return 0;
+	}
+	r = tb_explain_decode(pid, dn->name, (const uint64_t *)in->seccomp.args, &decoded);
+	if (r < 0)
+		return r;
+	memcpy(dn->variants[dn->n_variants].args, in->seccomp.args, sizeof(in->seccomp.args));
+	dn->variants[dn->n_variants].decoded = TB_TAKE_PTR(decoded);
+	dn->variants[dn->n_variants].count = 1;
+	dn->n_variants++;
+	return 0;
+}
+
+/* Skips the syscall the tracee is stopped in and makes it return @ret (x86_64 register set: the
+ * tracer's regset covers i386 tasks too). With orig_rax = -1 the kernel runs nothing and leaves
+ * rax, so the program sees exactly -errno. */
+static int skip_syscall(pid_t pid, long ret)
+{
+	struct user_regs_struct regs;
+
+	if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
+		return tb_negerrno();
+	regs.orig_rax = (unsigned long long)-1;
+	regs.rax = (unsigned long long)ret;
+	if (ptrace(PTRACE_SETREGS, pid, 0, &regs) < 0)
+		return tb_negerrno();
+	return 0;
+}
+
+static void on_seccomp_stop(struct tb_explain_state *st, pid_t pid)
+{
+	struct __ptrace_syscall_info in;
+	struct tb_explain_denial *dn = NULL;
+	uint32_t data;
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(in), &in) < 0 ||
+	    in.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+		/* Vanished (SIGKILL) or not a seccomp stop after all: let it go on. */
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	data = in.seccomp.ret_data;
+	r = record(st, pid, &in, &dn);
+	if (r < 0)
+		fail(st, r, "recording a denial");
+
+	if (data == TB_TRACE_KILL) {
+		/* SECCOMP_RET_KILL_PROCESS: the whole thread group dies before the call runs. The kernel
+		 * would report SIGSYS; a tracer can only send SIGKILL, so tb_explain_run() rewrites the
+		 * sandbox init's status (see docs/explain.md). */
+		pid_t tgid = proc_status_last(pid, "Tgid");
+		struct tb_explain_report *rep = st->rep;
+
+		skip_syscall(pid, -ENOSYS);
+		if (!rep->killed) {
+			rep->killed = true;
+			rep->killed_nspid = proc_status_last(pid, "NSpid");
+			rep->killed_by = dn ? strdup(dn->name) : NULL;
+		}
+		if ((tgid > 0 ? tgid : pid) == st->init)
+			st->init_killed = true;
+		kill(tgid > 0 ? tgid : pid, SIGKILL);
+		return;
+	}
+	if (data == TB_TRACE_TRAP) {
+		/* SECCOMP_RET_TRAP: the call is skipped (rax keeps -ENOSYS) and SIGSYS arrives with
+		 * si_code SYS_SECCOMP. We queue SIGSYS now and fill in the siginfo at its delivery stop,
+		 * since a tracer cannot send a kernel-coded siginfo to another process directly. */
+		struct tb_task *t = task_add(st, pid);
+
+		if (!t) {
+			fail(st, -ENOMEM, "tracking a process");
+		} else {
+			memset(&t->trap, 0, sizeof(t->trap));
+			t->trap.si_signo = SIGSYS;
+			t->trap.si_code = SYS_SECCOMP;
+			t->trap.si_errno = 0;
+			t->trap.si_call_addr = (void *)(uintptr_t)in.instruction_pointer;
+			t->trap.si_syscall = (int)in.seccomp.nr;
+			t->trap.si_arch = in.arch;
+			t->trap_pending = true;
+		}
+		if (skip_syscall(pid, -ENOSYS) == 0)
+			tgkill(proc_status_last(pid, "Tgid"), pid, SIGSYS);
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	if (skip_syscall(pid, -(long)data) < 0 && task_find(st, pid)) {
+		/* Could not make the call fail: never let it run instead. */
+		fail(st, tb_negerrno(), "skipping a denied syscall");
+		kill(pid, SIGKILL);
+		return;
+	}
+	ptrace(PTRACE_CONT, pid, 0, 0);
+}
+
+/* ---- run hooks ---------------------------------------------------------------------------- */
+
+static int hook_child_before_filter(void *data)
+{
+	/* The filter must load with PTRACE_O_TRACESECCOMP already set (else RET_TRACE means
+	 * ENOSYS), so stop here and let the parent set the options first. */
+	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+		return tb_negerrno();
+	if (raise(SIGSTOP) != 0)
+		return tb_negerrno();
+	return 0;
+}
+
+static int hook_parent_started(pid_t child, void *data)
+{
+	struct tb_explain_state *st = data;
+
+	st->init = child;
+	clock_gettime(CLOCK_MONOTONIC, &st->t0);
+	return 0;
+}
+
+static void hook_parent_on_wait(pid_t pid, int status, void *data)
+{
+	struct tb_explain_state *st = data;
+	struct tb_task *t;
+	int sig, event;
+
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		task_del(st, pid);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	sig = WSTOPSIG(status);
+	event = status >> 16;
+	t = task_find(st, pid);
+
+	if (!st->options_set) {
+		/* The sandbox init's raise(SIGSTOP) from hook_child_before_filter. */
+		long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+			    PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+		if (ptrace(PTRACE_SETOPTIONS, pid, 0, opts) < 0) {
+			/* Without TRACESECCOMP every denial would turn into ENOSYS: stop the run. */
+			fail(st, tb_negerrno(), "PTRACE_SETOPTIONS");
+			kill(pid, SIGKILL);
+			return;
+		}
+		st->options_set = true;
+		if (!task_add(st, pid))
+			fail(st, -ENOMEM, "tracking a process");
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	if (sig == SIGTRAP && event) {
+		if (event == PTRACE_EVENT_SECCOMP) {
+			on_seccomp_stop(st, pid);
+			return;
+		}
+		if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
+		    event == PTRACE_EVENT_CLONE) {
+			unsigned long child = 0;
+			if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &child) == 0 && child) {
+				struct tb_task *c = task_find(st, (pid_t)child);
+				if (c && c->seen_stop) {
+					/* Its attach stop came first and was already resumed. */
+				} else if ((c = task_add(st, (pid_t)child))) {
+					c->expect_stop = true;
+				} else {
+					fail(st, -ENOMEM, "tracking a process");
+				}
+			}
+		}
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	if (sig == SIGSTOP && (!t || t->expect_stop)) {
+		/* A new tracee's attach stop (possibly reported before its parent's event). */
+		if (!t) {
+			t = task_add(st, pid);
+			if (t)
+				t->seen_stop = true;
+		} else {
+			t->expect_stop = false;
+		}
+		ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	if (sig == SIGSYS && t && t->trap_pending) {
+		t->trap_pending = false;
+		ptrace(PTRACE_SETSIGINFO, pid, 0, &t->trap);
+		ptrace(PTRACE_CONT, pid, 0, SIGSYS);
+		return;
+	}
+	if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+		siginfo_t si;
+		/* GETSIGINFO fails for a group-stop (the signal already took effect): resume, since
+		 * the TRACEME-style tracer cannot park it the way the kernel would. */
+		if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) < 0) {
+			ptrace(PTRACE_CONT, pid, 0, 0);
+			return;
+		}
+	}
+	/* An ordinary signal: deliver it as if no one were watching. */
+	ptrace(PTRACE_CONT, pid, 0, sig);
+}
+
+/* ---- after the run: Python location, suggestion, warnings --------------------------------- */
+
+static int add_warning(struct tb_explain_report *rep, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int add_warning(struct tb_explain_report *rep, const char *fmt, ...)
+{
+	char **n;
+	char *msg;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	n = realloc(rep->warnings, (rep->n_warnings + 2) * sizeof(*n));
+	if (!n) {
+		free(msg);
+		return -ENOMEM;
+	}
+	rep->warnings = n;
+	n[rep->n_warnings++] = msg;
+	n[rep->n_warnings] = NULL;
+	return 0;
+}
+
+/*
+ * The last `File "X", line N, in F` of the traceback CPython printed on stderr, and the exception
+ * line that ends it. The captured stderr is the only view tightbox has into the interpreter.
+ */
+static int find_python_location(struct tb_explain_report *rep, const char *err, size_t len)
+{
+	const char *p = err, *end = err + len;
+	const char *last = NULL, *exc = NULL;
+	size_t exc_len = 0;
+
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if (le - p > 8 && !strncmp(p, "  File \"", 8)) {
+			last = p;
+			exc = NULL;
+		} else if (last && !exc && le > p && p[0] != ' ' && p[0] != '\t') {
+			exc = p;
+			exc_len = (size_t)(le - p);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	if (!last)
+		return 0;
+	const char *f = last + 8, *q = strchr(f, '"');
+	if (!q)
+		return 0;
+	int line = 0;
+	char func[256] = "";
+	if (sscanf(q, "\", line %d, in %255[^\n]", &line, func) < 1)
+		return 0;
+	rep->py_file = strndup(f, (size_t)(q - f));
+	rep->py_line = line;
+	rep->py_function = func[0] ? strdup(func) : NULL;
+	rep->py_error = exc ? strndup(exc, exc_len) : NULL;
+	if (!rep->py_file)
+		return -ENOMEM;
+	return 0;
+}
+
+static const char *default_profile_path(void)
+{
+	static const char *const candidates[] = {TB_PROFILE_DIR "/default.json",
+						 TB_SOURCE_DIR "/profiles/default.json"};
+
+	for (size_t i = 0; i < TB_ARRAY_SIZE(candidates); i++)
+		if (access(candidates[i], R_OK) == 0)
+			return candidates[i];
+	return NULL;
+}
+
+/* Which arguments the profile's allow rules for @name test (bit i = args[i]); 0 when the profile
+ * has no conditional allow rule for it. */
+static unsigned allow_arg_mask(const struct tb_profile *p, const char *name)
+{
+	struct tb_compile_opts o = {0};
+	unsigned mask = 0;
+
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct tb_rule *r = &p->rules[i];
+		bool named = false;
+
+		if (r->action.kind != TB_ACT_ALLOW && r->action.kind != TB_ACT_LOG)
+			continue;
+		if (!r->n_args || tb_profile_rule_applies(r, &o) != 1)
+			continue;
+		for (size_t k = 0; k < r->n_names && !named; k++)
+			named = !strcmp(r->names[k], name);
+		if (!named)
+			continue;
+		for (size_t a = 0; a < r->n_args; a++)
+			if (r->args[a].index < 6)
+				mask |= 1u << r->args[a].index;
+	}
+	return mask;
+}
+
+static bool profile_has_arch(const struct tb_profile *p, uint32_t audit_arch)
+{
+	uint32_t tokens[32];
+	size_t n = 0;
+
+	if (tb_profile_filter_arches(p, tokens, TB_ARRAY_SIZE(tokens), &n, NULL) < 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (tokens[i] == audit_arch)
+			return true;
+	return false;
+}
+
+static bool suggest_allow(const struct tb_explain_denial *dn)
+{
+	return !dn->dangerous || dn->dangerous->severity < TB_SEV_MEDIUM;
+}
+
+static int build_suggestion(struct tb_explain_report *rep, const struct tb_profile *p)
+{
+	json_t *rules = json_array(), *names = json_array();
+	int r = -ENOMEM;
+
+	if (!rules || !names)
+		goto out;
+	for (size_t i = 0; i < rep->n_denials; i++) {
+		struct tb_explain_denial *dn = &rep->denials[i];
+		bool dup = false;
+
+		dn->arg_mask = p ? allow_arg_mask(p, dn->name) : 0;
+		dn->arg_specific = dn->arg_mask != 0;
+		if (!suggest_allow(dn))
+			continue;
+		if (!dn->arg_specific) {
+			for (size_t k = 0; k < json_array_size(names); k++)
+				dup |= !strcmp(json_string_value(json_array_get(names, k)), dn->name);
+			if (!dup && json_array_append_new(names, json_string(dn->name)) < 0)
+				goto out;
+			continue;
+		}
+		/* Argument-specific: allow exactly what was seen, on the arguments the profile tests. */
+		for (size_t v = 0; v < dn->n_variants; v++) {
+			json_t *rule = json_pack("{s:[s],s:s,s:[]}", "names", dn->name, "action",
+						 "SCMP_ACT_ALLOW", "args");
+			if (!rule)
+				goto out;
+			for (unsigned a = 0; a < 6; a++)
+				if (dn->arg_mask & (1u << a))
+					json_array_append_new(
+						json_object_get(rule, "args"),
+						json_pack("{s:i,s:I,s:i,s:s}", "index", (int)a, "value",
+							  (json_int_t)dn->variants[v].args[a], "valueTwo", 0,
+							  "op", "SCMP_CMP_EQ"));
+			if (json_array_append_new(rules, rule) < 0)
+				goto out;
+		}
+	}
+	if (json_array_size(names)) {
+		json_t *rule;
+		/* Sorted names make the snippet stable from run to run. */
+		size_t n = json_array_size(names);
+		for (size_t a = 1; a < n; a++)
+			for (size_t b = a; b > 0; b--) {
+				json_t *x = json_array_get(names, b - 1), *y = json_array_get(names, b);
+				if (strcmp(json_string_value(x), json_string_value(y)) <= 0)
+					break;
+				json_incref(x);
+				json_array_set(names, b - 1, y);
+				json_array_set_new(names, b, x);
+			}
+		rule = json_pack("{s:O,s:s}", "names", names, "action", "SCMP_ACT_ALLOW");
+		if (!rule || json_array_insert_new(rules, 0, rule) < 0)
+			goto out;
+	}
+	if (json_array_size(rules)) {
+		rep->suggestion = json_dumps(rules, JSON_INDENT(2) | JSON_SORT_KEYS);
+		if (!rep->suggestion)
+			goto out;
+	}
+	r = 0;
+out:
+	json_decref(rules);
+	json_decref(names);
+	return r;
+}
+
+static int finish_report(struct tb_explain_report *rep, const struct tb_run_config *c,
+			 const struct tb_run_result *res)
+{
+	_cleanup_free_ char *diagtext = NULL;
+	struct tb_profile *p = NULL;
+	struct tb_diag d;
+	int r;
+
+	if (res->err && res->err_len) {
+		r = find_python_location(rep, res->err, res->err_len);
+		if (r < 0)
+			return r;
+	}
+	if (rep->profile) {
+		tb_diag_clear(&d);
+		if (tb_profile_load(rep->profile, &p, &d) < 0) {
+			char buf[1200];
+			r = add_warning(rep, "cannot re-read the profile for suggestions: %s",
+					tb_diag_format(&d, buf, sizeof(buf)));
+			if (r < 0)
+				return r;
+		}
+	}
+	r = build_suggestion(rep, p);
+	for (size_t i = 0; r >= 0 && i < rep->n_denials; i++) {
+		const struct tb_explain_denial *dn = &rep->denials[i];
+
+		if (dn->dangerous && !suggest_allow(dn))
+			r = add_warning(rep,
+					"%s was denied: that is the profile doing its job; do not allow "
+					"it (%s). %s",
+					dn->name, dn->dangerous->reason, dn->dangerous->fix);
+		else if (dn->dangerous)
+			r = add_warning(rep, "%s is in the dangerous set (%s): allow it only if needed",
+					dn->name, dn->dangerous->reason);
+		if (r >= 0 && dn->audit_arch == AUDIT_ARCH_I386)
+			r = add_warning(rep,
+					"%s was an i386 call (int 0x80) from %s: 32-bit calls from 64-bit "
+					"programs are a classic filter bypass%s",
+					dn->name, dn->exe ? dn->exe : "the program",
+					p && !profile_has_arch(p, AUDIT_ARCH_I386)
+						? "; the profile does not list SCMP_ARCH_X86, so the "
+						  "call was killed as a foreign arch"
+						: "");
+		if (r >= 0 && !strcmp(dn->name, "clone3") && dn->data != ENOSYS)
+			r = add_warning(rep, "clone3 failed with errno %u: glibc falls back to clone "
+					     "only on ENOSYS; deny clone3 with errnoRet 38 instead",
+					dn->data);
+	}
+	(void)c;
+	tb_profile_free(p);
+	return r;
+}
+
+/* ---- public API --------------------------------------------------------------------------- */
+
+void tb_explain_report_free(struct tb_explain_report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_denials; i++) {
+		struct tb_explain_denial *d = &r->denials[i];
+		free(d->name);
+		free(d->exe);
+		free(d->comm);
+		for (size_t v = 0; v < d->n_variants; v++)
+			free(d->variants[v].decoded);
+	}
+	free(r->denials);
+	free(r->killed_by);
+	free(r->py_file);
+	free(r->py_function);
+	free(r->py_error);
+	free(r->suggestion);
+	for (size_t i = 0; i < r->n_warnings; i++)
+		free(r->warnings[i]);
+	free(r->warnings);
+	free(r->profile);
+	free(r);
+}
+
+int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out,
+		   struct tb_run_result *res, struct tb_diag *d)
+{
+	struct tb_explain_report *rep = calloc(1, sizeof(*rep));
+	struct tb_explain_state st = {.rep = rep};
+	struct tb_run_config cc;
+	struct tb_run_hooks hooks = {
+		.data = &st,
+		.child_before_filter = hook_child_before_filter,
+		.parent_started = hook_parent_started,
+		.parent_on_wait = hook_parent_on_wait,
+	};
+	const char *path = NULL;
+	int r;
+
+	if (!rep)
+		return -ENOMEM;
+	if (c->seccomp_mode == TB_SECCOMP_UNCONFINED) {
+		/* Nothing can be denied: run plainly and say so. */
+		r = tb_run(c, NULL, res, d);
+		if (r >= 0)
+			r = add_warning(rep, "seccomp=unconfined: no profile, nothing can be denied");
+		goto done;
+	}
+	path = c->seccomp_mode == TB_SECCOMP_FILE ? c->seccomp_path : default_profile_path();
+	if (path && !(rep->profile = strdup(path))) {
+		r = -ENOMEM;
+		goto done;
+	}
+	cc = *c; /* shallow: only trace_denials differs, nothing of @c is freed through it */
+	cc.trace_denials = true;
+	clock_gettime(CLOCK_MONOTONIC, &st.t0);
+	r = tb_run(&cc, &hooks, res, d);
+	if (r < 0)
+		goto done;
+	if (st.err) {
+		tb_diag_set(d, NULL, 0, 0, "explain", "supervisor failed at %s: %s",
+			    st.err_step, strerror(-st.err));
+		r = st.err;
+		goto done;
+	}
+	if (st.init_killed && !res->exited && res->signal == SIGKILL)
+		res->signal = SIGSYS;
+	r = finish_report(rep, c, res);
+done:
+	free(st.tasks);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			tb_diag_set(d, NULL, 0, 0, "explain", "out of memory");
+		tb_explain_report_free(rep);
+		return r;
+	}
+	*out = rep;
+	return 0;
+}
