@@ -1,0 +1,75 @@
+# syntax=docker/dockerfile:1
+# SPDX-License-Identifier: Apache-2.0
+#
+# The seed's sandbox image (python:3.12-slim + pip), corrected and extended:
+#  - Debian 12's own python3-numpy/pandas/requests instead of `pip install`: pip needs the network,
+#    and these are the exact builds the recordings and the generated profiles were measured with.
+#  - No `useradd --uid 65534`: Debian already has nobody:nogroup = 65534:65534, and useradd fails
+#    ("UID 65534 is not unique", exit 4). The image runs as 65534:65534.
+#  - No `apt-get purge -y bash`: bash is Essential, so apt refuses it under -y ("Essential packages
+#    were removed and -y was used without --allow-remove-essential", exit 100) and the build stops.
+#    bash is removed with dpkg's explicit override as the very last root step instead, after every
+#    step that might need it. /bin/sh (dash) stays: Python's os.system/popen need it, and the barrier
+#    is the seccomp profile and the read-only root, not the absence of a shell. curl and wget are not
+#    in a Debian base image at all.
+#  - The seccomp profile is not hand-written: the build compiles tightbox (stage 1), records the
+#    corpus (scripts/workloads) with the ptrace backend inside the image it will run in, and writes
+#    the generated profiles to /etc/tightbox/ (stage 2).
+#
+# With Docker and network access:
+#   docker build -f sandbox.Dockerfile -t code-sandbox:latest .
+# Offline with podman (no registry, images from debootstrap): scripts/build-sandbox-image, which
+# passes BASE/BUILDER = the images scripts/build-image makes.
+#
+# Then run with the seed's line and the generated profile taken from the image:
+#   docker run --rm code-sandbox:latest cat /etc/tightbox/seccomp.json > seccomp.json
+#   docker run --rm --network none --read-only --tmpfs /tmp:size=50m,noexec ... \
+#     --security-opt seccomp=seccomp.json code-sandbox:latest python3 /sandbox/script.py
+ARG BASE=debian:bookworm-slim
+ARG BUILDER=debian:bookworm-slim
+
+FROM ${BUILDER} AS build
+# The builder image scripts/build-image makes already has the tools; a stock Debian image installs them.
+RUN command -v cmake >/dev/null && command -v gcc >/dev/null || { \
+      apt-get update && \
+      apt-get install -y --no-install-recommends gcc libc6-dev make cmake pkg-config \
+        libseccomp-dev libjansson-dev libcap-dev && \
+      rm -rf /var/lib/apt/lists/*; }
+# Only the sources: a `COPY . ` would drag the developers' build folders in.
+COPY CMakeLists.txt /src/
+COPY core /src/core
+COPY runner /src/runner
+COPY tracer /src/tracer
+COPY generator /src/generator
+COPY apparmor /src/apparmor
+COPY cli /src/cli
+COPY profiles /src/profiles
+# The eBPF recorder and AppArmor need clang/libbpf/libapparmor; the image only records with ptrace.
+RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DTB_TESTS=OFF -DTB_BPF=OFF -DTB_APPARMOR=OFF && \
+    cmake --build /build -j"$(nproc)" && \
+    install -m 0755 /build/cli/tightbox /usr/local/bin/tightbox
+
+FROM ${BASE}
+RUN if ! python3 -c 'import numpy, pandas, requests' 2>/dev/null || ! ldconfig -p | grep -q libjansson.so.4; then \
+      apt-get update && \
+      apt-get install -y --no-install-recommends python3 python3-numpy python3-pandas python3-requests \
+        libseccomp2 libjansson4 libcap2 && \
+      rm -rf /var/lib/apt/lists/*; \
+    fi
+COPY --from=build /usr/local/bin/tightbox /usr/local/bin/tightbox
+COPY scripts/workloads /usr/share/tightbox/workloads
+# Record every workload with the ptrace backend (works without privileges, so inside an image build)
+# in this very image, then generate the profiles from the merged recording.
+RUN set -e; mkdir -p /tmp/rec /etc/tightbox; \
+    for w in /usr/share/tightbox/workloads/*.py; do \
+      n=$(basename "$w" .py); \
+      tightbox record --backend ptrace --name "$n" -o "/tmp/rec/$n.json" -- /usr/bin/python3 "$w"; \
+    done; \
+    tightbox record --merge -o /etc/tightbox/recording.json /tmp/rec/*.json; \
+    tightbox generate -o /etc/tightbox /etc/tightbox/recording.json; \
+    rm -rf /tmp/rec
+RUN dpkg --purge --force-remove-essential bash && \
+    install -d -m 0755 /sandbox
+WORKDIR /sandbox
+USER 65534:65534
+CMD ["/usr/bin/python3"]
