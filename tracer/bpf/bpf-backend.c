@@ -17,12 +17,14 @@
 #include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +39,8 @@
 #include "tracer/backends.h"
 #include "tracer/bpf/bpf-shared.h"
 
+#include "record-btf.h"
+#include "record-notes.h"
 #include "record.skel.h"
 
 #define TB_BPF_BTF "/sys/kernel/btf/vmlinux"
@@ -206,7 +210,7 @@ struct tb_bpf_session {
 	size_t n_tuples, cap_tuples;
 	uint64_t unresolved_paths;
 	int err; /* first error of the ring buffer consumer */
-	atomic_bool stop;
+	int wake_fd; /* eventfd: the run is over, drain once more and stop */
 	uint64_t token;
 	int marker_nr;
 };
@@ -327,9 +331,19 @@ static int on_event(void *ctx, void *data, size_t size)
 static void *drain(void *arg)
 {
 	struct tb_bpf_session *s = arg;
+	struct pollfd p[2] = {
+		{.fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN},
+		{.fd = s->wake_fd, .events = POLLIN},
+	};
 
-	while (!atomic_load(&s->stop))
-		ring_buffer__poll(s->rb, 50);
+	/* No timeout: the eventfd ends the wait as soon as the run is over. */
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		ring_buffer__consume(s->rb);
+		if (p[1].revents)
+			break;
+	}
 	return NULL;
 }
 
@@ -546,18 +560,48 @@ static int getrandom_token(uint64_t *token)
 	return 0;
 }
 
+/*
+ * An fd holding the minimised BTF generated at build time, or -1 when the running kernel is not
+ * the one the build saw (its build-id note in /sys/kernel/notes differs): then libbpf reads the
+ * full vmlinux BTF, slower but right for any kernel.
+ */
+static int min_btf_fd(void)
+{
+	unsigned char notes[sizeof(tb_bpf_build_notes) + 1];
+	_cleanup_close_ int nfd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (nfd < 0)
+		return -1;
+	n = read(nfd, notes, sizeof(notes));
+	if (n != (ssize_t)tb_bpf_build_notes_len || memcmp(notes, tb_bpf_build_notes, n))
+		return -1;
+	fd = memfd_create("tightbox-min-btf", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, tb_bpf_min_btf, tb_bpf_min_btf_len) != (ssize_t)tb_bpf_min_btf_len)
+		return -1;
+	return TB_TAKE_FD(fd);
+}
+
 static void session_free(struct tb_bpf_session *s)
 {
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
 	tb_record__destroy(s->skel);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
 	free(s->tuples);
 	free(s);
 }
 
 static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, struct tb_diag *diag)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	_cleanup_close_ int btf_fd = -1;
+	char btf_path[64];
 	struct tb_bpf_session *s;
 	int r;
 
@@ -565,6 +609,12 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	if (!s)
 		return -ENOMEM;
 	s->rec = rec;
+	s->wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (s->wake_fd < 0) {
+		r = tb_negerrno();
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: eventfd: %s", strerror(-r));
+		goto fail;
+	}
 	s->marker_nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "getppid");
 	if (s->marker_nr < 0 || getrandom_token(&s->token) < 0) {
 		r = -EIO;
@@ -573,7 +623,12 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	}
 	libbpf_set_print(libbpf_quiet);
 	libbpf_last[0] = '\0';
-	s->skel = tb_record__open();
+	btf_fd = min_btf_fd();
+	if (btf_fd >= 0) {
+		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", btf_fd);
+		opts.btf_custom_path = btf_path;
+	}
+	s->skel = tb_record__open_opts(&opts);
 	if (!s->skel) {
 		r = tb_negerrno();
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: opening the program: %s%s%s",
@@ -660,7 +715,8 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	r = tb_run(c, &hooks, res, diag);
 	/* Stop counting before reading: nothing the sandbox left behind can add to the maps. */
 	__atomic_store_n(&s->skel->bss->mode, 0, __ATOMIC_RELEASE);
-	atomic_store(&s->stop, true);
+	if (eventfd_write(s->wake_fd, 1) < 0)
+		pthread_cancel(thread); /* poll() is a cancellation point: never hang here */
 	pthread_join(thread, NULL);
 	if (r < 0)
 		goto out;
