@@ -27,6 +27,7 @@
 enum tb_argk {
 	A_NONE = 0, /* end of the signature */
 	A_INT,
+	A_I32, /* int-sized (pid, key serial): shown signed */
 	A_UINT,
 	A_HEX,
 	A_PTR,
@@ -84,8 +85,8 @@ static const struct tb_sig sigs[] = {
 	{"init_module", {A_PTR, A_UINT, A_PATH}},
 	{"ioctl", {A_FD, A_IOCTL, A_HEX}},
 	{"kexec_load", {A_HEX, A_UINT, A_PTR, A_HEX}},
-	{"keyctl", {A_KEYCTL, A_HEX, A_HEX, A_HEX, A_HEX}},
-	{"kill", {A_INT, A_SIG}},
+	{"keyctl", {A_KEYCTL, A_I32, A_HEX, A_HEX, A_HEX}},
+	{"kill", {A_I32, A_SIG}},
 	{"lchown", {A_PATH, A_INT, A_INT}},
 	{"link", {A_PATH, A_PATH}},
 	{"linkat", {A_FD, A_PATH, A_FD, A_PATH, A_ATFLAGS}},
@@ -109,7 +110,7 @@ static const struct tb_sig sigs[] = {
 	{"pread64", {A_FD, A_PTR, A_UINT, A_INT}},
 	{"process_vm_readv", {A_INT, A_PTR, A_UINT, A_PTR, A_UINT, A_HEX}},
 	{"process_vm_writev", {A_INT, A_PTR, A_UINT, A_PTR, A_UINT, A_HEX}},
-	{"ptrace", {A_PTRACE, A_INT, A_PTR, A_PTR}},
+	{"ptrace", {A_PTRACE, A_I32, A_PTR, A_PTR}},
 	{"readlink", {A_PATH, A_PTR, A_UINT}},
 	{"readlinkat", {A_FD, A_PATH, A_PTR, A_UINT}},
 	{"rename", {A_PATH, A_PATH}},
@@ -127,8 +128,8 @@ static const struct tb_sig sigs[] = {
 	{"swapon", {A_PATH, A_HEX}},
 	{"symlink", {A_PATH, A_PATH}},
 	{"symlinkat", {A_PATH, A_FD, A_PATH}},
-	{"tgkill", {A_INT, A_INT, A_SIG}},
-	{"tkill", {A_INT, A_SIG}},
+	{"tgkill", {A_I32, A_I32, A_SIG}},
+	{"tkill", {A_I32, A_SIG}},
 	{"truncate", {A_PATH, A_INT}},
 	{"umount2", {A_PATH, A_UMOUNT}},
 	{"unlink", {A_PATH}},
@@ -350,6 +351,9 @@ static void put_arg(FILE *f, pid_t pid, enum tb_argk k, uint64_t v)
 	switch (k) {
 	case A_INT:
 		fprintf(f, "%lld", (long long)(int64_t)v);
+		break;
+	case A_I32:
+		fprintf(f, "%d", i32);
 		break;
 	case A_UINT:
 		fprintf(f, "%llu", (unsigned long long)v);

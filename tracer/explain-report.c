@@ -42,10 +42,10 @@ static json_t *denial_json(const struct tb_explain_denial *dn)
 		json_array_append_new(calls, json_pack("{s:s,s:o*,s:I}", "call", x->decoded, "args",
 						       raw, "count", (json_int_t)x->count));
 	}
-	o = json_pack("{s:s,s:s,s:i,s:s,s:I,s:I,s:f,s:i,s:i,s:o,s:o,s:o,s:b,s:b}", "syscall",
+	o = json_pack("{s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:i,s:i,s:o,s:o,s:o,s:b,s:b}", "syscall",
 		      dn->name, "arch", dn->arch, "nr", dn->nr, "action", denial_action(dn->data),
 		      "count", (json_int_t)dn->count, "first_seq", (json_int_t)dn->first_seq,
-		      "first_ms", (double)dn->first_us / 1000.0, "pid", (int)dn->nspid, "host_pid",
+		      "first_us", (json_int_t)dn->first_us, "pid", (int)dn->nspid, "host_pid",
 		      (int)dn->pid, "exe", str_or_null(dn->exe), "comm", str_or_null(dn->comm),
 		      "calls", calls, "more_calls", dn->more_variants, "argument_specific",
 		      dn->arg_specific);

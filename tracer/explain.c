@@ -516,15 +516,26 @@ static int find_python_location(struct tb_explain_report *rep, const char *err, 
 	return 0;
 }
 
-static const char *default_profile_path(void)
+/* The profile tb_run() uses for TB_SECCOMP_DEFAULT (same search order as runner/run.c). */
+static int default_profile_path(char **out)
 {
-	static const char *const candidates[] = {TB_PROFILE_DIR "/default.json",
-						 TB_SOURCE_DIR "/profiles/default.json"};
+	const char *dirs[] = {getenv("TIGHTBOX_PROFILE_DIR"), TB_PROFILE_DIR, TB_SOURCE_DIR "/profiles"};
 
-	for (size_t i = 0; i < TB_ARRAY_SIZE(candidates); i++)
-		if (access(candidates[i], R_OK) == 0)
-			return candidates[i];
-	return NULL;
+	for (size_t i = 0; i < TB_ARRAY_SIZE(dirs); i++) {
+		char *p;
+
+		if (!dirs[i] || !*dirs[i])
+			continue;
+		if (asprintf(&p, "%s/default.json", dirs[i]) < 0)
+			return -ENOMEM;
+		if (access(p, R_OK) == 0) {
+			*out = p;
+			return 0;
+		}
+		free(p);
+	}
+	*out = NULL;
+	return 0;
 }
 
 /* Which arguments the profile's allow rules for @name test (bit i = args[i]); 0 when the profile
@@ -732,7 +743,6 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 		.parent_started = hook_parent_started,
 		.parent_on_wait = hook_parent_on_wait,
 	};
-	const char *path = NULL;
 	int r;
 
 	if (!rep)
@@ -744,11 +754,12 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 			r = add_warning(rep, "seccomp=unconfined: no profile, nothing can be denied");
 		goto done;
 	}
-	path = c->seccomp_mode == TB_SECCOMP_FILE ? c->seccomp_path : default_profile_path();
-	if (path && !(rep->profile = strdup(path))) {
-		r = -ENOMEM;
+	if (c->seccomp_mode == TB_SECCOMP_FILE)
+		r = (rep->profile = strdup(c->seccomp_path)) ? 0 : -ENOMEM;
+	else
+		r = default_profile_path(&rep->profile);
+	if (r < 0)
 		goto done;
-	}
 	cc = *c; /* shallow: only trace_denials differs, nothing of @c is freed through it */
 	cc.trace_denials = true;
 	clock_gettime(CLOCK_MONOTONIC, &st.t0);
