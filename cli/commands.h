@@ -11,4 +11,8 @@ int tb_cmd_audit(int argc, char **argv);
 int tb_cmd_diff(int argc, char **argv);
 int tb_cmd_explain(int argc, char **argv);
 
+struct tb_run_cli;
+/* `tightbox run --explain`: implemented with `tightbox explain` (cli/cmd-explain.c). */
+int tb_cli_explain(struct tb_run_cli *o);
+
 #endif

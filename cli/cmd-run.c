@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tightbox run: parse, call tb_run(), print. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/run-options.h"
+#include "runner/run.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: tightbox run [OPTIONS] [--] CMD [ARG...]\n"
+	      "       tightbox run [OPTIONS] --script FILE\n\n"
+	      "Run CMD in the hardened sandbox: new pid/mount/net/ipc/uts/cgroup namespaces, read-only\n"
+	      "root, noexec /tmp, cgroup limits, no capabilities, no_new_privs, Landlock, the seccomp\n"
+	      "profile loaded last before execve, uid 65534, a clean environment and a timeout that\n"
+	      "kills the whole process tree.\n\n",
+	      f);
+	tb_run_cli_help(f);
+	fputs("      --explain                 report every syscall the profile denied (see explain)\n\n"
+	      "Exit status (as docker run): the command's own code; 128+N when killed by signal N;\n"
+	      "124 timeout; 125 tightbox failed (bad option or profile, setup error); 126 the command\n"
+	      "cannot be executed; 127 the command was not found.\n"
+	      "--json prints {stdout, stderr, stdout_truncated, stderr_truncated, stdout_bytes,\n"
+	      "stderr_bytes, exit_code, signal, timed_out, oom_killed, wall_ms, cpu_ms, max_rss_kib,\n"
+	      "error} on stdout; the exit status is the same.\n",
+	      f);
+}
+
+/* With --json every outcome, including a refused option, is one JSON object on stdout. */
+static int fail_json(const char *msg)
+{
+	struct tb_run_result res = {0};
+
+	res.error = (char *)msg;
+	tb_run_result_write_json(&res, STDOUT_FILENO);
+	return 125;
+}
+
+int tb_cmd_run(int argc, char **argv)
+{
+	struct tb_run_cli o;
+	struct tb_run_result res = {0};
+	struct tb_diag d = {0};
+	char msg[1200];
+	int r, status;
+
+	r = tb_run_cli_parse(argc, argv, &o, NULL, NULL, &d);
+	if (r < 0) {
+		tb_diag_format(&d, msg, sizeof(msg));
+		fprintf(stderr, "tightbox run: %s\n", msg);
+		status = o.json ? fail_json(msg) : 125;
+		tb_run_cli_free(&o);
+		return status;
+	}
+	if (o.help) {
+		usage(stdout);
+		tb_run_cli_free(&o);
+		return 0;
+	}
+	if (!o.cfg.argv) {
+		fprintf(stderr, "tightbox run: no command given (see tightbox run --help)\n");
+		status = o.json ? fail_json("no command given") : 125;
+		tb_run_cli_free(&o);
+		return status;
+	}
+	if (o.json)
+		o.cfg.passthrough = false;
+	if (o.explain) {
+		status = tb_cli_explain(&o);
+		tb_run_cli_free(&o);
+		return status;
+	}
+	r = tb_run(&o.cfg, NULL, &res, &d);
+	for (char **w = res.warnings; w && *w; w++)
+		fprintf(stderr, "tightbox run: warning: %s\n", *w);
+	if (r < 0 && !res.exec_failed) {
+		tb_diag_format(&d, msg, sizeof(msg));
+		fprintf(stderr, "tightbox run: %s\n", msg);
+	} else if (res.exec_failed && !o.json) {
+		fprintf(stderr, "tightbox run: %s\n", res.error);
+	}
+	if (o.json) {
+		tb_run_result_write_json(&res, STDOUT_FILENO);
+	} else {
+		if (res.out_truncated)
+			fprintf(stderr, "tightbox run: stdout truncated at %zu of %llu bytes\n",
+				res.out_len, (unsigned long long)res.out_bytes);
+		if (res.err_truncated)
+			fprintf(stderr, "tightbox run: stderr truncated at %zu of %llu bytes\n",
+				res.err_len, (unsigned long long)res.err_bytes);
+		if (res.timed_out)
+			fprintf(stderr, "tightbox run: timed out after %g s\n", o.cfg.timeout);
+		if (res.oom_killed)
+			fprintf(stderr, "tightbox run: killed: out of memory (limit %llu bytes)\n",
+				(unsigned long long)o.cfg.memory);
+	}
+	status = tb_run_result_exit_status(&res);
+	tb_run_result_free(&res);
+	tb_run_cli_free(&o);
+	return status;
+}

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "runner/cgroup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+#define CG_ROOT "/sys/fs/cgroup"
+
+static const char *const v1_names[TB_CG_N] = {"memory", "pids", "cpu"};
+
+static int write_file(const char *dir, const char *file, const char *val)
+{
+	char path[4096];
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(val);
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return tb_negerrno();
+	if (write(fd, val, len) != (ssize_t)len)
+		return tb_negerrno();
+	return 0;
+}
+
+static int read_file(const char *dir, const char *file, char *buf, size_t size)
+{
+	char path[4096];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return tb_negerrno();
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return tb_negerrno();
+	buf[n] = '\0';
+	return 0;
+}
+
+static bool is_cgroup2(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* mkdir -p for the parent, mkdir (must be new) for the run directory. */
+static int make_run_dir(const char *root, const char *parent, const char *name, char **out)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, parent);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return tb_negerrno();
+	snprintf(path, sizeof(path), "%s/%s/%s", root, parent, name);
+	if (mkdir(path, 0755) < 0)
+		return tb_negerrno();
+	*out = strdup(path);
+	if (!*out) {
+		rmdir(path);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int apply_v2(struct tb_cgroup *cg, const char *parent, const struct tb_cg_limits *lim)
+{
+	char buf[64], pdir[4096];
+	int r;
+
+	/* Controllers must be enabled in every ancestor's subtree_control; the root usually has
+	 * them already (systemd), the "tightbox" parent is ours. Failures here surface below as
+	 * missing files, which is the error worth reporting. */
+	snprintf(pdir, sizeof(pdir), CG_ROOT "/%s", parent);
+	(void)write_file(CG_ROOT, "cgroup.subtree_control", "+memory +pids +cpu");
+	(void)write_file(pdir, "cgroup.subtree_control", "+memory +pids +cpu");
+	if (lim->memory) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, lim->memory);
+		if ((r = write_file(cg->unified_dir, "memory.max", buf)) < 0)
+			return r;
+		if (lim->memory_swap >= 0) {
+			uint64_t swap = (uint64_t)lim->memory_swap > lim->memory
+						? (uint64_t)lim->memory_swap - lim->memory
+						: 0;
+			snprintf(buf, sizeof(buf), "%" PRIu64, swap);
+			/* memory.swap.max is absent when the kernel has no swap accounting. */
+			r = write_file(cg->unified_dir, "memory.swap.max", buf);
+			if (r < 0 && r != -ENOENT)
+				return r;
+		}
+	}
+	if (lim->pids >= 0) {
+		snprintf(buf, sizeof(buf), "%" PRId64, lim->pids);
+		if ((r = write_file(cg->unified_dir, "pids.max", buf)) < 0)
+			return r;
+	}
+	if (lim->cpus > 0) {
+		snprintf(buf, sizeof(buf), "%" PRIu64 " 100000", (uint64_t)(lim->cpus * 100000 + 0.5));
+		if ((r = write_file(cg->unified_dir, "cpu.max", buf)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int apply_v1(struct tb_cgroup *cg, const struct tb_cg_limits *lim)
+{
+	char buf[64], tmp[64];
+	int r;
+
+	if (lim->memory) {
+		if (!cg->v1_dir[TB_CG_MEMORY])
+			return -ENOENT;
+		snprintf(buf, sizeof(buf), "%" PRIu64, lim->memory);
+		if ((r = write_file(cg->v1_dir[TB_CG_MEMORY], "memory.limit_in_bytes", buf)) < 0)
+			return r;
+		cg->memsw = read_file(cg->v1_dir[TB_CG_MEMORY], "memory.memsw.limit_in_bytes", tmp,
+				      sizeof(tmp)) == 0;
+		if (cg->memsw && lim->memory_swap >= 0) {
+			uint64_t total = (uint64_t)lim->memory_swap < lim->memory
+						 ? lim->memory
+						 : (uint64_t)lim->memory_swap;
+			snprintf(buf, sizeof(buf), "%" PRIu64, total);
+			if ((r = write_file(cg->v1_dir[TB_CG_MEMORY], "memory.memsw.limit_in_bytes",
+					    buf)) < 0)
+				return r;
+		}
+	}
+	if (lim->pids >= 0) {
+		if (!cg->v1_dir[TB_CG_PIDS])
+			return -ENOENT;
+		snprintf(buf, sizeof(buf), "%" PRId64, lim->pids);
+		if ((r = write_file(cg->v1_dir[TB_CG_PIDS], "pids.max", buf)) < 0)
+			return r;
+	}
+	if (lim->cpus > 0) {
+		if (!cg->v1_dir[TB_CG_CPU])
+			return -ENOENT;
+		if ((r = write_file(cg->v1_dir[TB_CG_CPU], "cpu.cfs_period_us", "100000")) < 0)
+			return r;
+		snprintf(buf, sizeof(buf), "%" PRIu64, (uint64_t)(lim->cpus * 100000 + 0.5));
+		if ((r = write_file(cg->v1_dir[TB_CG_CPU], "cpu.cfs_quota_us", buf)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+bool tb_cgroup_active(const struct tb_cgroup *cg)
+{
+	if (cg->unified_dir)
+		return true;
+	for (int i = 0; i < TB_CG_N; i++)
+		if (cg->v1_dir[i])
+			return true;
+	return false;
+}
+
+int tb_cgroup_create(struct tb_cgroup *cg, const char *parent, const char *name,
+		     const struct tb_cg_limits *lim)
+{
+	struct stat st;
+	int r = 0;
+
+	memset(cg, 0, sizeof(*cg));
+	if (is_cgroup2(CG_ROOT)) {
+		cg->v2 = true;
+		r = make_run_dir(CG_ROOT, parent, name, &cg->unified_dir);
+		if (r < 0)
+			return r;
+		r = apply_v2(cg, parent, lim);
+	} else {
+		for (int i = 0; i < TB_CG_N; i++) {
+			char root[256];
+
+			snprintf(root, sizeof(root), CG_ROOT "/%s", v1_names[i]);
+			if (access(root, W_OK) < 0)
+				continue;
+			r = make_run_dir(root, parent, name, &cg->v1_dir[i]);
+			if (r < 0)
+				goto out;
+		}
+		/* Hybrid hosts: the unified mount has no controllers but offers cgroup.kill and the
+		 * id that bpf_get_current_cgroup_id() returns. Optional. */
+		if (is_cgroup2(CG_ROOT "/unified"))
+			(void)make_run_dir(CG_ROOT "/unified", parent, name, &cg->unified_dir);
+		if (!tb_cgroup_active(cg)) {
+			r = -ENOENT;
+			goto out;
+		}
+		r = apply_v1(cg, lim);
+	}
+	if (r == 0 && cg->unified_dir && stat(cg->unified_dir, &st) == 0)
+		cg->id = (uint64_t)st.st_ino;
+out:
+	if (r < 0)
+		tb_cgroup_destroy(cg);
+	return r;
+}
+
+int tb_cgroup_attach(const struct tb_cgroup *cg, pid_t pid)
+{
+	char buf[32];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (int i = 0; i < TB_CG_N; i++)
+		if (cg->v1_dir[i] && (r = write_file(cg->v1_dir[i], "cgroup.procs", buf)) < 0)
+			return r;
+	if (cg->unified_dir && (r = write_file(cg->unified_dir, "cgroup.procs", buf)) < 0)
+		return r;
+	return 0;
+}
+
+/* SIGKILLs each pid listed in DIR/cgroup.procs; returns how many were listed. */
+static int kill_listed(const char *dir)
+{
+	char path[4096];
+	_cleanup_fclose_ FILE *f = NULL;
+	int pid, n = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%d", &pid) == 1) {
+		if (pid > 0)
+			kill(pid, SIGKILL);
+		n++;
+	}
+	return n;
+}
+
+void tb_cgroup_kill(const struct tb_cgroup *cg)
+{
+	if (cg->unified_dir && write_file(cg->unified_dir, "cgroup.kill", "1") == 0)
+		return;
+	/* No cgroup.kill (kernel < 5.14): signal each member. The sandbox init is killed too, which
+	 * tears down the pid namespace, so a fork racing this loop cannot survive. */
+	for (int i = 0; i < TB_CG_N; i++)
+		if (cg->v1_dir[i])
+			kill_listed(cg->v1_dir[i]);
+	if (cg->unified_dir)
+		kill_listed(cg->unified_dir);
+}
+
+bool tb_cgroup_oom_killed(const struct tb_cgroup *cg)
+{
+	char buf[1024];
+	const char *dir = cg->v2 ? cg->unified_dir : cg->v1_dir[TB_CG_MEMORY];
+	const char *p;
+
+	if (!dir)
+		return false;
+	if (read_file(dir, cg->v2 ? "memory.events" : "memory.oom_control", buf, sizeof(buf)) < 0)
+		return false;
+	p = strstr(buf, "oom_kill ");
+	return p && strtoull(p + 9, NULL, 10) > 0;
+}
+
+int64_t tb_cgroup_cpu_ms(const struct tb_cgroup *cg)
+{
+	char buf[1024];
+	const char *p;
+
+	if (cg->v2 && cg->unified_dir && read_file(cg->unified_dir, "cpu.stat", buf, sizeof(buf)) == 0 &&
+	    (p = strstr(buf, "usage_usec ")))
+		return (int64_t)(strtoull(p + 11, NULL, 10) / 1000);
+	if (!cg->v2 && cg->v1_dir[TB_CG_CPU] &&
+	    read_file(cg->v1_dir[TB_CG_CPU], "cpuacct.usage", buf, sizeof(buf)) == 0)
+		return (int64_t)(strtoull(buf, NULL, 10) / 1000000);
+	return -1;
+}
+
+static void remove_dir(char **dir)
+{
+	if (!*dir)
+		return;
+	/* A cgroup can only be removed once empty; killed members take a moment to exit. */
+	for (int i = 0; i < 200 && rmdir(*dir) < 0 && errno == EBUSY; i++) {
+		struct timespec ts = {0, 1000000};
+
+		kill_listed(*dir);
+		nanosleep(&ts, NULL);
+	}
+	free(*dir);
+	*dir = NULL;
+}
+
+void tb_cgroup_destroy(struct tb_cgroup *cg)
+{
+	if (!cg || !tb_cgroup_active(cg))
+		return;
+	tb_cgroup_kill(cg);
+	for (int i = 0; i < TB_CG_N; i++)
+		remove_dir(&cg->v1_dir[i]);
+	remove_dir(&cg->unified_dir);
+}

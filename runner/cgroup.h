@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Per-run cgroups. Backends behind one small interface: cgroup v2 (unified, controllers enabled),
+ * v1 (memory/pids/cpu hierarchies), and the hybrid layout where v1 holds the controllers and a
+ * controller-less cgroup2 mount still gives cgroup.kill and a cgroup id for BPF filtering.
+ */
+#ifndef TB_RUNNER_CGROUP_H
+#define TB_RUNNER_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum tb_cg_ctrl { TB_CG_MEMORY, TB_CG_PIDS, TB_CG_CPU, TB_CG_N };
+
+struct tb_cgroup {
+	bool v2;                 /* controllers on cgroup2 (pure v2 host) */
+	char *v1_dir[TB_CG_N];   /* v1: per-controller run directory, NULL when absent */
+	char *unified_dir;       /* cgroup2 run directory (pure v2, or hybrid's unified mount) */
+	bool memsw;              /* v1 memory.memsw.* available */
+	uint64_t id;             /* cgroup2 id (inode of unified_dir), 0 when none */
+};
+
+struct tb_cg_limits {
+	uint64_t memory;     /* 0 = none */
+	int64_t memory_swap; /* memory+swap, -1 unlimited */
+	double cpus;         /* 0 = none */
+	int64_t pids;        /* -1 = none */
+};
+
+/*
+ * Creates the run's cgroups under @parent ("tightbox") on every hierarchy available and applies
+ * @lim. Returns 0, -errno when no cgroup could be created (the caller then falls back to rlimits)
+ * or when a limit could not be applied (then nothing is left behind).
+ */
+int tb_cgroup_create(struct tb_cgroup *cg, const char *parent, const char *name,
+		     const struct tb_cg_limits *lim);
+/* Moves @pid into every run cgroup. 0 or -errno. */
+int tb_cgroup_attach(const struct tb_cgroup *cg, pid_t pid);
+/* Kills every process in the run cgroups (cgroup.kill where offered, else SIGKILL per pid). */
+void tb_cgroup_kill(const struct tb_cgroup *cg);
+/* true when the memory controller recorded an OOM kill in this cgroup. */
+bool tb_cgroup_oom_killed(const struct tb_cgroup *cg);
+/* CPU time used by the cgroup in ms, or -1 when unknown. */
+int64_t tb_cgroup_cpu_ms(const struct tb_cgroup *cg);
+/* Kills what is left, waits briefly for the cgroups to empty and removes them. Frees @cg's
+ * strings. Safe to call on a zeroed or partially created struct. */
+void tb_cgroup_destroy(struct tb_cgroup *cg);
+/* true when any run directory is non-NULL. */
+bool tb_cgroup_active(const struct tb_cgroup *cg);
+
+#endif

@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sandbox child: runs as pid 1 of fresh pid, mount, network, ipc, uts (and, unprivileged, user)
+ * namespaces, builds a read-only root on a small tmpfs, drops every privilege and execs.
+ *
+ * Order matters and each step says why. Any failure is reported to the parent as {step, errno}
+ * over a CLOEXEC pipe and the child _exits: it never prints, so the parent never has to guess.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <linux/securebits.h>
+
+#include "apparmor/apparmor.h"
+#include "core/util.h"
+#include "runner/internal.h"
+
+/* Where the new root is assembled inside the child's private mount namespace. Any existing
+ * directory works: everything taken from the host is cloned into detached trees first. */
+#define STAGING "/tmp"
+
+/* Top-level entries shown from the host when --rootfs is "/": the interpreter, its libraries and
+ * configuration, and nothing with user data or live sockets (/home, /root, /run, /var, /srv). */
+static const char *const host_entries[] = {"bin", "etc", "lib", "lib32", "lib64", "libx32", "opt",
+					   "sbin", "usr"};
+
+/* Entries of an image rootfs that the sandbox supplies itself. */
+static const char *const own_entries[] = {"dev", "proc", "sys", "tmp"};
+
+/* Docker's masked and read-only /proc paths (moby oci/defaults.go). */
+static const char *const proc_masked[] = {
+	"/proc/asound",	      "/proc/acpi",	  "/proc/kcore",      "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi",	      "/proc/sys/kernel/core_pattern"};
+static const char *const proc_readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+					    "/proc/sysrq-trigger"};
+
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom"};
+
+#define MAX_ENTRIES 64
+
+struct tree {
+	char name[256];
+	int fd;            /* detached mount (open_tree clone), -1 for symlinks */
+	bool is_dir;
+	char link[4096];   /* symlink target when fd < 0 */
+};
+
+static __attribute__((noreturn)) void fail_step(struct tb_child_args *a, enum tb_step step, int err,
+						int index)
+{
+	struct tb_child_report rep = {.step = step, .err = err > 0 ? err : EIO, .index = index};
+	ssize_t n;
+
+	n = write(a->status_fd, &rep, sizeof(rep));
+	(void)n;
+	_exit(step == TB_STEP_EXEC || step == TB_STEP_EXEC_LOOKUP ? (err == ENOENT ? 127 : 126) : 125);
+}
+
+#define CHECK(a, cond, step, idx)                                                                  \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			fail_step((a), (step), errno, (idx));                                      \
+	} while (0)
+
+static int clone_tree(const char *path, bool recursive)
+{
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+
+	return open_tree(AT_FDCWD, path, flags);
+}
+
+/* Read-only (unless @rw), nosuid, nodev, optionally noexec, recursively. */
+static int set_tree_attrs(int fd, bool rw, bool noexec)
+{
+	struct mount_attr attr = {0};
+
+	attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (rw ? 0 : MOUNT_ATTR_RDONLY) |
+			(noexec ? MOUNT_ATTR_NOEXEC : 0);
+	return mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+}
+
+static int attach_tree(int fd, const char *target)
+{
+	return move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+}
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, list[i]))
+			return true;
+	return false;
+}
+
+/* Adds one rootfs entry to @t. Returns 1 when added, 0 when skipped, -errno on failure. */
+static int take_entry(const char *rootfs, const char *name, struct tree *t)
+{
+	char path[4096];
+	struct stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", strcmp(rootfs, "/") ? rootfs : "", name);
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : tb_negerrno();
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->fd = -1;
+	if (S_ISLNK(st.st_mode)) {
+		n = readlink(path, t->link, sizeof(t->link) - 1);
+		if (n < 0)
+			return tb_negerrno();
+		t->link[n] = '\0';
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return 0; /* sockets, fifos, devices at the top of an image are not shown */
+	t->is_dir = S_ISDIR(st.st_mode);
+	t->fd = clone_tree(path, t->is_dir);
+	if (t->fd < 0)
+		return tb_negerrno();
+	if (set_tree_attrs(t->fd, false, false) < 0)
+		return tb_negerrno();
+	return 1;
+}
+
+static size_t take_rootfs(struct tb_child_args *a, struct tree *trees)
+{
+	const char *rootfs = a->cfg->rootfs ? a->cfg->rootfs : "/";
+	size_t n = 0;
+	int r;
+
+	if (!strcmp(rootfs, "/")) {
+		for (size_t i = 0; i < TB_ARRAY_SIZE(host_entries); i++) {
+			r = take_entry(rootfs, host_entries[i], &trees[n]);
+			if (r < 0)
+				fail_step(a, TB_STEP_ROOTFS, -r, (int)i);
+			n += (size_t)r;
+		}
+		return n;
+	}
+	/* An image rootfs: show all of it except what the sandbox provides fresh. */
+	DIR *d = opendir(rootfs);
+	struct dirent *de;
+
+	CHECK(a, d, TB_STEP_ROOTFS, -1);
+	while ((de = readdir(d)) && n < MAX_ENTRIES) {
+		if (de->d_name[0] == '.' &&
+		    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (in_list(de->d_name, own_entries, TB_ARRAY_SIZE(own_entries)))
+			continue;
+		if (a->cfg->script && !strcmp(de->d_name, "sandbox"))
+			continue;
+		r = take_entry(rootfs, de->d_name, &trees[n]);
+		if (r < 0)
+			fail_step(a, TB_STEP_ROOTFS, -r, -1);
+		n += (size_t)r;
+	}
+	closedir(d);
+	return n;
+}
+
+/* mkdir -p of @path (absolute, below STAGING). Existing components are fine. */
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return tb_negerrno();
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return tb_negerrno();
+	return 0;
+}
+
+static int touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return errno == EEXIST ? 0 : tb_negerrno();
+	close(fd);
+	return 0;
+}
+
+/* Creates the mount point for a volume or script at @dst inside the staging root. */
+static int make_mountpoint(const char *dst, bool dir)
+{
+	char path[4096], parent[4096];
+	char *slash;
+	int r;
+
+	snprintf(path, sizeof(path), STAGING "%s", dst);
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	r = mkdir_p(parent, 0755);
+	if (r < 0)
+		return r;
+	if (dir)
+		return mkdir(path, 0755) < 0 && errno != EEXIST ? tb_negerrno() : 0;
+	return touch(path);
+}
+
+static void setup_dev(struct tb_child_args *a)
+{
+	char path[256], src[256];
+	static const char *const links[][2] = {{"fd", "/proc/self/fd"},
+					       {"stdin", "/proc/self/fd/0"},
+					       {"stdout", "/proc/self/fd/1"},
+					       {"stderr", "/proc/self/fd/2"},
+					       {"ptmx", "/dev/pts/ptmx"}};
+
+	CHECK(a, mkdir(STAGING "/dev", 0755) == 0, TB_STEP_DEV, -1);
+	CHECK(a, mount("tmpfs", STAGING "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755") == 0,
+	      TB_STEP_DEV, -1);
+	for (size_t i = 0; i < TB_ARRAY_SIZE(dev_nodes); i++) {
+		snprintf(path, sizeof(path), STAGING "/dev/%s", dev_nodes[i]);
+		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+		CHECK(a, touch(path) == 0, TB_STEP_DEV, (int)i);
+		CHECK(a, mount(src, path, NULL, MS_BIND, NULL) == 0, TB_STEP_DEV, (int)i);
+		CHECK(a, mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NOEXEC, NULL) == 0,
+		      TB_STEP_DEV, (int)i);
+	}
+	for (size_t i = 0; i < TB_ARRAY_SIZE(links); i++) {
+		snprintf(path, sizeof(path), STAGING "/dev/%s", links[i][0]);
+		CHECK(a, symlink(links[i][1], path) == 0, TB_STEP_DEV, -1);
+	}
+	if (a->cfg->shm_size) {
+		char opts[64];
+
+		snprintf(opts, sizeof(opts), "size=%llu,mode=1777",
+			 (unsigned long long)a->cfg->shm_size);
+		CHECK(a, mkdir(STAGING "/dev/shm", 01777) == 0, TB_STEP_DEV, -1);
+		CHECK(a, mount("tmpfs", STAGING "/dev/shm", "tmpfs",
+			       MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) == 0,
+		      TB_STEP_DEV, -1);
+	}
+	/* No more entries: /dev itself becomes read-only (the binds and /dev/shm stay writable). */
+	CHECK(a, mount(NULL, STAGING "/dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
+		       "size=64k,mode=0755") == 0,
+	      TB_STEP_DEV, -1);
+}
+
+static void setup_proc(struct tb_child_args *a)
+{
+	char path[256];
+	struct stat st;
+
+	CHECK(a, mkdir(STAGING "/proc", 0555) == 0, TB_STEP_PROC, -1);
+	/* A fresh procfs for the new pid namespace: the host's processes are not in it. */
+	CHECK(a, mount("proc", STAGING "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0,
+	      TB_STEP_PROC, -1);
+	for (size_t i = 0; i < TB_ARRAY_SIZE(proc_masked); i++) {
+		snprintf(path, sizeof(path), STAGING "%s", proc_masked[i]);
+		if (stat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			CHECK(a, mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				       "size=0") == 0,
+			      TB_STEP_PROC, (int)i);
+		else
+			CHECK(a, mount(STAGING "/dev/null", path, NULL, MS_BIND, NULL) == 0,
+			      TB_STEP_PROC, (int)i);
+	}
+	for (size_t i = 0; i < TB_ARRAY_SIZE(proc_readonly); i++) {
+		snprintf(path, sizeof(path), STAGING "%s", proc_readonly[i]);
+		if (stat(path, &st) < 0)
+			continue;
+		CHECK(a, mount(path, path, NULL, MS_BIND | MS_REC, NULL) == 0, TB_STEP_PROC, (int)i);
+		CHECK(a, mount(NULL, path, NULL,
+			       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			       NULL) == 0,
+		      TB_STEP_PROC, (int)i);
+	}
+}
+
+static void setup_root(struct tb_child_args *a)
+{
+	const struct tb_run_config *c = a->cfg;
+	struct tree trees[MAX_ENTRIES];
+	int vol_fd[TB_MAX_MOUNTS];
+	int script_fd = -1;
+	char path[4096];
+	size_t n;
+
+	/* Nothing done from here on may propagate back to the host. */
+	CHECK(a, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, TB_STEP_MOUNT_PRIVATE, -1);
+
+	/* 1. Take detached clones of everything the sandbox shows, before STAGING hides anything. */
+	n = take_rootfs(a, trees);
+	for (size_t i = 0; i < c->n_volumes; i++) {
+		struct stat st;
+
+		CHECK(a, stat(c->volumes[i].src, &st) == 0, TB_STEP_VOLUME, (int)i);
+		vol_fd[i] = clone_tree(c->volumes[i].src, true);
+		CHECK(a, vol_fd[i] >= 0, TB_STEP_VOLUME, (int)i);
+		/* Writable volumes are noexec: nothing the program writes may be executed. */
+		CHECK(a, set_tree_attrs(vol_fd[i], c->volumes[i].rw, c->volumes[i].rw) == 0,
+		      TB_STEP_VOLUME, (int)i);
+	}
+	if (c->script) {
+		script_fd = clone_tree(c->script, false);
+		CHECK(a, script_fd >= 0, TB_STEP_SCRIPT, -1);
+		CHECK(a, set_tree_attrs(script_fd, false, true) == 0, TB_STEP_SCRIPT, -1);
+	}
+
+	/* 2. The new root: a tiny tmpfs that becomes read-only once its mount points exist. */
+	CHECK(a, mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") == 0,
+	      TB_STEP_STAGING, -1);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), STAGING "/%s", trees[i].name);
+		if (trees[i].fd < 0) {
+			CHECK(a, symlink(trees[i].link, path) == 0, TB_STEP_ROOTFS, (int)i);
+			continue;
+		}
+		CHECK(a, (trees[i].is_dir ? mkdir(path, 0755) : touch(path)) == 0, TB_STEP_ROOTFS,
+		      (int)i);
+		CHECK(a, attach_tree(trees[i].fd, path) == 0, TB_STEP_ROOTFS, (int)i);
+		close(trees[i].fd);
+	}
+	setup_dev(a);
+	setup_proc(a);
+	CHECK(a, mkdir(STAGING "/sys", 0555) == 0 || errno == EEXIST, TB_STEP_STAGING, -1);
+
+	/* 3. Writable tmpfs mounts (/tmp by default: size-capped, noexec, nosuid, nodev). */
+	for (size_t i = 0; i < c->n_tmpfs; i++) {
+		char opts[64];
+
+		snprintf(opts, sizeof(opts), "size=%llu,mode=%o", (unsigned long long)c->tmpfs[i].size,
+			 c->tmpfs[i].mode);
+		snprintf(path, sizeof(path), STAGING "%s", c->tmpfs[i].path);
+		CHECK(a, mkdir_p(path, 0755) == 0, TB_STEP_TMPFS, (int)i);
+		CHECK(a, mount("tmpfs", path, "tmpfs", c->tmpfs[i].flags | MS_NOSUID | MS_NODEV, opts) == 0,
+		      TB_STEP_TMPFS, (int)i);
+	}
+	for (size_t i = 0; i < c->n_volumes; i++) {
+		struct stat st;
+
+		CHECK(a, fstat(vol_fd[i], &st) == 0, TB_STEP_VOLUME, (int)i);
+		CHECK(a, make_mountpoint(c->volumes[i].dst, S_ISDIR(st.st_mode)) == 0, TB_STEP_VOLUME,
+		      (int)i);
+		snprintf(path, sizeof(path), STAGING "%s", c->volumes[i].dst);
+		CHECK(a, attach_tree(vol_fd[i], path) == 0, TB_STEP_VOLUME, (int)i);
+		close(vol_fd[i]);
+	}
+	if (script_fd >= 0) {
+		CHECK(a, make_mountpoint("/sandbox/script.py", false) == 0, TB_STEP_SCRIPT, -1);
+		CHECK(a, attach_tree(script_fd, STAGING "/sandbox/script.py") == 0, TB_STEP_SCRIPT, -1);
+		close(script_fd);
+	}
+
+	/* 4. Seal the root and switch to it; the old root is detached, not just hidden. */
+	CHECK(a, mount(NULL, STAGING, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) == 0,
+	      TB_STEP_STAGING, -1);
+	CHECK(a, chdir(STAGING) == 0, TB_STEP_PIVOT, -1);
+	CHECK(a, syscall(SYS_pivot_root, ".", ".") == 0, TB_STEP_PIVOT, -1);
+	CHECK(a, umount2(".", MNT_DETACH) == 0, TB_STEP_PIVOT, -1);
+	CHECK(a, chdir("/") == 0, TB_STEP_PIVOT, -1);
+}
+
+/* `--network none` still has a loopback interface that is up, as in docker. */
+static void loopback_up(struct tb_child_args *a)
+{
+	struct ifreq ifr = {0};
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	CHECK(a, s >= 0, TB_STEP_LOOPBACK, -1);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	CHECK(a, ioctl(s, SIOCGIFFLAGS, &ifr) == 0, TB_STEP_LOOPBACK, -1);
+	ifr.ifr_flags |= IFF_UP;
+	CHECK(a, ioctl(s, SIOCSIFFLAGS, &ifr) == 0, TB_STEP_LOOPBACK, -1);
+}
+
+static void setup_fds(struct tb_child_args *a)
+{
+	/* stdio first, then move the status pipe to fd 3 and close everything above it: the caller's
+	 * leaked descriptors (and ours) never reach the sandboxed program. */
+	CHECK(a, dup2(a->stdin_fd, 0) == 0, TB_STEP_FDS, 0);
+	CHECK(a, dup2(a->out_fd, 1) == 1, TB_STEP_FDS, 1);
+	CHECK(a, dup2(a->err_fd, 2) == 2, TB_STEP_FDS, 2);
+	if (a->status_fd != 3) {
+		CHECK(a, dup3(a->status_fd, 3, O_CLOEXEC) == 3, TB_STEP_FDS, 3);
+		a->status_fd = 3;
+	}
+	/* The sync pipe stays (as fd 4) until the parent-death check after the uid change. */
+	if (a->sync_fd != 4) {
+		CHECK(a, dup3(a->sync_fd, 4, O_CLOEXEC) == 4, TB_STEP_FDS, 4);
+		a->sync_fd = 4;
+	}
+	CHECK(a, syscall(SYS_close_range, 5U, ~0U, 0) == 0, TB_STEP_FDS, 5);
+}
+
+static void set_rlimits(struct tb_child_args *a)
+{
+	const struct tb_run_config *c = a->cfg;
+
+	for (int i = 0; i < (int)TB_ARRAY_SIZE(c->rlimits); i++) {
+		struct rlimit rl;
+
+		if (!c->rlimits[i].set)
+			continue;
+		rl.rlim_cur = c->rlimits[i].soft;
+		rl.rlim_max = c->rlimits[i].hard;
+		CHECK(a, setrlimit(i, &rl) == 0, TB_STEP_RLIMIT, i);
+	}
+	if (a->rlimit_fallback && c->memory) {
+		/* Without a memory cgroup, cap the address space instead (coarser: counts mappings). */
+		struct rlimit rl = {c->memory, c->memory};
+
+		CHECK(a, setrlimit(RLIMIT_AS, &rl) == 0, TB_STEP_RLIMIT, RLIMIT_AS);
+	}
+}
+
+static void drop_privileges(struct tb_child_args *a)
+{
+	const struct tb_run_config *c = a->cfg;
+	cap_t none;
+
+	/* The bounding set and securebits need CAP_SETPCAP, so they go before the uid change. With
+	 * NOROOT locked, even uid 0 could never regain capabilities through execve. */
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		CHECK(a, prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 || errno == EINVAL, TB_STEP_CAPS, cap);
+	CHECK(a, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0, TB_STEP_CAPS, -1);
+	CHECK(a, prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+						  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+						  SECBIT_NO_CAP_AMBIENT_RAISE |
+						  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) == 0,
+	      TB_STEP_CAPS, -2);
+	/* In an unprivileged user namespace setgroups is denied (and there is only one group). */
+	if (!a->userns)
+		CHECK(a, setgroups(0, NULL) == 0, TB_STEP_UID, 0);
+	CHECK(a, setresgid(c->gid, c->gid, c->gid) == 0, TB_STEP_UID, 1);
+	CHECK(a, setresuid(c->uid, c->uid, c->uid) == 0, TB_STEP_UID, 2);
+	/* The uid change cleared permitted/effective; clear inheritable too (and everything in a
+	 * user namespace, where the uid did not change). */
+	none = cap_init();
+	CHECK(a, none != NULL, TB_STEP_CAPS, -3);
+	CHECK(a, cap_set_proc(none) == 0, TB_STEP_CAPS, -3);
+	cap_free(none);
+	/* The uid change also cleared the parent-death signal: set it again, and make sure the
+	 * parent did not die in between (then nobody would ever kill us). */
+	CHECK(a, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0, TB_STEP_UID, 3);
+	{
+		struct pollfd pfd = {.fd = a->sync_fd, .events = POLLIN};
+
+		/* The parent holds the write end for the whole run: a hang-up means it is gone. */
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+			fail_step(a, TB_STEP_UID, ESRCH, 3);
+		close(a->sync_fd);
+	}
+	CHECK(a, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, TB_STEP_NNP, -1);
+}
+
+/* Looks @file up like execvp would, but with the sandbox's PATH. 0 and @out, or errno. */
+static int lookup_exec(const char *file, char **envp, char *out, size_t size)
+{
+	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	int first_err = ENOENT;
+
+	if (strchr(file, '/')) {
+		snprintf(out, size, "%s", file);
+		return access(out, X_OK) == 0 ? 0 : errno;
+	}
+	for (char **e = envp; *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path = *e + 5;
+	while (*path) {
+		const char *end = strchrnul(path, ':');
+		struct stat st;
+
+		snprintf(out, size, "%.*s/%s", (int)(end - path), path, file);
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(out, X_OK) == 0)
+				return 0;
+			first_err = EACCES;
+		}
+		path = *end ? end + 1 : end;
+	}
+	return first_err;
+}
+
+void tb_child_main(struct tb_child_args *a)
+{
+	const struct tb_run_config *c = a->cfg;
+	char exe[4096], go;
+	int err;
+
+	/* Die with tightbox; and never run before the parent has put us in our cgroups. */
+	CHECK(a, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0, TB_STEP_SYNC, -1);
+	if (read(a->sync_fd, &go, 1) != 1)
+		_exit(125); /* parent gone or refused: it reports why itself */
+	/* A cgroup namespace rooted at our own cgroup hides the host's cgroup tree. */
+	CHECK(a, unshare(CLONE_NEWCGROUP) == 0, TB_STEP_SYNC, -2);
+
+	setup_root(a);
+	CHECK(a, sethostname("tightbox", 8) == 0, TB_STEP_HOSTNAME, -1);
+	loopback_up(a);
+	CHECK(a, chdir(c->workdir ? c->workdir : (c->script ? "/sandbox" : "/")) == 0, TB_STEP_WORKDIR,
+	      -1);
+	setup_fds(a);
+	set_rlimits(a);
+	if (a->apparmor && tb_apparmor_change_onexec(c->apparmor_profile) < 0)
+		fail_step(a, TB_STEP_APPARMOR, errno, -1);
+	drop_privileges(a);
+	if (a->landlock_abi > 0 && !c->landlock_off) {
+		err = tb_landlock_apply(c, a->landlock, a->landlock_abi);
+		if (err < 0)
+			fail_step(a, TB_STEP_LANDLOCK, -err, -1);
+	}
+	/* Resolve the command now: after the filter only execve is needed. */
+	err = lookup_exec(c->argv[0], a->envp, exe, sizeof(exe));
+	if (err)
+		fail_step(a, TB_STEP_EXEC_LOOKUP, err, -1);
+	if (a->hooks && a->hooks->child_before_filter) {
+		err = a->hooks->child_before_filter(a->hooks->data);
+		if (err < 0)
+			fail_step(a, TB_STEP_HOOK, -err, -1);
+	}
+	/* The filter is the very last step: the profile only has to allow execve and what the
+	 * program does, not our setup. */
+	if (a->prog.filter && !(a->hooks && a->hooks->skip_filter))
+		CHECK(a, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &a->prog) == 0,
+		      TB_STEP_SECCOMP, -1);
+	execve(exe, c->argv, a->envp);
+	fail_step(a, TB_STEP_EXEC, errno, -1);
+}
