@@ -311,9 +311,10 @@ static void on_seccomp_stop(struct tb_explain_state *st, pid_t pid)
 		return;
 	}
 	if (data == TB_TRACE_TRAP) {
-		/* SECCOMP_RET_TRAP: the call is skipped (rax keeps -ENOSYS) and SIGSYS arrives with
-		 * si_code SYS_SECCOMP. We queue SIGSYS now and fill in the siginfo at its delivery stop,
-		 * since a tracer cannot send a kernel-coded siginfo to another process directly. */
+		/* SECCOMP_RET_TRAP: the call is skipped and SIGSYS arrives with si_code SYS_SECCOMP;
+		 * the kernel rolls the registers back (rax = the syscall number again) so the handler
+		 * sees the call as made. We queue SIGSYS now and fill in the siginfo at its delivery
+		 * stop, since a tracer cannot send a kernel-coded siginfo to another process. */
 		struct tb_task *t = task_add(st, pid);
 
 		if (!t) {
@@ -328,7 +329,7 @@ static void on_seccomp_stop(struct tb_explain_state *st, pid_t pid)
 			t->trap.si_arch = in.arch;
 			t->trap_pending = true;
 		}
-		if (skip_syscall(pid, -ENOSYS) == 0)
+		if (skip_syscall(pid, (long)in.seccomp.nr) == 0)
 			tgkill(proc_status_last(pid, "Tgid"), pid, SIGSYS);
 		ptrace(PTRACE_CONT, pid, 0, 0);
 		return;
