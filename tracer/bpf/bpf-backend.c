@@ -421,7 +421,7 @@ static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
 				.path_arg = sp->path_arg,
 				.dirfd_arg = sp->dirfd_arg,
 				.aux_arg = sp->aux_arg,
-				.flags = sp->flags,
+				.flags = sp->flags | (sp->path_arg != TB_BPF_NOARG ? TB_BPF_SI_PATH : 0),
 			};
 			int nr = seccomp_syscall_resolve_name_arch(arches[a].token, sp->name);
 			__u32 key;
@@ -733,6 +733,9 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	if (s->skel->bss->lost_events)
 		r = add_warning(res, "events lost to a full ring buffer (files may be missing)",
 				(unsigned long long)s->skel->bss->lost_events);
+	if (r >= 0 && s->skel->bss->lost_paths)
+		r = add_warning(res, "paths could not be read from the task's memory",
+				(unsigned long long)s->skel->bss->lost_paths);
 	if (r >= 0 && s->unresolved_paths)
 		r = add_warning(res, "relative paths could not be resolved (the task was gone)",
 				(unsigned long long)s->unresolved_paths);

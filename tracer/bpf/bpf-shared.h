@@ -33,6 +33,7 @@ enum tb_bpf_arch {
 #define TB_BPF_SI_AUX_HOW (1u << 1)  /* aux_arg is a struct open_how *: take its flags member */
 #define TB_BPF_SI_LO32 (1u << 2)     /* recorded args are compared on their low 32 bits */
 #define TB_BPF_SI_EXEC (1u << 3)     /* an execve-like call: the exit happens in the new image */
+#define TB_BPF_SI_PATH (1u << 4)     /* path_arg is valid (the table's zeroed entries mean "none") */
 
 #define TB_BPF_NOARG 0xff
 

@@ -31,10 +31,14 @@ __u32 mode = 0; /* 0: off, 1: cgroup prefilter, 2: no cgroup (task marks only) *
 __u64 lost_events = 0;
 __u64 lost_args = 0;
 __u64 lost_files = 0;
+__u64 lost_paths = 0;
 
 struct tb_task {
 	__u32 counting;
 	__u32 pending; /* key holds a file syscall waiting for its exit */
+	__u32 retry;   /* the path still has to be read (at the exit) */
+	__s32 dirfd;
+	__u64 path_ptr;
 	struct tb_bpf_file_key key;
 };
 
@@ -164,20 +168,32 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
 		__sync_fetch_and_add(&lost_args, 1), emit(TB_BPF_EV_ARGS, &k, sizeof(k));
 }
 
+/*
+ * Reads the pending path (the last byte stays NUL so userspace always sees a string): 0 done,
+ * 1 empty (fstatat(fd, "", AT_EMPTY_PATH) is an fstat: no path to record), -1 not readable now.
+ */
+static __always_inline int read_path(struct tb_task *t)
+{
+	long n = bpf_probe_read_user_str(t->key.path, sizeof(t->key.path), (void *)t->path_ptr);
+
+	if (n < 0)
+		return -1;
+	if (n <= 1)
+		return 1;
+	t->key.dirfd = t->key.path[0] == '/' ? -100 : t->dirfd;
+	return 0;
+}
+
 static __always_inline void remember_path(struct tb_task *t, struct pt_regs *regs, __u32 arch,
 					  __u32 nr, const struct tb_bpf_sysinfo *si)
 {
-	__u64 p = sys_arg(regs, arch, si->path_arg & 7);
+	int r;
 
 	__builtin_memset(&t->key, 0, sizeof(t->key));
-	/* A path that does not fit is cut; the last byte stays NUL so userspace sees a string. */
-	if (bpf_probe_read_user_str(t->key.path, sizeof(t->key.path), (void *)p) <= 1)
-		return;
 	t->key.arch = arch;
 	t->key.nr = nr;
-	t->key.dirfd = -100;
-	if (si->dirfd_arg != TB_BPF_NOARG && t->key.path[0] != '/')
-		t->key.dirfd = (__s32)sys_arg(regs, arch, si->dirfd_arg & 7);
+	t->path_ptr = sys_arg(regs, arch, si->path_arg & 7);
+	t->dirfd = si->dirfd_arg != TB_BPF_NOARG ? (__s32)sys_arg(regs, arch, si->dirfd_arg & 7) : -100;
 	if (si->aux_arg != TB_BPF_NOARG) {
 		__u64 a = sys_arg(regs, arch, si->aux_arg & 7);
 
@@ -189,6 +205,18 @@ static __always_inline void remember_path(struct tb_task *t, struct pt_regs *reg
 		}
 	}
 	t->pending = 1;
+	/*
+	 * A program cannot fault user pages in: right after fork or exec the string's page is often
+	 * not mapped yet. The kernel maps it while copying the path, so read again at the exit; an
+	 * exec's exit runs in the new image, where the old pointer means nothing.
+	 */
+	r = read_path(t);
+	t->retry = r < 0;
+	if (r > 0 || (t->retry && (si->flags & TB_BPF_SI_EXEC))) {
+		t->pending = 0;
+		if (r < 0)
+			__sync_fetch_and_add(&lost_paths, 1);
+	}
 }
 
 static __always_inline void mark_task(__u32 tid)
@@ -247,7 +275,7 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	if (si->argmask || (si->flags & TB_BPF_SI_CLONE3))
 		record_args(regs, arch, nr, si);
-	if (si->path_arg != TB_BPF_NOARG)
+	if (si->flags & TB_BPF_SI_PATH)
 		remember_path(t, regs, arch, nr, si);
 	return 0;
 }
@@ -268,6 +296,14 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 	if (!t || !t->pending)
 		return 0;
 	t->pending = 0;
+	if (t->retry) {
+		int r = read_path(t);
+
+		if (r < 0)
+			__sync_fetch_and_add(&lost_paths, 1);
+		if (r)
+			return 0;
+	}
 	t->key.ok = ret >= 0;
 	if (bpf_map_lookup_elem(&files_seen, &t->key))
 		return 0;
