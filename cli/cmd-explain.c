@@ -27,9 +27,10 @@ static void explain_help(FILE *f)
 	tb_run_cli_help(f);
 }
 
-int tb_cmd_explain(int argc, char **argv)
+/* Runs the parsed command under the explainer and prints; shared by `explain` and `run --explain`.
+ * Does not free @o. Returns the exit status. */
+int tb_cli_explain(struct tb_run_cli *o)
 {
-	struct tb_run_cli o;
 	struct tb_run_result res;
 	struct tb_explain_report *rep = NULL;
 	struct tb_diag d;
@@ -37,31 +38,24 @@ int tb_cmd_explain(int argc, char **argv)
 	int r, status;
 
 	memset(&res, 0, sizeof(res));
-	memset(&o, 0, sizeof(o));
 	tb_diag_clear(&d);
-	r = tb_run_cli_parse(argc, argv, &o, NULL, NULL, &d);
-	if (r < 0) {
-		fprintf(stderr, "tightbox explain: %s\n", tb_diag_format(&d, buf, sizeof(buf)));
-		tb_run_cli_free(&o);
-		return 125;
-	}
-	if (o.help) {
-		explain_help(stdout);
-		tb_run_cli_free(&o);
-		return 0;
-	}
 	/* Text mode shows the program's output as it comes, like `tightbox run`. */
-	o.cfg.passthrough = !o.json;
-	r = tb_explain_run(&o.cfg, &rep, &res, &d);
+	o->cfg.passthrough = !o->json;
+	r = tb_explain_run(&o->cfg, &rep, &res, &d);
+	for (char **w = res.warnings; w && *w; w++)
+		fprintf(stderr, "tightbox: warning: %s\n", *w);
 	if (r < 0) {
-		fprintf(stderr, "tightbox explain: %s\n", tb_diag_format(&d, buf, sizeof(buf)));
-		if (o.json)
+		if (!res.exec_failed)
+			fprintf(stderr, "tightbox explain: %s\n", tb_diag_format(&d, buf, sizeof(buf)));
+		else if (res.error)
+			fprintf(stderr, "tightbox explain: %s\n", res.error);
+		if (o->json)
 			tb_run_result_write_json(&res, STDOUT_FILENO);
-		status = 125;
+		status = res.exec_failed ? tb_run_result_exit_status(&res) : 125;
 		goto out;
 	}
 	status = tb_run_result_exit_status(&res);
-	if (o.json) {
+	if (o->json) {
 		r = tb_explain_result_write_json(&res, rep, STDOUT_FILENO);
 		if (r < 0) {
 			fprintf(stderr, "tightbox explain: cannot write the result: %s\n", strerror(-r));
@@ -70,10 +64,8 @@ int tb_cmd_explain(int argc, char **argv)
 	} else {
 		_cleanup_free_ char *text = NULL;
 
-		for (char **w = res.warnings; w && *w; w++)
-			fprintf(stderr, "tightbox: warning: %s\n", *w);
 		if (res.error)
-			fprintf(stderr, "tightbox: %s\n", res.error);
+			fprintf(stderr, "tightbox explain: %s\n", res.error);
 		if (tb_explain_report_format(rep, &text) < 0) {
 			fprintf(stderr, "tightbox explain: out of memory\n");
 			status = 125;
@@ -85,6 +77,32 @@ int tb_cmd_explain(int argc, char **argv)
 out:
 	tb_explain_report_free(rep);
 	tb_run_result_free(&res);
+	return status;
+}
+
+int tb_cmd_explain(int argc, char **argv)
+{
+	struct tb_run_cli o;
+	struct tb_diag d;
+	char buf[1500];
+	int status;
+
+	memset(&o, 0, sizeof(o));
+	tb_diag_clear(&d);
+	if (tb_run_cli_parse(argc, argv, &o, NULL, NULL, &d) < 0) {
+		fprintf(stderr, "tightbox explain: %s\n", tb_diag_format(&d, buf, sizeof(buf)));
+		tb_run_cli_free(&o);
+		return 125;
+	}
+	if (o.help) {
+		explain_help(stdout);
+		status = 0;
+	} else if (!o.cfg.argv) {
+		fprintf(stderr, "tightbox explain: no command given (see tightbox explain --help)\n");
+		status = 125;
+	} else {
+		status = tb_cli_explain(&o);
+	}
 	tb_run_cli_free(&o);
 	return status;
 }

@@ -16,12 +16,34 @@ PROBE_HOST = tbtest.probe("explain-denied")
 # The sandbox shows only system folders of the host: the probes come in through a volume.
 PROBE = "/probes/explain-denied"
 VOL = ["-v", tbtest.PROBES + ":/probes:ro"]
+# Our own cgroup parent, so the leak check does not see other suites' sandboxes running meanwhile.
+CG_PARENT = "tb-explain-test-%d" % os.getpid()
+CG = ["--cgroup-parent", CG_PARENT]
+
+
+def cgroup_parents():
+    found = []
+    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        try:
+            ctrls = [os.path.join(root, c) for c in os.listdir(root)] + [root]
+        except OSError:
+            continue
+        for c in ctrls:
+            d = os.path.join(c, CG_PARENT)
+            if os.path.isdir(d):
+                found.append(d)
+    return sorted(set(found))
+
+
+def leftover_cgroups():
+    return [os.path.join(d, e) for d in cgroup_parents() for e in os.listdir(d)
+            if os.path.isdir(os.path.join(d, e))]
 # What a dynamically linked C program and the loader need beyond the seed's list (FACTS.md).
 LOADER = ["newfstatat", "pread64", "writev", "getdents64"]
 
 
 def explain_json(*args, **kw):
-    p = tbtest.tightbox("explain", "--json", *args, **kw)
+    p = tbtest.tightbox("explain", "--json", *CG, *args, **kw)
     try:
         res = json.loads(p.stdout)
     except ValueError as e:
@@ -41,9 +63,11 @@ class Explain(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
+        for d in cgroup_parents():
+            os.rmdir(d)
 
     def tearDown(self):
-        self.assertEqual(tbtest.tightbox_cgroups(), [], "cgroups left behind")
+        self.assertEqual(leftover_cgroups(), [], "cgroups left behind")
 
     def profile(self, name, extra_names=(), extra_rules=(), drop=()):
         """Seed profile + LOADER + extra names/rules, written to a temporary file."""
@@ -65,7 +89,7 @@ class Explain(unittest.TestCase):
 
     def same_as_run(self, res, *args):
         """The program saw the same thing under plain run: stdout and exit status."""
-        plain, pp = tbtest.run_json(*args)
+        plain, pp = tbtest.run_json(*CG, *args)
         self.assertEqual(res["stdout"], plain["stdout"])
         self.assertEqual(res["exit_code"], plain["exit_code"])
         self.assertEqual(res["signal"], plain["signal"])
@@ -128,7 +152,7 @@ class Explain(unittest.TestCase):
 
     def test_text_report(self):
         prof = self.profile("probe-text")
-        p = tbtest.tightbox("explain", "--security-opt", "seccomp=" + prof, *VOL, "--", PROBE)
+        p = tbtest.tightbox("explain", *CG, "--security-opt", "seccomp=" + prof, *VOL, "--", PROBE)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn(b"ptrace rc=-1 errno=1", p.stdout)  # the program's own output passes through
         err = p.stderr.decode()
@@ -192,7 +216,7 @@ class Explain(unittest.TestCase):
         code = "import os\n\ndef make():\n    os.mkfifo('/tmp/fifo')\n\nmake()\n"
         args = ["--security-opt", "seccomp=" + CORRECTED, "--", tbtest.PYTHON, "-c", code]
         res, p = explain_json(*args)
-        plain, _ = tbtest.run_json(*args)
+        plain, _ = tbtest.run_json(*CG, *args)
         ex = res["explain"]
         self.assertEqual(self.denial(ex, "mknodat")["calls"][0]["call"],
                          'mknodat(AT_FDCWD, "/tmp/fifo", 010666, 0x0)')
@@ -207,17 +231,17 @@ class Explain(unittest.TestCase):
 
     def test_exit_codes_as_run(self):
         res, p = explain_json("--security-opt", "seccomp=" + SEED, "--", "/nonexistent/cmd")
-        _, pp = tbtest.run_json("--security-opt", "seccomp=" + SEED, "--", "/nonexistent/cmd")
+        _, pp = tbtest.run_json(*CG, "--security-opt", "seccomp=" + SEED, "--", "/nonexistent/cmd")
         self.assertEqual(p.returncode, pp.returncode)
         self.assertEqual(p.returncode, 127)
         bad = os.path.join(self.tmp.name, "bad.json")
         with open(bad, "w") as f:
             f.write('{"defaultAction": "SCMP_ACT_ERRNO",\n "syscalls": [ }\n')
-        p = tbtest.tightbox("explain", "--security-opt", "seccomp=" + bad, "--", "/bin/true")
+        p = tbtest.tightbox("explain", *CG, "--security-opt", "seccomp=" + bad, "--", "/bin/true")
         self.assertEqual(p.returncode, 125)
         self.assertIn(bad.encode(), p.stderr)
-        p = tbtest.tightbox("explain", "--security-opt", "seccomp=" + self.profile("bogus"), *VOL, "--",
-                            PROBE, "bogus")
+        p = tbtest.tightbox("explain", *CG, "--security-opt", "seccomp=" + self.profile("bogus"),
+                            *VOL, "--", PROBE, "bogus")
         self.assertEqual(p.returncode, 2)
 
 
