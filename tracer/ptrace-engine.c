@@ -190,6 +190,8 @@ struct tb_ptrace_engine {
 
 /* ---- setup ---- */
 
+static struct tb_task *task_add(struct tb_ptrace_engine *e, pid_t pid);
+
 int tb_ptrace_engine_new(struct tb_recording *rec, struct tb_ptrace_engine **out)
 {
 	struct tb_ptrace_engine *e = calloc(1, sizeof(*e));
@@ -265,19 +267,31 @@ void tb_ptrace_engine_skip_until_exec(struct tb_ptrace_engine *e, bool skip)
 	e->skip_until_exec = skip;
 }
 
+int tb_ptrace_engine_attach(struct tb_ptrace_engine *e, pid_t pid)
+{
+	/*
+	 * PTRACE_SEIZE sets the options atomically, so PTRACE_O_TRACESECCOMP is in place before
+	 * the child loads its RET_TRACE filter (otherwise every call fails with ENOSYS). The child
+	 * cannot stop itself instead: it is the init of a new pid namespace, which ignores SIGSTOP.
+	 */
+	const unsigned long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+				   PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
+				   PTRACE_O_TRACESYSGOOD;
+
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)opts) < 0)
+		return tb_negerrno();
+	if (!task_add(e, pid))
+		return -ENOMEM;
+	e->root = pid;
+	if (!e->skip_until_exec)
+		e->recording = true;
+	return 0;
+}
+
 int tb_ptrace_child_prepare(struct tb_ptrace_engine *e)
 {
-	int ret;
+	int ret = seccomp_load(e->filter);
 
-	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
-		return tb_negerrno();
-	/*
-	 * The tracer must set PTRACE_O_TRACESECCOMP before the filter exists, or RET_TRACE makes
-	 * every call fail with ENOSYS: stop here until it did.
-	 */
-	if (raise(SIGSTOP) != 0)
-		return tb_negerrno();
-	ret = seccomp_load(e->filter);
 	return ret < 0 ? ret : 0;
 }
 
@@ -841,30 +855,21 @@ void tb_ptrace_on_wait(struct tb_ptrace_engine *e, pid_t pid, int status)
 	sig = WSTOPSIG(status);
 	event = (unsigned)status >> 16;
 	if (!t) {
+		/* An auto-attached child whose first stop came before its parent's fork event. */
 		t = task_add(e, pid);
 		if (!t) {
 			e->failed = true;
 			resume(pid, PTRACE_CONT, 0);
 			return;
 		}
-		if (!e->root) {
-			/* The child stopped itself after PTRACE_TRACEME: arm the options now. */
-			e->root = pid;
-			(void)ptrace(PTRACE_SETOPTIONS, pid, NULL,
-				     (void *)(uintptr_t)(PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK |
-							 PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
-							 PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL |
-							 PTRACE_O_TRACESYSGOOD));
-			if (!e->skip_until_exec)
-				e->recording = true;
-			resume(pid, PTRACE_CONT, 0);
-			return;
-		}
-		if (sig == SIGSTOP && !event) {
-			/* Auto-attached child's initial stop, seen before its parent's fork event. */
-			resume(pid, PTRACE_CONT, 0);
-			return;
-		}
+		t->expect_stop = true;
+	}
+	if (event == PTRACE_EVENT_STOP) {
+		/* Seized tracees: a new child's initial stop or a group-stop. No job control in
+		 * the sandbox, so both just run on. */
+		t->expect_stop = false;
+		resume(pid, t->awaiting_exit ? PTRACE_SYSCALL : PTRACE_CONT, 0);
+		return;
 	}
 	if (sig == (SIGTRAP | 0x80)) {
 		if (t->awaiting_exit)

@@ -25,16 +25,22 @@ int tb_ptrace_engine_new(struct tb_recording *rec, struct tb_ptrace_engine **out
 void tb_ptrace_engine_free(struct tb_ptrace_engine *e);
 
 /*
- * In the tracee, as the last step before execve: PTRACE_TRACEME, stop until the tracer set its
- * options, then load the RET_TRACE filter (x86_64 + i386 + x32). Returns 0 or -errno.
- * Async-signal-safe apart from libseccomp's filter generation (the child is a fork, not a vfork).
+ * In the tracer, while the child @pid waits to be released (before it loads the filter):
+ * PTRACE_SEIZE it with the recording options; @pid becomes the root tracee. 0 or -errno.
+ */
+int tb_ptrace_engine_attach(struct tb_ptrace_engine *e, pid_t pid);
+
+/*
+ * In the tracee, as the last step before execve (after tb_ptrace_engine_attach returned in the
+ * tracer): loads the RET_TRACE filter (x86_64 + i386 + x32). Returns 0 or -errno. Uses
+ * libseccomp's filter generation, so the child must be a fork, not a vfork.
  */
 int tb_ptrace_child_prepare(struct tb_ptrace_engine *e);
 
 /*
  * Handles one waitpid(-1, &status, __WALL) result for a tracee (or one of its auto-attached
- * descendants) and resumes it. Unknown pids stopped by SIGSTOP are adopted (the first one becomes
- * the root and gets the ptrace options). Never fails: a tracee that vanished is forgotten.
+ * descendants) and resumes it. Unknown pids are adopted as auto-attached children. Never fails:
+ * a tracee that vanished is forgotten.
  */
 void tb_ptrace_on_wait(struct tb_ptrace_engine *e, pid_t pid, int status);
 

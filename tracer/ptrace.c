@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The ptrace recorder backend: tb_run() with hooks that drive tracer/ptrace-engine.c. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+
+#include "core/util.h"
+#include "tracer/backends.h"
+#include "tracer/ptrace-engine.h"
+
+int tb_ptrace_available(char *why, size_t why_len)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+	FILE *f;
+
+	/* PTRACE_GET_SYSCALL_INFO (5.3) gives arch, number and arguments at seccomp stops. */
+	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	    (major < 5 || (major == 5 && minor < 3))) {
+		snprintf(why, why_len, "kernel %s lacks PTRACE_GET_SYSCALL_INFO (needs 5.3)", u.release);
+		return -ENOSYS;
+	}
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL) {
+		snprintf(why, why_len, "kernel built without seccomp");
+		return -ENOSYS;
+	}
+	f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+	if (f) {
+		int scope = 0;
+
+		if (fscanf(f, "%d", &scope) == 1 && scope >= 3) {
+			fclose(f);
+			snprintf(why, why_len, "ptrace is disabled (kernel.yama.ptrace_scope=3)");
+			return -EPERM;
+		}
+		fclose(f);
+	}
+	if (why_len)
+		why[0] = '\0';
+	return 0;
+}
+
+struct session {
+	struct tb_ptrace_engine *engine;
+};
+
+static int hook_child_before_filter(void *data)
+{
+	struct session *s = data;
+
+	return tb_ptrace_child_prepare(s->engine);
+}
+
+static int hook_parent_started(pid_t child, void *data)
+{
+	struct session *s = data;
+
+	return tb_ptrace_engine_attach(s->engine, child);
+}
+
+static void hook_parent_on_wait(pid_t pid, int status, void *data)
+{
+	struct session *s = data;
+
+	tb_ptrace_on_wait(s->engine, pid, status);
+}
+
+int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_recording *rec,
+		     struct tb_run_result *res, struct tb_diag *diag)
+{
+	struct session s = {0};
+	struct tb_run_hooks hooks = {0};
+	cpu_set_t old, one;
+	bool pinned = false;
+	char why[128];
+	int r, cpu;
+
+	r = tb_ptrace_available(why, sizeof(why));
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "the ptrace backend is not available: %s",
+			    why);
+		return r;
+	}
+	r = tb_ptrace_engine_new(rec, &s.engine);
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "ptrace: building the trace filter: %s",
+			    strerror(-r));
+		return r;
+	}
+	/*
+	 * Every stop is a context switch tracee -> tracer -> tracee; on one CPU it is a direct
+	 * hand-over, across CPUs it costs ~50% more (FACTS.md). The sandbox inherits the mask at
+	 * clone, so pin ourselves for the run and restore afterwards.
+	 */
+	cpu = sched_getcpu();
+	if (cpu >= 0 && sched_getaffinity(0, sizeof(old), &old) == 0) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pinned = sched_setaffinity(0, sizeof(one), &one) == 0;
+	}
+	hooks.data = &s;
+	hooks.skip_filter = !enforce;
+	hooks.child_before_filter = hook_child_before_filter;
+	hooks.parent_started = hook_parent_started;
+	hooks.parent_on_wait = hook_parent_on_wait;
+	r = tb_run(c, &hooks, res, diag);
+	if (pinned)
+		(void)sched_setaffinity(0, sizeof(old), &old);
+	if (r >= 0) {
+		r = tb_ptrace_engine_finish(s.engine);
+		if (r < 0)
+			tb_diag_set(diag, NULL, 0, 0, NULL, "ptrace: recording: %s", strerror(-r));
+	}
+	tb_ptrace_engine_free(s.engine);
+	return r;
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The recording dispatcher: backend choice and provenance. */
+#include "tracer/record.h"
+
+#include <errno.h>
+#include <gnu/libc-version.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "core/util.h"
+#include "tracer/backends.h"
+
+int tb_backend_parse(const char *s, enum tb_backend *out)
+{
+	if (!strcmp(s, "auto"))
+		*out = TB_BACKEND_AUTO;
+	else if (!strcmp(s, "ptrace"))
+		*out = TB_BACKEND_PTRACE;
+	else if (!strcmp(s, "bpf"))
+		*out = TB_BACKEND_BPF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+char *tb_record_default_workload(const struct tb_run_config *c)
+{
+	const char *b;
+	size_t n;
+
+	if (c->script) {
+		b = base_name(c->script);
+		n = strlen(b);
+		if (n > 3 && !strcmp(b + n - 3, ".py"))
+			n -= 3;
+		return strndup(b, n);
+	}
+	return strdup(c->argv && c->argv[0] ? base_name(c->argv[0]) : "workload");
+}
+
+/* "python", "python3", "python3.11": the command is a Python interpreter. */
+static bool is_python(const char *argv0)
+{
+	const char *b = base_name(argv0);
+
+	if (strncmp(b, "python", 6))
+		return false;
+	for (b += 6; *b; b++)
+		if (!strchr("0123456789.", *b))
+			return false;
+	return true;
+}
+
+/*
+ * The interpreter's version as the sandbox runs it: ask that interpreter, in the same sandbox
+ * (same rootfs), rather than guessing from the host's. NULL when it cannot tell.
+ */
+static char *python_version(const struct tb_run_config *c)
+{
+	char *argv[] = {c->argv[0], "-S", "-c",
+			"import sys; print('%d.%d.%d' % sys.version_info[:3])", NULL};
+	struct tb_run_config pc = *c;
+	struct tb_run_result res = {0};
+	struct tb_diag d;
+	char *v = NULL;
+
+	pc.argv = argv;
+	pc.script = NULL;
+	pc.stdin_path = NULL;
+	pc.passthrough = false;
+	pc.timeout = 10;
+	pc.stdout_limit = 64;
+	/* The version query is not the workload: never record or enforce anything on it. */
+	pc.seccomp_mode = TB_SECCOMP_UNCONFINED;
+	if (tb_run(&pc, NULL, &res, &d) == 0 && res.exited && res.exit_code == 0 && res.out) {
+		res.out[strcspn(res.out, "\r\n")] = '\0';
+		if (res.out[0])
+			v = strdup(res.out);
+	}
+	tb_run_result_free(&res);
+	return v;
+}
+
+static int fill_provenance(struct tb_recording *r, const struct tb_run_config *c,
+			   const char *backend, const char *workload, const struct tb_run_result *res)
+{
+	struct tb_rec_provenance *p = &r->prov;
+	struct utsname u;
+	size_t n = 0;
+	char libc[64];
+
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof(u));
+	snprintf(libc, sizeof(libc), "glibc %s", gnu_get_libc_version());
+	p->tightbox_version = strdup(TB_VERSION);
+	p->backend = strdup(backend);
+	p->kernel = strdup(u.release);
+	p->arch = strdup(u.machine);
+	p->libc = strdup(libc);
+	if (!p->tightbox_version || !p->backend || !p->kernel || !p->arch || !p->libc)
+		return -ENOMEM;
+	while (c->argv && c->argv[n])
+		n++;
+	p->command = calloc(n + 1, sizeof(char *));
+	if (!p->command)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(p->command[i] = strdup(c->argv[i])))
+			return -ENOMEM;
+	if (n && is_python(c->argv[0]))
+		p->python = python_version(c);
+	p->exited = res->exited;
+	p->exit_code = res->exit_code;
+	p->signal = res->signal;
+	p->timed_out = res->timed_out;
+	p->duration_ms = res->wall_ms;
+	return tb_recording_set_workload(r, workload);
+}
+
+int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
+	      struct tb_recording **out, struct tb_run_result *res, struct tb_diag *diag)
+{
+	struct tb_recording *r = tb_recording_new();
+	_cleanup_free_ char *workload = NULL;
+	enum tb_backend b = o->backend;
+	char why[160];
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	workload = o->workload ? strdup(o->workload) : tb_record_default_workload(c);
+	if (!workload) {
+		tb_recording_free(r);
+		return -ENOMEM;
+	}
+	if (b == TB_BACKEND_AUTO)
+		b = tb_bpf_available(why, sizeof(why)) == 0 ? TB_BACKEND_BPF : TB_BACKEND_PTRACE;
+	if (b == TB_BACKEND_BPF)
+		ret = tb_bpf_record(c, o->enforce, r, res, diag);
+	else
+		ret = tb_ptrace_record(c, o->enforce, r, res, diag);
+	if (ret == 0 && res->exec_failed) {
+		ret = res->exec_errno ? -res->exec_errno : -ENOENT;
+		tb_diag_set(diag, NULL, 0, 0, NULL, "cannot execute %s: %s", c->argv[0],
+			    strerror(-ret));
+	}
+	if (ret == 0) {
+		ret = fill_provenance(r, c, b == TB_BACKEND_BPF ? "bpf" : "ptrace", workload, res);
+		if (ret < 0)
+			tb_diag_set(diag, NULL, 0, 0, NULL, "recording: %s", strerror(-ret));
+	}
+	if (ret < 0) {
+		tb_recording_free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
