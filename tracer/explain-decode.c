@@ -374,7 +374,10 @@ static void put_arg(FILE *f, pid_t pid, enum tb_argk k, uint64_t v)
 			put_bits(f, oflags, v);
 		break;
 	case A_MODE:
-		fprintf(f, "0%llo", (unsigned long long)v);
+		if (v)
+			fprintf(f, "0%llo", (unsigned long long)v);
+		else
+			fputc('0', f);
 		break;
 	case A_CLONE:
 		/* The low byte of clone's flags is the exit signal. */
