@@ -86,47 +86,9 @@ const char *const *tb_audit_python_required(void)
 	return python_required;
 }
 
-/* libseccomp's arch names, except i386 (as recordings spell it). */
 static const char *arch_label(uint32_t token)
 {
-	switch (token) {
-	case SCMP_ARCH_X86_64:
-		return "x86_64";
-	case SCMP_ARCH_X86:
-		return "i386";
-	case SCMP_ARCH_X32:
-		return "x32";
-	case SCMP_ARCH_AARCH64:
-		return "aarch64";
-	case SCMP_ARCH_ARM:
-		return "arm";
-	case SCMP_ARCH_PPC64LE:
-		return "ppc64le";
-	case SCMP_ARCH_PPC64:
-		return "ppc64";
-	case SCMP_ARCH_PPC:
-		return "ppc";
-	case SCMP_ARCH_S390X:
-		return "s390x";
-	case SCMP_ARCH_S390:
-		return "s390";
-	case SCMP_ARCH_RISCV64:
-		return "riscv64";
-	case SCMP_ARCH_MIPS64:
-		return "mips64";
-	case SCMP_ARCH_MIPS64N32:
-		return "mips64n32";
-	case SCMP_ARCH_MIPSEL64:
-		return "mipsel64";
-	case SCMP_ARCH_MIPSEL64N32:
-		return "mipsel64n32";
-	case SCMP_ARCH_MIPS:
-		return "mips";
-	case SCMP_ARCH_MIPSEL:
-		return "mipsel";
-	default:
-		return "unknown";
-	}
+	return tb_profile_arch_label(token);
 }
 
 /* The compat ABIs a CPU of @native also executes (a 64-bit kernel runs their syscalls too). */

@@ -772,14 +772,15 @@ int tb_profile_load(const char *path, struct tb_profile **out, struct tb_diag *d
 
 /* ---- compiler -------------------------------------------------------------------------------- */
 
-/* GOARCH of the native arch: what moby compares includes/excludes "arches" with. */
-const char *tb_profile_native_goarch(void)
+const char *tb_profile_goarch(uint32_t token)
 {
-	switch (seccomp_arch_native()) {
+	switch (token) {
 	case SCMP_ARCH_X86_64:
 		return "amd64";
 	case SCMP_ARCH_X86:
 		return "386";
+	case SCMP_ARCH_X32:
+		return "x32";
 	case SCMP_ARCH_AARCH64:
 		return "arm64";
 	case SCMP_ARCH_ARM:
@@ -788,6 +789,8 @@ const char *tb_profile_native_goarch(void)
 		return "ppc64le";
 	case SCMP_ARCH_PPC64:
 		return "ppc64";
+	case SCMP_ARCH_PPC:
+		return "ppc";
 	case SCMP_ARCH_S390X:
 		return "s390x";
 	case SCMP_ARCH_S390:
@@ -798,9 +801,64 @@ const char *tb_profile_native_goarch(void)
 		return "mips64";
 	case SCMP_ARCH_MIPSEL64:
 		return "mips64le";
+	case SCMP_ARCH_MIPS:
+		return "mips";
+	case SCMP_ARCH_MIPSEL:
+		return "mipsle";
+	default:
+		return NULL;
+	}
+}
+
+/* libseccomp's arch names, except i386 (as recordings spell it). */
+const char *tb_profile_arch_label(uint32_t token)
+{
+	switch (token) {
+	case SCMP_ARCH_X86_64:
+		return "x86_64";
+	case SCMP_ARCH_X86:
+		return "i386";
+	case SCMP_ARCH_X32:
+		return "x32";
+	case SCMP_ARCH_AARCH64:
+		return "aarch64";
+	case SCMP_ARCH_ARM:
+		return "arm";
+	case SCMP_ARCH_PPC64LE:
+		return "ppc64le";
+	case SCMP_ARCH_PPC64:
+		return "ppc64";
+	case SCMP_ARCH_PPC:
+		return "ppc";
+	case SCMP_ARCH_S390X:
+		return "s390x";
+	case SCMP_ARCH_S390:
+		return "s390";
+	case SCMP_ARCH_RISCV64:
+		return "riscv64";
+	case SCMP_ARCH_MIPS64:
+		return "mips64";
+	case SCMP_ARCH_MIPS64N32:
+		return "mips64n32";
+	case SCMP_ARCH_MIPSEL64:
+		return "mipsel64";
+	case SCMP_ARCH_MIPSEL64N32:
+		return "mipsel64n32";
+	case SCMP_ARCH_MIPS:
+		return "mips";
+	case SCMP_ARCH_MIPSEL:
+		return "mipsel";
 	default:
 		return "unknown";
 	}
+}
+
+/* GOARCH of the native arch: what moby compares includes/excludes "arches" with. */
+const char *tb_profile_native_goarch(void)
+{
+	const char *g = tb_profile_goarch(seccomp_arch_native());
+
+	return g ? g : "unknown";
 }
 
 uint32_t tb_profile_arch_token(const char *scmp_name)
@@ -844,10 +902,18 @@ static bool has_cap(const struct tb_compile_opts *o, const char *name)
 
 int tb_profile_rule_applies(const struct tb_rule *r, const struct tb_compile_opts *o)
 {
-	const char *arch = tb_profile_native_goarch();
+	return tb_profile_rule_applies_on(r, o, tb_profile_native_goarch());
+}
+
+int tb_profile_rule_applies_on(const struct tb_rule *r, const struct tb_compile_opts *o,
+			       const char *arch)
+{
+	static const struct tb_compile_opts zero_opts;
 	unsigned long kv = 0, want;
 	int rc;
 
+	if (!o)
+		o = &zero_opts;
 	if (r->includes.min_kernel || r->excludes.min_kernel) {
 		rc = kernel_version(o->kernel_release, &kv);
 		if (rc < 0)
@@ -899,9 +965,10 @@ static uint32_t scmp_action(const struct tb_action *a, bool trace_denials)
 	case TB_ACT_TRAP:
 		return trace_denials ? SCMP_ACT_TRACE(TB_TRACE_TRAP) : SCMP_ACT_TRAP;
 	case TB_ACT_ERRNO:
-		/* The kernel clamps errno data to MAX_ERRNO; libseccomp refuses larger values. */
+		/* The kernel clamps errno data to MAX_ERRNO (4095); libseccomp 2.5 accepts at most
+		 * 4094, so larger values become 4094 (no program tells them apart). */
 		return trace_denials ? SCMP_ACT_TRACE(tb_action_errno(a))
-				     : SCMP_ACT_ERRNO(tb_action_errno(a) > 4095 ? 4095
+				     : SCMP_ACT_ERRNO(tb_action_errno(a) > 4094 ? 4094
 										 : tb_action_errno(a));
 	case TB_ACT_TRACE:
 		return SCMP_ACT_TRACE(tb_action_errno(a));
@@ -1103,8 +1170,8 @@ int tb_profile_compile(const struct tb_profile *p, const struct tb_compile_opts 
 		}
 		if (r == 0)
 			continue;
-		if (rule->action.kind == TB_ACT_ERRNO && tb_action_errno(&rule->action) > 4095)
-			warnf(o, "syscalls[%zu]: errnoRet %u is above 4095: the kernel returns 4095", i,
+		if (rule->action.kind == TB_ACT_ERRNO && tb_action_errno(&rule->action) > 4094)
+			warnf(o, "syscalls[%zu]: errnoRet %u is above 4094: compiled as 4094", i,
 			      tb_action_errno(&rule->action));
 		act = scmp_action(&rule->action, o->trace_denials);
 		/* runc skips rules whose action is the default one; libseccomp would refuse them. */

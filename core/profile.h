@@ -132,6 +132,13 @@ uint32_t tb_profile_arch_token(const char *scmp_name);
  * is >= includes.minKernel. Returns 1, 0, or -errno (kernel version unreadable).
  */
 int tb_profile_rule_applies(const struct tb_rule *r, const struct tb_compile_opts *o);
+/* Same for a host whose GOARCH is @goarch (audit looks at the other arches a profile lists). */
+int tb_profile_rule_applies_on(const struct tb_rule *r, const struct tb_compile_opts *o,
+			       const char *goarch);
+/* GOARCH name of a libseccomp arch token ("amd64" for SCMP_ARCH_X86_64), NULL when none. */
+const char *tb_profile_goarch(uint32_t token);
+/* libseccomp's name of an arch token ("x86_64"), except "i386" for x86 as recordings spell it. */
+const char *tb_profile_arch_label(uint32_t token);
 /*
  * The arch tokens the compiled filter will hold (native first, then the listed arches, or with an
  * archMap the native entry and its sub-arches), at most @max, deduplicated. Arch names libseccomp

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Profile comparison. Each syscall of the native arch (and every name either profile lists) is
+ * described by what the filter would do with it: the first applicable unconditional rule, the
+ * argument rules before it, or the default action. Two profiles differ where the descriptions do.
+ */
+#include "core/profile-diff.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+const char *tb_diff_kind_name(enum tb_diff_kind k)
+{
+	static const char *const names[] = {"only-a", "only-b", "action", "args", "arch"};
+
+	return (size_t)k < TB_ARRAY_SIZE(names) ? names[k] : "unknown";
+}
+
+static bool allows(enum tb_action_kind k)
+{
+	return k == TB_ACT_ALLOW || k == TB_ACT_LOG;
+}
+
+static void action_text(const struct tb_action *a, char *buf, size_t n)
+{
+	const char *e;
+
+	switch (a->kind) {
+	case TB_ACT_ALLOW:
+		snprintf(buf, n, "allow");
+		return;
+	case TB_ACT_LOG:
+		snprintf(buf, n, "log");
+		return;
+	case TB_ACT_ERRNO:
+	case TB_ACT_TRACE:
+		e = tb_action_errno(a) < 4096 ? strerrorname_np((int)tb_action_errno(a)) : NULL;
+		if (e)
+			snprintf(buf, n, "%s %s", a->kind == TB_ACT_ERRNO ? "errno" : "trace", e);
+		else
+			snprintf(buf, n, "%s %u", a->kind == TB_ACT_ERRNO ? "errno" : "trace",
+				 tb_action_errno(a));
+		return;
+	case TB_ACT_KILL_PROCESS:
+		snprintf(buf, n, "kill-process");
+		return;
+	case TB_ACT_KILL_THREAD:
+		snprintf(buf, n, "kill-thread");
+		return;
+	case TB_ACT_TRAP:
+		snprintf(buf, n, "trap");
+		return;
+	case TB_ACT_NOTIFY:
+		snprintf(buf, n, "notify");
+		return;
+	}
+	snprintf(buf, n, "unknown");
+}
+
+static const char *op_symbol(enum tb_arg_op op)
+{
+	static const char *const s[] = {"!=", "<", "<=", "==", ">=", ">", "&"};
+
+	return (size_t)op < TB_ARRAY_SIZE(s) ? s[op] : "?";
+}
+
+static size_t append(char *buf, size_t n, size_t len, const char *s)
+{
+	if (len < n)
+		len += (size_t)snprintf(buf + len, n - len, "%s", s);
+	return len;
+}
+
+/* "a0&0x7e020000==0x0 && a1==0x2" for one rule (" || " when runc splits it). */
+static size_t rule_args_text(const struct tb_rule *r, char *buf, size_t n, size_t len)
+{
+	unsigned per_index[6] = {0};
+	bool separate = false;
+	char one[96];
+
+	for (size_t i = 0; i < r->n_args; i++)
+		if (++per_index[r->args[i].index] > 1)
+			separate = true;
+	for (size_t i = 0; i < r->n_args; i++) {
+		const struct tb_arg *a = &r->args[i];
+
+		if (a->op == TB_OP_MASKED_EQ)
+			snprintf(one, sizeof(one), "a%u&%#" PRIx64 "==%#" PRIx64, a->index, a->value,
+				 a->value_two);
+		else
+			snprintf(one, sizeof(one), "a%u%s%#" PRIx64, a->index, op_symbol(a->op),
+				 a->value);
+		if (i)
+			len = append(buf, n, len, separate ? " || " : " && ");
+		len = append(buf, n, len, one);
+	}
+	return len;
+}
+
+static bool has_name(const struct tb_rule *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_names; i++)
+		if (!strcmp(r->names[i], name))
+			return true;
+	return false;
+}
+
+static bool same_action(const struct tb_action *a, const struct tb_action *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == TB_ACT_ERRNO || a->kind == TB_ACT_TRACE)
+		return tb_action_errno(a) == tb_action_errno(b);
+	return true;
+}
+
+/* Describes @name under @p into @buf; *@allowed says whether any call of it can pass. */
+static int describe(const struct tb_profile *p, const struct tb_compile_opts *o, const char *name,
+		    char *buf, size_t n, bool *allowed)
+{
+	struct tb_action final = p->default_action;
+	char act[64];
+	size_t len = 0;
+	bool any_cond_allow = false;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct tb_rule *r = &p->rules[i];
+		int a;
+
+		if (!has_name(r, name) || same_action(&r->action, &p->default_action))
+			continue;
+		a = tb_profile_rule_applies(r, o);
+		if (a < 0)
+			return a;
+		if (!a)
+			continue;
+		if (r->n_args == 0) {
+			final = r->action;
+			break;
+		}
+		action_text(&r->action, act, sizeof(act));
+		len = append(buf, n, len, act);
+		len = append(buf, n, len, " if ");
+		len = rule_args_text(r, buf, n, len);
+		len = append(buf, n, len, "; ");
+		any_cond_allow |= allows(r->action.kind);
+	}
+	action_text(&final, act, sizeof(act));
+	len = append(buf, n, len, len ? "else " : "");
+	append(buf, n, len, act);
+	*allowed = allows(final.kind) || any_cond_allow;
+	return 0;
+}
+
+static int add_entry(struct tb_profile_diff *d, enum tb_diff_kind k, const char *name,
+		     const char *a, const char *b)
+{
+	struct tb_diff_entry *n = realloc(d->entries, (d->n_entries + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	d->entries = n;
+	n[d->n_entries] = (struct tb_diff_entry){.kind = k};
+	n[d->n_entries].name = strdup(name);
+	n[d->n_entries].a = strdup(a);
+	n[d->n_entries].b = strdup(b);
+	d->n_entries++;
+	if (!n[d->n_entries - 1].name || !n[d->n_entries - 1].a || !n[d->n_entries - 1].b)
+		return -ENOMEM;
+	return 0;
+}
+
+static int cmp_entry(const void *x, const void *y)
+{
+	const struct tb_diff_entry *a = x, *b = y;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+void tb_profile_diff_free(struct tb_profile_diff *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n_entries; i++) {
+		free(d->entries[i].name);
+		free(d->entries[i].a);
+		free(d->entries[i].b);
+	}
+	free(d->entries);
+	free(d);
+}
+
+static void diff_freep(struct tb_profile_diff **d)
+{
+	tb_profile_diff_free(*d);
+}
+
+static bool token_in(const uint32_t *t, size_t n, uint32_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i] == x)
+			return true;
+	return false;
+}
+
+static int diff_arches(const struct tb_profile *a, const struct tb_profile *b,
+		       struct tb_profile_diff *d)
+{
+	uint32_t ta[32], tb[32];
+	size_t na, nb;
+	int r;
+
+	r = tb_profile_filter_arches(a, ta, TB_ARRAY_SIZE(ta), &na, NULL);
+	if (r >= 0)
+		r = tb_profile_filter_arches(b, tb, TB_ARRAY_SIZE(tb), &nb, NULL);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < na && r >= 0; i++)
+		if (!token_in(tb, nb, ta[i])) {
+			r = add_entry(d, TB_DIFF_ARCH, tb_profile_arch_label(ta[i]), "in filter",
+				      "not in filter");
+		}
+	for (size_t i = 0; i < nb && r >= 0; i++)
+		if (!token_in(ta, na, tb[i])) {
+			r = add_entry(d, TB_DIFF_ARCH, tb_profile_arch_label(tb[i]), "not in filter",
+				      "in filter");
+		}
+	return r;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Every name worth comparing: the native syscalls plus what either profile lists (sorted, unique). */
+static int collect_names(const struct tb_profile *a, const struct tb_profile *b, char ***out,
+			 size_t *n_out)
+{
+	const struct tb_profile *ps[2] = {a, b};
+	size_t n = 0, cap = 1024;
+	char **v = malloc(cap * sizeof(*v));
+	uint32_t native = seccomp_arch_native();
+
+	if (!v)
+		return -ENOMEM;
+	for (int nr = 0; nr < 1024; nr++) {
+		char *s = seccomp_syscall_resolve_num_arch(native, nr);
+
+		if (!s)
+			continue;
+		if (n == cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof(*v));
+			if (!nv)
+				goto nomem;
+			v = nv;
+		}
+		v[n++] = s;
+	}
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < ps[k]->n_rules; i++)
+			for (size_t j = 0; j < ps[k]->rules[i].n_names; j++) {
+				const char *name = ps[k]->rules[i].names[j];
+
+				/* Only names that mean something here. */
+				if (seccomp_syscall_resolve_name_arch(native, name) < 0)
+					continue;
+				if (n == cap) {
+					char **nv = realloc(v, (cap *= 2) * sizeof(*v));
+					if (!nv)
+						goto nomem;
+					v = nv;
+				}
+				v[n] = strdup(name);
+				if (!v[n])
+					goto nomem;
+				n++;
+			}
+	qsort(v, n, sizeof(*v), cmp_str);
+	{
+		size_t w = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (w && !strcmp(v[w - 1], v[i])) {
+				free(v[i]);
+				continue;
+			}
+			v[w++] = v[i];
+		}
+		n = w;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+nomem:
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return -ENOMEM;
+}
+
+int tb_profile_diff(const struct tb_profile *a, const struct tb_profile *b,
+		    const struct tb_compile_opts *o, struct tb_profile_diff **out)
+{
+	__attribute__((cleanup(diff_freep))) struct tb_profile_diff *d = NULL;
+	char **names = NULL;
+	size_t n_names = 0;
+	int r;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	snprintf(d->arch, sizeof(d->arch), "%s", tb_profile_arch_label(seccomp_arch_native()));
+	r = diff_arches(a, b, d);
+	if (r < 0)
+		return r;
+	r = collect_names(a, b, &names, &n_names);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_names && r >= 0; i++) {
+		char da[1024], db[1024];
+		bool aa, ab;
+
+		r = describe(a, o, names[i], da, sizeof(da), &aa);
+		if (r >= 0)
+			r = describe(b, o, names[i], db, sizeof(db), &ab);
+		if (r < 0 || !strcmp(da, db))
+			continue;
+		if (aa && !ab)
+			r = add_entry(d, TB_DIFF_ONLY_A, names[i], da, db);
+		else if (ab && !aa)
+			r = add_entry(d, TB_DIFF_ONLY_B, names[i], da, db);
+		else if (aa && ab)
+			r = add_entry(d, TB_DIFF_ARGS, names[i], da, db);
+		else
+			r = add_entry(d, TB_DIFF_ACTION, names[i], da, db);
+	}
+	for (size_t i = 0; i < n_names; i++)
+		free(names[i]);
+	free(names);
+	if (r < 0)
+		return r;
+	qsort(d->entries, d->n_entries, sizeof(*d->entries), cmp_entry);
+	*out = TB_TAKE_PTR(d);
+	return 0;
+}
