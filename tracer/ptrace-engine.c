@@ -153,6 +153,7 @@ struct tb_pending {
 	unsigned op[2];
 	int family; /* socket domain, -1 none */
 	bool exec;
+	bool einval_ok; /* readlink of a non-symlink fails with EINVAL, yet the path exists */
 };
 
 struct tb_task {
@@ -684,6 +685,7 @@ static bool on_entry(struct tb_ptrace_engine *e, struct tb_task *t, int arch, ui
 			p->path[1] = path_arg(t->pid, a, fs->dirfd2, fs->path2);
 			p->op[1] = fs->op2;
 		}
+		p->einval_ok = !strncmp(fs->name, "readlink", 8);
 		if (s->kind == K_OPEN) {
 			p->op[0] = open_ops(a[fs->flags]);
 		} else if (s->kind == K_OPENAT2) {
@@ -809,7 +811,8 @@ static void on_syscall_exit(struct tb_ptrace_engine *e, struct tb_task *t)
 	t->awaiting_exit = false;
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->pid, (void *)sizeof(si), &si) > 0 &&
 	    si.op == PTRACE_SYSCALL_INFO_EXIT) {
-		on_exit_stop(e, t, !si.exit.is_error);
+		on_exit_stop(e, t,
+			     !si.exit.is_error || (t->p.einval_ok && si.exit.rval == -EINVAL));
 	} else {
 		pending_clear(&t->p);
 	}
