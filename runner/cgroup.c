@@ -286,19 +286,36 @@ int64_t tb_cgroup_cpu_ms(const struct tb_cgroup *cg)
 	return -1;
 }
 
-static void remove_dir(char **dir)
+/* Removes @dir, retrying up to @tries ms while killed members finish exiting. true when gone. */
+static bool remove_dir(char **dir, int tries)
 {
+	bool gone;
+
 	if (!*dir)
-		return;
+		return true;
 	/* A cgroup can only be removed once empty; killed members take a moment to exit. */
-	for (int i = 0; i < 200 && rmdir(*dir) < 0 && errno == EBUSY; i++) {
+	for (int i = 0; i < tries && rmdir(*dir) < 0 && errno == EBUSY; i++) {
 		struct timespec ts = {0, 1000000};
 
 		kill_listed(*dir);
 		nanosleep(&ts, NULL);
 	}
-	free(*dir);
-	*dir = NULL;
+	gone = access(*dir, F_OK) < 0;
+	if (gone) {
+		free(*dir);
+		*dir = NULL;
+	}
+	return gone;
+}
+
+static bool remove_all(struct tb_cgroup *cg, int tries)
+{
+	bool gone = true;
+
+	for (int i = 0; i < TB_CG_N; i++)
+		gone &= remove_dir(&cg->v1_dir[i], tries);
+	gone &= remove_dir(&cg->unified_dir, tries);
+	return gone;
 }
 
 void tb_cgroup_destroy(struct tb_cgroup *cg)
@@ -306,7 +323,26 @@ void tb_cgroup_destroy(struct tb_cgroup *cg)
 	if (!cg || !tb_cgroup_active(cg))
 		return;
 	tb_cgroup_kill(cg);
-	for (int i = 0; i < TB_CG_N; i++)
-		remove_dir(&cg->v1_dir[i]);
-	remove_dir(&cg->unified_dir);
+	remove_all(cg, 5000);
+	tb_cgroup_free(cg);
+}
+
+void tb_cgroup_free(struct tb_cgroup *cg)
+{
+	if (!cg)
+		return;
+	for (int i = 0; i < TB_CG_N; i++) {
+		free(cg->v1_dir[i]);
+		cg->v1_dir[i] = NULL;
+	}
+	free(cg->unified_dir);
+	cg->unified_dir = NULL;
+}
+
+bool tb_cgroup_try_destroy(struct tb_cgroup *cg)
+{
+	if (!cg || !tb_cgroup_active(cg))
+		return true;
+	tb_cgroup_kill(cg);
+	return remove_all(cg, 1);
 }

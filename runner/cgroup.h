@@ -46,6 +46,11 @@ int64_t tb_cgroup_cpu_ms(const struct tb_cgroup *cg);
 /* Kills what is left, waits briefly for the cgroups to empty and removes them. Frees @cg's
  * strings. Safe to call on a zeroed or partially created struct. */
 void tb_cgroup_destroy(struct tb_cgroup *cg);
+/* One quick attempt (no waiting) at what tb_cgroup_destroy does; true when every directory is
+ * gone. The rest is left for the janitor, which keeps retrying off the caller's critical path. */
+bool tb_cgroup_try_destroy(struct tb_cgroup *cg);
+/* Frees @cg's strings without touching the cgroups. Accepts NULL. */
+void tb_cgroup_free(struct tb_cgroup *cg);
 /* true when any run directory is non-NULL. */
 bool tb_cgroup_active(const struct tb_cgroup *cg);
 

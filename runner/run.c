@@ -239,12 +239,13 @@ static void capture_read(struct capture *cap)
  * A process that outlives tightbox (even after SIGKILL) and removes the run's cgroups once its
  * lifeline pipe closes. Double-forked so that it is never our child and never a zombie of ours.
  */
-static void spawn_janitor(struct tb_cgroup *cg, int lifeline_rd)
+static bool spawn_janitor(struct tb_cgroup *cg, int lifeline_rd)
 {
 	pid_t pid = fork();
+	int st = 0;
 
 	if (pid < 0)
-		return;
+		return false;
 	if (pid == 0) {
 		char c;
 
@@ -262,8 +263,9 @@ static void spawn_janitor(struct tb_cgroup *cg, int lifeline_rd)
 		tb_cgroup_destroy(cg);
 		_exit(0);
 	}
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 static void kill_sandbox(pid_t init, int pidfd, const struct tb_cgroup *cg)
@@ -364,7 +366,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	uint64_t t0 = 0, deadline_drain = 0;
 	int wstatus = 0, r;
 	pid_t pid = -1;
-	bool userns = geteuid() != 0;
+	bool userns = geteuid() != 0, janitor = false;
 
 	memset(res, 0, sizeof(*res));
 	tb_diag_clear(d);
@@ -428,7 +430,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 		goto fail;
 	}
 	if (tb_cgroup_active(&cg))
-		spawn_janitor(&cg, lifeline[0]);
+		janitor = spawn_janitor(&cg, lifeline[0]);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -665,8 +667,14 @@ out:
 		if (syncp[i] >= 0)
 			close(syncp[i]);
 	}
-	tb_cgroup_destroy(&cg);
-	/* Closing the lifeline lets the janitor go: the cgroups are already gone. */
+	/* Killed or exiting members can keep a cgroup busy for a few ms after the init was reaped;
+	 * rather than sleep here, leave what is still busy to the janitor. */
+	if (janitor)
+		tb_cgroup_try_destroy(&cg);
+	else
+		tb_cgroup_destroy(&cg);
+	tb_cgroup_free(&cg);
+	/* Closing the lifeline lets the janitor finish (or find nothing left to do). */
 	for (int i = 0; i < 2; i++)
 		if (lifeline[i] >= 0)
 			close(lifeline[i]);
