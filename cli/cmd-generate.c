@@ -1,11 +1,301 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Placeholder replaced by the generate implementation. */
+/* tightbox generate: recordings -> seccomp.json, an AppArmor profile and landlock.json. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
+#include "core/recording.h"
+#include "core/util.h"
+#include "generator/generate.h"
+
+#define EXIT_BAD_INPUT 2
+#define EXIT_WRITE_FAILED 1
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tightbox generate [OPTIONS] REC.json...\n\n"
+		"Generate minimal policies from recordings (tightbox record):\n"
+		"  DIR/seccomp.json   Docker/OCI seccomp profile (default ENOSYS, dangerous EPERM)\n"
+		"  DIR/NAME           AppArmor profile (abi 3.0)\n"
+		"  DIR/landlock.json  Landlock ruleset (docs/landlock-format.md)\n\n"
+		"Options:\n"
+		"  -o, --output DIR      where to write (default .)\n"
+		"      --arch LIST       target arches, comma-separated (default: native only);\n"
+		"                        recorded syscalls are mapped to each arch's equivalents\n"
+		"      --runtime RT      tightbox (default) or runc: allow what the runtime calls\n"
+		"                        after loading the filter\n"
+		"      --args MODE       none, safe (default) or strict argument rules\n"
+		"      --name NAME       AppArmor profile name (default tightbox-sandbox)\n"
+		"  -q, --quiet           no summary\n"
+		"  -h, --help            this text\n\n"
+		"Exit status: 0 written, 1 cannot write the outputs, 2 bad input or usage (nothing is\n"
+		"written then).\n");
+}
+
+static int parse_arches(char *list, struct tb_gen_opts *o)
+{
+	char *save = NULL;
+
+	for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (o->n_arches >= TB_GEN_MAX_ARCHES)
+			return -E2BIG;
+		o->arches[o->n_arches++] = tok;
+	}
+	return o->n_arches ? 0 : -EINVAL;
+}
+
+/* A profile name becomes a file name and an AppArmor identifier: keep it to a safe alphabet. */
+static bool valid_name(const char *s)
+{
+	if (!s[0] || strlen(s) > 64 || s[0] == '.' || s[0] == '-')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	       strlen(s);
+}
+
+struct out_file {
+	const char *name;
+	const char *text;
+	char *tmp;
+	char *final;
+};
+
+static int write_tmp(const char *dir, struct out_file *o)
+{
+	size_t len = strlen(o->text);
+	int fd, r = 0;
+
+	if (asprintf(&o->final, "%s/%s", dir, o->name) < 0 ||
+	    asprintf(&o->tmp, "%s/.%s.tmp.XXXXXX", dir, o->name) < 0)
+		return -ENOMEM;
+	fd = mkstemp(o->tmp);
+	if (fd < 0) {
+		r = tb_negerrno();
+		free(o->tmp);
+		o->tmp = NULL;
+		return r;
+	}
+	for (size_t off = 0; off < len && r == 0;) {
+		ssize_t n = write(fd, o->text + off, len - off);
+
+		if (n < 0 && errno != EINTR)
+			r = tb_negerrno();
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (r == 0 && o->text[len ? len - 1 : 0] != '\n' && write(fd, "\n", 1) != 1)
+		r = tb_negerrno();
+	if (r == 0 && fchmod(fd, 0644) < 0)
+		r = tb_negerrno();
+	if (close(fd) < 0 && r == 0)
+		r = tb_negerrno();
+	return r;
+}
+
+static void print_wrapped(char *const *names)
+{
+	size_t col = 2;
+
+	printf("  ");
+	for (size_t i = 0; names && names[i]; i++) {
+		size_t l = strlen(names[i]) + 1;
+
+		if (col + l > 100) {
+			printf("\n  ");
+			col = 2;
+		}
+		printf("%s ", names[i]);
+		col += l;
+	}
+	printf("\n");
+}
+
+static void summary(const struct tb_gen_result *res, const struct tb_gen_opts *o, size_t n_in,
+		    const char *dir)
+{
+	printf("tightbox generate: %zu recording%s, workloads: ", n_in, n_in == 1 ? "" : "s");
+	for (size_t i = 0; res->workloads && res->workloads[i]; i++)
+		printf("%s%s", i ? ", " : "", res->workloads[i]);
+	printf("\nruntime %s, argument rules %s\n",
+	       o->runtime == TB_GEN_RUNTIME_RUNC ? "runc" : "tightbox",
+	       o->args == TB_GEN_ARGS_NONE ? "none" : o->args == TB_GEN_ARGS_STRICT ? "strict" : "safe");
+	for (size_t i = 0; i < res->n_arches; i++) {
+		printf("%s: %zu syscalls allowed (Docker's default profile allows ~360, podman's "
+		       "~370)\n",
+		       res->arches[i].arch, res->arches[i].allowed);
+		print_wrapped(res->arches[i].names);
+	}
+	printf("groups:");
+	for (size_t i = 0; res->groups && res->groups[i]; i++)
+		if (!i || strcmp(res->groups[i], res->groups[i - 1]))
+			printf(" %s", res->groups[i]);
+	printf("\nwrote %s/seccomp.json, %s/%s, %s/landlock.json\n", dir, dir, res->profile_name, dir);
+	for (size_t i = 0; res->notes && res->notes[i]; i++)
+		printf("note: %s\n", res->notes[i]);
+}
 
 int tb_cmd_generate(int argc, char **argv)
 {
-	fprintf(stderr, "tightbox generate: not built in this tree yet\n");
-	return 125;
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'}, {"arch", required_argument, NULL, 'A'},
+		{"runtime", required_argument, NULL, 'R'}, {"args", required_argument, NULL, 'G'},
+		{"name", required_argument, NULL, 'N'},   {"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	struct tb_recording **recs = NULL;
+	struct tb_gen_input *in = NULL;
+	struct tb_gen_result res = {0};
+	struct out_file outs[3] = {{0}};
+	const char *dir = ".";
+	struct tb_gen_opts o;
+	struct tb_diag d;
+	bool quiet = false;
+	size_t n_in = 0;
+	char msg[2048];
+	int c, ret = EXIT_BAD_INPUT, r;
+	struct stat st;
+
+	tb_gen_opts_init(&o);
+	tb_diag_clear(&d);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			dir = optarg;
+			break;
+		case 'A':
+			if (parse_arches(optarg, &o) < 0) {
+				fprintf(stderr, "tightbox generate: --arch: expected a comma-separated "
+						"list of at most %d arches\n",
+					TB_GEN_MAX_ARCHES);
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		case 'R':
+			if (!strcmp(optarg, "tightbox"))
+				o.runtime = TB_GEN_RUNTIME_TIGHTBOX;
+			else if (!strcmp(optarg, "runc"))
+				o.runtime = TB_GEN_RUNTIME_RUNC;
+			else {
+				fprintf(stderr, "tightbox generate: --runtime: expected tightbox or "
+						"runc, not '%s'\n",
+					optarg);
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		case 'G':
+			if (!strcmp(optarg, "none"))
+				o.args = TB_GEN_ARGS_NONE;
+			else if (!strcmp(optarg, "safe"))
+				o.args = TB_GEN_ARGS_SAFE;
+			else if (!strcmp(optarg, "strict"))
+				o.args = TB_GEN_ARGS_STRICT;
+			else {
+				fprintf(stderr, "tightbox generate: --args: expected none, safe or "
+						"strict, not '%s'\n",
+					optarg);
+				return EXIT_BAD_INPUT;
+			}
+			break;
+		case 'N':
+			if (!valid_name(optarg)) {
+				fprintf(stderr, "tightbox generate: --name: '%s' is not a valid profile "
+						"name (letters, digits, '.', '_', '-'; at most 64)\n",
+					optarg);
+				return EXIT_BAD_INPUT;
+			}
+			o.name = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_BAD_INPUT;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "tightbox generate: no recordings given\n");
+		usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "tightbox generate: -o %s: not a directory\n", dir);
+		return EXIT_BAD_INPUT;
+	}
+	n_in = (size_t)(argc - optind);
+	recs = calloc(n_in, sizeof(*recs));
+	in = calloc(n_in, sizeof(*in));
+	if (!recs || !in) {
+		fprintf(stderr, "tightbox generate: out of memory\n");
+		ret = EXIT_WRITE_FAILED;
+		goto out;
+	}
+	for (size_t i = 0; i < n_in; i++) {
+		const char *path = argv[optind + (int)i];
+
+		r = tb_recording_load(path, &recs[i], &d);
+		if (r < 0) {
+			if (!d.file[0])
+				tb_diag_set(&d, path, 0, 0, NULL, "cannot read the recording: %s",
+					    strerror(-r));
+			fprintf(stderr, "tightbox generate: %s\n", tb_diag_format(&d, msg, sizeof(msg)));
+			goto out;
+		}
+		in[i].path = path;
+		in[i].rec = recs[i];
+	}
+	r = tb_generate(in, n_in, &o, &res, &d);
+	if (r < 0) {
+		fprintf(stderr, "tightbox generate: %s\n", tb_diag_format(&d, msg, sizeof(msg)));
+		ret = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
+		goto out;
+	}
+	/* All three to temporary files first, then renamed: never a half-written set. */
+	outs[0] = (struct out_file){.name = "seccomp.json", .text = res.seccomp};
+	outs[1] = (struct out_file){.name = res.profile_name, .text = res.apparmor};
+	outs[2] = (struct out_file){.name = "landlock.json", .text = res.landlock};
+	ret = 0;
+	for (size_t i = 0; i < TB_ARRAY_SIZE(outs) && ret == 0; i++) {
+		r = write_tmp(dir, &outs[i]);
+		if (r < 0) {
+			fprintf(stderr, "tightbox generate: cannot write %s/%s: %s\n", dir,
+				outs[i].name, strerror(-r));
+			ret = EXIT_WRITE_FAILED;
+		}
+	}
+	for (size_t i = 0; i < TB_ARRAY_SIZE(outs) && ret == 0; i++)
+		if (rename(outs[i].tmp, outs[i].final) < 0) {
+			fprintf(stderr, "tightbox generate: cannot rename into %s: %s\n",
+				outs[i].final, strerror(errno));
+			ret = EXIT_WRITE_FAILED;
+		} else {
+			free(outs[i].tmp);
+			outs[i].tmp = NULL;
+		}
+	if (ret == 0 && !quiet)
+		summary(&res, &o, n_in, dir);
+out:
+	for (size_t i = 0; i < TB_ARRAY_SIZE(outs); i++) {
+		if (outs[i].tmp)
+			unlink(outs[i].tmp);
+		free(outs[i].tmp);
+		free(outs[i].final);
+	}
+	for (size_t i = 0; recs && i < n_in; i++)
+		tb_recording_free(recs[i]);
+	free(recs);
+	free(in);
+	tb_gen_result_free(&res);
+	return ret;
 }

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `tightbox generate`: minimal policies from recordings (docs/generate.md).
+ *
+ * Pipeline, one stage per file: model.c (recordings -> per-arch allowed sets, with arch-map.c's
+ * cross-arch equivalents and runtime-prelude.c's runtime syscalls), then three emitters of that
+ * model: seccomp.c (Docker/OCI JSON), apparmor.c (AppArmor profile), landlock.c (Landlock
+ * ruleset). export.c turns a generated seccomp.json into docker/podman/OCI/Kubernetes/SPO wiring.
+ */
+#ifndef TB_GENERATE_H
+#define TB_GENERATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/diag.h"
+#include "core/recording.h"
+
+#define TB_GEN_MAX_ARCHES 8
+
+enum tb_gen_args {
+	TB_GEN_ARGS_NONE,   /* names only */
+	TB_GEN_ARGS_SAFE,   /* clone without namespaces, socket per domain, personality per value,
+			     * ioctl without TIOCSTI/TIOCLINUX (the default) */
+	TB_GEN_ARGS_STRICT, /* safe + ioctl and prctl allowlists from the recordings */
+};
+
+enum tb_gen_runtime {
+	TB_GEN_RUNTIME_TIGHTBOX, /* `tightbox run` loads the filter right before execve */
+	TB_GEN_RUNTIME_RUNC,     /* runc (docker, podman) runs a few syscalls after loading it */
+};
+
+struct tb_gen_opts {
+	/* libseccomp arch names ("x86_64", "aarch64"); n_arches == 0 means the native arch only. */
+	const char *arches[TB_GEN_MAX_ARCHES];
+	size_t n_arches;
+	enum tb_gen_runtime runtime;
+	enum tb_gen_args args;
+	const char *name; /* AppArmor profile name; NULL: "tightbox-sandbox" */
+};
+
+/* One recording and the file it came from (for diagnostics). */
+struct tb_gen_input {
+	const char *path;
+	const struct tb_recording *rec;
+};
+
+struct tb_gen_arch_summary {
+	char *arch;     /* libseccomp name */
+	size_t allowed; /* names allowed (unconditionally or with argument rules) */
+	char **names;   /* those names, sorted, NULL-terminated */
+};
+
+/* Everything `tightbox generate` writes, as text, plus what the summary shows. */
+struct tb_gen_result {
+	char *seccomp;  /* Docker/OCI seccomp JSON */
+	char *apparmor; /* AppArmor profile text */
+	char *landlock; /* docs/landlock-format.md JSON */
+	char *profile_name;
+	struct tb_gen_arch_summary arches[TB_GEN_MAX_ARCHES];
+	size_t n_arches;
+	char **groups;    /* groups with at least one allowed name, in emission order */
+	char **workloads; /* sorted, unique */
+	char **notes;     /* things the user should know (dropped names, denied dangerous calls) */
+};
+
+/* Fills @o with the defaults: native arch, runtime tightbox, args safe. */
+void tb_gen_opts_init(struct tb_gen_opts *o);
+
+/*
+ * Generates all three policies from @n recordings. Returns 0 and fills @out, or -EINVAL with @diag
+ * naming the input file and the problem (a recording from an arch not targeted, no syscalls, an
+ * unknown --arch), or -ENOMEM. @out is untouched on failure.
+ */
+int tb_generate(const struct tb_gen_input *in, size_t n, const struct tb_gen_opts *o,
+		struct tb_gen_result *out, struct tb_diag *diag);
+
+/* Frees what tb_generate stored in @r. Accepts NULL. */
+void tb_gen_result_free(struct tb_gen_result *r);
+
+enum tb_export_format {
+	TB_EXPORT_DOCKER,
+	TB_EXPORT_PODMAN,
+	TB_EXPORT_OCI,
+	TB_EXPORT_KUBERNETES,
+	TB_EXPORT_SPO,
+};
+
+struct tb_export_opts {
+	enum tb_export_format format;
+	const char *profile_dir; /* absolute directory holding seccomp.json (and the AppArmor file) */
+	const char *image;       /* NULL: "tightbox-sandbox:latest" */
+	const char *name;        /* AppArmor profile / resource name; NULL: "tightbox-sandbox" */
+	bool apparmor;           /* add the AppArmor option (false on hosts without AppArmor) */
+	char *const *command;    /* command to run, NULL-terminated; NULL: python3 /sandbox/script.py */
+};
+
+/* "docker" -> TB_EXPORT_DOCKER ... 0 or -EINVAL. */
+int tb_export_format_parse(const char *s, enum tb_export_format *out);
+
+/*
+ * Renders the deployment wiring for @o->profile_dir/seccomp.json as text (*@out, malloc'd): a shell
+ * command line for docker/podman, JSON for oci/kubernetes/spo. -EINVAL with @diag when the profile
+ * is missing or malformed.
+ */
+int tb_export(const struct tb_export_opts *o, char **out, struct tb_diag *diag);
+
+#endif

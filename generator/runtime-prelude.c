@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The syscalls a runtime makes after it loaded the seccomp filter and before the workload's execve
+ * replaces it. A recording never sees them (it starts at that execve), yet a profile without them
+ * makes the runtime fail before the workload starts.
+ */
+#include <stddef.h>
+
+#include "generator/internal.h"
+
+#define LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* runner/child.c loads the filter as its very last step, then execve; when execve fails it writes
+ * {step, errno} to the status pipe and _exits. */
+static const char *const prelude_tightbox[] = {"execve", "exit_group", "write", NULL};
+
+/*
+ * runc 1.1.5 (Debian 12), measured with scripts/measure-runc-prelude: `strace -f -o LOG runc run`
+ * of a bundle whose process is /bin/true, listing every syscall any thread made after the
+ * seccomp(SECCOMP_SET_MODE_FILTER) call up to the workload's execve. The Go runtime's own threads
+ * (futex, nanosleep, sched_yield, ...) run under the filter too because runc loads it with
+ * SECCOMP_FILTER_FLAG_TSYNC.
+ */
+static const char *const prelude_runc[] = {
+	"close",   "epoll_ctl",    "epoll_pwait", "execve",     "exit_group", "fchown",
+	"fcntl",   "fstat",        "fstatfs",     "futex",      "getdents64", "getpid",
+	"getppid", "madvise",      "mmap",        "munmap",     "nanosleep",  "newfstatat",
+	"openat",  "read",         "readlinkat",  "rt_sigaction", "rt_sigprocmask",
+	"rt_sigreturn", "sched_yield", "setitimer", "sigaltstack", "tgkill", "write",
+	NULL,
+};
+
+/* Always allowed: a recording only sees them when a signal arrived or the program ended in a
+ * particular way, yet without them a signal handler's return or the interpreter's exit fails. */
+static const char *const baseline[] = {"exit", "exit_group", "restart_syscall", "rt_sigreturn",
+				       NULL};
+
+const char *const *tb_gen_prelude(enum tb_gen_runtime rt, const char **how)
+{
+	switch (rt) {
+	case TB_GEN_RUNTIME_RUNC:
+		*how = "runtime prelude: runc (measured: strace -f runc run, syscalls after the filter "
+		       "is loaded until execve)";
+		return prelude_runc;
+	case TB_GEN_RUNTIME_TIGHTBOX:
+	default:
+		*how = "runtime prelude: tightbox (runner loads the filter last, then execve; on "
+		       "failure write + _exit)";
+		return prelude_tightbox;
+	}
+}
+
+const char *tb_gen_runtime_name(enum tb_gen_runtime rt)
+{
+	return rt == TB_GEN_RUNTIME_RUNC ? "runc" : "tightbox";
+}
+
+const char *const *tb_gen_baseline(void)
+{
+	return baseline;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* NULL-terminated string vectors for the generator. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "generator/internal.h"
+
+size_t tb_strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void tb_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+bool tb_strv_has(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
+
+static int insert_at(char ***v, size_t at, const char *s)
+{
+	size_t n = tb_strv_len(*v);
+	char *copy = strdup(s);
+	char **nv;
+
+	if (!copy)
+		return -ENOMEM;
+	nv = realloc(*v, (n + 2) * sizeof(*nv));
+	if (!nv) {
+		free(copy);
+		return -ENOMEM;
+	}
+	nv[n] = NULL; /* a fresh vector has no terminator yet */
+	memmove(&nv[at + 1], &nv[at], (n - at + 1) * sizeof(*nv));
+	nv[at] = copy;
+	*v = nv;
+	return 0;
+}
+
+/* Keeps @v sorted and unique. */
+int tb_strv_add_sorted(char ***v, const char *s)
+{
+	size_t at = 0;
+
+	while (*v && (*v)[at] && strcmp((*v)[at], s) < 0)
+		at++;
+	if (*v && (*v)[at] && !strcmp((*v)[at], s))
+		return 0;
+	return insert_at(v, at, s);
+}
+
+int tb_strv_add(char ***v, const char *s)
+{
+	return insert_at(v, tb_strv_len(*v), s);
+}
+
+int tb_strv_addf(char ***v, const char *fmt, ...)
+{
+	_cleanup_free_ char *s = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	return tb_strv_add(v, s);
+}
+
+char *tb_strv_join(char *const *v, const char *sep)
+{
+	size_t len = 1, n = tb_strv_len(v);
+	char *out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + strlen(sep);
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	p = out;
+	*p = '\0';
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i ? sep : "", v[i]);
+	return out;
+}
