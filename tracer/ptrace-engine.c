@@ -843,6 +843,8 @@ static void on_exec_event(struct tb_ptrace_engine *e, struct tb_task *t)
 	resume(t->pid, t->awaiting_exit ? PTRACE_SYSCALL : PTRACE_CONT, 0);
 }
 
+static bool root_fatal_fault(struct tb_ptrace_engine *e, pid_t pid, int sig, const siginfo_t *si);
+
 void tb_ptrace_on_wait(struct tb_ptrace_engine *e, pid_t pid, int status)
 {
 	struct tb_task *t = task_find(e, pid);
@@ -926,8 +928,47 @@ void tb_ptrace_on_wait(struct tb_ptrace_engine *e, pid_t pid, int status)
 			resume(pid, t->awaiting_exit ? PTRACE_SYSCALL : PTRACE_CONT, 0);
 			return;
 		}
+		if (root_fatal_fault(e, pid, sig, &si)) {
+			task_del(e, t);
+			resume(pid, PTRACE_DETACH, sig);
+			return;
+		}
 	}
 	resume(pid, t->awaiting_exit ? PTRACE_SYSCALL : PTRACE_CONT, sig);
+}
+
+/* True when @pid has a handler for @sig (SigCgt in /proc/PID/status). */
+static bool sig_caught(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "SigCgt: %llx", &mask) == 1;
+	fclose(f);
+	return found && (mask >> (sig - 1)) & 1;
+}
+
+/*
+ * The root is the init of the sandbox's pid namespace. The kernel only lets a fault kill such an
+ * init when it is not traced (force_sig_fault clears SIGNAL_UNKILLABLE only for untraced tasks):
+ * re-injected by a tracer, the signal is dropped and the faulting instruction loops forever. So a
+ * crash of the root detaches it with the signal, and it dies the way it does under `run`.
+ */
+static bool root_fatal_fault(struct tb_ptrace_engine *e, pid_t pid, int sig, const siginfo_t *si)
+{
+	if (pid != e->root || si->si_code <= 0)
+		return false;
+	if (sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE && sig != SIGSYS &&
+	    sig != SIGTRAP)
+		return false;
+	return !sig_caught(pid, sig);
 }
 
 /* ---- finish ---- */
