@@ -47,7 +47,7 @@ COPY profiles /src/profiles
 # The eBPF recorder and AppArmor need clang/libbpf/libapparmor; the image only records with ptrace.
 RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DTB_TESTS=OFF -DTB_BPF=OFF -DTB_APPARMOR=OFF && \
     cmake --build /build -j"$(nproc)" && \
-    install -m 0755 /build/cli/tightbox /usr/local/bin/tightbox
+    cmake --install /build --prefix /usr/local
 
 FROM ${BASE}
 RUN if ! python3 -c 'import numpy, pandas, requests' 2>/dev/null || ! ldconfig -p | grep -q libjansson.so.4; then \
@@ -56,18 +56,26 @@ RUN if ! python3 -c 'import numpy, pandas, requests' 2>/dev/null || ! ldconfig -
         libseccomp2 libjansson4 libcap2 && \
       rm -rf /var/lib/apt/lists/*; \
     fi
+# The binary and its shipped profiles (the runner loads profiles/default.json unless told otherwise).
 COPY --from=build /usr/local/bin/tightbox /usr/local/bin/tightbox
+COPY --from=build /usr/local/share/tightbox /usr/local/share/tightbox
 COPY scripts/workloads /usr/share/tightbox/workloads
-# Record every workload with the ptrace backend (works without privileges, so inside an image build)
-# in this very image, then generate the profiles from the merged recording.
-RUN set -e; mkdir -p /tmp/rec /etc/tightbox; \
+# Record every workload with the ptrace backend in this very image, then generate the profiles from
+# the merged recording. tightbox record builds its own sandbox (namespaces, a fresh /proc, loopback
+# up in its network namespace), which an image build allows only with CAP_SYS_ADMIN and
+# CAP_NET_ADMIN: `podman build --cap-add SYS_ADMIN,NET_ADMIN` (what scripts/build-sandbox-image
+# passes). Without them the build fails at the sandbox's /proc mount (EPERM) - also when recording as
+# an unprivileged user in a user namespace, because the build container's /proc has masked paths.
+# The capabilities exist only in this build step; the image itself gets none.
+RUN set -e; mkdir -p /var/tmp/rec /etc/tightbox/tightbox-run; \
     for w in /usr/share/tightbox/workloads/*.py; do \
       n=$(basename "$w" .py); \
-      tightbox record --backend ptrace --name "$n" -o "/tmp/rec/$n.json" -- /usr/bin/python3 "$w"; \
+      tightbox record --backend ptrace --name "$n" -o "/var/tmp/rec/$n.json" -- /usr/bin/python3 "$w"; \
     done; \
-    tightbox record --merge -o /etc/tightbox/recording.json /tmp/rec/*.json; \
-    tightbox generate -o /etc/tightbox /etc/tightbox/recording.json; \
-    rm -rf /tmp/rec
+    tightbox record --merge -o /etc/tightbox/recording.json /var/tmp/rec/*.json; \
+    tightbox generate --runtime runc -o /etc/tightbox /etc/tightbox/recording.json; \
+    tightbox generate -o /etc/tightbox/tightbox-run /etc/tightbox/recording.json; \
+    rm -rf /var/tmp/rec
 RUN dpkg --purge --force-remove-essential bash && \
     install -d -m 0755 /sandbox
 WORKDIR /sandbox
