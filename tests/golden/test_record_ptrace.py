@@ -142,9 +142,18 @@ class RecordPtrace(unittest.TestCase):
             self.assertEqual(a[key], b[key], key)
 
     def test_enforce_filters_denied_calls(self):
-        # With the default profile loaded too, a call the profile denies never reaches the tracer.
-        rec = self.record("rec-fork", "--enforce", name="enforced")
-        self.assertIn("mkdir", rec["syscalls"]["x86_64"])
+        # A profile that denies mkdir: with --enforce the call never reaches the tracer (seccomp's
+        # ERRNO wins over RET_TRACE) and the probe sees EPERM; without it, mkdir is recorded.
+        prof = os.path.join(self.tmp.name, "no-mkdir.json")
+        with open(prof, "w") as f:
+            json.dump({"defaultAction": "SCMP_ACT_ALLOW",
+                       "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}, f)
+        opt = ["--security-opt", "seccomp=" + prof]
+        rec = self.record("rec-fork", *opt, "--enforce", name="enforced", expect_rc=3)
+        self.assertNotIn("mkdir", rec["syscalls"]["x86_64"])
+        self.assertNotIn("/tmp/rec-fork-dir", rec["files"])
+        rec = self.record("rec-fork", *opt, name="not-enforced")
+        self.assertEqual(rec["syscalls"]["x86_64"]["mkdir"]["count"], 1)
 
     def test_python_version_and_workload_name(self):
         out = os.path.join(self.tmp.name, "py.json")
