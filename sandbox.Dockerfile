@@ -60,22 +60,22 @@ RUN if ! python3 -c 'import numpy, pandas, requests' 2>/dev/null || ! ldconfig -
 COPY --from=build /usr/local/bin/tightbox /usr/local/bin/tightbox
 COPY --from=build /usr/local/share/tightbox /usr/local/share/tightbox
 COPY scripts/workloads /usr/share/tightbox/workloads
-# Record every workload with the ptrace backend in this very image, then generate the profiles from
-# the merged recording. tightbox record builds its own sandbox (namespaces, a fresh /proc, loopback
-# up in its network namespace), which an image build allows only with CAP_SYS_ADMIN and
-# CAP_NET_ADMIN: `podman build --cap-add SYS_ADMIN,NET_ADMIN` (what scripts/build-sandbox-image
-# passes). Without them the build fails at the sandbox's /proc mount (EPERM) - also when recording as
-# an unprivileged user in a user namespace, because the build container's /proc has masked paths.
-# The capabilities exist only in this build step; the image itself gets none.
-RUN set -e; mkdir -p /var/tmp/rec /etc/tightbox/tightbox-run; \
-    for w in /usr/share/tightbox/workloads/*.py; do \
-      n=$(basename "$w" .py); \
-      tightbox record --backend ptrace --name "$n" -o "/var/tmp/rec/$n.json" -- /usr/bin/python3 "$w"; \
-    done; \
-    tightbox record --merge -o /etc/tightbox/recording.json /var/tmp/rec/*.json; \
+COPY scripts/record-corpus /usr/share/tightbox/record-corpus
+# Record every workload with the ptrace backend in this very image (scripts/record-corpus: one
+# `tightbox record --script` per workload, then --merge), and generate the profiles from the merged
+# recording: /etc/tightbox/seccomp.json for engines (--runtime runc adds what runc itself calls after
+# loading the filter) and /etc/tightbox/tightbox-run/ for `tightbox run`.
+# tightbox record builds its own sandbox (namespaces, a fresh /proc, loopback up in its network
+# namespace), which an image build allows only with CAP_SYS_ADMIN and CAP_NET_ADMIN:
+# `podman build --cap-add SYS_ADMIN,NET_ADMIN` (what scripts/build-sandbox-image passes). Without them
+# the build fails at the sandbox's /proc mount (EPERM) - also when recording as an unprivileged user
+# in a user namespace, because the build container's /proc has masked paths. The capabilities exist
+# only during this build step; the image itself carries none.
+RUN set -e; mkdir -p /etc/tightbox/tightbox-run; \
+    /usr/bin/python3 /usr/share/tightbox/record-corpus --backend ptrace --tightbox /usr/local/bin/tightbox \
+      --workloads /usr/share/tightbox/workloads -o /etc/tightbox/recording.json; \
     tightbox generate --runtime runc -o /etc/tightbox /etc/tightbox/recording.json; \
-    tightbox generate -o /etc/tightbox/tightbox-run /etc/tightbox/recording.json; \
-    rm -rf /var/tmp/rec
+    tightbox generate -o /etc/tightbox/tightbox-run /etc/tightbox/recording.json
 RUN dpkg --purge --force-remove-essential bash && \
     install -d -m 0755 /sandbox
 WORKDIR /sandbox

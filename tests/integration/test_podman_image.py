@@ -112,10 +112,10 @@ class TestSandboxImage(unittest.TestCase):
         failed = []
         for s in sorted(glob.glob(os.path.join(WORKLOADS, "*.py"))):
             n = os.path.basename(s)
-            p = run(["/usr/bin/python3", "/usr/share/tightbox/workloads/" + n],
-                    flags=[*SEED_FLAGS, "--security-opt", "seccomp=" + prof, "--workdir", "/tmp"])
-            if p.returncode != 0:
-                failed.append("%s: rc=%d %s" % (n, p.returncode, p.stderr.strip()[-600:]))
+            p = run(["/usr/bin/python3", "/sandbox/script.py"],
+                    flags=[*SEED_FLAGS, "--security-opt", "seccomp=" + prof, "--volume", "%s:/sandbox/script.py:ro" % s])
+            if p.returncode != 0 or not p.stdout.startswith("OK"):
+                failed.append("%s: rc=%d %s %s" % (n, p.returncode, p.stdout.strip()[-200:], p.stderr.strip()[-600:]))
         self.assertEqual(failed, [])
 
     def test_fork_bomb_under_image_profile(self):
