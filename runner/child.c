@@ -512,13 +512,13 @@ void tb_child_main(struct tb_child_args *a)
 	char exe[4096], go;
 	int err;
 
-	/* Die with tightbox; and never run before the parent has put us in our cgroups. */
+	/* Die with tightbox. The first byte says the id maps are written (user namespace). */
 	CHECK(a, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0, TB_STEP_SYNC, -1);
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(125); /* parent gone or refused: it reports why itself */
-	/* A cgroup namespace rooted at our own cgroup hides the host's cgroup tree. */
-	CHECK(a, unshare(CLONE_NEWCGROUP) == 0, TB_STEP_SYNC, -2);
 
+	/* The mount setup runs while the parent moves us into our cgroups (on cgroup v1 that
+	 * migration waits for an RCU grace period, a few ms): nothing of the command runs yet. */
 	setup_root(a);
 	CHECK(a, sethostname("tightbox", 8) == 0, TB_STEP_HOSTNAME, -1);
 	loopback_up(a);
@@ -526,6 +526,11 @@ void tb_child_main(struct tb_child_args *a)
 	      -1);
 	setup_fds(a);
 	set_rlimits(a);
+	/* The second byte: we are in every run cgroup (and a recorder is attached). */
+	if (read(a->sync_fd, &go, 1) != 1)
+		_exit(125);
+	/* A cgroup namespace rooted at our own cgroup hides the host's cgroup tree. */
+	CHECK(a, unshare(CLONE_NEWCGROUP) == 0, TB_STEP_SYNC, -2);
 	if (a->apparmor && tb_apparmor_change_onexec(c->apparmor_profile) < 0)
 		fail_step(a, TB_STEP_APPARMOR, errno, -1);
 	drop_privileges(a);

@@ -239,13 +239,12 @@ static void capture_read(struct capture *cap)
  * A process that outlives tightbox (even after SIGKILL) and removes the run's cgroups once its
  * lifeline pipe closes. Double-forked so that it is never our child and never a zombie of ours.
  */
-static bool spawn_janitor(struct tb_cgroup *cg, int lifeline_rd)
+static pid_t spawn_janitor(struct tb_cgroup *cg, int lifeline_rd)
 {
 	pid_t pid = fork();
-	int st = 0;
 
 	if (pid < 0)
-		return false;
+		return -1;
 	if (pid == 0) {
 		char c;
 
@@ -263,9 +262,8 @@ static bool spawn_janitor(struct tb_cgroup *cg, int lifeline_rd)
 		tb_cgroup_destroy(cg);
 		_exit(0);
 	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	/* The intermediate exits at once; it is reaped in the main loop, not waited for here. */
+	return pid;
 }
 
 static void kill_sandbox(pid_t init, int pidfd, const struct tb_cgroup *cg)
@@ -359,14 +357,15 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	int stdin_fd = -1, sfd = -1, tfd = -1, pidfd = -1;
 	char **envp = NULL;
 	sigset_t mask, oldmask;
-	bool mask_set = false, init_done = false, status_done = false;
+	bool mask_set = false, init_done = false, status_done = false, janitor_reaped = false;
 	struct tb_child_report rep = {0};
 	size_t rep_got = 0;
 	struct rusage ru = {0};
 	uint64_t t0 = 0, deadline_drain = 0;
 	int wstatus = 0, r;
 	pid_t pid = -1;
-	bool userns = geteuid() != 0, janitor = false;
+	bool userns = geteuid() != 0;
+	pid_t janitor = -1;
 
 	memset(res, 0, sizeof(*res));
 	tb_diag_clear(d);
@@ -482,6 +481,10 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 		set_error(res, d, "cannot write the user namespace id maps: %s", strerror(-r));
 		goto kill;
 	}
+	if (write(syncp[1], "m", 1) != 1) {
+		r = tb_negerrno();
+		goto kill;
+	}
 	if (tb_cgroup_active(&cg) && (r = tb_cgroup_attach(&cg, pid)) < 0) {
 		set_error(res, d, "cannot move the sandbox into its cgroup: %s", strerror(-r));
 		goto kill;
@@ -570,7 +573,9 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 
 				if (w <= 0)
 					break;
-				if (w == pid && (WIFEXITED(st) || WIFSIGNALED(st))) {
+				if (w == janitor) {
+					janitor_reaped = true;
+				} else if (w == pid && (WIFEXITED(st) || WIFSIGNALED(st))) {
 					init_done = true;
 					wstatus = st;
 					ru = cru;
@@ -594,8 +599,12 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 		int st;
 		pid_t w;
 
-		while ((w = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
-			hooks->parent_on_wait(w, st, hooks->data);
+		while ((w = waitpid(-1, &st, WNOHANG | __WALL)) > 0) {
+			if (w == janitor)
+				janitor_reaped = true;
+			else
+				hooks->parent_on_wait(w, st, hooks->data);
+		}
 	}
 
 	if (WIFEXITED(wstatus)) {
@@ -669,7 +678,10 @@ out:
 	}
 	/* Killed or exiting members can keep a cgroup busy for a few ms after the init was reaped;
 	 * rather than sleep here, leave what is still busy to the janitor. */
-	if (janitor)
+	if (janitor > 0 && !janitor_reaped)
+		while (waitpid(janitor, NULL, 0) < 0 && errno == EINTR)
+			;
+	if (janitor > 0)
 		tb_cgroup_try_destroy(&cg);
 	else
 		tb_cgroup_destroy(&cg);

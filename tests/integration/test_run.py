@@ -109,7 +109,8 @@ class Defaults(unittest.TestCase):
         code = ("import resource as r; print(r.getrlimit(r.RLIMIT_NOFILE), r.getrlimit(r.RLIMIT_NPROC),"
                 " r.getrlimit(r.RLIMIT_CORE))")
         self.assertEqual(run_py(code)["stdout"], "(64, 64) (32, 32) (0, 0)\n")
-        res = run_py(code, "--ulimit", "nofile=32:48", "--ulimit", "nproc=10")
+        # nproc counts every process of the uid on the host: use a uid of its own
+        res = run_py(code, "--ulimit", "nofile=32:48", "--ulimit", "nproc=10", "--user", "23456")
         self.assertEqual(res["stdout"], "(32, 48) (10, 10) (0, 0)\n")
 
     def test_tmp_is_small_noexec_and_private(self):
