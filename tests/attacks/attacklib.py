@@ -72,14 +72,17 @@ class Profile:
 
 
 def comm_survivors(marker):
-    """Host pids whose comm is MARKER (comm is at most 15 bytes)."""
+    """Host pids with MARKER as a whole argument of their command line (the attacks pass a
+    random marker as an argument; prctl(PR_SET_NAME) is not in a hardened profile). Zombies have
+    an empty cmdline and are not counted: they hold no resources but a pid."""
     found = []
+    want = marker.encode()
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
-            with open("/proc/%s/comm" % pid) as f:
-                if f.read().strip() == marker[:15]:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if want in f.read().split(b"\0"):
                     found.append(int(pid))
         except OSError:
             pass

@@ -2,8 +2,9 @@
 /*
  * attack-orphans MARKER: tries to leave processes behind after the run. Forks grandchildren that
  * double-fork away from the init, setsid(), ignore SIGTERM/SIGHUP/SIGINT, and one of them stops
- * itself (SIGSTOP) - a stopped process does not even see SIGTERM. Every one renames itself (comm)
- * to MARKER so the test can look for survivors on the host. The parent then exits at once.
+ * itself (SIGSTOP) - a stopped process does not even see SIGTERM. Each keeps MARKER as argv[1]
+ * (and tries PR_SET_NAME, which a hardened profile may deny) so the test finds survivors on the
+ * host. The parent then exits at once.
  * With "wait" as a second argument the parent sleeps instead (for the timeout variant).
  */
 #include <signal.h>
