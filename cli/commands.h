@@ -15,4 +15,7 @@ struct tb_run_cli;
 /* `tightbox run --explain`: implemented with `tightbox explain` (cli/cmd-explain.c). */
 int tb_cli_explain(struct tb_run_cli *o);
 
+/* Prints a run's warnings to stderr, unknown syscall names folded into one line. */
+void tb_cli_print_warnings(const char *prog, char *const *warnings);
+
 #endif

@@ -25,9 +25,11 @@
 #include <unistd.h>
 
 #include "apparmor/apparmor.h"
+#include "core/fileio.h"
 #include "core/profile.h"
 #include "core/util.h"
 #include "runner/cgroup.h"
+#include "runner/filter-cache.h"
 #include "runner/internal.h"
 
 struct capture {
@@ -102,18 +104,46 @@ static int default_profile_path(char *out, size_t size)
 	return -ENOENT;
 }
 
+struct warn_ctx {
+	struct tb_run_result *res;
+	char *text; /* every warning, newline-separated (stored with a cached program) */
+	size_t len;
+};
+
+static void warn_text(struct warn_ctx *w, const char *msg)
+{
+	size_t n = strlen(msg);
+	char *t = realloc(w->text, w->len + n + 2);
+
+	if (!t)
+		return;
+	memcpy(t + w->len, msg, n);
+	t[w->len + n] = '\n';
+	t[w->len + n + 1] = '\0';
+	w->text = t;
+	w->len += n + 1;
+}
+
 static void warn_cb(void *data, const char *msg)
 {
-	add_warning(data, "seccomp: %s", msg);
+	struct warn_ctx *w = data;
+
+	add_warning(w->res, "seccomp: %s", msg);
+	warn_text(w, msg);
 }
 
 static int prepare_filter(const struct tb_run_config *c, const struct tb_run_hooks *hooks,
 			  struct sock_fprog *prog, struct tb_run_result *res, struct tb_diag *d)
 {
 	struct tb_profile *p = NULL;
-	struct tb_compile_opts opts = {.caps = 0, .warn = warn_cb, .warn_data = res,
+	struct warn_ctx w = {.res = res};
+	struct tb_compile_opts opts = {.caps = 0, .warn = warn_cb, .warn_data = &w,
 				       .trace_denials = c->trace_denials};
-	char path[PATH_MAX];
+	/* A hook that rewrites the filter makes the result not reusable. */
+	bool cacheable = !(hooks && hooks->parent_adjust_filter);
+	char path[PATH_MAX], optstr[64];
+	_cleanup_free_ char *text = NULL, *key = NULL;
+	size_t len, key_len = 0;
 	const char *file = c->seccomp_path;
 	void *ctx = NULL;
 	int r;
@@ -131,9 +161,30 @@ static int prepare_filter(const struct tb_run_config *c, const struct tb_run_hoo
 		}
 		file = path;
 	}
-	r = tb_profile_load(file, &p, d);
-	if (r < 0)
+	/* Read once: the bytes that are parsed are the bytes the cache key holds. */
+	r = tb_read_file(file, 16 << 20, &text, &len);
+	if (r < 0) {
+		tb_diag_set(d, file, 0, 0, NULL, "cannot read the seccomp profile: %s", strerror(-r));
 		return r;
+	}
+	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d", c->trace_denials);
+	if (cacheable && tb_filter_cache_key(text, len, optstr, &key, &key_len) == 0) {
+		char *cached_warnings = NULL;
+
+		if (tb_filter_cache_get(key, key_len, prog, &cached_warnings) == 0) {
+			for (char *line = cached_warnings, *nl; line && *line; line = nl + 1) {
+				nl = strchrnul(line, '\n');
+				add_warning(res, "seccomp: %.*s", (int)(nl - line), line);
+				if (!*nl)
+					break;
+			}
+			free(cached_warnings);
+			return 0;
+		}
+	}
+	r = tb_profile_parse(text, len, file, &p, d);
+	if (r < 0)
+		goto out;
 	r = tb_profile_compile(p, &opts, &ctx, d);
 	if (r == 0 && hooks && hooks->parent_adjust_filter)
 		r = hooks->parent_adjust_filter(ctx, hooks->data);
@@ -141,6 +192,10 @@ static int prepare_filter(const struct tb_run_config *c, const struct tb_run_hoo
 		r = tb_profile_export_bpf(ctx, prog);
 	if (r < 0 && !d->message[0])
 		tb_diag_set(d, file, 0, 0, NULL, "cannot compile the profile: %s", strerror(-r));
+	if (r == 0 && key)
+		(void)tb_filter_cache_put(key, key_len, prog, w.text ? w.text : "");
+out:
+	free(w.text);
 	tb_profile_ctx_free(ctx);
 	tb_profile_free(p);
 	return r;

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A cache of compiled seccomp programs. libseccomp takes ~1 ms to compile and export the default
+ * profile and ~20 ms for Docker's, on every run; the result only depends on the profile bytes,
+ * the compile options, the libseccomp version, the kernel release and the arch.
+ *
+ * The cache is a security boundary: a poisoned entry would weaken every later sandbox. So it lives
+ * in a directory only the caller's uid can write (root: /run/tightbox/bpf-cache, others:
+ * $XDG_RUNTIME_DIR/tightbox-bpf-cache), every file is checked to be ours, regular, and not
+ * group/other accessible, and an entry stores the complete key (the profile bytes included) which
+ * must match byte for byte - the file name hash is only an index, never trusted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "runner/filter-cache.h"
+
+#define MAGIC "tightbox-bpf-cache 1\n"
+
+static int cache_dir(char *out, size_t size)
+{
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	if (geteuid() == 0) {
+		if (mkdir("/run/tightbox", 0700) < 0 && errno != EEXIST)
+			return tb_negerrno();
+		snprintf(out, size, "/run/tightbox/bpf-cache");
+	} else if (rt && *rt == '/') {
+		snprintf(out, size, "%s/tightbox-bpf-cache", rt);
+	} else {
+		return -ENOENT;
+	}
+	if (mkdir(out, 0700) < 0 && errno != EEXIST)
+		return tb_negerrno();
+	if (lstat(out, &st) < 0)
+		return tb_negerrno();
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return -EPERM; /* someone else could write here: do not use it */
+	return 0;
+}
+
+int tb_filter_cache_key(const char *profile, size_t len, const char *options, char **key,
+			size_t *key_len)
+{
+	const struct scmp_version *v = seccomp_version();
+	struct utsname u;
+	char *buf;
+	int n;
+
+	if (uname(&u) < 0)
+		return tb_negerrno();
+	n = asprintf(&buf, "%s tightbox=%s libseccomp=%u.%u.%u kernel=%s machine=%s options=%s\n",
+		     MAGIC, TB_VERSION, v->major, v->minor, v->micro, u.release, u.machine, options);
+	if (n < 0)
+		return -ENOMEM;
+	*key = realloc(buf, (size_t)n + len);
+	if (!*key) {
+		free(buf);
+		return -ENOMEM;
+	}
+	memcpy(*key + n, profile, len);
+	*key_len = (size_t)n + len;
+	return 0;
+}
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static int entry_path(const char *key, size_t key_len, char *out, size_t size)
+{
+	char dir[256];
+	int r = cache_dir(dir, sizeof(dir));
+
+	if (r < 0)
+		return r;
+	snprintf(out, size, "%s/%016llx", dir, (unsigned long long)fnv1a(key, key_len));
+	return 0;
+}
+
+/* Entry layout: u64 key_len, key, u64 warnings_len, warnings, u64 n_insns, insns. */
+int tb_filter_cache_get(const char *key, size_t key_len, struct sock_fprog *prog, char **warnings)
+{
+	char path[320];
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *data = NULL;
+	struct stat st;
+	uint64_t klen, wlen, n;
+	size_t off = 0;
+	int r = entry_path(key, key_len, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return tb_negerrno();
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) || st.st_size > (64 << 20))
+		return -EPERM;
+	data = malloc((size_t)st.st_size + 1);
+	if (!data)
+		return -ENOMEM;
+	if (read(fd, data, (size_t)st.st_size) != st.st_size)
+		return -EIO;
+#define TAKE(ptr, len)                                                                             \
+	do {                                                                                       \
+		if ((uint64_t)st.st_size - off < (uint64_t)(len))                                  \
+			return -EINVAL;                                                            \
+		memcpy((ptr), data + off, (len));                                                  \
+		off += (len);                                                                      \
+	} while (0)
+	TAKE(&klen, sizeof(klen));
+	if (klen != key_len || (uint64_t)st.st_size - off < klen || memcmp(data + off, key, key_len))
+		return -ESTALE; /* another profile (or options) with the same index */
+	off += key_len;
+	TAKE(&wlen, sizeof(wlen));
+	if ((uint64_t)st.st_size - off < wlen)
+		return -EINVAL;
+	*warnings = strndup(data + off, wlen);
+	if (!*warnings)
+		return -ENOMEM;
+	off += wlen;
+	TAKE(&n, sizeof(n));
+	if (n == 0 || n > BPF_MAXINSNS || (uint64_t)st.st_size - off != n * sizeof(struct sock_filter)) {
+		free(*warnings);
+		*warnings = NULL;
+		return -EINVAL;
+	}
+	prog->filter = malloc(n * sizeof(struct sock_filter));
+	if (!prog->filter) {
+		free(*warnings);
+		*warnings = NULL;
+		return -ENOMEM;
+	}
+	memcpy(prog->filter, data + off, n * sizeof(struct sock_filter));
+	prog->len = (unsigned short)n;
+#undef TAKE
+	return 0;
+}
+
+int tb_filter_cache_put(const char *key, size_t key_len, const struct sock_fprog *prog,
+			const char *warnings)
+{
+	char path[320], tmp[340];
+	uint64_t klen = key_len, wlen = strlen(warnings), n = prog->len;
+	_cleanup_fclose_ FILE *f = NULL;
+	int fd, r = entry_path(key, key_len, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return tb_negerrno();
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return -ENOMEM;
+	}
+	if (fwrite(&klen, sizeof(klen), 1, f) != 1 || fwrite(key, 1, key_len, f) != key_len ||
+	    fwrite(&wlen, sizeof(wlen), 1, f) != 1 || fwrite(warnings, 1, wlen, f) != wlen ||
+	    fwrite(&n, sizeof(n), 1, f) != 1 ||
+	    fwrite(prog->filter, sizeof(struct sock_filter), n, f) != n || fflush(f) != 0) {
+		unlink(tmp);
+		return -EIO;
+	}
+	if (rename(tmp, path) < 0) {
+		r = tb_negerrno();
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
