@@ -199,7 +199,10 @@ int tb_cgroup_create(struct tb_cgroup *cg, const char *parent, const char *name,
 		if (is_cgroup2(CG_ROOT "/unified"))
 			(void)make_run_dir(CG_ROOT "/unified", parent, name, &cg->unified_dir);
 		if (!tb_cgroup_active(cg)) {
-			r = -ENOENT;
+			/* Hierarchies exist but none is ours to write (not root, not delegated). */
+			r = access(CG_ROOT "/memory", F_OK) == 0 || access(CG_ROOT "/pids", F_OK) == 0
+				    ? -EACCES
+				    : -ENOENT;
 			goto out;
 		}
 		r = apply_v1(cg, lim);
@@ -212,7 +215,7 @@ out:
 	return r;
 }
 
-int tb_cgroup_attach(const struct tb_cgroup *cg, pid_t pid)
+int tb_cgroup_attach(const struct tb_cgroup *cg, pid_t pid, bool skip_unified)
 {
 	char buf[32];
 	int r;
@@ -221,7 +224,7 @@ int tb_cgroup_attach(const struct tb_cgroup *cg, pid_t pid)
 	for (int i = 0; i < TB_CG_N; i++)
 		if (cg->v1_dir[i] && (r = write_file(cg->v1_dir[i], "cgroup.procs", buf)) < 0)
 			return r;
-	if (cg->unified_dir && (r = write_file(cg->unified_dir, "cgroup.procs", buf)) < 0)
+	if (cg->unified_dir && !skip_unified && (r = write_file(cg->unified_dir, "cgroup.procs", buf)) < 0)
 		return r;
 	return 0;
 }
