@@ -14,8 +14,8 @@
 #include <limits.h>
 #include <linux/magic.h>
 #include <linux/types.h>
-#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +25,8 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -209,8 +211,8 @@ struct tb_bpf_session {
 	struct tb_bpf_tuple *tuples;
 	size_t n_tuples, cap_tuples;
 	uint64_t unresolved_paths;
-	int err; /* first error of the ring buffer consumer */
 	int wake_fd; /* eventfd: the run is over, drain once more and stop */
+	int log_fd;  /* memfd the reader appends to */
 	uint64_t token;
 	int marker_nr;
 };
@@ -270,9 +272,9 @@ static int resolve_path(const struct tb_bpf_file_key *k, uint32_t tgid, char *ou
 	return 0;
 }
 
-static int on_file(struct tb_bpf_session *s, const struct tb_bpf_file_key *k, uint32_t tgid)
+/* Adds one file event; @path is the resolved path, NULL when it could not be resolved. */
+static int on_file(struct tb_bpf_session *s, const struct tb_bpf_file_key *k, const char *path)
 {
-	char path[PATH_MAX];
 	unsigned op;
 	int r;
 
@@ -281,7 +283,7 @@ static int on_file(struct tb_bpf_session *s, const struct tb_bpf_file_key *k, ui
 	op = s->fop_kind[k->arch][k->nr] == FOP_OPEN ? open_fop(k->aux) : s->fop[k->arch][k->nr];
 	if (!op)
 		return 0;
-	if (resolve_path(k, tgid, path, sizeof(path)) < 0) {
+	if (!path) {
 		s->unresolved_paths++;
 		return 0;
 	}
@@ -311,26 +313,36 @@ static int on_args(struct tb_bpf_session *s, const struct tb_bpf_args_key *k)
 	return 0;
 }
 
+/*
+ * The reader is a forked helper process, not a thread: tb_run() clones the sandbox child with a
+ * raw clone(), and in a child of a multithreaded process glibc's setuid()/setgroups() wait
+ * forever for the other (absent) threads. The helper resolves paths while the tasks live and
+ * appends each event plus its resolved path to a memfd the parent replays after the run.
+ */
+struct tb_bpf_logged {
+	struct tb_bpf_event ev;
+	uint32_t path_len; /* 0: unresolved (file events) */
+};
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct tb_bpf_session *s = ctx;
-	const struct tb_bpf_event *ev = data;
-	int r = 0;
+	struct tb_bpf_logged l = {0};
+	char path[PATH_MAX];
 
-	if (size < sizeof(*ev))
+	if (size < sizeof(l.ev))
 		return 0;
-	if (ev->kind == TB_BPF_EV_ARGS)
-		r = on_args(s, &ev->args);
-	else if (ev->kind == TB_BPF_EV_FILE)
-		r = on_file(s, &ev->file, ev->tgid);
-	if (r < 0 && !s->err)
-		s->err = r;
+	memcpy(&l.ev, data, sizeof(l.ev));
+	if (l.ev.kind == TB_BPF_EV_FILE && resolve_path(&l.ev.file, l.ev.tgid, path, sizeof(path)) == 0)
+		l.path_len = strlen(path) + 1;
+	if (write(s->log_fd, &l, sizeof(l)) != sizeof(l) ||
+	    (l.path_len && write(s->log_fd, path, l.path_len) != (ssize_t)l.path_len))
+		return -EIO; /* stops this drain; the parent sees a short log */
 	return 0;
 }
 
-static void *drain(void *arg)
+static void drain(struct tb_bpf_session *s)
 {
-	struct tb_bpf_session *s = arg;
 	struct pollfd p[2] = {
 		{.fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN},
 		{.fd = s->wake_fd, .events = POLLIN},
@@ -344,7 +356,37 @@ static void *drain(void *arg)
 		if (p[1].revents)
 			break;
 	}
-	return NULL;
+}
+
+/* Replays the helper's log into the recording. */
+static int replay(struct tb_bpf_session *s)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	struct tb_bpf_logged l;
+	char path[PATH_MAX];
+	int fd, r = 0;
+
+	fd = dup(s->log_fd);
+	if (fd < 0)
+		return tb_negerrno();
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (fseek(f, 0, SEEK_SET) < 0)
+		return tb_negerrno();
+	while (r >= 0 && fread(&l, sizeof(l), 1, f) == 1) {
+		if (l.path_len > sizeof(path) || (l.path_len && fread(path, l.path_len, 1, f) != 1))
+			return -EIO;
+		if (l.path_len)
+			path[l.path_len - 1] = '\0';
+		if (l.ev.kind == TB_BPF_EV_ARGS)
+			r = on_args(s, &l.ev.args);
+		else if (l.ev.kind == TB_BPF_EV_FILE)
+			r = on_file(s, &l.ev.file, l.path_len ? path : NULL);
+	}
+	return r;
 }
 
 /* The cgroup2 mount: /sys/fs/cgroup/unified on hybrid machines, /sys/fs/cgroup on unified ones. */
@@ -593,6 +635,8 @@ static void session_free(struct tb_bpf_session *s)
 	tb_record__destroy(s->skel);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
+	if (s->log_fd >= 0)
+		close(s->log_fd);
 	free(s->tuples);
 	free(s);
 }
@@ -610,7 +654,8 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 		return -ENOMEM;
 	s->rec = rec;
 	s->wake_fd = eventfd(0, EFD_CLOEXEC);
-	if (s->wake_fd < 0) {
+	s->log_fd = memfd_create("tightbox-bpf-events", MFD_CLOEXEC);
+	if (s->wake_fd < 0 || s->log_fd < 0) {
 		r = tb_negerrno();
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: eventfd: %s", strerror(-r));
 		goto fail;
@@ -692,7 +737,7 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	struct tb_bpf_session *s = NULL;
 	struct tb_run_hooks hooks = {0};
 	char why[128];
-	pthread_t thread;
+	pid_t parent = getpid(), reader;
 	int r;
 
 	r = tb_bpf_available(why, sizeof(why));
@@ -703,10 +748,21 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	r = session_open(&s, rec, diag);
 	if (r < 0)
 		return r;
-	r = -pthread_create(&thread, NULL, drain, s);
-	if (r < 0) {
+	reader = fork();
+	if (reader < 0) {
+		r = tb_negerrno();
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: starting the reader: %s", strerror(-r));
 		goto out;
+	}
+	if (reader == 0) {
+		/* The reader must not outlive us, nor take the signals meant for tightbox. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		drain(s);
+		_exit(0);
 	}
 	hooks.data = s;
 	hooks.skip_filter = !enforce;
@@ -716,12 +772,12 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	/* Stop counting before reading: nothing the sandbox left behind can add to the maps. */
 	__atomic_store_n(&s->skel->bss->mode, 0, __ATOMIC_RELEASE);
 	if (eventfd_write(s->wake_fd, 1) < 0)
-		pthread_cancel(thread); /* poll() is a cancellation point: never hang here */
-	pthread_join(thread, NULL);
+		kill(reader, SIGKILL); /* cannot happen on a fresh eventfd; never hang here */
+	while (waitpid(reader, NULL, 0) < 0 && errno == EINTR)
+		;
 	if (r < 0)
 		goto out;
-	ring_buffer__consume(s->rb);
-	r = s->err;
+	r = replay(s);
 	if (r >= 0)
 		r = collect_counts(s);
 	if (r >= 0)
