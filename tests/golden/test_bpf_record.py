@@ -1,0 +1,111 @@
+"""Golden tests of `tightbox record --backend bpf` on the rec-* probes: known syscall sets (an i386
+int 0x80 call, a thread, a fork, an exec), arguments, files and executables - and the same
+syscall set and counts as the ptrace backend on the same probe."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+import tbtest
+
+VOL = ["-v", tbtest.PROBES + ":/probes:ro"]
+CLONE_THREAD = 0x10000
+PR_GET_NAME = 16
+
+
+def need_bpf():
+    tbtest.need_root()
+    tbtest.need_file("/sys/kernel/btf/vmlinux", "the bpf backend needs kernel BTF")
+
+
+class BpfRecord(unittest.TestCase):
+    def setUp(self):
+        need_bpf()
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def record(self, probe, backend="bpf", want_rc=0):
+        tbtest.need_file(tbtest.probe(probe), "probe not built")
+        out = os.path.join(self.tmp.name, "%s-%s.json" % (probe, backend))
+        p = tbtest.tightbox("record", "--backend", backend, "-o", out, *VOL, "--", "/probes/" + probe)
+        if backend == "bpf" and p.returncode == 125 and b"not available" in p.stderr:
+            self.skipTest(p.stderr.decode().strip())
+        self.assertEqual(p.returncode, want_rc, p.stderr.decode())
+        with open(out) as f:
+            rec = json.load(f)
+        self.assertEqual(rec["provenance"]["backend"], backend)
+        return rec
+
+    def names(self, rec, arch="x86_64"):
+        return set(rec["syscalls"].get(arch, {}))
+
+    def test_int80_is_recorded_as_i386(self):
+        rec = self.record("rec-int80")
+        self.assertEqual(self.names(rec, "i386"), {"getpid", "write"})
+        self.assertEqual(rec["syscalls"]["i386"]["write"]["count"], 1)
+        # The 64-bit side must not see the i386 numbers as x86_64 calls (20 = writev, 4 = stat).
+        self.assertNotIn("writev", self.names(rec))
+        self.assertIn("execve", self.names(rec))
+
+    def test_thread_clone3_prctl_socket(self):
+        rec = self.record("rec-thread")
+        args = rec["args"]["x86_64"]
+        self.assertTrue(any(v["flags"] & CLONE_THREAD for v in args["clone3"]), args["clone3"])
+        self.assertIn({"a0": PR_GET_NAME, "count": 1}, args["prctl"])
+        self.assertTrue(any(v["a0"] == 1 for v in args["socket"]), args["socket"])  # AF_UNIX
+        self.assertEqual(rec["network_families"], ["AF_UNIX"])
+        # Made by the thread only: the thread was followed.
+        self.assertIn("exit", self.names(rec))
+
+    def test_fork_child_is_followed(self):
+        rec = self.record("rec-fork")
+        self.assertTrue({"clone", "wait4", "mkdir", "rmdir"} <= self.names(rec), self.names(rec))
+        files = rec["files"]
+        self.assertEqual(set(files["/tmp/rec-fork-dir"]["ok"]), {"create", "delete"})
+        self.assertEqual(files["/nonexistent/x"], {"ok": [], "failed": ["read"]})
+
+    def test_exec_relative_paths_and_failures(self):
+        rec = self.record("rec-exec")
+        files = rec["files"]
+        self.assertIn("/bin/true", rec["executables"])
+        self.assertEqual(files["/nonexistent/prog"]["failed"], ["exec"])
+        self.assertTrue({"create", "write", "delete"} <= set(files["/tmp/rel-file"]["ok"]), files)
+        self.assertEqual(rec["args"]["x86_64"]["arch_prctl"][0]["count"], 2)  # two images
+
+    def test_same_syscalls_and_counts_as_ptrace(self):
+        for probe in ("rec-int80", "rec-thread", "rec-fork", "rec-exec"):
+            with self.subTest(probe=probe):
+                b, p = self.record(probe), self.record(probe, "ptrace")
+                self.assertEqual(b["syscalls"], p["syscalls"])
+                self.assertEqual(b["args"], p["args"])
+
+    def test_crash_still_recorded(self):
+        rec = self.record("rec-crash", want_rc=128 + 11)
+        self.assertEqual(rec["provenance"]["signal"], 11)
+        self.assertIn("write", self.names(rec))
+
+    def test_no_leftovers(self):
+        # Other runs may be going on: only what this record added counts.
+        before = set(tbtest.tightbox_cgroups())
+        self.record("rec-fork")
+        self.assertEqual(set(tbtest.tightbox_cgroups()) - before, set())
+        progs = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True).stdout
+        self.assertNotIn("tb_sys_enter", progs)
+
+
+class BpfUnavailable(unittest.TestCase):
+    def test_unprivileged_is_refused_with_reason(self):
+        tbtest.need_root()
+        tbtest.need_cmd("setpriv")
+        p = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                            "--inh-caps=-all", tbtest.TIGHTBOX, "record", "--backend", "bpf", "-o", "-",
+                            "--", "/bin/true"], capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 125, p.stderr)
+        self.assertRegex(p.stderr.decode(), "CAP_BPF|not available")
+
+
+if __name__ == "__main__":
+    tbtest.main()
