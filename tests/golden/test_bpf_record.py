@@ -89,11 +89,16 @@ class BpfRecord(unittest.TestCase):
 
     def test_no_leftovers(self):
         # Other runs may be going on: only what this record added counts.
-        before = set(tbtest.tightbox_cgroups())
+        tbtest.need_cmd("bpftool")
+        before, progs = set(tbtest.tightbox_cgroups()), self.our_progs()
         self.record("rec-fork")
         self.assertEqual(set(tbtest.tightbox_cgroups()) - before, set())
-        progs = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True).stdout
-        self.assertNotIn("tb_sys_enter", progs)
+        self.assertEqual(self.our_progs() - progs, set())
+
+    @staticmethod
+    def our_progs():
+        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True, check=True)
+        return {p["id"] for p in json.loads(out.stdout) if p.get("name") == "tb_sys_enter"}
 
 
 class BpfUnavailable(unittest.TestCase):
