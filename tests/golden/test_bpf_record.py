@@ -97,8 +97,13 @@ class BpfRecord(unittest.TestCase):
 
     @staticmethod
     def our_progs():
-        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True, check=True)
-        return {p["id"] for p in json.loads(out.stdout) if p.get("name") == "tb_sys_enter"}
+        """Links attaching a tb_sys_enter program (they go synchronously when the fd closes;
+        programs themselves are freed later by the kernel, so they cannot be checked)."""
+        def show(what):
+            out = subprocess.run(["bpftool", "-j", what, "show"], capture_output=True, text=True, check=True)
+            return json.loads(out.stdout or "[]")
+        ours = {p["id"] for p in show("prog") if p.get("name") == "tb_sys_enter"}
+        return {l["id"] for l in show("link") if l.get("prog_id") in ours}
 
 
 class BpfUnavailable(unittest.TestCase):
