@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -143,6 +142,31 @@ static int take_entry(const char *rootfs, const char *name, struct tree *t)
 	return 1;
 }
 
+struct take_ctx {
+	struct tb_child_args *a;
+	const char *rootfs;
+	struct tree *trees;
+	size_t n;
+};
+
+static int take_one(const char *name, void *data)
+{
+	struct take_ctx *t = data;
+	int r;
+
+	if (t->n >= MAX_ENTRIES)
+		return 1;
+	if (in_list(name, own_entries, TB_ARRAY_SIZE(own_entries)))
+		return 0;
+	if (t->a->cfg->script && !strcmp(name, "sandbox"))
+		return 0;
+	r = take_entry(t->rootfs, name, &t->trees[t->n]);
+	if (r < 0)
+		return r;
+	t->n += (size_t)r;
+	return 0;
+}
+
 static size_t take_rootfs(struct tb_child_args *a, struct tree *trees)
 {
 	const char *rootfs = a->cfg->rootfs ? a->cfg->rootfs : "/";
@@ -159,25 +183,11 @@ static size_t take_rootfs(struct tb_child_args *a, struct tree *trees)
 		return n;
 	}
 	/* An image rootfs: show all of it except what the sandbox provides fresh. */
-	DIR *d = opendir(rootfs);
-	struct dirent *de;
-
-	CHECK(a, d, TB_STEP_ROOTFS, -1);
-	while ((de = readdir(d)) && n < MAX_ENTRIES) {
-		if (de->d_name[0] == '.' &&
-		    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
-			continue;
-		if (in_list(de->d_name, own_entries, TB_ARRAY_SIZE(own_entries)))
-			continue;
-		if (a->cfg->script && !strcmp(de->d_name, "sandbox"))
-			continue;
-		r = take_entry(rootfs, de->d_name, &trees[n]);
-		if (r < 0)
-			fail_step(a, TB_STEP_ROOTFS, -r, -1);
-		n += (size_t)r;
-	}
-	closedir(d);
-	return n;
+	struct take_ctx tc = {.a = a, .rootfs = rootfs, .trees = trees};
+	r = tb_for_each_dirent(rootfs, take_one, &tc);
+	if (r < 0)
+		fail_step(a, TB_STEP_ROOTFS, -r, -1);
+	return tc.n;
 }
 
 /* mkdir -p of @path (absolute, below STAGING). Existing components are fine. */
@@ -441,7 +451,6 @@ static void set_rlimits(struct tb_child_args *a)
 static void drop_privileges(struct tb_child_args *a)
 {
 	const struct tb_run_config *c = a->cfg;
-	cap_t none;
 
 	/* The bounding set and securebits need CAP_SETPCAP, so they go before the uid change. With
 	 * NOROOT locked, even uid 0 could never regain capabilities through execve. */
@@ -459,11 +468,15 @@ static void drop_privileges(struct tb_child_args *a)
 	CHECK(a, setresgid(c->gid, c->gid, c->gid) == 0, TB_STEP_UID, 1);
 	CHECK(a, setresuid(c->uid, c->uid, c->uid) == 0, TB_STEP_UID, 2);
 	/* The uid change cleared permitted/effective; clear inheritable too (and everything in a
-	 * user namespace, where the uid did not change). */
-	none = cap_init();
-	CHECK(a, none != NULL, TB_STEP_CAPS, -3);
-	CHECK(a, cap_set_proc(none) == 0, TB_STEP_CAPS, -3);
-	cap_free(none);
+	 * user namespace, where the uid did not change). capset(2) directly: libcap's cap_init
+	 * allocates, which the child must not (see tb_for_each_dirent). */
+	{
+		struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+		struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+
+		memset(none, 0, sizeof(none));
+		CHECK(a, syscall(SYS_capset, &hdr, none) == 0, TB_STEP_CAPS, -3);
+	}
 	/* The uid change also cleared the parent-death signal: set it again, and make sure the
 	 * parent did not die in between (then nobody would ever kill us). */
 	CHECK(a, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0, TB_STEP_UID, 3);

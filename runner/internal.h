@@ -62,6 +62,15 @@ struct tb_child_args {
 
 const char *tb_step_name(enum tb_step s);
 
+/*
+ * Calls @fn for each entry of directory @path ("." and ".." skipped) without allocating memory:
+ * the sandbox child is created with a raw clone, so if the caller has other threads (the eBPF
+ * recorder's ring reader), malloc's locks may be held by a thread that does not exist in the
+ * child. Everything the child runs must therefore be allocation-free. @fn returns 0 to go on, 1 to
+ * stop, -errno to fail. Returns 0 or -errno.
+ */
+int tb_for_each_dirent(const char *path, int (*fn)(const char *name, void *data), void *data);
+
 /* Runs in the cloned child: sets the sandbox up and execs. Never returns. */
 __attribute__((noreturn)) void tb_child_main(struct tb_child_args *a);
 

@@ -110,35 +110,40 @@ static bool is_writable_mount(const struct tb_run_config *c, const char *path)
 	return false;
 }
 
+struct exec_ctx {
+	int rs;
+	const struct tb_run_config *c;
+	uint64_t handled;
+};
+
+static int add_exec_rule(const char *name, void *data)
+{
+	struct exec_ctx *e = data;
+	char path[300];
+
+	if (name[0] == '.' || !strcmp(name, "dev") || !strcmp(name, "proc") || !strcmp(name, "sys"))
+		return 0;
+	snprintf(path, sizeof(path), "/%s", name);
+	if (is_writable_mount(e->c, path))
+		return 0;
+	return add_path(e->rs, path, LANDLOCK_ACCESS_FS_EXECUTE, e->handled);
+}
+
 static int add_default_rules(int rs, const struct tb_run_config *c, uint64_t handled)
 {
 	static const char *const devs[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
 					   "/dev/urandom"};
-	DIR *d;
-	struct dirent *de;
 	int r;
 
 	if ((r = add_path(rs, "/", FS_READ, handled)) < 0)
 		return r;
 	/* Execute beneath each top-level directory that is not a writable or virtual mount. */
-	d = opendir("/");
-	if (!d)
-		return tb_negerrno();
-	while ((de = readdir(d))) {
-		char path[300];
+	{
+		struct exec_ctx ec = {.rs = rs, .c = c, .handled = handled};
 
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, "dev") || !strcmp(de->d_name, "proc") ||
-		    !strcmp(de->d_name, "sys"))
-			continue;
-		snprintf(path, sizeof(path), "/%s", de->d_name);
-		if (is_writable_mount(c, path))
-			continue;
-		if ((r = add_path(rs, path, LANDLOCK_ACCESS_FS_EXECUTE, handled)) < 0)
-			break;
+		if ((r = tb_for_each_dirent("/", add_exec_rule, &ec)) < 0)
+			return r;
 	}
-	closedir(d);
-	if (r < 0)
-		return r;
 	for (size_t i = 0; i < c->n_tmpfs; i++) {
 		uint64_t acc = FS_READ | ((c->tmpfs[i].flags & MS_RDONLY) ? 0 : FS_WRITE) |
 			       ((c->tmpfs[i].flags & MS_NOEXEC) ? 0 : LANDLOCK_ACCESS_FS_EXECUTE);

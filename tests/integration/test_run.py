@@ -197,6 +197,20 @@ class Flags(unittest.TestCase):
         res = run_py(code, "--pids-limit", "5")
         self.assertEqual(res["stdout"], "4 11\n")
 
+    def test_image_rootfs(self):
+        tar = "/var/tmp/tightbox-podman/images/base-bookworm/rootfs.tar"
+        tbtest.need_file(tar, "the Debian base image (scripts/build-image builds it)")
+        root = os.path.join(self.dir, "rootfs")
+        os.mkdir(root)
+        subprocess.run(["tar", "-C", root, "-xf", tar, "--exclude=./dev/*"], check=True)
+        with open(os.path.join(root, "marker-from-image"), "w") as f:
+            f.write("image")
+        res = run_py("import os; print(open('/marker-from-image').read(), 'home' in os.listdir('/'))",
+                     "--rootfs", root)
+        self.assertEqual(res["stdout"], "image True\n", res)
+        res = run_py("open('/marker-from-image', 'w')", "--rootfs", root)
+        self.assertIn("Read-only file system", res["stderr"])
+
     def test_apparmor_without_kernel_support_warns(self):
         if os.path.exists("/sys/kernel/security/apparmor"):
             self.skipTest("this kernel has AppArmor")
