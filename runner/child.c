@@ -463,8 +463,7 @@ static void drop_privileges(struct tb_child_args *a)
 						  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) == 0,
 	      TB_STEP_CAPS, -2);
 	/* In an unprivileged user namespace setgroups is denied (and there is only one group). */
-	if (!a->userns)
-		CHECK(a, setgroups(0, NULL) == 0, TB_STEP_UID, 0);
+	CHECK(a, setgroups(0, NULL) == 0 || a->userns, TB_STEP_UID, 0);
 	CHECK(a, setresgid(c->gid, c->gid, c->gid) == 0, TB_STEP_UID, 1);
 	CHECK(a, setresuid(c->uid, c->uid, c->uid) == 0, TB_STEP_UID, 2);
 	/* The uid change cleared permitted/effective; clear inheritable too (and everything in a
@@ -538,12 +537,12 @@ void tb_child_main(struct tb_child_args *a)
 	CHECK(a, chdir(c->workdir ? c->workdir : (c->script ? "/sandbox" : "/")) == 0, TB_STEP_WORKDIR,
 	      -1);
 	setup_fds(a);
-	set_rlimits(a);
 	/* The second byte: we are in every run cgroup (and a recorder is attached). */
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(125);
 	/* A cgroup namespace rooted at our own cgroup hides the host's cgroup tree. */
 	CHECK(a, unshare(CLONE_NEWCGROUP) == 0, TB_STEP_SYNC, -2);
+	set_rlimits(a);
 	if (a->apparmor && tb_apparmor_change_onexec(c->apparmor_profile) < 0)
 		fail_step(a, TB_STEP_APPARMOR, errno, -1);
 	drop_privileges(a);

@@ -380,10 +380,10 @@ struct tb_clone_args {
  * RCU grace period a cgroup.procs write costs. Older kernels fall back to clone + migration.
  * Without a new stack both behave like fork: we are single-threaded here.
  */
-static pid_t clone_sandbox(bool userns, const char *unified_dir, int *pidfd, bool *into_unified)
+static pid_t clone_sandbox(const char *unified_dir, int *pidfd, bool *into_unified)
 {
 	uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-			 CLONE_PIDFD | (userns ? CLONE_NEWUSER : 0);
+			 CLONE_NEWUSER | CLONE_PIDFD;
 	pid_t pid;
 
 	*into_unified = false;
@@ -416,30 +416,47 @@ static int make_pipe(int fds[2], bool nonblock_read)
 	return 0;
 }
 
-static int write_id_maps(pid_t pid, uid_t inner_uid, gid_t inner_gid)
+static int write_file_at(pid_t pid, const char *name, const char *text)
 {
-	char path[64], buf[64];
+	char path[64];
 	_cleanup_close_ int fd = -1;
-	int len;
+	size_t len = strlen(text);
 
-	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "deny", 4) != 4)
-		return tb_negerrno();
-	close(TB_TAKE_FD(fd));
-	/* One id maps to the caller: the sandbox's 65534 is the caller outside, nothing more. */
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-	len = snprintf(buf, sizeof(buf), "%u %u 1\n", inner_uid, getuid());
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, buf, (size_t)len) != len)
-		return tb_negerrno();
-	close(TB_TAKE_FD(fd));
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-	len = snprintf(buf, sizeof(buf), "%u %u 1\n", inner_gid, getgid());
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, buf, (size_t)len) != len)
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
 		return tb_negerrno();
 	return 0;
+}
+
+/*
+ * Every sandbox has a user namespace of its own, for two reasons. Unprivileged, it is what makes
+ * the sandbox possible at all: the sandbox uid maps to the caller, nothing else. As root, it is
+ * RLIMIT_NPROC: the kernel counts processes per (user namespace, uid), so without it --ulimit
+ * nproc=32 would count every process of uid 65534 on the host, the other sandboxes included, and
+ * concurrent runs would fail with EAGAIN. Then the map holds only root (so that the setup, which
+ * runs as root until the uid switch, can create its mount points) and the sandbox's own ids, both
+ * mapped to themselves: no id gains anything, and after the switch no capability is left.
+ */
+static int write_id_maps(pid_t pid, bool unprivileged, uid_t uid, gid_t gid)
+{
+	char buf[96];
+	int r;
+
+	if (unprivileged) {
+		if ((r = write_file_at(pid, "setgroups", "deny")) < 0)
+			return r;
+		snprintf(buf, sizeof(buf), "%u %u 1\n", uid, getuid());
+		if ((r = write_file_at(pid, "uid_map", buf)) < 0)
+			return r;
+		snprintf(buf, sizeof(buf), "%u %u 1\n", gid, getgid());
+		return write_file_at(pid, "gid_map", buf);
+	}
+	snprintf(buf, sizeof(buf), "0 0 1\n%u %u 1\n", uid, uid);
+	if ((r = write_file_at(pid, "uid_map", buf)) < 0)
+		return r;
+	snprintf(buf, sizeof(buf), "0 0 1\n%u %u 1\n", gid, gid);
+	return write_file_at(pid, "gid_map", buf);
 }
 
 int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, struct tb_run_result *res,
@@ -553,7 +570,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	args.parent = getpid();
 
 	t0 = now_ms();
-	pid = clone_sandbox(userns, cg.unified_dir, &pidfd, &into_unified);
+	pid = clone_sandbox(cg.unified_dir, &pidfd, &into_unified);
 	if (pid < 0) {
 		r = tb_negerrno();
 		set_error(res, d, "cannot create the sandbox namespaces: %s", strerror(-r));
@@ -567,7 +584,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	close(TB_TAKE_FD(errp[1]));
 	close(TB_TAKE_FD(statp[1]));
 	close(TB_TAKE_FD(syncp[0]));
-	if (userns && (r = write_id_maps(pid, c->uid, c->gid)) < 0) {
+	if ((r = write_id_maps(pid, userns, c->uid, c->gid)) < 0) {
 		set_error(res, d, "cannot write the user namespace id maps: %s", strerror(-r));
 		goto kill;
 	}
