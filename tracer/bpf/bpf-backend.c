@@ -288,8 +288,6 @@ static int on_file(struct tb_bpf_session *s, const struct tb_bpf_file_key *k, co
 		return 0;
 	}
 	r = tb_recording_add_file(s->rec, path, op, k->ok);
-	if (r >= 0 && k->ok && s->is_exec[k->arch][k->nr])
-		r = tb_recording_add_executable(s->rec, path);
 	return r;
 }
 
@@ -319,10 +317,20 @@ static int on_args(struct tb_bpf_session *s, const struct tb_bpf_args_key *k)
  * forever for the other (absent) threads. The helper resolves paths while the tasks live and
  * appends each event plus its resolved path to a memfd the parent replays after the run.
  */
+#define TB_BPF_EV_EXE 100 /* log only: an executable as /proc/PID/exe names it */
+
 struct tb_bpf_logged {
 	struct tb_bpf_event ev;
 	uint32_t path_len; /* 0: unresolved (file events) */
 };
+
+static int log_write(struct tb_bpf_session *s, const struct tb_bpf_logged *l, const char *path)
+{
+	if (write(s->log_fd, l, sizeof(*l)) != sizeof(*l) ||
+	    (l->path_len && write(s->log_fd, path, l->path_len) != (ssize_t)l->path_len))
+		return -EIO;
+	return 0;
+}
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -335,9 +343,27 @@ static int on_event(void *ctx, void *data, size_t size)
 	memcpy(&l.ev, data, sizeof(l.ev));
 	if (l.ev.kind == TB_BPF_EV_FILE && resolve_path(&l.ev.file, l.ev.tgid, path, sizeof(path)) == 0)
 		l.path_len = strlen(path) + 1;
-	if (write(s->log_fd, &l, sizeof(l)) != sizeof(l) ||
-	    (l.path_len && write(s->log_fd, path, l.path_len) != (ssize_t)l.path_len))
+	if (log_write(s, &l, path) < 0)
 		return -EIO; /* stops this drain; the parent sees a short log */
+	/*
+	 * An executable is named as the kernel ran it (symlinks resolved, like the ptrace backend):
+	 * right after a successful exec the task still lives, so /proc/PID/exe says.
+	 */
+	if (l.ev.kind == TB_BPF_EV_FILE && l.ev.file.ok && l.ev.file.arch < TB_BPF_N_ARCH &&
+	    l.ev.file.nr < TB_BPF_NR_MAX && s->is_exec[l.ev.file.arch][l.ev.file.nr]) {
+		char link[64];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%u/exe", l.ev.tgid);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n > 0) {
+			path[n] = '\0';
+			l.path_len = n + 1;
+		}
+		l.ev.kind = TB_BPF_EV_EXE;
+		if (l.path_len && log_write(s, &l, path) < 0)
+			return -EIO;
+	}
 	return 0;
 }
 
@@ -385,6 +411,8 @@ static int replay(struct tb_bpf_session *s)
 			r = on_args(s, &l.ev.args);
 		else if (l.ev.kind == TB_BPF_EV_FILE)
 			r = on_file(s, &l.ev.file, l.path_len ? path : NULL);
+		else if (l.ev.kind == TB_BPF_EV_EXE && l.path_len)
+			r = tb_recording_add_executable(s->rec, path);
 	}
 	return r;
 }
