@@ -113,6 +113,19 @@ class Defaults(unittest.TestCase):
         res = run_py(code, "--ulimit", "nofile=32:48", "--ulimit", "nproc=10", "--user", "23456")
         self.assertEqual(res["stdout"], "(32, 48) (10, 10) (0, 0)\n")
 
+    def test_nproc_counts_per_sandbox_not_per_uid(self):
+        # 40 concurrent sandboxes, all uid 65534 with the default nproc=32: each has a user
+        # namespace of its own, so none is refused because of the others.
+        procs = [subprocess.Popen([tbtest.TIGHTBOX, "run", "--json", "--", PYTHON, "-c",
+                                   "import time; time.sleep(1); print('ok')"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(40)]
+        outs = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+        self.assertEqual([o["stdout"] for o in outs], ["ok\n"] * 40, [o["error"] for o in outs])
+        # ... and within one sandbox the limit holds.
+        code = ("import os, time\nn = 0\ntry:\n    for _ in range(50):\n        if os.fork() == 0:\n"
+                "            time.sleep(3); os._exit(0)\n        n += 1\nexcept OSError as e:\n    print(n, e.errno)\n")
+        self.assertEqual(run_py(code, "--pids-limit", "100")["stdout"], "31 11\n")
+
     def test_tmp_is_small_noexec_and_private(self):
         out = run_py("print([l for l in open('/proc/self/mountinfo') if ' /tmp ' in l][0])")["stdout"]
         self.assertIn("noexec", out)
