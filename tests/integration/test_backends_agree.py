@@ -15,8 +15,12 @@ WORKLOADS = sorted(glob.glob(os.path.join(tbtest.SOURCE_DIR, "scripts", "workloa
 
 # Syscalls whose presence depends on timing, not on the backend (docs/bpf-backend.md,
 # "Differences from ptrace"): a lock that happens to be contended, a sleep interrupted by a signal,
-# memory returned to the kernel by malloc's trimming heuristics. Either backend may see them or not.
-TIMING_DEPENDENT = {"futex", "restart_syscall", "sched_yield", "madvise", "munmap", "mremap", "brk"}
+# memory returned to the kernel by malloc's trimming heuristics, a pool that kills the workers still
+# alive at terminate() (multiproc: kill), a wait that polls with short sleeps while the child runs
+# (subprocess: clock_nanosleep; ptrace slows the child, so it sleeps more often). Either backend
+# may see them or not, and the same backend differs from run to run.
+TIMING_DEPENDENT = {"futex", "restart_syscall", "sched_yield", "madvise", "munmap", "mremap", "brk",
+                    "kill", "clock_nanosleep", "nanosleep"}
 
 
 class BackendsAgree(unittest.TestCase):
