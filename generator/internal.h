@@ -77,6 +77,7 @@ bool tb_u64set_has(const struct tb_u64set *s, uint64_t v);
 /* generator/strv.c */
 int tb_strv_add_sorted(char ***v, const char *s);
 int tb_strv_add(char ***v, const char *s);
+/* Appends a formatted string unless @v already holds it. */
 int tb_strv_addf(char ***v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t tb_strv_len(char *const *v);
 void tb_strv_free(char **v);

@@ -81,6 +81,9 @@ int tb_strv_addf(char ***v, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
+	/* Notes are built from loops over arches: say each thing once. */
+	if (tb_strv_has(*v, s))
+		return 0;
 	return tb_strv_add(v, s);
 }
 

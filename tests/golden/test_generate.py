@@ -1,0 +1,220 @@
+"""Golden tests for `tightbox generate` and `tightbox export`.
+
+Fixture recordings in tests/golden/generate/ go through the binary; every output (seccomp.json, the
+AppArmor profile, landlock.json, the summary) is compared byte for byte with
+tests/golden/generate/expected/CASE/. Set TB_UPDATE_GOLDEN=1 to rewrite the expected files after an
+intended change (and review the diff). AppArmor output resolves recorded symlinks on this host
+(/usr/bin/python3 -> python3.11), so the expected files hold for Debian 12.
+"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import tbtest
+
+HERE = os.path.join(tbtest.SOURCE_DIR, "tests", "golden", "generate")
+EXPECTED = os.path.join(HERE, "expected")
+UPDATE = os.environ.get("TB_UPDATE_GOLDEN") == "1"
+
+# case name -> (generate arguments, recordings)
+CASES = {
+    "hello": ([], ["rec-hello.json"]),
+    "hello-runc": (["--runtime", "runc"], ["rec-hello.json"]),
+    "legacy-multiarch": (["--arch", "x86_64,aarch64"], ["rec-legacy.json"]),
+    "legacy-strict": (["--args", "strict"], ["rec-legacy.json"]),
+    "legacy-none": (["--args", "none"], ["rec-legacy.json"]),
+    "merged-named": (["--arch", "x86_64,aarch64", "--name", "my-sandbox"],
+                     ["rec-hello.json", "rec-legacy.json", "rec-aarch64.json"]),
+    "aarch64": (["--arch", "aarch64"], ["rec-aarch64.json"]),
+}
+
+EXPORTS = ["docker", "podman", "oci", "kubernetes", "spo"]
+
+
+def generate(out, args, recs):
+    p = tbtest.tightbox("generate", "-o", out, *args, *[os.path.join(HERE, r) for r in recs])
+    return p
+
+
+def compare(test, path, actual):
+    if UPDATE:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(actual)
+        return
+    if not os.path.exists(path):
+        test.fail("%s is missing (run with TB_UPDATE_GOLDEN=1 to create it)" % path)
+    with open(path, "rb") as f:
+        expected = f.read()
+    if expected != actual:
+        import difflib
+        diff = "".join(difflib.unified_diff(expected.decode(errors="replace").splitlines(True),
+                                            actual.decode(errors="replace").splitlines(True),
+                                            path, "actual"))
+        test.fail("output differs from %s:\n%s" % (path, diff[:6000]))
+
+
+class GenerateGolden(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tb-golden-gen-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def run_case(self, name):
+        args, recs = CASES[name]
+        out = os.path.join(self.tmp, name)
+        os.mkdir(out)
+        p = generate(out, args, recs)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertEqual(p.stderr, b"")
+        summary = p.stdout.replace(out.encode(), b"OUT")
+        compare(self, os.path.join(EXPECTED, name, "summary.txt"), summary)
+        names = sorted(os.listdir(out))
+        aa_name = "my-sandbox" if "--name" in args else "tightbox-sandbox"
+        self.assertEqual(names, sorted(["seccomp.json", "landlock.json", aa_name]))
+        for f in names:
+            with open(os.path.join(out, f), "rb") as fh:
+                compare(self, os.path.join(EXPECTED, name, f), fh.read())
+        return out
+
+    def test_cases(self):
+        for name in CASES:
+            with self.subTest(case=name):
+                self.run_case(name)
+
+    def test_byte_identical_twice(self):
+        a = self.run_case("merged-named")
+        b = os.path.join(self.tmp, "again")
+        os.mkdir(b)
+        args, recs = CASES["merged-named"]
+        # Recordings in another order give the same policies.
+        p = generate(b, args, list(reversed(recs)))
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        for f in os.listdir(a):
+            with open(os.path.join(a, f), "rb") as x, open(os.path.join(b, f), "rb") as y:
+                self.assertEqual(x.read(), y.read(), f)
+
+    def test_seccomp_invariants(self):
+        out = self.run_case("legacy-multiarch")
+        with open(os.path.join(out, "seccomp.json")) as f:
+            prof = json.load(f)
+        self.assertEqual(prof["defaultAction"], "SCMP_ACT_ERRNO")
+        self.assertEqual(prof["defaultErrnoRet"], 38)
+        self.assertEqual([a["architecture"] for a in prof["archMap"]],
+                         ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"])
+        uncond = {}
+        for r in prof["syscalls"]:
+            self.assertIn("comment", r)
+            for a in r.get("args", []):
+                # One comparison per argument index (runc splits repeated indexes into OR rules).
+                self.assertEqual(len([x for x in r["args"] if x["index"] == a["index"]]), 1)
+            if "args" not in r:
+                for n in r["names"]:
+                    key = (n, json.dumps(r.get("includes")))
+                    self.assertNotIn(key, uncond, "%s has two unconditional rules" % n)
+                    uncond[key] = r["action"]
+        # Names filtered by arguments never also get an unconditional allow (it would win).
+        for n in ("clone", "ioctl", "socket", "personality"):
+            self.assertNotIn((n, "null"), uncond)
+        self.assertEqual(uncond[("clone3", "null")], "SCMP_ACT_ERRNO")
+        self.assertEqual(uncond[("ptrace", "null")], "SCMP_ACT_ERRNO")
+
+    def test_profiles_load_in_tightbox_audit(self):
+        """The project's own profile reader accepts every generated profile."""
+        for name in ("hello", "legacy-multiarch", "aarch64"):
+            out = self.run_case(name) if not os.path.isdir(os.path.join(self.tmp, name)) else os.path.join(self.tmp, name)
+            p = tbtest.tightbox("audit", os.path.join(out, "seccomp.json"))
+            self.assertIn(p.returncode, (0, 1), p.stderr.decode()[-2000:])
+
+    def test_apparmor_compiles(self):
+        tbtest.need_cmd("apparmor_parser")
+        for name in CASES:
+            with self.subTest(case=name):
+                out = os.path.join(self.tmp, name)
+                if not os.path.isdir(out):
+                    out = self.run_case(name)
+                aa = [f for f in os.listdir(out) if not f.endswith(".json")][0]
+                p = subprocess.run(["apparmor_parser", "-Q", "-K", os.path.join(out, aa)],
+                                   capture_output=True)
+                self.assertEqual(p.returncode, 0, p.stderr.decode())
+
+
+class ExportGolden(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tb-golden-export-")
+        p = generate(self.tmp, [], ["rec-hello.json"])
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def test_formats(self):
+        for fmt in EXPORTS:
+            with self.subTest(format=fmt):
+                p = tbtest.tightbox("export", "--format", fmt, "--profile-dir", self.tmp)
+                self.assertEqual(p.returncode, 0, p.stderr.decode())
+                text = p.stdout.replace(os.path.realpath(self.tmp).encode(), b"PROFILE_DIR")
+                compare(self, os.path.join(EXPECTED, "export", fmt + ".txt"), text)
+                if fmt not in ("docker", "podman"):
+                    json.loads(p.stdout)
+
+    def test_docker_line_has_the_seed_flags(self):
+        p = tbtest.tightbox("export", "--format", "docker", "--profile-dir", self.tmp,
+                            "--image", "my image", "--", "python3", "-c", "print('x y')")
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        line = p.stdout.decode().replace("\\\n", " ")
+        for flag in ("--network none", "--read-only", "--tmpfs /tmp:size=50m,noexec,nosuid,nodev",
+                     "--memory 256m", "--memory-swap 256m", "--cpus 0.5", "--pids-limit 64",
+                     "--cap-drop ALL", "--security-opt no-new-privileges",
+                     "--security-opt seccomp=%s/seccomp.json" % os.path.realpath(self.tmp),
+                     "--security-opt apparmor=tightbox-sandbox", "--ulimit nofile=64:64",
+                     "--ulimit nproc=32:32", "--user 65534:65534", "'my image'",
+                     "'print('\\''x y'\\'')'"):
+            self.assertIn(flag, line)
+
+    def test_kubernetes_pod(self):
+        p = tbtest.tightbox("export", "--format", "kubernetes", "--profile-dir", self.tmp,
+                            "--name", "pyjob")
+        pod = json.loads(p.stdout)
+        spec = pod["spec"]
+        c = spec["containers"][0]
+        self.assertEqual(pod["kind"], "Pod")
+        self.assertFalse(spec["automountServiceAccountToken"])
+        self.assertFalse(spec["hostNetwork"])
+        self.assertEqual(c["securityContext"]["seccompProfile"],
+                         {"type": "Localhost", "localhostProfile": "tightbox/pyjob.json"})
+        self.assertEqual(c["securityContext"]["appArmorProfile"],
+                         {"type": "Localhost", "localhostProfile": "pyjob"})
+        self.assertEqual(c["securityContext"]["capabilities"], {"drop": ["ALL"]})
+        self.assertFalse(c["securityContext"]["allowPrivilegeEscalation"])
+        self.assertTrue(c["securityContext"]["readOnlyRootFilesystem"])
+        self.assertEqual(c["securityContext"]["runAsUser"], 65534)
+        self.assertEqual(c["resources"]["limits"]["memory"], "256Mi")
+        self.assertEqual(c["resources"]["limits"]["cpu"], "500m")
+        self.assertEqual(spec["volumes"][0]["emptyDir"], {"medium": "Memory", "sizeLimit": "50Mi"})
+
+    def test_bad_usage(self):
+        p = tbtest.tightbox("export", "--format", "ansible", "--profile-dir", self.tmp)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"ansible", p.stderr)
+        empty = tempfile.mkdtemp(prefix="tb-golden-export-empty-")
+        try:
+            p = tbtest.tightbox("export", "--format", "docker", "--profile-dir", empty)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(b"seccomp.json", p.stderr)
+            with open(os.path.join(empty, "seccomp.json"), "w") as f:
+                f.write('{"defaultAction": "SCMP_ACT_ERRNO",\n "syscalls": [}')
+            p = tbtest.tightbox("export", "--format", "oci", "--profile-dir", empty)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(b"seccomp.json:2", p.stderr)
+            self.assertEqual(p.stdout, b"")
+        finally:
+            shutil.rmtree(empty)
+
+
+if __name__ == "__main__":
+    tbtest.main()
