@@ -213,6 +213,7 @@ struct tb_bpf_session {
 	uint64_t unresolved_paths;
 	int wake_fd; /* eventfd: the run is over, drain once more and stop */
 	int log_fd;  /* memfd the reader appends to */
+	FILE *log;   /* the reader's buffered stream on it */
 	uint64_t token;
 	int marker_nr;
 };
@@ -326,8 +327,8 @@ struct tb_bpf_logged {
 
 static int log_write(struct tb_bpf_session *s, const struct tb_bpf_logged *l, const char *path)
 {
-	if (write(s->log_fd, l, sizeof(*l)) != sizeof(*l) ||
-	    (l->path_len && write(s->log_fd, path, l->path_len) != (ssize_t)l->path_len))
+	if (fwrite(l, sizeof(*l), 1, s->log) != 1 ||
+	    (l->path_len && fwrite(path, l->path_len, 1, s->log) != 1))
 		return -EIO;
 	return 0;
 }
@@ -374,14 +375,19 @@ static void drain(struct tb_bpf_session *s)
 		{.fd = s->wake_fd, .events = POLLIN},
 	};
 
-	/* No timeout: the eventfd ends the wait as soon as the run is over. */
+	/*
+	 * The program wakes us only for a backlog (see emit()), so poll every 5 ms; relative paths
+	 * are resolved that much later. The eventfd ends the loop when the run is over.
+	 */
 	for (;;) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (poll(p, 2, 5) < 0 && errno != EINTR)
 			break;
 		ring_buffer__consume(s->rb);
 		if (p[1].revents)
 			break;
 	}
+	if (s->log && fflush(s->log) != 0)
+		_exit(1);
 }
 
 /* Replays the helper's log into the recording. */
@@ -766,6 +772,7 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	struct tb_run_hooks hooks = {0};
 	char why[128];
 	pid_t parent = getpid(), reader;
+	int reader_status = 0;
 	int r;
 
 	r = tb_bpf_available(why, sizeof(why));
@@ -789,6 +796,9 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 			_exit(1);
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
+		s->log = fdopen(dup(s->log_fd), "w");
+		if (!s->log)
+			_exit(1);
 		drain(s);
 		_exit(0);
 	}
@@ -801,7 +811,7 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	__atomic_store_n(&s->skel->bss->mode, 0, __ATOMIC_RELEASE);
 	if (eventfd_write(s->wake_fd, 1) < 0)
 		kill(reader, SIGKILL); /* cannot happen on a fresh eventfd; never hang here */
-	while (waitpid(reader, NULL, 0) < 0 && errno == EINTR)
+	while (waitpid(reader, &reader_status, 0) < 0 && errno == EINTR)
 		;
 	if (r < 0)
 		goto out;
@@ -817,6 +827,9 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	if (s->skel->bss->lost_events)
 		r = add_warning(res, "events lost to a full ring buffer (files may be missing)",
 				(unsigned long long)s->skel->bss->lost_events);
+	if (r >= 0 && !(WIFEXITED(reader_status) && WEXITSTATUS(reader_status) == 0))
+		r = add_warning(res, "reader failed: files and arguments may be missing (status)",
+				(unsigned long long)reader_status);
 	if (r >= 0 && s->skel->bss->lost_paths)
 		r = add_warning(res, "paths could not be read from the task's memory",
 				(unsigned long long)s->skel->bss->lost_paths);

@@ -132,7 +132,12 @@ static __always_inline void emit(__u32 kind, const void *key, __u32 size)
 		__builtin_memcpy(&ev->args, key, sizeof(struct tb_bpf_args_key));
 	else
 		__builtin_memcpy(&ev->file, key, sizeof(struct tb_bpf_file_key));
-	bpf_ringbuf_submit(ev, 0);
+	/*
+	 * A wake-up per event is a context switch per distinct file: let the reader poll every few
+	 * ms instead, and wake it only when a backlog builds up.
+	 */
+	bpf_ringbuf_submit(ev, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > (64 << 10) ?
+				       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 nr,
