@@ -215,17 +215,27 @@ out:
 	return r;
 }
 
-int tb_cgroup_attach(const struct tb_cgroup *cg, pid_t pid, bool skip_unified)
+int tb_cgroup_attach_unified(const struct tb_cgroup *cg, pid_t pid)
 {
 	char buf[32];
+
+	if (!cg->unified_dir)
+		return 0;
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	return write_file(cg->unified_dir, "cgroup.procs", buf);
+}
+
+int tb_cgroup_join_v1(const struct tb_cgroup *cg)
+{
 	int r;
 
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	/* "0" in "tasks" moves only the calling thread, which the kernel does without taking the
+	 * global threadgroup lock - the lock whose writer waits for an RCU grace period (~10 ms
+	 * on a 100 Hz VM) when cgroup.procs is written. The caller is single-threaded, so the
+	 * thread is the whole process. write_file() does not allocate. */
 	for (int i = 0; i < TB_CG_N; i++)
-		if (cg->v1_dir[i] && (r = write_file(cg->v1_dir[i], "cgroup.procs", buf)) < 0)
+		if (cg->v1_dir[i] && (r = write_file(cg->v1_dir[i], "tasks", "0")) < 0)
 			return r;
-	if (cg->unified_dir && !skip_unified && (r = write_file(cg->unified_dir, "cgroup.procs", buf)) < 0)
-		return r;
 	return 0;
 }
 

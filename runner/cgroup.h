@@ -35,9 +35,11 @@ struct tb_cg_limits {
  */
 int tb_cgroup_create(struct tb_cgroup *cg, const char *parent, const char *name,
 		     const struct tb_cg_limits *lim);
-/* Moves @pid into every run cgroup (but the cgroup2 one when @skip_unified: the process was
- * born there with CLONE_INTO_CGROUP). 0 or -errno. */
-int tb_cgroup_attach(const struct tb_cgroup *cg, pid_t pid, bool skip_unified);
+/* Moves @pid into the run's cgroup2 directory (when it was not born there). 0 or -errno. */
+int tb_cgroup_attach_unified(const struct tb_cgroup *cg, pid_t pid);
+/* Moves the calling, single-threaded process into every v1 run cgroup, without allocating (the
+ * sandbox child calls it). 0 or -errno. */
+int tb_cgroup_join_v1(const struct tb_cgroup *cg);
 /* Kills every process in the run cgroups (cgroup.kill where offered, else SIGKILL per pid). */
 void tb_cgroup_kill(const struct tb_cgroup *cg);
 /* true when the memory controller recorded an OOM kill in this cgroup. */

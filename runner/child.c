@@ -529,15 +529,17 @@ void tb_child_main(struct tb_child_args *a)
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(125); /* parent gone or refused: it reports why itself */
 
-	/* The mount setup runs while the parent moves us into our cgroups (on cgroup v1 that
-	 * migration waits for an RCU grace period, a few ms): nothing of the command runs yet. */
+	/* Into the v1 run cgroups first (the cgroup2 one we were born in): everything after this,
+	 * the setup included, is accounted and limited. */
+	if (a->cgroup && (err = tb_cgroup_join_v1(a->cgroup)) < 0)
+		fail_step(a, TB_STEP_CGROUP, -err, -1);
 	setup_root(a);
 	CHECK(a, sethostname("tightbox", 8) == 0, TB_STEP_HOSTNAME, -1);
 	loopback_up(a);
 	CHECK(a, chdir(c->workdir ? c->workdir : (c->script ? "/sandbox" : "/")) == 0, TB_STEP_WORKDIR,
 	      -1);
 	setup_fds(a);
-	/* The second byte: we are in every run cgroup (and a recorder is attached). */
+	/* The second byte: the parent is done with us (a recorder is attached). */
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(125);
 	/* A cgroup namespace rooted at our own cgroup hides the host's cgroup tree. */

@@ -8,12 +8,14 @@
 #include <stdint.h>
 
 #include "core/landlock-ruleset.h"
+#include "runner/cgroup.h"
 #include "runner/run.h"
 
 /* The setup step a sandbox child failed in; reported to the parent over a CLOEXEC pipe. */
 enum tb_step {
 	TB_STEP_NONE = 0,
 	TB_STEP_SYNC,
+	TB_STEP_CGROUP,
 	TB_STEP_MOUNT_PRIVATE,
 	TB_STEP_ROOTFS,
 	TB_STEP_STAGING,
@@ -48,6 +50,7 @@ struct tb_child_report {
 /* Everything the child needs, prepared by the parent before the clone. */
 struct tb_child_args {
 	const struct tb_run_config *cfg;
+	const struct tb_cgroup *cgroup; /* the v1 run cgroups the child joins itself */
 	const struct tb_run_hooks *hooks;
 	struct sock_fprog prog; /* .filter NULL: no filter */
 	const struct tb_ll_ruleset *landlock; /* NULL: none */

@@ -559,6 +559,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	}
 
 	args.cfg = c;
+	args.cgroup = &cg;
 	args.hooks = hooks;
 	args.envp = envp;
 	args.userns = userns;
@@ -592,7 +593,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 		r = tb_negerrno();
 		goto kill;
 	}
-	if (tb_cgroup_active(&cg) && (r = tb_cgroup_attach(&cg, pid, into_unified)) < 0) {
+	if (!into_unified && (r = tb_cgroup_attach_unified(&cg, pid)) < 0) {
 		set_error(res, d, "cannot move the sandbox into its cgroup: %s", strerror(-r));
 		goto kill;
 	}
