@@ -395,6 +395,38 @@ static void setup_root(struct tb_child_args *a)
 	CHECK(a, chdir("/") == 0, TB_STEP_PIVOT, -1);
 }
 
+/*
+ * The sandbox's own user namespace gets a namespace quota of zero: nothing inside can create a
+ * user, mount, pid, net, ipc, uts, cgroup or time namespace, even with the seccomp filter off
+ * (unprivileged user namespaces are the usual way into kernel code that otherwise needs root).
+ * These sysctls are per user namespace, and only ours is changed.
+ */
+static const char *const ns_kinds[] = {"user", "mnt", "pid", "net", "ipc", "uts", "cgroup", "time"};
+
+/* Opened while the host's /proc is still in view (the sandbox's /proc/sys is read-only). */
+static void open_ns_quotas(struct tb_child_args *a, int *fds)
+{
+	char path[96];
+
+	for (size_t i = 0; i < TB_ARRAY_SIZE(ns_kinds); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/user/max_%s_namespaces", ns_kinds[i]);
+		fds[i] = open(path, O_WRONLY | O_CLOEXEC);
+		/* older kernels lack some (time: 5.6, cgroup: 4.6) */
+		CHECK(a, fds[i] >= 0 || errno == ENOENT, TB_STEP_NSQUOTA, (int)i);
+	}
+}
+
+/* Written once the setup made its last namespace (open_tree clones count as mount namespaces). */
+static void zero_ns_quotas(struct tb_child_args *a, int *fds)
+{
+	for (size_t i = 0; i < TB_ARRAY_SIZE(ns_kinds); i++) {
+		if (fds[i] < 0)
+			continue;
+		CHECK(a, write(fds[i], "0", 1) == 1, TB_STEP_NSQUOTA, (int)i);
+		close(fds[i]);
+	}
+}
+
 /* `--network none` still has a loopback interface that is up, as in docker. */
 static void loopback_up(struct tb_child_args *a)
 {
@@ -522,7 +554,7 @@ void tb_child_main(struct tb_child_args *a)
 {
 	const struct tb_run_config *c = a->cfg;
 	char exe[4096], go;
-	int err;
+	int err, ns_quota_fds[TB_ARRAY_SIZE(ns_kinds)];
 
 	/* Die with tightbox. The first byte says the id maps are written (user namespace). */
 	CHECK(a, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0, TB_STEP_SYNC, -1);
@@ -533,7 +565,11 @@ void tb_child_main(struct tb_child_args *a)
 	 * the setup included, is accounted and limited. */
 	if (a->cgroup && (err = tb_cgroup_join_v1(a->cgroup)) < 0)
 		fail_step(a, TB_STEP_CGROUP, -err, -1);
+	/* A cgroup namespace rooted at our own cgroup hides the host's cgroup tree. */
+	CHECK(a, unshare(CLONE_NEWCGROUP) == 0, TB_STEP_SYNC, -2);
+	open_ns_quotas(a, ns_quota_fds);
 	setup_root(a);
+	zero_ns_quotas(a, ns_quota_fds);
 	CHECK(a, sethostname("tightbox", 8) == 0, TB_STEP_HOSTNAME, -1);
 	loopback_up(a);
 	CHECK(a, chdir(c->workdir ? c->workdir : (c->script ? "/sandbox" : "/")) == 0, TB_STEP_WORKDIR,
@@ -542,8 +578,6 @@ void tb_child_main(struct tb_child_args *a)
 	/* The second byte: the parent is done with us (a recorder is attached). */
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(125);
-	/* A cgroup namespace rooted at our own cgroup hides the host's cgroup tree. */
-	CHECK(a, unshare(CLONE_NEWCGROUP) == 0, TB_STEP_SYNC, -2);
 	set_rlimits(a);
 	if (a->apparmor && tb_apparmor_change_onexec(c->apparmor_profile) < 0)
 		fail_step(a, TB_STEP_APPARMOR, errno, -1);

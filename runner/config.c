@@ -68,6 +68,7 @@ const char *tb_step_name(enum tb_step s)
 		[TB_STEP_NONE] = "none",
 		[TB_STEP_SYNC] = "sync with parent",
 		[TB_STEP_CGROUP] = "join the run's cgroups",
+		[TB_STEP_NSQUOTA] = "set the namespace quota to zero",
 		[TB_STEP_MOUNT_PRIVATE] = "make mounts private",
 		[TB_STEP_ROOTFS] = "bind the read-only root",
 		[TB_STEP_STAGING] = "assemble the new root",
