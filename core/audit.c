@@ -1020,7 +1020,8 @@ int tb_audit_run(const struct tb_profile *p, const struct tb_audit_opts *ao,
 			return r;
 		rep->summary.baseline_allowed = (long)c.allowed;
 	}
-	qsort(rep->findings, rep->n_findings, sizeof(*rep->findings), cmp_finding);
+	if (rep->n_findings) /* qsort(NULL, 0) is undefined behaviour */
+		qsort(rep->findings, rep->n_findings, sizeof(*rep->findings), cmp_finding);
 	*out = TB_TAKE_PTR(rep);
 	return 0;
 }
