@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
@@ -495,9 +494,12 @@ static void drop_privileges(struct tb_child_args *a)
 						  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) == 0,
 	      TB_STEP_CAPS, -2);
 	/* In an unprivileged user namespace setgroups is denied (and there is only one group). */
-	CHECK(a, setgroups(0, NULL) == 0 || a->userns, TB_STEP_UID, 0);
-	CHECK(a, setresgid(c->gid, c->gid, c->gid) == 0, TB_STEP_UID, 1);
-	CHECK(a, setresuid(c->uid, c->uid, c->uid) == 0, TB_STEP_UID, 2);
+	/* Raw syscalls, not glibc's wrappers: those broadcast the change to every thread glibc
+	 * believes the process has, and a child cloned from a multi-threaded caller inherits that
+	 * belief without the threads - it would wait for them forever. We are one thread. */
+	CHECK(a, syscall(SYS_setgroups, 0, NULL) == 0 || a->userns, TB_STEP_UID, 0);
+	CHECK(a, syscall(SYS_setresgid, c->gid, c->gid, c->gid) == 0, TB_STEP_UID, 1);
+	CHECK(a, syscall(SYS_setresuid, c->uid, c->uid, c->uid) == 0, TB_STEP_UID, 2);
 	/* The uid change cleared permitted/effective; clear inheritable too (and everything in a
 	 * user namespace, where the uid did not change). capset(2) directly: libcap's cap_init
 	 * allocates, which the child must not (see tb_for_each_dirent). */
