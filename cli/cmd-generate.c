@@ -29,8 +29,8 @@ static void usage(FILE *f)
 		"  -o, --output DIR      where to write (default .)\n"
 		"      --arch LIST       target arches, comma-separated (default: native only);\n"
 		"                        recorded syscalls are mapped to each arch's equivalents\n"
-		"      --runtime RT      tightbox (default) or runc: allow what the runtime calls\n"
-		"                        after loading the filter\n"
+		"      --runtime LIST    tightbox (default), runc, or both (tightbox,runc): allow\n"
+		"                        what the runtime calls after loading the filter\n"
 		"      --args MODE       none, safe (default) or strict argument rules\n"
 		"      --name NAME       AppArmor profile name (default tightbox-sandbox)\n"
 		"  -q, --quiet           no summary\n"
@@ -49,6 +49,25 @@ static int parse_arches(char *list, struct tb_gen_opts *o)
 		o->arches[o->n_arches++] = tok;
 	}
 	return o->n_arches ? 0 : -EINVAL;
+}
+
+static int parse_runtimes(const char *list, struct tb_gen_opts *o)
+{
+	_cleanup_free_ char *copy = strdup(list);
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	o->runtimes = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "tightbox"))
+			o->runtimes |= TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_TIGHTBOX);
+		else if (!strcmp(tok, "runc"))
+			o->runtimes |= TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_RUNC);
+		else
+			return -EINVAL;
+	}
+	return o->runtimes ? 0 : -EINVAL;
 }
 
 /* A profile name becomes a file name and an AppArmor identifier: keep it to a safe alphabet. */
@@ -124,7 +143,11 @@ static void summary(const struct tb_gen_result *res, const struct tb_gen_opts *o
 	for (size_t i = 0; res->workloads && res->workloads[i]; i++)
 		printf("%s%s", i ? ", " : "", res->workloads[i]);
 	printf("\nruntime %s, argument rules %s\n",
-	       o->runtime == TB_GEN_RUNTIME_RUNC ? "runc" : "tightbox",
+	       o->runtimes == (TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_TIGHTBOX) |
+			       TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_RUNC))
+		       ? "tightbox,runc"
+	       : o->runtimes == TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_RUNC) ? "runc"
+									: "tightbox",
 	       o->args == TB_GEN_ARGS_NONE ? "none" : o->args == TB_GEN_ARGS_STRICT ? "strict" : "safe");
 	for (size_t i = 0; i < res->n_arches; i++) {
 		printf("%s: %zu syscalls allowed (Docker's default profile allows ~360, podman's "
@@ -179,13 +202,9 @@ int tb_cmd_generate(int argc, char **argv)
 			}
 			break;
 		case 'R':
-			if (!strcmp(optarg, "tightbox"))
-				o.runtime = TB_GEN_RUNTIME_TIGHTBOX;
-			else if (!strcmp(optarg, "runc"))
-				o.runtime = TB_GEN_RUNTIME_RUNC;
-			else {
-				fprintf(stderr, "tightbox generate: --runtime: expected tightbox or "
-						"runc, not '%s'\n",
+			if (parse_runtimes(optarg, &o) < 0) {
+				fprintf(stderr, "tightbox generate: --runtime: expected tightbox, runc "
+						"or tightbox,runc, not '%s'\n",
 					optarg);
 				return EXIT_BAD_INPUT;
 			}

@@ -9,7 +9,7 @@
 void tb_gen_opts_init(struct tb_gen_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->runtime = TB_GEN_RUNTIME_TIGHTBOX;
+	o->runtimes = TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_TIGHTBOX);
 	o->args = TB_GEN_ARGS_SAFE;
 }
 

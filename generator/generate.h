@@ -34,7 +34,7 @@ struct tb_gen_opts {
 	/* libseccomp arch names ("x86_64", "aarch64"); n_arches == 0 means the native arch only. */
 	const char *arches[TB_GEN_MAX_ARCHES];
 	size_t n_arches;
-	enum tb_gen_runtime runtime;
+	unsigned runtimes; /* 1 << enum tb_gen_runtime for each runtime to allow; 0: tightbox */
 	enum tb_gen_args args;
 	const char *name; /* AppArmor profile name; NULL: "tightbox-sandbox" */
 };
@@ -65,6 +65,7 @@ struct tb_gen_result {
 };
 
 /* Fills @o with the defaults: native arch, runtime tightbox, args safe. */
+#define TB_GEN_RUNTIME_BIT(rt) (1u << (rt))
 void tb_gen_opts_init(struct tb_gen_opts *o);
 
 /*

@@ -347,9 +347,13 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 	r = add_fixed(m, tb_gen_baseline(), TB_WHY_BASELINE, NULL);
 	if (r < 0)
 		return r;
-	r = add_fixed(m, tb_gen_prelude(o->runtime, &how), TB_WHY_PRELUDE, NULL);
-	if (r < 0)
-		return r;
+	for (int rt = TB_GEN_RUNTIME_TIGHTBOX; rt <= TB_GEN_RUNTIME_RUNC; rt++) {
+		if (!(tb_gen_runtimes(o) & TB_GEN_RUNTIME_BIT(rt)))
+			continue;
+		r = add_fixed(m, tb_gen_prelude((enum tb_gen_runtime)rt, &how), TB_WHY_PRELUDE, NULL);
+		if (r < 0)
+			return r;
+	}
 	/* glibc tries clone3 first and falls back to clone only when clone3 says ENOSYS. */
 	{
 		struct tb_gen_name *c3 = tb_gen_model_find(m, "clone3");

@@ -335,14 +335,23 @@ static void emit_prelude(struct emitter *e)
 {
 	const struct tb_gen_model *m = e->m;
 	_cleanup_free_ struct tb_gen_name **sel = calloc(m->n_names + 1, sizeof(*sel));
-	const char *how;
+	char how[1024] = "";
 	size_t n = 0;
 
 	if (!sel) {
 		e->err = -ENOMEM;
 		return;
 	}
-	tb_gen_prelude(m->opts->runtime, &how);
+	/* One rule for the union of the chosen runtimes' preludes; the comment names each. */
+	for (int rt = TB_GEN_RUNTIME_TIGHTBOX; rt <= TB_GEN_RUNTIME_RUNC; rt++) {
+		const char *one;
+
+		if (!(tb_gen_runtimes(m->opts) & TB_GEN_RUNTIME_BIT(rt)))
+			continue;
+		tb_gen_prelude((enum tb_gen_runtime)rt, &one);
+		snprintf(how + strlen(how), sizeof(how) - strlen(how), "%s%s", how[0] ? "; " : "",
+			 one);
+	}
 	for (size_t k = 0; k < m->n_names; k++)
 		if ((m->names[k].why & TB_WHY_PRELUDE) && allowed(m, &m->names[k]) &&
 		    !args_filtered(m, m->names[k].name))

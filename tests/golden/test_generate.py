@@ -23,6 +23,7 @@ UPDATE = os.environ.get("TB_UPDATE_GOLDEN") == "1"
 CASES = {
     "hello": ([], ["rec-hello.json"]),
     "hello-runc": (["--runtime", "runc"], ["rec-hello.json"]),
+    "hello-both-runtimes": (["--runtime", "tightbox,runc"], ["rec-hello.json"]),
     "legacy-multiarch": (["--arch", "x86_64,aarch64"], ["rec-legacy.json"]),
     "legacy-strict": (["--args", "strict"], ["rec-legacy.json"]),
     "legacy-none": (["--args", "none"], ["rec-legacy.json"]),

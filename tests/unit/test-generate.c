@@ -250,7 +250,7 @@ static void test_runc_prelude(void **state)
 	json_t *root, *rule;
 
 	tb_gen_opts_init(&o);
-	o.runtime = TB_GEN_RUNTIME_RUNC;
+	o.runtimes = TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_RUNC);
 	gen(r, &o, &res);
 	root = rules_of(res.seccomp);
 	rule = find_rule(root, "fstatfs", "SCMP_ACT_ALLOW", -1, false);

@@ -1,0 +1,55 @@
+"""The shipped profiles are what the pipeline makes from the committed corpus.
+
+Runs scripts/regen-profiles --from-corpus profiles/corpus.json into a temporary folder and compares
+every generated file with the committed one in profiles/. A failure means someone changed the
+generator (or edited a profile by hand) without regenerating: run
+`scripts/regen-profiles --from-corpus profiles/corpus.json` and review the diff.
+"""
+import difflib
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import tbtest
+
+PROFILES = os.path.join(tbtest.SOURCE_DIR, "profiles")
+REGEN = os.path.join(tbtest.SOURCE_DIR, "scripts", "regen-profiles")
+FILES = ["default.json", "tightbox-sandbox", "landlock.json", "SUMMARY.txt", "corpus.json"]
+
+
+class ProfilesFresh(unittest.TestCase):
+    def test_regenerated_profiles_match(self):
+        tbtest.need_file(os.path.join(PROFILES, "corpus.json"), "the committed corpus recording")
+        tmp = tempfile.mkdtemp(prefix="tb-profiles-fresh-")
+        try:
+            p = subprocess.run([REGEN, "--tightbox", tbtest.TIGHTBOX, "--from-corpus",
+                                os.path.join(PROFILES, "corpus.json"), "--out", tmp],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            for f in FILES:
+                with self.subTest(file=f):
+                    with open(os.path.join(PROFILES, f)) as a, open(os.path.join(tmp, f)) as b:
+                        committed, fresh = a.read(), b.read()
+                    if committed != fresh:
+                        diff = "".join(difflib.unified_diff(committed.splitlines(True), fresh.splitlines(True),
+                                                            "profiles/" + f, "regenerated"))
+                        self.fail("profiles/%s is stale; run scripts/regen-profiles --from-corpus "
+                                  "profiles/corpus.json\n%s" % (f, diff[:4000]))
+            # Nothing but the outputs (no temporary files left in the output folder).
+            self.assertEqual(sorted(os.listdir(tmp)), sorted(FILES))
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_default_is_small(self):
+        """The x86_64 allowlist stays well below Docker's ~360 names (target < 100)."""
+        with open(os.path.join(PROFILES, "SUMMARY.txt")) as f:
+            line = next(l for l in f if l.startswith("x86_64: "))
+        n = int(line.split()[1])
+        self.assertLess(n, 100, line)
+        self.assertGreater(n, 30, line)
+
+
+if __name__ == "__main__":
+    tbtest.main()
