@@ -15,33 +15,38 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: tightbox export --format FORMAT [OPTIONS] [-- CMD [ARG...]]\n\n"
-		"Print how to deploy the profiles `tightbox generate` wrote, with the hardened limits\n"
-		"(no network, read-only root, noexec /tmp 50m, 256m memory, 0.5 CPU, 64 pids, no\n"
-		"capabilities, no-new-privileges, nofile 64, nproc 32, uid 65534):\n"
-		"  docker, podman   the full `docker run` / `podman run` command line\n"
-		"  oci              an OCI runtime config.json (process, root, mounts, linux.seccomp,\n"
-		"                   linux.resources) for runc\n"
-		"  kubernetes       a Pod manifest (JSON; kubectl accepts it)\n"
-		"  spo              a Security Profiles Operator SeccompProfile resource\n\n"
-		"Options:\n"
-		"      --format FORMAT     one of the above (required)\n"
-		"      --profile-dir DIR   where seccomp.json is (default .)\n"
-		"      --image IMG         container image (default tightbox-sandbox:latest)\n"
-		"      --name NAME         AppArmor profile / resource name (default tightbox-sandbox)\n"
-		"      --no-apparmor       leave the AppArmor option out (hosts without AppArmor)\n"
-		"  -h, --help              this text\n\n"
-		"Exit status: 0 printed, 2 bad usage or a missing/malformed seccomp.json.\n");
+	fprintf(
+	    f,
+	    "Usage: tightbox export --format FORMAT [OPTIONS] [-- CMD [ARG...]]\n\n"
+	    "Print how to deploy the profiles `tightbox generate` wrote, with the hardened limits\n"
+	    "(no network, read-only root, noexec /tmp 50m, 256m memory, 0.5 CPU, 64 pids, no\n"
+	    "capabilities, no-new-privileges, nofile 64, nproc 32, uid 65534):\n"
+	    "  docker, podman   the full `docker run` / `podman run` command line\n"
+	    "  oci              an OCI runtime config.json (process, root, mounts, linux.seccomp,\n"
+	    "                   linux.resources) for runc\n"
+	    "  kubernetes       a Pod manifest (JSON; kubectl accepts it)\n"
+	    "  spo              a Security Profiles Operator SeccompProfile resource\n\n"
+	    "Options:\n"
+	    "      --format FORMAT     one of the above (required)\n"
+	    "      --profile-dir DIR   where seccomp.json is (default .)\n"
+	    "      --image IMG         container image (default tightbox-sandbox:latest)\n"
+	    "      --name NAME         AppArmor profile / resource name (default "
+	    "tightbox-sandbox)\n"
+	    "      --no-apparmor       leave the AppArmor option out (hosts without AppArmor)\n"
+	    "  -h, --help              this text\n\n"
+	    "Exit status: 0 printed, 2 bad usage or a missing/malformed seccomp.json.\n");
 }
 
 int tb_cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"format", required_argument, NULL, 'f'}, {"profile-dir", required_argument, NULL, 'd'},
-		{"image", required_argument, NULL, 'i'},  {"name", required_argument, NULL, 'n'},
-		{"no-apparmor", no_argument, NULL, 'A'},  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'f'},
+	    {"profile-dir", required_argument, NULL, 'd'},
+	    {"image", required_argument, NULL, 'i'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"no-apparmor", no_argument, NULL, 'A'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct tb_export_opts o = {.apparmor = true};
 	_cleanup_free_ char *text = NULL;
@@ -57,8 +62,9 @@ int tb_cmd_export(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			if (tb_export_format_parse(optarg, &o.format) < 0) {
-				fprintf(stderr, "tightbox export: --format: expected docker, podman, "
-						"oci, kubernetes or spo, not '%s'\n",
+				fprintf(stderr,
+					"tightbox export: --format: expected docker, podman, "
+					"oci, kubernetes or spo, not '%s'\n",
 					optarg);
 				return EXIT_BAD_INPUT;
 			}
@@ -92,7 +98,8 @@ int tb_cmd_export(int argc, char **argv)
 	if (optind < argc && !strcmp(argv[optind - 1], "--"))
 		o.command = argv + optind;
 	else if (optind < argc) {
-		fprintf(stderr, "tightbox export: unexpected argument '%s' (put a command after --)\n",
+		fprintf(stderr,
+			"tightbox export: unexpected argument '%s' (put a command after --)\n",
 			argv[optind]);
 		return EXIT_BAD_INPUT;
 	}

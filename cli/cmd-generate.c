@@ -19,24 +19,25 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: tightbox generate [OPTIONS] REC.json...\n\n"
-		"Generate minimal policies from recordings (tightbox record):\n"
-		"  DIR/seccomp.json   Docker/OCI seccomp profile (default ENOSYS, dangerous EPERM)\n"
-		"  DIR/NAME           AppArmor profile (abi 3.0)\n"
-		"  DIR/landlock.json  Landlock ruleset (docs/landlock-format.md)\n\n"
-		"Options:\n"
-		"  -o, --output DIR      where to write (default .)\n"
-		"      --arch LIST       target arches, comma-separated (default: native only);\n"
-		"                        recorded syscalls are mapped to each arch's equivalents\n"
-		"      --runtime LIST    tightbox (default), runc, or both (tightbox,runc): allow\n"
-		"                        what the runtime calls after loading the filter\n"
-		"      --args MODE       none, safe (default) or strict argument rules\n"
-		"      --name NAME       AppArmor profile name (default tightbox-sandbox)\n"
-		"  -q, --quiet           no summary\n"
-		"  -h, --help            this text\n\n"
-		"Exit status: 0 written, 1 cannot write the outputs, 2 bad input or usage (nothing is\n"
-		"written then).\n");
+	fprintf(
+	    f,
+	    "Usage: tightbox generate [OPTIONS] REC.json...\n\n"
+	    "Generate minimal policies from recordings (tightbox record):\n"
+	    "  DIR/seccomp.json   Docker/OCI seccomp profile (default ENOSYS, dangerous EPERM)\n"
+	    "  DIR/NAME           AppArmor profile (abi 3.0)\n"
+	    "  DIR/landlock.json  Landlock ruleset (docs/landlock-format.md)\n\n"
+	    "Options:\n"
+	    "  -o, --output DIR      where to write (default .)\n"
+	    "      --arch LIST       target arches, comma-separated (default: native only);\n"
+	    "                        recorded syscalls are mapped to each arch's equivalents\n"
+	    "      --runtime LIST    tightbox (default), runc, or both (tightbox,runc): allow\n"
+	    "                        what the runtime calls after loading the filter\n"
+	    "      --args MODE       none, safe (default) or strict argument rules\n"
+	    "      --name NAME       AppArmor profile name (default tightbox-sandbox)\n"
+	    "  -q, --quiet           no summary\n"
+	    "  -h, --help            this text\n\n"
+	    "Exit status: 0 written, 1 cannot write the outputs, 2 bad input or usage (nothing is\n"
+	    "written then).\n");
 }
 
 static int parse_arches(char *list, struct tb_gen_opts *o)
@@ -145,10 +146,12 @@ static void summary(const struct tb_gen_result *res, const struct tb_gen_opts *o
 	printf("\nruntime %s, argument rules %s\n",
 	       o->runtimes == (TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_TIGHTBOX) |
 			       TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_RUNC))
-		       ? "tightbox,runc"
+		   ? "tightbox,runc"
 	       : o->runtimes == TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_RUNC) ? "runc"
 									: "tightbox",
-	       o->args == TB_GEN_ARGS_NONE ? "none" : o->args == TB_GEN_ARGS_STRICT ? "strict" : "safe");
+	       o->args == TB_GEN_ARGS_NONE     ? "none"
+	       : o->args == TB_GEN_ARGS_STRICT ? "strict"
+					       : "safe");
 	for (size_t i = 0; i < res->n_arches; i++) {
 		printf("%s: %zu syscalls allowed (Docker's default profile allows ~360, podman's "
 		       "~370)\n",
@@ -159,7 +162,8 @@ static void summary(const struct tb_gen_result *res, const struct tb_gen_opts *o
 	for (size_t i = 0; res->groups && res->groups[i]; i++)
 		if (!i || strcmp(res->groups[i], res->groups[i - 1]))
 			printf(" %s", res->groups[i]);
-	printf("\nwrote %s/seccomp.json, %s/%s, %s/landlock.json\n", dir, dir, res->profile_name, dir);
+	printf("\nwrote %s/seccomp.json, %s/%s, %s/landlock.json\n", dir, dir, res->profile_name,
+	       dir);
 	for (size_t i = 0; res->notes && res->notes[i]; i++)
 		printf("note: %s\n", res->notes[i]);
 }
@@ -167,10 +171,10 @@ static void summary(const struct tb_gen_result *res, const struct tb_gen_opts *o
 int tb_cmd_generate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'}, {"arch", required_argument, NULL, 'A'},
-		{"runtime", required_argument, NULL, 'R'}, {"args", required_argument, NULL, 'G'},
-		{"name", required_argument, NULL, 'N'},   {"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},  {"arch", required_argument, NULL, 'A'},
+	    {"runtime", required_argument, NULL, 'R'}, {"args", required_argument, NULL, 'G'},
+	    {"name", required_argument, NULL, 'N'},    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	struct tb_recording **recs = NULL;
 	struct tb_gen_input *in = NULL;
@@ -195,16 +199,18 @@ int tb_cmd_generate(int argc, char **argv)
 			break;
 		case 'A':
 			if (parse_arches(optarg, &o) < 0) {
-				fprintf(stderr, "tightbox generate: --arch: expected a comma-separated "
-						"list of at most %d arches\n",
+				fprintf(stderr,
+					"tightbox generate: --arch: expected a comma-separated "
+					"list of at most %d arches\n",
 					TB_GEN_MAX_ARCHES);
 				return EXIT_BAD_INPUT;
 			}
 			break;
 		case 'R':
 			if (parse_runtimes(optarg, &o) < 0) {
-				fprintf(stderr, "tightbox generate: --runtime: expected tightbox, runc "
-						"or tightbox,runc, not '%s'\n",
+				fprintf(stderr,
+					"tightbox generate: --runtime: expected tightbox, runc "
+					"or tightbox,runc, not '%s'\n",
 					optarg);
 				return EXIT_BAD_INPUT;
 			}
@@ -217,16 +223,18 @@ int tb_cmd_generate(int argc, char **argv)
 			else if (!strcmp(optarg, "strict"))
 				o.args = TB_GEN_ARGS_STRICT;
 			else {
-				fprintf(stderr, "tightbox generate: --args: expected none, safe or "
-						"strict, not '%s'\n",
+				fprintf(stderr,
+					"tightbox generate: --args: expected none, safe or "
+					"strict, not '%s'\n",
 					optarg);
 				return EXIT_BAD_INPUT;
 			}
 			break;
 		case 'N':
 			if (!valid_name(optarg)) {
-				fprintf(stderr, "tightbox generate: --name: '%s' is not a valid profile "
-						"name (letters, digits, '.', '_', '-'; at most 64)\n",
+				fprintf(stderr,
+					"tightbox generate: --name: '%s' is not a valid profile "
+					"name (letters, digits, '.', '_', '-'; at most 64)\n",
 					optarg);
 				return EXIT_BAD_INPUT;
 			}
@@ -268,7 +276,8 @@ int tb_cmd_generate(int argc, char **argv)
 			if (!d.file[0])
 				tb_diag_set(&d, path, 0, 0, NULL, "cannot read the recording: %s",
 					    strerror(-r));
-			fprintf(stderr, "tightbox generate: %s\n", tb_diag_format(&d, msg, sizeof(msg)));
+			fprintf(stderr, "tightbox generate: %s\n",
+				tb_diag_format(&d, msg, sizeof(msg)));
 			goto out;
 		}
 		in[i].path = path;

@@ -14,9 +14,9 @@
 #define TB_LL_VERSION 1
 
 static const char *const access_names[] = {
-	"execute",   "write_file", "read_file", "read_dir",   "remove_dir", "remove_file",
-	"make_char", "make_dir",   "make_reg",  "make_sock",  "make_fifo",  "make_block",
-	"make_sym",  "refer",      "truncate",  "ioctl_dev",
+    "execute",	 "write_file", "read_file", "read_dir",	 "remove_dir", "remove_file",
+    "make_char", "make_dir",   "make_reg",  "make_sock", "make_fifo",  "make_block",
+    "make_sym",	 "refer",      "truncate",  "ioctl_dev",
 };
 
 const char *tb_ll_access_name(uint64_t bit)
@@ -155,8 +155,9 @@ static json_t *ruleset_to_json(const struct tb_ll_ruleset *rs)
 	json_object_set_new(root, "version", json_integer(TB_LL_VERSION));
 	json_object_set_new(root, "handled_access_fs", access_to_json(rs->handled_fs));
 	for (size_t i = 0; i < rs->n_rules; i++)
-		json_array_append_new(rules, json_pack("{s:s, s:o}", "path", rs->rules[i].path,
-						       "access", access_to_json(rs->rules[i].access)));
+		json_array_append_new(rules,
+				      json_pack("{s:s, s:o}", "path", rs->rules[i].path, "access",
+						access_to_json(rs->rules[i].access)));
 	json_object_set_new(root, "rules", rules);
 	net = json_pack("{s:b, s:o, s:o}", "restrict", rs->restrict_net, "bind_tcp",
 			ports_to_json(rs->bind_ports, rs->n_bind_ports), "connect_tcp",
@@ -224,7 +225,7 @@ struct ll_loader {
 };
 
 static int bad(const struct ll_loader *l, const char *where, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int bad(const struct ll_loader *l, const char *where, const char *fmt, ...)
 {
 	char msg[400];
@@ -246,7 +247,8 @@ static int access_from_json(const struct ll_loader *l, json_t *a, const char *wh
 
 	if (!json_is_array(a))
 		return bad(l, where, "must be an array of access names");
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		uint64_t bit;
 
 		snprintf(w, sizeof(w), "%s[%zu]", where, i);
@@ -281,9 +283,11 @@ static int ports_from_json(const struct ll_loader *l, json_t *a, const char *whe
 	p = calloc(json_array_size(a) + 1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		snprintf(w, sizeof(w), "%s[%zu]", where, i);
-		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535)
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 65535)
 			return bad(l, w, "must be a port number 0..65535");
 		p[i] = (uint16_t)json_integer_value(v);
 	}
@@ -298,7 +302,8 @@ static int check_keys(const struct ll_loader *l, json_t *o, const char *where,
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		const char *const *k;
 
 		for (k = known; *k && strcmp(*k, key); k++)
@@ -331,7 +336,8 @@ static int rules_from_json(const struct ll_loader *l, json_t *rules, struct tb_l
 
 	if (!json_is_array(rules))
 		return bad(l, "rules", "must be an array");
-	json_array_foreach(rules, i, rule) {
+	json_array_foreach(rules, i, rule)
+	{
 		json_t *path = json_object_get(rule, "path");
 		uint64_t acc;
 		int r;
@@ -366,7 +372,7 @@ static int rules_from_json(const struct ll_loader *l, json_t *rules, struct tb_l
 static int ruleset_from_json(const struct ll_loader *l, json_t *root, struct tb_ll_ruleset *rs)
 {
 	static const char *const top_keys[] = {"format", "version", "handled_access_fs", "rules",
-					       "net",    "scope",   "comment",           NULL};
+					       "net",	 "scope",   "comment",		 NULL};
 	static const char *const net_keys[] = {"restrict", "bind_tcp", "connect_tcp", NULL};
 	json_t *fmt = json_object_get(root, "format"), *ver = json_object_get(root, "version");
 	json_t *net, *scope, *v;
@@ -416,7 +422,8 @@ static int ruleset_from_json(const struct ll_loader *l, json_t *root, struct tb_
 	scope = json_object_get(root, "scope");
 	if (scope && !json_is_array(scope))
 		return bad(l, "scope", "must be an array");
-	json_array_foreach(scope, i, v) {
+	json_array_foreach(scope, i, v)
+	{
 		char w[64];
 
 		snprintf(w, sizeof(w), "scope[%zu]", i);
@@ -500,7 +507,8 @@ int tb_ll_ruleset_load(const char *path, struct tb_ll_ruleset **out, struct tb_d
 		}
 	}
 	if (len == 0) {
-		tb_diag_set(diag, path, 0, 0, NULL, "empty file (expected a tightbox Landlock ruleset)");
+		tb_diag_set(diag, path, 0, 0, NULL,
+			    "empty file (expected a tightbox Landlock ruleset)");
 		return -EINVAL;
 	}
 	return tb_ll_ruleset_parse(buf, len, path, out, diag);

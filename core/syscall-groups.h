@@ -12,8 +12,8 @@
 #include <stddef.h>
 
 struct tb_syscall_group {
-	const char *name;            /* "@file-system" */
-	const char *help;            /* one line for summaries and rule comments */
+	const char *name;	     /* "@file-system" */
+	const char *help;	     /* one line for summaries and rule comments */
 	const char *const *syscalls; /* NULL-terminated, sorted; NULL for composite groups */
 	const char *const *includes; /* NULL-terminated group names; NULL for leaf groups */
 };

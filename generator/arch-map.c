@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Architectures the generator can target, and the cross-arch equivalents of syscalls newer
- * architectures (aarch64, riscv64) dropped in favour of their *at / *2 / p* forms. Data only: whether
- * a name exists on an arch is always asked of libseccomp (seccomp_syscall_resolve_name_arch), the
- * table only says what to use instead when it does not.
+ * architectures (aarch64, riscv64) dropped in favour of their *at / *2 / p* forms. Data only:
+ * whether a name exists on an arch is always asked of libseccomp
+ * (seccomp_syscall_resolve_name_arch), the table only says what to use instead when it does not.
  */
 #include <seccomp.h>
 #include <string.h>
@@ -12,16 +12,16 @@
 #include "generator/internal.h"
 
 static const struct tb_gen_arch arches[] = {
-	{"aarch64", "SCMP_ARCH_AARCH64", "arm64", SCMP_ARCH_AARCH64, 0},
-	{"arm", "SCMP_ARCH_ARM", "arm", SCMP_ARCH_ARM, 0},
-	{"ppc64le", "SCMP_ARCH_PPC64LE", "ppc64le", SCMP_ARCH_PPC64LE, 0},
-	{"riscv64", "SCMP_ARCH_RISCV64", "riscv64", SCMP_ARCH_RISCV64, 0},
-	/* s390 passes clone's stack first and its flags second. */
-	{"s390", "SCMP_ARCH_S390", "s390", SCMP_ARCH_S390, 1},
-	{"s390x", "SCMP_ARCH_S390X", "s390x", SCMP_ARCH_S390X, 1},
-	{"x32", "SCMP_ARCH_X32", "amd64", SCMP_ARCH_X32, 0},
-	{"x86", "SCMP_ARCH_X86", "386", SCMP_ARCH_X86, 0},
-	{"x86_64", "SCMP_ARCH_X86_64", "amd64", SCMP_ARCH_X86_64, 0},
+    {"aarch64", "SCMP_ARCH_AARCH64", "arm64", SCMP_ARCH_AARCH64, 0},
+    {"arm", "SCMP_ARCH_ARM", "arm", SCMP_ARCH_ARM, 0},
+    {"ppc64le", "SCMP_ARCH_PPC64LE", "ppc64le", SCMP_ARCH_PPC64LE, 0},
+    {"riscv64", "SCMP_ARCH_RISCV64", "riscv64", SCMP_ARCH_RISCV64, 0},
+    /* s390 passes clone's stack first and its flags second. */
+    {"s390", "SCMP_ARCH_S390", "s390", SCMP_ARCH_S390, 1},
+    {"s390x", "SCMP_ARCH_S390X", "s390x", SCMP_ARCH_S390X, 1},
+    {"x32", "SCMP_ARCH_X32", "amd64", SCMP_ARCH_X32, 0},
+    {"x86", "SCMP_ARCH_X86", "386", SCMP_ARCH_X86, 0},
+    {"x86_64", "SCMP_ARCH_X86_64", "amd64", SCMP_ARCH_X86_64, 0},
 };
 
 const struct tb_gen_arch *tb_gen_arch_lookup(const char *name)
@@ -51,53 +51,53 @@ const struct tb_gen_arch *tb_gen_arch_native(void)
 struct equiv {
 	const char *name;
 	const char *const *use; /* tried in order; every one that exists on the target is allowed */
-	const char *note;       /* why the list is empty */
+	const char *note;	/* why the list is empty */
 };
 
 /* Sorted by name. */
 static const struct equiv equivs[] = {
-	{"access", EQ("faccessat", "faccessat2"), NULL},
-	{"alarm", EQ("setitimer"), NULL},
-	{"arch_prctl", NONE, "x86 only (TLS setup); other arches set TLS in clone or a register"},
-	{"chmod", EQ("fchmodat"), NULL},
-	{"chown", EQ("fchownat"), NULL},
-	{"creat", EQ("openat"), NULL},
-	{"dup2", EQ("dup3"), NULL},
-	{"epoll_create", EQ("epoll_create1"), NULL},
-	{"epoll_wait", EQ("epoll_pwait"), NULL},
-	{"eventfd", EQ("eventfd2"), NULL},
-	{"fork", EQ("clone"), NULL},
-	{"futimesat", EQ("utimensat"), NULL},
-	{"getdents", EQ("getdents64"), NULL},
-	{"getpgrp", EQ("getpgid"), NULL},
-	{"getrlimit", EQ("prlimit64"), NULL},
-	{"inotify_init", EQ("inotify_init1"), NULL},
-	{"lchown", EQ("fchownat"), NULL},
-	{"link", EQ("linkat"), NULL},
-	{"lstat", EQ("newfstatat"), NULL},
-	{"mkdir", EQ("mkdirat"), NULL},
-	{"mknod", EQ("mknodat"), NULL},
-	{"modify_ldt", NONE, "x86 only"},
-	{"open", EQ("openat"), NULL},
-	{"pause", EQ("ppoll"), NULL},
-	{"pipe", EQ("pipe2"), NULL},
-	{"poll", EQ("ppoll"), NULL},
-	{"readlink", EQ("readlinkat"), NULL},
-	{"rename", EQ("renameat", "renameat2"), NULL},
-	{"rmdir", EQ("unlinkat"), NULL},
-	{"select", EQ("pselect6"), NULL},
-	{"setrlimit", EQ("prlimit64"), NULL},
-	{"signalfd", EQ("signalfd4"), NULL},
-	{"stat", EQ("newfstatat"), NULL},
-	{"symlink", EQ("symlinkat"), NULL},
-	{"sysfs", NONE, "obsolete, not on newer arches"},
-	{"time", NONE, "answered by the vDSO on newer arches"},
-	{"unlink", EQ("unlinkat"), NULL},
-	{"uselib", NONE, "obsolete, not on newer arches"},
-	{"ustat", NONE, "obsolete, not on newer arches"},
-	{"utime", EQ("utimensat"), NULL},
-	{"utimes", EQ("utimensat"), NULL},
-	{"vfork", EQ("clone"), NULL},
+    {"access", EQ("faccessat", "faccessat2"), NULL},
+    {"alarm", EQ("setitimer"), NULL},
+    {"arch_prctl", NONE, "x86 only (TLS setup); other arches set TLS in clone or a register"},
+    {"chmod", EQ("fchmodat"), NULL},
+    {"chown", EQ("fchownat"), NULL},
+    {"creat", EQ("openat"), NULL},
+    {"dup2", EQ("dup3"), NULL},
+    {"epoll_create", EQ("epoll_create1"), NULL},
+    {"epoll_wait", EQ("epoll_pwait"), NULL},
+    {"eventfd", EQ("eventfd2"), NULL},
+    {"fork", EQ("clone"), NULL},
+    {"futimesat", EQ("utimensat"), NULL},
+    {"getdents", EQ("getdents64"), NULL},
+    {"getpgrp", EQ("getpgid"), NULL},
+    {"getrlimit", EQ("prlimit64"), NULL},
+    {"inotify_init", EQ("inotify_init1"), NULL},
+    {"lchown", EQ("fchownat"), NULL},
+    {"link", EQ("linkat"), NULL},
+    {"lstat", EQ("newfstatat"), NULL},
+    {"mkdir", EQ("mkdirat"), NULL},
+    {"mknod", EQ("mknodat"), NULL},
+    {"modify_ldt", NONE, "x86 only"},
+    {"open", EQ("openat"), NULL},
+    {"pause", EQ("ppoll"), NULL},
+    {"pipe", EQ("pipe2"), NULL},
+    {"poll", EQ("ppoll"), NULL},
+    {"readlink", EQ("readlinkat"), NULL},
+    {"rename", EQ("renameat", "renameat2"), NULL},
+    {"rmdir", EQ("unlinkat"), NULL},
+    {"select", EQ("pselect6"), NULL},
+    {"setrlimit", EQ("prlimit64"), NULL},
+    {"signalfd", EQ("signalfd4"), NULL},
+    {"stat", EQ("newfstatat"), NULL},
+    {"symlink", EQ("symlinkat"), NULL},
+    {"sysfs", NONE, "obsolete, not on newer arches"},
+    {"time", NONE, "answered by the vDSO on newer arches"},
+    {"unlink", EQ("unlinkat"), NULL},
+    {"uselib", NONE, "obsolete, not on newer arches"},
+    {"ustat", NONE, "obsolete, not on newer arches"},
+    {"utime", EQ("utimensat"), NULL},
+    {"utimes", EQ("utimensat"), NULL},
+    {"vfork", EQ("clone"), NULL},
 };
 
 const char *const *tb_gen_arch_equivalents(const char *name, const char **why)

@@ -17,7 +17,7 @@
 
 /* The seed's limits, once. */
 #define LIM_MEMORY_BYTES 268435456LL /* 256m */
-#define LIM_CPU_QUOTA 50000          /* 0.5 CPU of a 100 ms period */
+#define LIM_CPU_QUOTA 50000	     /* 0.5 CPU of a 100 ms period */
 #define LIM_CPU_PERIOD 100000
 #define LIM_PIDS 64
 #define LIM_NOFILE 64
@@ -31,9 +31,9 @@ int tb_export_format_parse(const char *s, enum tb_export_format *out)
 		const char *name;
 		enum tb_export_format f;
 	} formats[] = {
-		{"docker", TB_EXPORT_DOCKER},         {"podman", TB_EXPORT_PODMAN},
-		{"oci", TB_EXPORT_OCI},               {"kubernetes", TB_EXPORT_KUBERNETES},
-		{"k8s", TB_EXPORT_KUBERNETES},        {"spo", TB_EXPORT_SPO},
+	    {"docker", TB_EXPORT_DOCKER},  {"podman", TB_EXPORT_PODMAN},
+	    {"oci", TB_EXPORT_OCI},	   {"kubernetes", TB_EXPORT_KUBERNETES},
+	    {"k8s", TB_EXPORT_KUBERNETES}, {"spo", TB_EXPORT_SPO},
 	};
 
 	for (size_t i = 0; i < TB_ARRAY_SIZE(formats); i++)
@@ -118,7 +118,8 @@ static bool in_array(json_t *a, const char *s)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(a, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return true;
+	json_array_foreach(a, i, v) if (json_is_string(v) &&
+					!strcmp(json_string_value(v), s)) return true;
 	return false;
 }
 
@@ -139,16 +140,18 @@ static json_t *oci_seccomp(json_t *docker, bool with_default_errno)
 	list = json_object_get(docker, "architectures");
 	json_array_foreach(list, i, v) json_array_append(arches, v);
 	map = json_object_get(docker, "archMap");
-	json_array_foreach(map, i, v) {
+	json_array_foreach(map, i, v)
+	{
 		size_t j;
 		json_t *sub;
 
 		json_array_append(arches, json_object_get(v, "architecture"));
 		json_array_foreach(json_object_get(v, "subArchitectures"), j, sub)
-			json_array_append(arches, sub);
+		    json_array_append(arches, sub);
 	}
 	json_object_set_new(out, "architectures", arches);
-	json_array_foreach(json_object_get(docker, "syscalls"), i, v) {
+	json_array_foreach(json_object_get(docker, "syscalls"), i, v)
+	{
 		json_t *inc = json_object_get(v, "includes"), *exc = json_object_get(v, "excludes");
 		json_t *r;
 
@@ -157,7 +160,8 @@ static json_t *oci_seccomp(json_t *docker, bool with_default_errno)
 		if (inc && json_object_get(inc, "arches") &&
 		    !in_array(json_object_get(inc, "arches"), go))
 			continue;
-		if (exc && json_object_get(exc, "arches") && in_array(json_object_get(exc, "arches"), go))
+		if (exc && json_object_get(exc, "arches") &&
+		    in_array(json_object_get(exc, "arches"), go))
 			continue;
 		r = json_object();
 		json_object_set(r, "names", json_object_get(v, "names"));
@@ -190,38 +194,38 @@ static json_t *oci_config(const struct tb_export_opts *o, json_t *docker)
 	else
 		default_command(args);
 	process = json_pack(
-		"{s:o, s:b, s:{s:i, s:i}, s:[s,s,s], s:s, s:{s:[], s:[], s:[], s:[], s:[]},"
-		" s:[{s:s, s:i, s:i}, {s:s, s:i, s:i}]}",
-		"args", args, "noNewPrivileges", 1, "user", "uid", LIM_UID, "gid", LIM_UID, "env",
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
-		"HOME=/tmp", "cwd", "/", "capabilities", "bounding", "effective", "inheritable",
-		"permitted", "ambient", "rlimits", "type", "RLIMIT_NOFILE", "soft", LIM_NOFILE, "hard",
-		LIM_NOFILE, "type", "RLIMIT_NPROC", "soft", LIM_NPROC, "hard", LIM_NPROC);
+	    "{s:o, s:b, s:{s:i, s:i}, s:[s,s,s], s:s, s:{s:[], s:[], s:[], s:[], s:[]},"
+	    " s:[{s:s, s:i, s:i}, {s:s, s:i, s:i}]}",
+	    "args", args, "noNewPrivileges", 1, "user", "uid", LIM_UID, "gid", LIM_UID, "env",
+	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
+	    "HOME=/tmp", "cwd", "/", "capabilities", "bounding", "effective", "inheritable",
+	    "permitted", "ambient", "rlimits", "type", "RLIMIT_NOFILE", "soft", LIM_NOFILE, "hard",
+	    LIM_NOFILE, "type", "RLIMIT_NPROC", "soft", LIM_NPROC, "hard", LIM_NPROC);
 	if (o->apparmor)
 		json_object_set_new(process, "apparmorProfile", json_string(name));
-	linux_ = json_pack("{s:{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I}},"
-			   " s:[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}], s:o,"
-			   " s:[s,s,s,s,s,s,s,s], s:[s,s,s,s,s,s]}",
-			   "resources", "memory", "limit", (json_int_t)LIM_MEMORY_BYTES, "swap",
-			   (json_int_t)LIM_MEMORY_BYTES, "cpu", "quota", (json_int_t)LIM_CPU_QUOTA,
-			   "period", (json_int_t)LIM_CPU_PERIOD, "pids", "limit", (json_int_t)LIM_PIDS,
-			   "namespaces", "type", "pid", "type", "network", "type", "ipc", "type", "uts",
-			   "type", "mount", "seccomp", oci_seccomp(docker, true), "maskedPaths",
-			   "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-			   "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-			   "readonlyPaths", "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq",
-			   "/proc/sys", "/proc/sysrq-trigger");
-	root = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o,"
-			 " s:[{s:s, s:s, s:s, s:[s,s,s,s,s]}, {s:s, s:s, s:s, s:[s,s,s]},"
-			 " {s:s, s:s, s:s, s:[s,s,s,s]}], s:o}",
-			 "ociVersion", "1.0.2", "process", process, "root", "path", "rootfs",
-			 "readonly", 1, "hostname", "sandbox", "linux", linux_, "mounts",
-			 "destination", "/tmp", "type", "tmpfs", "source", "tmpfs", "options",
-			 "nosuid", "nodev", "noexec", "mode=1777", "size=" LIM_TMP_SIZE, "destination",
-			 "/proc", "type", "proc", "source", "proc", "options", "nosuid", "noexec",
-			 "nodev", "destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options",
-			 "nosuid", "strictatime", "mode=755", "size=65536k", "annotations",
-			 json_pack("{s:s}", "org.tightbox.profile", name));
+	linux_ = json_pack(
+	    "{s:{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I}},"
+	    " s:[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}], s:o,"
+	    " s:[s,s,s,s,s,s,s,s], s:[s,s,s,s,s,s]}",
+	    "resources", "memory", "limit", (json_int_t)LIM_MEMORY_BYTES, "swap",
+	    (json_int_t)LIM_MEMORY_BYTES, "cpu", "quota", (json_int_t)LIM_CPU_QUOTA, "period",
+	    (json_int_t)LIM_CPU_PERIOD, "pids", "limit", (json_int_t)LIM_PIDS, "namespaces", "type",
+	    "pid", "type", "network", "type", "ipc", "type", "uts", "type", "mount", "seccomp",
+	    oci_seccomp(docker, true), "maskedPaths", "/proc/acpi", "/proc/kcore", "/proc/keys",
+	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	    "/sys/firmware", "readonlyPaths", "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq",
+	    "/proc/sys", "/proc/sysrq-trigger");
+	root = json_pack(
+	    "{s:s, s:o, s:{s:s, s:b}, s:s, s:o,"
+	    " s:[{s:s, s:s, s:s, s:[s,s,s,s,s]}, {s:s, s:s, s:s, s:[s,s,s]},"
+	    " {s:s, s:s, s:s, s:[s,s,s,s]}], s:o}",
+	    "ociVersion", "1.0.2", "process", process, "root", "path", "rootfs", "readonly", 1,
+	    "hostname", "sandbox", "linux", linux_, "mounts", "destination", "/tmp", "type",
+	    "tmpfs", "source", "tmpfs", "options", "nosuid", "nodev", "noexec", "mode=1777",
+	    "size=" LIM_TMP_SIZE, "destination", "/proc", "type", "proc", "source", "proc",
+	    "options", "nosuid", "noexec", "nodev", "destination", "/dev", "type", "tmpfs",
+	    "source", "tmpfs", "options", "nosuid", "strictatime", "mode=755", "size=65536k",
+	    "annotations", json_pack("{s:s}", "org.tightbox.profile", name));
 	return root;
 }
 
@@ -239,32 +243,31 @@ static json_t *k8s_pod(const struct tb_export_opts *o)
 	else
 		default_command(cmd);
 	sc = json_pack("{s:b, s:b, s:b, s:i, s:i, s:{s:[s]}, s:{s:s, s:s}}",
-		       "allowPrivilegeEscalation", 0, "readOnlyRootFilesystem", 1, "runAsNonRoot", 1,
-		       "runAsUser", LIM_UID, "runAsGroup", LIM_UID, "capabilities", "drop", "ALL",
-		       "seccompProfile", "type", "Localhost", "localhostProfile", local);
+		       "allowPrivilegeEscalation", 0, "readOnlyRootFilesystem", 1, "runAsNonRoot",
+		       1, "runAsUser", LIM_UID, "runAsGroup", LIM_UID, "capabilities", "drop",
+		       "ALL", "seccompProfile", "type", "Localhost", "localhostProfile", local);
 	if (o->apparmor)
-		json_object_set_new(sc, "appArmorProfile",
-				    json_pack("{s:s, s:s}", "type", "Localhost", "localhostProfile",
-					      name));
-	container = json_pack("{s:s, s:s, s:o, s:o, s:{s:{s:s, s:s, s:s}, s:{s:s, s:s}},"
-			      " s:[{s:s, s:s}]}",
-			      "name", "sandbox", "image", o->image ? o->image : DEFAULT_IMAGE,
-			      "command", cmd, "securityContext", sc, "resources", "limits", "memory",
-			      "256Mi", "cpu", "500m", "ephemeral-storage", "50Mi", "requests",
-			      "memory", "256Mi", "cpu", "500m", "volumeMounts", "name", "tmp",
-			      "mountPath", "/tmp");
-	return json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:b, s:b, s:b, s:b, s:b, s:s, s:i,"
-			 " s:{s:i, s:i, s:i, s:b, s:{s:s, s:s}}, s:[o],"
-			 " s:[{s:s, s:{s:s, s:s}}]}}",
-			 "apiVersion", "v1", "kind", "Pod", "metadata", "name", name, "labels",
-			 "app.kubernetes.io/managed-by", "tightbox", "spec",
-			 "automountServiceAccountToken", 0, "enableServiceLinks", 0, "hostNetwork", 0,
-			 "hostPID", 0, "hostIPC", 0, "restartPolicy", "Never",
-			 "activeDeadlineSeconds", 60, "securityContext", "runAsUser", LIM_UID,
-			 "runAsGroup", LIM_UID, "fsGroup", LIM_UID, "runAsNonRoot", 1,
-			 "seccompProfile", "type", "Localhost", "localhostProfile", local,
-			 "containers", container, "volumes", "name", "tmp", "emptyDir", "medium",
-			 "Memory", "sizeLimit", "50Mi");
+		json_object_set_new(
+		    sc, "appArmorProfile",
+		    json_pack("{s:s, s:s}", "type", "Localhost", "localhostProfile", name));
+	container =
+	    json_pack("{s:s, s:s, s:o, s:o, s:{s:{s:s, s:s, s:s}, s:{s:s, s:s}},"
+		      " s:[{s:s, s:s}]}",
+		      "name", "sandbox", "image", o->image ? o->image : DEFAULT_IMAGE, "command",
+		      cmd, "securityContext", sc, "resources", "limits", "memory", "256Mi", "cpu",
+		      "500m", "ephemeral-storage", "50Mi", "requests", "memory", "256Mi", "cpu",
+		      "500m", "volumeMounts", "name", "tmp", "mountPath", "/tmp");
+	return json_pack(
+	    "{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:b, s:b, s:b, s:b, s:b, s:s, s:i,"
+	    " s:{s:i, s:i, s:i, s:b, s:{s:s, s:s}}, s:[o],"
+	    " s:[{s:s, s:{s:s, s:s}}]}}",
+	    "apiVersion", "v1", "kind", "Pod", "metadata", "name", name, "labels",
+	    "app.kubernetes.io/managed-by", "tightbox", "spec", "automountServiceAccountToken", 0,
+	    "enableServiceLinks", 0, "hostNetwork", 0, "hostPID", 0, "hostIPC", 0, "restartPolicy",
+	    "Never", "activeDeadlineSeconds", 60, "securityContext", "runAsUser", LIM_UID,
+	    "runAsGroup", LIM_UID, "fsGroup", LIM_UID, "runAsNonRoot", 1, "seccompProfile", "type",
+	    "Localhost", "localhostProfile", local, "containers", container, "volumes", "name",
+	    "tmp", "emptyDir", "medium", "Memory", "sizeLimit", "50Mi");
 }
 
 static json_t *spo_profile(const struct tb_export_opts *o, json_t *docker)
@@ -277,7 +280,8 @@ static json_t *spo_profile(const struct tb_export_opts *o, json_t *docker)
 	return json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:o}", "apiVersion",
 			 "security-profiles-operator.x-k8s.io/v1beta1", "kind", "SeccompProfile",
 			 "metadata", "name", name, "annotations", "description",
-			 "generated by tightbox generate; tightbox export --format spo", "spec", spec);
+			 "generated by tightbox generate; tightbox export --format spo", "spec",
+			 spec);
 }
 
 int tb_export(const struct tb_export_opts *o, char **out, struct tb_diag *diag)

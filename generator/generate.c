@@ -81,7 +81,8 @@ int tb_generate(const struct tb_gen_input *in, size_t n, const struct tb_gen_opt
 	if (r == 0)
 		r = ruleset_text(rs, &res.landlock);
 	if (r < 0 && diag && !diag->message[0])
-		tb_diag_set(diag, NULL, 0, 0, NULL, "generating the policies failed: %s", strerror(-r));
+		tb_diag_set(diag, NULL, 0, 0, NULL, "generating the policies failed: %s",
+			    strerror(-r));
 out:
 	tb_ll_ruleset_free(rs);
 	tb_gen_model_clear(&m);

@@ -27,7 +27,7 @@ enum tb_gen_args {
 
 enum tb_gen_runtime {
 	TB_GEN_RUNTIME_TIGHTBOX, /* `tightbox run` loads the filter right before execve */
-	TB_GEN_RUNTIME_RUNC,     /* runc (docker, podman) runs a few syscalls after loading it */
+	TB_GEN_RUNTIME_RUNC,	 /* runc (docker, podman) runs a few syscalls after loading it */
 };
 
 struct tb_gen_opts {
@@ -46,22 +46,22 @@ struct tb_gen_input {
 };
 
 struct tb_gen_arch_summary {
-	char *arch;     /* libseccomp name */
+	char *arch;	/* libseccomp name */
 	size_t allowed; /* names allowed (unconditionally or with argument rules) */
-	char **names;   /* those names, sorted, NULL-terminated */
+	char **names;	/* those names, sorted, NULL-terminated */
 };
 
 /* Everything `tightbox generate` writes, as text, plus what the summary shows. */
 struct tb_gen_result {
-	char *seccomp;  /* Docker/OCI seccomp JSON */
+	char *seccomp;	/* Docker/OCI seccomp JSON */
 	char *apparmor; /* AppArmor profile text */
 	char *landlock; /* docs/landlock-format.md JSON */
 	char *profile_name;
 	struct tb_gen_arch_summary arches[TB_GEN_MAX_ARCHES];
 	size_t n_arches;
-	char **groups;    /* groups with at least one allowed name, in emission order */
+	char **groups;	  /* groups with at least one allowed name, in emission order */
 	char **workloads; /* sorted, unique */
-	char **notes;     /* things the user should know (dropped names, denied dangerous calls) */
+	char **notes;	  /* things the user should know (dropped names, denied dangerous calls) */
 };
 
 /* Fills @o with the defaults: native arch, runtime tightbox, args safe. */
@@ -89,11 +89,13 @@ enum tb_export_format {
 
 struct tb_export_opts {
 	enum tb_export_format format;
-	const char *profile_dir; /* absolute directory holding seccomp.json (and the AppArmor file) */
-	const char *image;       /* NULL: "tightbox-sandbox:latest" */
-	const char *name;        /* AppArmor profile / resource name; NULL: "tightbox-sandbox" */
-	bool apparmor;           /* add the AppArmor option (false on hosts without AppArmor) */
-	char *const *command;    /* command to run, NULL-terminated; NULL: python3 /sandbox/script.py */
+	const char
+	    *profile_dir;  /* absolute directory holding seccomp.json (and the AppArmor file) */
+	const char *image; /* NULL: "tightbox-sandbox:latest" */
+	const char *name;  /* AppArmor profile / resource name; NULL: "tightbox-sandbox" */
+	bool apparmor;	   /* add the AppArmor option (false on hosts without AppArmor) */
+	char *const
+	    *command; /* command to run, NULL-terminated; NULL: python3 /sandbox/script.py */
 };
 
 /* "docker" -> TB_EXPORT_DOCKER ... 0 or -EINVAL. */

@@ -12,27 +12,28 @@
 #include "generator/generate.h"
 
 struct tb_gen_arch {
-	const char *name;   /* libseccomp name ("x86_64") */
-	const char *scmp;   /* "SCMP_ARCH_X86_64" */
-	const char *goarch; /* "amd64": what moby compares includes.arches with */
-	uint32_t token;     /* SCMP_ARCH_* */
+	const char *name;	    /* libseccomp name ("x86_64") */
+	const char *scmp;	    /* "SCMP_ARCH_X86_64" */
+	const char *goarch;	    /* "amd64": what moby compares includes.arches with */
+	uint32_t token;		    /* SCMP_ARCH_* */
 	unsigned clone_flags_index; /* 1 on s390/s390x, 0 elsewhere */
 };
 
 /* Why a name is allowed, beside being recorded. */
 enum tb_gen_why {
 	TB_WHY_RECORDED = 1 << 0,
-	TB_WHY_MAPPED = 1 << 1,   /* equivalent of a recorded syscall of another arch */
-	TB_WHY_PRELUDE = 1 << 2,  /* the runtime calls it after loading the filter */
-	TB_WHY_BASELINE = 1 << 3, /* always needed (signal return, exit) though a recording can miss it */
+	TB_WHY_MAPPED = 1 << 1,	 /* equivalent of a recorded syscall of another arch */
+	TB_WHY_PRELUDE = 1 << 2, /* the runtime calls it after loading the filter */
+	TB_WHY_BASELINE =
+	    1 << 3, /* always needed (signal return, exit) though a recording can miss it */
 	TB_WHY_FALLBACK = 1 << 4, /* glibc falls back to it (clone for clone3) */
 };
 
 struct tb_gen_name {
 	char *name;
-	char **workloads; /* sorted, unique, NULL-terminated (may be empty) */
+	char **workloads;   /* sorted, unique, NULL-terminated (may be empty) */
 	unsigned arch_mask; /* bit i: allowed on model arch i */
-	unsigned why;       /* enum tb_gen_why bits */
+	unsigned why;	    /* enum tb_gen_why bits */
 };
 
 struct tb_u64set {
@@ -95,7 +96,7 @@ int tb_gen_landlock(const struct tb_gen_model *m, struct tb_ll_ruleset **out);
 
 /* Trees the AppArmor and Landlock emitters grant as a whole (generator/landlock.c). */
 struct tb_gen_tree {
-	const char *prefix; /* "/usr/lib/python3*": the last component may end in '*' */
+	const char *prefix;   /* "/usr/lib/python3*": the last component may end in '*' */
 	const char *apparmor; /* AppArmor form of the root, without the trailing slash-star-star */
 	const char *why;
 	bool libraries; /* holds shared objects: mapped executable (AppArmor m, Landlock execute) */

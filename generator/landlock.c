@@ -12,17 +12,17 @@
 /* Sorted by prefix. Library trees: a program loads from them whatever its imports pull in, and a
  * recording only saw one run's imports. */
 static const struct tb_gen_tree trees[] = {
-	{"/lib/aarch64-linux-gnu", "/{,usr/}lib/aarch64-linux-gnu", "shared libraries", true},
-	{"/lib/x86_64-linux-gnu", "/{,usr/}lib/x86_64-linux-gnu", "shared libraries", true},
-	{"/lib64", "/{,usr/}lib64", "the dynamic loader", true},
-	{"/usr/lib/aarch64-linux-gnu", "/{,usr/}lib/aarch64-linux-gnu", "shared libraries", true},
-	{"/usr/lib/locale", "/usr/lib/locale", "locales", false},
-	{"/usr/lib/python3*", "/usr/lib/python3*", "the Python standard library and packages", true},
-	{"/usr/lib/x86_64-linux-gnu", "/{,usr/}lib/x86_64-linux-gnu", "shared libraries", true},
-	{"/usr/lib64", "/{,usr/}lib64", "the dynamic loader", true},
-	{"/usr/local/lib/python3*", "/usr/local/lib/python3*", "locally installed Python packages",
-	 true},
-	{"/usr/share/zoneinfo", "/usr/share/zoneinfo", "time zones", false},
+    {"/lib/aarch64-linux-gnu", "/{,usr/}lib/aarch64-linux-gnu", "shared libraries", true},
+    {"/lib/x86_64-linux-gnu", "/{,usr/}lib/x86_64-linux-gnu", "shared libraries", true},
+    {"/lib64", "/{,usr/}lib64", "the dynamic loader", true},
+    {"/usr/lib/aarch64-linux-gnu", "/{,usr/}lib/aarch64-linux-gnu", "shared libraries", true},
+    {"/usr/lib/locale", "/usr/lib/locale", "locales", false},
+    {"/usr/lib/python3*", "/usr/lib/python3*", "the Python standard library and packages", true},
+    {"/usr/lib/x86_64-linux-gnu", "/{,usr/}lib/x86_64-linux-gnu", "shared libraries", true},
+    {"/usr/lib64", "/{,usr/}lib64", "the dynamic loader", true},
+    {"/usr/local/lib/python3*", "/usr/local/lib/python3*", "locally installed Python packages",
+     true},
+    {"/usr/share/zoneinfo", "/usr/share/zoneinfo", "time zones", false},
 };
 
 const struct tb_gen_tree *tb_gen_trees(size_t *n)
@@ -147,14 +147,15 @@ int tb_gen_landlock(const struct tb_gen_model *m, struct tb_ll_ruleset **out)
 		const char *path;
 		uint64_t access;
 	} always[] = {
-		/* Every program may write to /dev/null and read randomness; shells truncate it. */
-		{"/dev/full", TB_LL_FS_READ_FILE | TB_LL_FS_WRITE_FILE},
-		{"/dev/null", FILE_RW},
-		{"/dev/random", TB_LL_FS_READ_FILE},
-		{"/dev/urandom", TB_LL_FS_READ_FILE},
-		{"/dev/zero", TB_LL_FS_READ_FILE},
-		/* The sandbox's writable tmpfs: everything but device nodes. */
-		{"/tmp", TB_LL_FS_READ | (TB_LL_FS_WRITE & ~(TB_LL_FS_MAKE_CHAR | TB_LL_FS_MAKE_BLOCK))},
+	    /* Every program may write to /dev/null and read randomness; shells truncate it. */
+	    {"/dev/full", TB_LL_FS_READ_FILE | TB_LL_FS_WRITE_FILE},
+	    {"/dev/null", FILE_RW},
+	    {"/dev/random", TB_LL_FS_READ_FILE},
+	    {"/dev/urandom", TB_LL_FS_READ_FILE},
+	    {"/dev/zero", TB_LL_FS_READ_FILE},
+	    /* The sandbox's writable tmpfs: everything but device nodes. */
+	    {"/tmp",
+	     TB_LL_FS_READ | (TB_LL_FS_WRITE & ~(TB_LL_FS_MAKE_CHAR | TB_LL_FS_MAKE_BLOCK))},
 	};
 	const struct tb_recording *rec = m->merged;
 	struct tb_ll_ruleset *rs = tb_ll_ruleset_new();

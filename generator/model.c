@@ -12,7 +12,8 @@
 
 static bool is_sub_arch(const struct tb_gen_arch *a)
 {
-	/* Compat personalities of a 64-bit arch: their recorded syscalls are not mapped elsewhere. */
+	/* Compat personalities of a 64-bit arch: their recorded syscalls are not mapped elsewhere.
+	 */
 	return !strcmp(a->name, "x86") || !strcmp(a->name, "x32") || !strcmp(a->name, "arm") ||
 	       !strcmp(a->name, "s390");
 }
@@ -118,10 +119,11 @@ static int set_arches(struct tb_gen_model *m, const struct tb_gen_opts *o, struc
 		bool dup = false;
 
 		if (!a) {
-			tb_diag_set(diag, "--arch", 0, 0, NULL,
-				    "unknown architecture '%s' (expected x86_64, aarch64, x86, x32, arm, "
-				    "riscv64, ppc64le, s390x, s390)",
-				    o->arches[i]);
+			tb_diag_set(
+			    diag, "--arch", 0, 0, NULL,
+			    "unknown architecture '%s' (expected x86_64, aarch64, x86, x32, arm, "
+			    "riscv64, ppc64le, s390x, s390)",
+			    o->arches[i]);
 			return -EINVAL;
 		}
 		for (size_t j = 0; j < m->n_arches; j++)
@@ -165,10 +167,11 @@ static int check_input(const struct tb_gen_model *m, const struct tb_gen_input *
 			return -EINVAL;
 		}
 		if (target_index(m, arch) < 0) {
-			tb_diag_set(diag, in->path, 0, 0, "provenance.arch",
-				    "recorded on %s but generating for %s only: pass --arch %s,%s to map "
-				    "it",
-				    arch, m->arches[0].name, m->arches[0].name, arch);
+			tb_diag_set(
+			    diag, in->path, 0, 0, "provenance.arch",
+			    "recorded on %s but generating for %s only: pass --arch %s,%s to map "
+			    "it",
+			    arch, m->arches[0].name, m->arches[0].name, arch);
 			return -EINVAL;
 		}
 	}
@@ -184,14 +187,16 @@ static int map_name(struct tb_gen_model *m, const struct tb_gen_arch *src, size_
 	bool any = false;
 
 	if (!strncmp(s->name, "__nr_", 5))
-		return tb_strv_addf(&m->notes, "%s: syscall %s has no name in libseccomp: not allowed",
+		return tb_strv_addf(&m->notes,
+				    "%s: syscall %s has no name in libseccomp: not allowed",
 				    src->name, s->name);
 	if (resolves(dst, s->name))
 		return add_name(m, s->name, t, s->workloads,
 				src->token == dst->token ? TB_WHY_RECORDED : TB_WHY_MAPPED);
 	if (src->token == dst->token)
-		return tb_strv_addf(&m->notes, "%s: recorded syscall %s is unknown to libseccomp: "
-					       "not allowed",
+		return tb_strv_addf(&m->notes,
+				    "%s: recorded syscall %s is unknown to libseccomp: "
+				    "not allowed",
 				    src->name, s->name);
 	eq = tb_gen_arch_equivalents(s->name, &why);
 	for (size_t i = 0; eq && eq[i]; i++)
@@ -313,8 +318,9 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 		bool used = false;
 
 		if (!src) {
-			r = tb_strv_addf(&m->notes, "%s: unknown architecture in the recording: %zu "
-						    "syscalls ignored",
+			r = tb_strv_addf(&m->notes,
+					 "%s: unknown architecture in the recording: %zu "
+					 "syscalls ignored",
 					 sa->name, sa->n_syscalls);
 			if (r < 0)
 				return r;
@@ -323,7 +329,8 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 		for (size_t t = 0; t < m->n_arches; t++) {
 			const struct tb_gen_arch *dst = &m->arches[t];
 
-			/* Compat-mode syscalls (int 0x80 on x86_64) only count for that very arch. */
+			/* Compat-mode syscalls (int 0x80 on x86_64) only count for that very arch.
+			 */
 			if (src->token != dst->token && (is_sub_arch(src) || is_sub_arch(dst)))
 				continue;
 			used = true;
@@ -334,8 +341,9 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 			}
 		}
 		if (!used) {
-			r = tb_strv_addf(&m->notes, "%s: %zu syscalls recorded for this non-targeted "
-						    "arch are denied (the filter kills other arches)",
+			r = tb_strv_addf(&m->notes,
+					 "%s: %zu syscalls recorded for this non-targeted "
+					 "arch are denied (the filter kills other arches)",
 					 src->name, sa->n_syscalls);
 			if (r < 0)
 				return r;
@@ -350,7 +358,8 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 	for (int rt = TB_GEN_RUNTIME_TIGHTBOX; rt <= TB_GEN_RUNTIME_RUNC; rt++) {
 		if (!(tb_gen_runtimes(o) & TB_GEN_RUNTIME_BIT(rt)))
 			continue;
-		r = add_fixed(m, tb_gen_prelude((enum tb_gen_runtime)rt, &how), TB_WHY_PRELUDE, NULL);
+		r = add_fixed(m, tb_gen_prelude((enum tb_gen_runtime)rt, &how), TB_WHY_PRELUDE,
+			      NULL);
 		if (r < 0)
 			return r;
 	}

@@ -22,8 +22,8 @@ static const char *const prelude_tightbox[] = {"execve", "exit_group", "write", 
  * nanosleep, sched_yield, epoll_pwait) count; fstatfs is runc checking /proc/self/fd is procfs.
  */
 static const char *const prelude_runc[] = {
-	"close",      "epoll_ctl", "epoll_pwait", "execve",       "fstatfs",     "futex", "getdents64",
-	"getpid",     "nanosleep", "openat",      "rt_sigreturn", "sched_yield", "write", NULL,
+    "close",  "epoll_ctl", "epoll_pwait", "execve",	  "fstatfs",	 "futex", "getdents64",
+    "getpid", "nanosleep", "openat",	  "rt_sigreturn", "sched_yield", "write", NULL,
 };
 
 /* Always allowed: a recording only sees them when a signal arrived or the program ended in a
@@ -35,7 +35,8 @@ const char *const *tb_gen_prelude(enum tb_gen_runtime rt, const char **how)
 {
 	switch (rt) {
 	case TB_GEN_RUNTIME_RUNC:
-		*how = "runtime prelude: runc (measured: strace -f runc run, syscalls after the filter "
+		*how = "runtime prelude: runc (measured: strace -f runc run, syscalls after the "
+		       "filter "
 		       "is loaded until execve)";
 		return prelude_runc;
 	case TB_GEN_RUNTIME_TIGHTBOX:

@@ -25,10 +25,9 @@ static const struct {
 	const char *name;
 	uint64_t bit;
 } clone_ns_flags[] = {
-	{"CLONE_NEWNS", 0x00020000},     {"CLONE_NEWCGROUP", 0x02000000},
-	{"CLONE_NEWUTS", 0x04000000},    {"CLONE_NEWIPC", 0x08000000},
-	{"CLONE_NEWUSER", 0x10000000},   {"CLONE_NEWPID", 0x20000000},
-	{"CLONE_NEWNET", 0x40000000},
+    {"CLONE_NEWNS", 0x00020000},  {"CLONE_NEWCGROUP", 0x02000000}, {"CLONE_NEWUTS", 0x04000000},
+    {"CLONE_NEWIPC", 0x08000000}, {"CLONE_NEWUSER", 0x10000000},   {"CLONE_NEWPID", 0x20000000},
+    {"CLONE_NEWNET", 0x40000000},
 };
 #define CLONE_NS_MASK 0x7E020000ULL
 
@@ -41,8 +40,8 @@ static const struct {
 	const char *name;
 	uint64_t family;
 } risky_families[] = {
-	{"AF_KEY", 15},  {"AF_NETLINK", 16}, {"AF_PACKET", 17},
-	{"AF_ALG", 38},  {"AF_VSOCK", 40},   {"AF_XDP", 44},
+    {"AF_KEY", 15}, {"AF_NETLINK", 16}, {"AF_PACKET", 17},
+    {"AF_ALG", 38}, {"AF_VSOCK", 40},	{"AF_XDP", 44},
 };
 
 struct emitter {
@@ -198,7 +197,8 @@ static void emit_dangerous(struct emitter *e)
 		_cleanup_free_ char *comment = NULL;
 
 		if (asprintf(&comment, "dangerous (core/dangerous.c): denied with EPERM%s%s",
-			     recorded ? "; recorded but still denied: " : "", recorded ? rec : "") < 0)
+			     recorded ? "; recorded but still denied: " : "",
+			     recorded ? rec : "") < 0)
 			e->err = -ENOMEM;
 		push_rule(e, names, "SCMP_ACT_ERRNO", EPERM, NULL, comment, e->all_mask);
 	}
@@ -239,7 +239,8 @@ static void emit_arg_denies(struct emitter *e)
 	if (resolves_any(m, "ioctl", &mask)) {
 		push_one(e, "ioctl", "SCMP_ACT_ERRNO", EPERM,
 			 arg1(1, "SCMP_CMP_MASKED_EQ", 0xffffffffu, TIOCSTI_REQ),
-			 "ioctl TIOCSTI: EPERM (injects input into the controlling terminal)", mask);
+			 "ioctl TIOCSTI: EPERM (injects input into the controlling terminal)",
+			 mask);
 		push_one(e, "ioctl", "SCMP_ACT_ERRNO", EPERM,
 			 arg1(1, "SCMP_CMP_MASKED_EQ", 0xffffffffu, TIOCLINUX_REQ),
 			 "ioctl TIOCLINUX: EPERM (console selection can inject input)", mask);
@@ -251,9 +252,10 @@ static void emit_arg_denies(struct emitter *e)
 			snprintf(comment, sizeof(comment),
 				 "socket %s: EPERM (not recorded; raw or kernel-facing family)",
 				 risky_families[i].name);
-			push_one(e, "socket", "SCMP_ACT_ERRNO", EPERM,
-				 arg1(0, "SCMP_CMP_MASKED_EQ", 0xffffffffu, risky_families[i].family),
-				 comment, mask);
+			push_one(
+			    e, "socket", "SCMP_ACT_ERRNO", EPERM,
+			    arg1(0, "SCMP_CMP_MASKED_EQ", 0xffffffffu, risky_families[i].family),
+			    comment, mask);
 		}
 }
 
@@ -314,7 +316,8 @@ static void emit_groups(struct emitter *e, struct tb_gen_result *res)
 			struct tb_gen_name *x = &m->names[k];
 			const struct tb_syscall_group *xg = tb_syscall_group_of(x->name);
 
-			if (!allowed(m, x) || args_filtered(m, x->name) || (x->why & TB_WHY_PRELUDE))
+			if (!allowed(m, x) || args_filtered(m, x->name) ||
+			    (x->why & TB_WHY_PRELUDE))
 				continue;
 			if (i < ng ? xg == &g[i] : xg == NULL)
 				sel[n++] = x;
@@ -365,16 +368,16 @@ static void emit_prelude(struct emitter *e)
  * MASKED_EQ rule per subtree of the binary trie of 32-bit values that contains no excluded value.
  */
 static void emit_complement(struct emitter *e, const char *name, unsigned index,
-			    const uint32_t *excl, size_t n_excl, uint32_t mask, uint32_t val, int bit,
-			    const char *comment, unsigned amask)
+			    const uint32_t *excl, size_t n_excl, uint32_t mask, uint32_t val,
+			    int bit, const char *comment, unsigned amask)
 {
 	bool any = false;
 
 	for (size_t i = 0; i < n_excl; i++)
 		any |= (excl[i] & mask) == val;
 	if (!any) {
-		push_one(e, name, "SCMP_ACT_ALLOW", -1, arg1(index, "SCMP_CMP_MASKED_EQ", mask, val),
-			 comment, amask);
+		push_one(e, name, "SCMP_ACT_ALLOW", -1,
+			 arg1(index, "SCMP_CMP_MASKED_EQ", mask, val), comment, amask);
 		return;
 	}
 	if (bit < 0)
@@ -405,7 +408,8 @@ static void emit_arg_allows(struct emitter *e)
 			if (amask)
 				push_one(e, "clone", "SCMP_ACT_ALLOW", -1,
 					 arg1(idx, "SCMP_CMP_MASKED_EQ", CLONE_NS_MASK, 0),
-					 "clone without namespace flags: fork, vfork, threads", amask);
+					 "clone without namespace flags: fork, vfork, threads",
+					 amask);
 		}
 	x = tb_gen_model_find(m, "socket");
 	if (x && allowed(m, x) && m->seen_args_socket)
@@ -443,10 +447,11 @@ static void emit_arg_allows(struct emitter *e)
 					 x->arch_mask);
 			}
 		} else {
-			emit_complement(e, "ioctl", 1, excl, TB_ARRAY_SIZE(excl), 0, 0, 31,
-					"ioctl: any request but TIOCSTI and TIOCLINUX (low 32 bits, "
-					"as the kernel compares)",
-					x->arch_mask);
+			emit_complement(
+			    e, "ioctl", 1, excl, TB_ARRAY_SIZE(excl), 0, 0, 31,
+			    "ioctl: any request but TIOCSTI and TIOCLINUX (low 32 bits, "
+			    "as the kernel compares)",
+			    x->arch_mask);
 		}
 	}
 	x = tb_gen_model_find(m, "prctl");
@@ -469,8 +474,9 @@ static int add_notes(const struct tb_gen_model *m, struct tb_gen_result *res)
 		if ((x->why & (TB_WHY_RECORDED | TB_WHY_MAPPED)) && denied_dangerous(m, x->name)) {
 			_cleanup_free_ char *wl = tb_strv_join(x->workloads, ", ");
 
-			if (tb_strv_addf(&res->notes, "%s was recorded (%s) but is dangerous: denied "
-						      "with EPERM",
+			if (tb_strv_addf(&res->notes,
+					 "%s was recorded (%s) but is dangerous: denied "
+					 "with EPERM",
 					 x->name, wl ? wl : "") < 0)
 				return -ENOMEM;
 		}
@@ -527,22 +533,23 @@ int tb_gen_seccomp(const struct tb_gen_model *m, char **out, struct tb_gen_resul
 	/* ENOSYS, not EPERM: glibc and CPython fall back to older calls only on ENOSYS. */
 	json_object_set_new(root, "defaultErrnoRet", json_integer(ENOSYS));
 	if (m->n_arches == 1) {
-		json_object_set_new(root, "architectures",
-				    json_pack("[s]", m->arches[0].scmp));
+		json_object_set_new(root, "architectures", json_pack("[s]", m->arches[0].scmp));
 	} else {
 		json_t *map = json_array();
 
 		for (size_t t = 0; t < m->n_arches; t++)
-			json_array_append_new(map, json_pack("{s:s, s:[]}", "architecture",
-							     m->arches[t].scmp, "subArchitectures"));
+			json_array_append_new(map,
+					      json_pack("{s:s, s:[]}", "architecture",
+							m->arches[t].scmp, "subArchitectures"));
 		json_object_set_new(root, "archMap", map);
 	}
 	emit_dangerous(&e);
 	if (resolves_any(m, "clone3", &mask))
-		push_one(&e, "clone3", "SCMP_ACT_ERRNO", ENOSYS, NULL,
-			 "clone3: ENOSYS so glibc falls back to clone (seccomp cannot read clone3's "
-			 "flags)",
-			 mask);
+		push_one(
+		    &e, "clone3", "SCMP_ACT_ERRNO", ENOSYS, NULL,
+		    "clone3: ENOSYS so glibc falls back to clone (seccomp cannot read clone3's "
+		    "flags)",
+		    mask);
 	emit_arg_denies(&e);
 	emit_groups(&e, res);
 	emit_arg_allows(&e);

@@ -80,7 +80,8 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "socket-packet"))
 		return result(mode, socket(AF_PACKET, SOCK_RAW, 0));
 	if (!strcmp(mode, "socket-packet-hi"))
-		return result(mode, syscall(SYS_socket, (unsigned long)(AF_PACKET | hi), SOCK_RAW, 0));
+		return result(mode,
+			      syscall(SYS_socket, (unsigned long)(AF_PACKET | hi), SOCK_RAW, 0));
 	if (!strcmp(mode, "socket-alg"))
 		return result(mode, socket(AF_ALG, SOCK_SEQPACKET, 0));
 	if (!strcmp(mode, "socket-inet"))

@@ -45,8 +45,9 @@ static struct tb_recording *rec_new(const char *arch, const char *workload,
 	return r;
 }
 
-static const char *const basic[] = {"read", "write", "openat", "close", "mmap", "exit_group",
-				    "ioctl", "socket", "clone", "clone3", "futex", "ptrace", NULL};
+static const char *const basic[] = {"read",	  "write",  "openat", "close", "mmap",
+				    "exit_group", "ioctl",  "socket", "clone", "clone3",
+				    "futex",	  "ptrace", NULL};
 
 static struct tb_recording *basic_rec(void)
 {
@@ -55,8 +56,10 @@ static struct tb_recording *basic_rec(void)
 	uint64_t tcgets[] = {TCGETS}, unix_sock[] = {AF_UNIX, SOCK_STREAM, 0};
 
 	assert_int_equal(tb_recording_add_args(r, "x86_64", "ioctl", 1, ioctl_key, tcgets, 3), 0);
-	assert_int_equal(tb_recording_add_args(r, "x86_64", "socket", 3, sock_keys, unix_sock, 1), 0);
-	assert_int_equal(tb_recording_add_file(r, "/usr/lib/python3.11/os.py", TB_FOP_READ, true), 0);
+	assert_int_equal(tb_recording_add_args(r, "x86_64", "socket", 3, sock_keys, unix_sock, 1),
+			 0);
+	assert_int_equal(tb_recording_add_file(r, "/usr/lib/python3.11/os.py", TB_FOP_READ, true),
+			 0);
 	assert_int_equal(tb_recording_add_file(r, "/etc/pwned", TB_FOP_CREATE, false), 0);
 	assert_int_equal(tb_recording_add_executable(r, "/usr/bin/python3.11"), 0);
 	assert_int_equal(tb_recording_add_family(r, "AF_UNIX"), 0);
@@ -90,16 +93,17 @@ static json_t *find_rule(json_t *root, const char *name, const char *action, int
 	size_t i, j;
 	json_t *r, *n;
 
-	json_array_foreach(json_object_get(root, "syscalls"), i, r) {
+	json_array_foreach(json_object_get(root, "syscalls"), i, r)
+	{
 		if (strcmp(json_string_value(json_object_get(r, "action")), action))
 			continue;
-		if (errno_ret >= 0 && json_integer_value(json_object_get(r, "errnoRet")) != errno_ret)
+		if (errno_ret >= 0 &&
+		    json_integer_value(json_object_get(r, "errnoRet")) != errno_ret)
 			continue;
 		if (with_args != (json_object_get(r, "args") != NULL))
 			continue;
-		json_array_foreach(json_object_get(r, "names"), j, n)
-			if (!strcmp(json_string_value(n), name))
-				return r;
+		json_array_foreach(json_object_get(r, "names"), j,
+				   n) if (!strcmp(json_string_value(n), name)) return r;
 	}
 	return NULL;
 }
@@ -131,8 +135,8 @@ static void test_deterministic_and_shape(void **state)
 			    "SCMP_ACT_ERRNO");
 	assert_int_equal(json_integer_value(json_object_get(root, "defaultErrnoRet")), ENOSYS);
 	assert_string_equal(
-		json_string_value(json_array_get(json_object_get(root, "architectures"), 0)),
-		"SCMP_ARCH_X86_64");
+	    json_string_value(json_array_get(json_object_get(root, "architectures"), 0)),
+	    "SCMP_ARCH_X86_64");
 	assert_null(json_object_get(root, "archMap"));
 	/* Dangerous: explicit EPERM, even though the recording made the call. */
 	assert_non_null(find_rule(root, "ptrace", "SCMP_ACT_ERRNO", EPERM, false));
@@ -144,19 +148,19 @@ static void test_deterministic_and_shape(void **state)
 	assert_non_null(find_rule(root, "clone3", "SCMP_ACT_ERRNO", ENOSYS, false));
 	assert_null(find_rule(root, "clone", "SCMP_ACT_ALLOW", -1, false));
 	assert_non_null(find_rule(root, "clone", "SCMP_ACT_ALLOW", -1, true));
-	assert_non_null(strstr(json_string_value(json_object_get(
-				       find_rule(root, "read", "SCMP_ACT_ALLOW", -1, false),
-				       "comment")),
-			       "@basic-io"));
-	assert_non_null(strstr(json_string_value(json_object_get(
-				       find_rule(root, "read", "SCMP_ACT_ALLOW", -1, false),
-				       "comment")),
-			       "basic"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(
+		       find_rule(root, "read", "SCMP_ACT_ALLOW", -1, false), "comment")),
+		   "@basic-io"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(
+		       find_rule(root, "read", "SCMP_ACT_ALLOW", -1, false), "comment")),
+		   "basic"));
 	/* Runtime prelude for tightbox: execve, marked. */
-	assert_non_null(strstr(json_string_value(json_object_get(
-				       find_rule(root, "execve", "SCMP_ACT_ALLOW", -1, false),
-				       "comment")),
-			       "runtime prelude: tightbox"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(
+		       find_rule(root, "execve", "SCMP_ACT_ALLOW", -1, false), "comment")),
+		   "runtime prelude: tightbox"));
 	json_decref(root);
 
 	assert_non_null(strstr(a.apparmor, "abi <abi/3.0>,"));
@@ -203,8 +207,8 @@ static void test_landlock_output(void **state)
 
 static void test_arch_mapping(void **state)
 {
-	static const char *const names[] = {"open", "stat", "fork", "pipe", "arch_prctl", "time",
-					    "read", "exit_group", NULL};
+	static const char *const names[] = {"open", "stat", "fork",	  "pipe", "arch_prctl",
+					    "time", "read", "exit_group", NULL};
 	struct tb_recording *r = rec_new("x86_64", "legacy", names);
 	struct tb_gen_result res = {0};
 	struct tb_gen_opts o;
@@ -235,7 +239,7 @@ static void test_arch_mapping(void **state)
 	rule = find_rule(root, "openat", "SCMP_ACT_ALLOW", -1, false);
 	assert_non_null(rule);
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(json_object_get(rule, "includes"), "arches"), 0)),
+				json_object_get(json_object_get(rule, "includes"), "arches"), 0)),
 			    "arm64");
 	json_decref(root);
 	tb_gen_result_free(&res);
@@ -255,8 +259,8 @@ static void test_runc_prelude(void **state)
 	root = rules_of(res.seccomp);
 	rule = find_rule(root, "fstatfs", "SCMP_ACT_ALLOW", -1, false);
 	assert_non_null(rule);
-	assert_non_null(strstr(json_string_value(json_object_get(rule, "comment")),
-			       "runtime prelude: runc"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(rule, "comment")), "runtime prelude: runc"));
 	json_decref(root);
 	tb_gen_result_free(&res);
 	tb_recording_free(r);
@@ -281,7 +285,8 @@ static void test_args_modes(void **state)
 	o.args = TB_GEN_ARGS_STRICT;
 	gen(r, &o, &strict);
 	root = rules_of(strict.seccomp);
-	json_array_foreach(json_object_get(root, "syscalls"), i, rule) {
+	json_array_foreach(json_object_get(root, "syscalls"), i, rule)
+	{
 		json_t *arg = json_array_get(json_object_get(rule, "args"), 0);
 
 		if (strcmp(json_string_value(json_array_get(json_object_get(rule, "names"), 0)),
@@ -394,7 +399,8 @@ static void test_enforced(void **state)
 	assert_int_equal(child_call(&prog, SYS_ioctl, fd, TIOCLINUX | hi, (unsigned long)&c),
 			 200 + EPERM);
 	/* Other requests reach the kernel (/dev/null is not a tty). */
-	assert_int_equal(child_call(&prog, SYS_ioctl, fd, TCGETS, (unsigned long)buf), 200 + ENOTTY);
+	assert_int_equal(child_call(&prog, SYS_ioctl, fd, TCGETS, (unsigned long)buf),
+			 200 + ENOTTY);
 	assert_int_equal(child_call(&prog, SYS_ioctl, fd, FIONREAD | hi, (unsigned long)buf),
 			 200 + ENOTTY);
 	/* clone: namespaces EPERM, a plain fork works; clone3 ENOSYS. */
@@ -445,13 +451,14 @@ static void test_export(void **state)
 	assert_int_equal(tb_export(&eo, &text, &d), 0);
 	oci = json_loads(text, 0, &je);
 	assert_non_null(oci);
-	assert_true(json_is_true(json_object_get(json_object_get(oci, "process"), "noNewPrivileges")));
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(json_object_get(json_object_get(oci, "linux"),
-								 "resources"),
-						 "pids"),
-				 "limit")),
-			 64);
+	assert_true(
+	    json_is_true(json_object_get(json_object_get(oci, "process"), "noNewPrivileges")));
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_object_get(json_object_get(json_object_get(oci, "linux"), "resources"),
+				"pids"),
+		"limit")),
+	    64);
 	assert_non_null(json_object_get(json_object_get(oci, "linux"), "seccomp"));
 	json_decref(oci);
 	free(text);
@@ -469,14 +476,14 @@ static void test_export(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_deterministic_and_shape),
-		cmocka_unit_test(test_landlock_output),
-		cmocka_unit_test(test_arch_mapping),
-		cmocka_unit_test(test_runc_prelude),
-		cmocka_unit_test(test_args_modes),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_enforced),
-		cmocka_unit_test(test_export),
+	    cmocka_unit_test(test_deterministic_and_shape),
+	    cmocka_unit_test(test_landlock_output),
+	    cmocka_unit_test(test_arch_mapping),
+	    cmocka_unit_test(test_runc_prelude),
+	    cmocka_unit_test(test_args_modes),
+	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_enforced),
+	    cmocka_unit_test(test_export),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,12 +13,13 @@
 
 #include "core/landlock-ruleset.h"
 
-static const char good[] = "{\"format\": \"tightbox-landlock\", \"version\": 1,\n"
-			   " \"handled_access_fs\": [\"all\"],\n"
-			   " \"rules\": [{\"path\": \"/usr\", \"access\": [\"read\", \"execute\"]},\n"
-			   "           {\"path\": \"/tmp\", \"access\": [\"read\", \"write\"]}],\n"
-			   " \"net\": {\"restrict\": true, \"connect_tcp\": [443, 80]},\n"
-			   " \"scope\": [\"signal\"]}\n";
+static const char good[] =
+    "{\"format\": \"tightbox-landlock\", \"version\": 1,\n"
+    " \"handled_access_fs\": [\"all\"],\n"
+    " \"rules\": [{\"path\": \"/usr\", \"access\": [\"read\", \"execute\"]},\n"
+    "           {\"path\": \"/tmp\", \"access\": [\"read\", \"write\"]}],\n"
+    " \"net\": {\"restrict\": true, \"connect_tcp\": [443, 80]},\n"
+    " \"scope\": [\"signal\"]}\n";
 
 static void test_parse_good(void **state)
 {
@@ -93,31 +94,37 @@ struct bad_case {
 static void test_bad_input(void **state)
 {
 	static const struct bad_case cases[] = {
-		{"{\"format\": \"tightbox-landlock\",\n \"version\": 1,,}", "", "", 2},
-		{"[]", "", "JSON object", 0},
-		{"{\"format\": \"x\", \"version\": 1}", "format", "tightbox-landlock", 0},
-		{"{\"format\": \"tightbox-landlock\", \"version\": 2}", "version", "version", 0},
-		{"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": [\"read\"],"
-		 " \"rules\": [{\"path\": \"usr\", \"access\": [\"read\"]}]}",
-		 "rules[0].path", "absolute", 0},
-		{"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": [\"read\"],"
-		 " \"rules\": [{\"path\": \"/usr/../etc\", \"access\": [\"read\"]}]}",
-		 "rules[0].path", "..", 0},
-		{"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": [\"read\"],"
-		 " \"rules\": [{\"path\": \"/usr\", \"access\": [\"read\", \"fly\"]}]}",
-		 "rules[0].access[1]", "fly", 0},
-		{"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": [\"read\"],"
-		 " \"rules\": [{\"path\": \"/usr\", \"access\": [\"execute\"]}]}",
-		 "rules[0].access", "handled_access_fs", 0},
-		{"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": [],"
-		 " \"rules\": [], \"net\": {\"restrict\": true, \"bind_tcp\": [70000]}}",
-		 "net.bind_tcp[0]", "port", 0},
-		{"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": [],"
-		 " \"rules\": [], \"colour\": 1}",
-		 "colour", "unknown key", 0},
-		{"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": [\"read\"],"
-		 " \"rules\": [{\"path\": \"/a\", \"access\": []}, {\"path\": \"/a\", \"access\": []}]}",
-		 "rules[1].path", "duplicate", 0},
+	    {"{\"format\": \"tightbox-landlock\",\n \"version\": 1,,}", "", "", 2},
+	    {"[]", "", "JSON object", 0},
+	    {"{\"format\": \"x\", \"version\": 1}", "format", "tightbox-landlock", 0},
+	    {"{\"format\": \"tightbox-landlock\", \"version\": 2}", "version", "version", 0},
+	    {"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": "
+	     "[\"read\"],"
+	     " \"rules\": [{\"path\": \"usr\", \"access\": [\"read\"]}]}",
+	     "rules[0].path", "absolute", 0},
+	    {"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": "
+	     "[\"read\"],"
+	     " \"rules\": [{\"path\": \"/usr/../etc\", \"access\": [\"read\"]}]}",
+	     "rules[0].path", "..", 0},
+	    {"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": "
+	     "[\"read\"],"
+	     " \"rules\": [{\"path\": \"/usr\", \"access\": [\"read\", \"fly\"]}]}",
+	     "rules[0].access[1]", "fly", 0},
+	    {"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": "
+	     "[\"read\"],"
+	     " \"rules\": [{\"path\": \"/usr\", \"access\": [\"execute\"]}]}",
+	     "rules[0].access", "handled_access_fs", 0},
+	    {"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": [],"
+	     " \"rules\": [], \"net\": {\"restrict\": true, \"bind_tcp\": [70000]}}",
+	     "net.bind_tcp[0]", "port", 0},
+	    {"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": [],"
+	     " \"rules\": [], \"colour\": 1}",
+	     "colour", "unknown key", 0},
+	    {"{\"format\": \"tightbox-landlock\", \"version\": 1, \"handled_access_fs\": "
+	     "[\"read\"],"
+	     " \"rules\": [{\"path\": \"/a\", \"access\": []}, {\"path\": \"/a\", \"access\": "
+	     "[]}]}",
+	     "rules[1].path", "duplicate", 0},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -125,15 +132,16 @@ static void test_bad_input(void **state)
 		struct tb_diag d;
 
 		tb_diag_clear(&d);
-		assert_int_equal(tb_ll_ruleset_parse(cases[i].text, strlen(cases[i].text), "bad.json",
-						     &rs, &d),
-				 -EINVAL);
+		assert_int_equal(
+		    tb_ll_ruleset_parse(cases[i].text, strlen(cases[i].text), "bad.json", &rs, &d),
+		    -EINVAL);
 		/* Output untouched on failure. */
 		assert_ptr_equal(rs, (struct tb_ll_ruleset *)0x1);
 		assert_string_equal(d.file, "bad.json");
 		assert_string_equal(d.where, cases[i].where);
 		if (!strstr(d.message, cases[i].message))
-			fail_msg("case %zu: message '%s' lacks '%s'", i, d.message, cases[i].message);
+			fail_msg("case %zu: message '%s' lacks '%s'", i, d.message,
+				 cases[i].message);
 		if (cases[i].line)
 			assert_int_equal(d.line, cases[i].line);
 	}
@@ -167,9 +175,12 @@ static void test_access_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_good),   cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_add_merges),   cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_load_missing_and_empty), cmocka_unit_test(test_access_names),
+	    cmocka_unit_test(test_parse_good),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_add_merges),
+	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_load_missing_and_empty),
+	    cmocka_unit_test(test_access_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

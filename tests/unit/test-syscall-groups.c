@@ -28,8 +28,8 @@ static void test_sorted_unique(void **state)
 		assert_true(strlen(g[i].help) > 5);
 		for (size_t j = 1; l[j - 1] && l[j]; j++)
 			if (strcmp(l[j - 1], l[j]) >= 0)
-				fail_msg("%s: '%s' before '%s' (not sorted or duplicate)", g[i].name,
-					 l[j - 1], l[j]);
+				fail_msg("%s: '%s' before '%s' (not sorted or duplicate)",
+					 g[i].name, l[j - 1], l[j]);
 		for (size_t j = i + 1; j < n; j++)
 			assert_string_not_equal(g[i].name, g[j].name);
 	}
@@ -46,7 +46,8 @@ static void test_names_resolve(void **state)
 			int a64 = seccomp_syscall_resolve_name_arch(SCMP_ARCH_AARCH64, *s);
 
 			if (x86 < 0 && a64 < 0)
-				fail_msg("%s: '%s' is not a syscall on x86_64 nor aarch64", g[i].name, *s);
+				fail_msg("%s: '%s' is not a syscall on x86_64 nor aarch64",
+					 g[i].name, *s);
 		}
 }
 
@@ -102,9 +103,9 @@ static void test_nesting(void **state)
 /* What Python needs on this machine (FACTS.md) is all in @system-service, nothing in @admin. */
 static void test_python_baseline(void **state)
 {
-	static const char *const needed[] = {"newfstatat", "pread64", "writev", "getdents64",
-					     "clone3", "pipe2", "link", "sendto", "unlinkat",
-					     "restart_syscall", "futex", "rt_sigaction"};
+	static const char *const needed[] = {
+	    "newfstatat", "pread64", "writev",	 "getdents64",	    "clone3", "pipe2",
+	    "link",	  "sendto",  "unlinkat", "restart_syscall", "futex",  "rt_sigaction"};
 
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		assert_true(tb_syscall_group_contains("@system-service", needed[i]));
@@ -115,9 +116,9 @@ static void test_python_baseline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sorted_unique),   cmocka_unit_test(test_names_resolve),
-		cmocka_unit_test(test_leaves_disjoint), cmocka_unit_test(test_nesting),
-		cmocka_unit_test(test_python_baseline),
+	    cmocka_unit_test(test_sorted_unique),   cmocka_unit_test(test_names_resolve),
+	    cmocka_unit_test(test_leaves_disjoint), cmocka_unit_test(test_nesting),
+	    cmocka_unit_test(test_python_baseline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
