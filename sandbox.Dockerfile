@@ -65,13 +65,18 @@ COPY scripts/record-corpus /usr/share/tightbox/record-corpus
 # `tightbox record --script` per workload, then --merge), and generate the profiles from the merged
 # recording: /etc/tightbox/seccomp.json for engines (--runtime runc adds what runc itself calls after
 # loading the filter) and /etc/tightbox/tightbox-run/ for `tightbox run`.
-# tightbox record builds its own sandbox (namespaces, a fresh /proc, loopback up in its network
-# namespace), which an image build allows only with CAP_SYS_ADMIN and CAP_NET_ADMIN:
-# `podman build --cap-add SYS_ADMIN,NET_ADMIN` (what scripts/build-sandbox-image passes). Without them
-# the build fails at the sandbox's /proc mount (EPERM) - also when recording as an unprivileged user
-# in a user namespace, because the build container's /proc has masked paths. The capabilities exist
-# only during this build step; the image itself carries none.
+# tightbox record builds its own sandbox (namespaces, its own user namespace even as root, a fresh
+# /proc, loopback up), which an image build allows only with CAP_SYS_ADMIN and CAP_NET_ADMIN:
+# `podman build --cap-add SYS_ADMIN,NET_ADMIN` (what scripts/build-sandbox-image passes; without them
+# "cannot create the sandbox namespaces: EPERM"). And the kernel lets a user namespace mount a fresh
+# /proc only when the /proc already visible hides nothing, while a build container masks files in
+# /proc and binds /proc/sys read-only over it ("mount /proc" EPERM, then EROFS for the runner's
+# namespace quotas in /proc/sys/user): so the step first unmounts those overlays in its own
+# container. Both last only for this step, which runs the project's own corpus: the host's sysctls
+# stay unwritable (no CAP_SYS_RESOURCE: EACCES), /proc/kcore stays closed (no CAP_SYS_RAWIO), and
+# the image itself carries no capabilities.
 RUN set -e; mkdir -p /etc/tightbox/tightbox-run; \
+    awk '$5 ~ "^/proc/" { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount; \
     /usr/bin/python3 /usr/share/tightbox/record-corpus --backend ptrace --tightbox /usr/local/bin/tightbox \
       --workloads /usr/share/tightbox/workloads -o /etc/tightbox/recording.json; \
     tightbox generate --runtime runc -o /etc/tightbox /etc/tightbox/recording.json; \
