@@ -182,6 +182,42 @@ static void default_command(json_t *a)
 	json_array_append_new(a, json_string("/sandbox/script.py"));
 }
 
+/* In mount order: /dev before what lives in it. /dev/shm is where POSIX semaphores live
+ * (multiprocessing's locks); /tmp is the seed's noexec 50m tmpfs. */
+static json_t *oci_mounts(void)
+{
+	static const struct {
+		const char *dst, *type, *src;
+		const char *opts[6];
+	} mounts[] = {
+	    {"/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}},
+	    {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}},
+	    {"/dev/pts",
+	     "devpts",
+	     "devpts",
+	     {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
+	    {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+	    {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
+	    {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
+	    {"/tmp",
+	     "tmpfs",
+	     "tmpfs",
+	     {"nosuid", "nodev", "noexec", "mode=1777", "size=" LIM_TMP_SIZE}},
+	};
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < TB_ARRAY_SIZE(mounts); i++) {
+		json_t *opts = json_array();
+
+		for (size_t j = 0; j < TB_ARRAY_SIZE(mounts[i].opts) && mounts[i].opts[j]; j++)
+			json_array_append_new(opts, json_string(mounts[i].opts[j]));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "destination",
+						   mounts[i].dst, "type", mounts[i].type, "source",
+						   mounts[i].src, "options", opts));
+	}
+	return a;
+}
+
 static json_t *oci_config(const struct tb_export_opts *o, json_t *docker)
 {
 	const char *name = o->name ? o->name : DEFAULT_NAME;
@@ -215,17 +251,10 @@ static json_t *oci_config(const struct tb_export_opts *o, json_t *docker)
 	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
 	    "/sys/firmware", "readonlyPaths", "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq",
 	    "/proc/sys", "/proc/sysrq-trigger");
-	root = json_pack(
-	    "{s:s, s:o, s:{s:s, s:b}, s:s, s:o,"
-	    " s:[{s:s, s:s, s:s, s:[s,s,s,s,s]}, {s:s, s:s, s:s, s:[s,s,s]},"
-	    " {s:s, s:s, s:s, s:[s,s,s,s]}], s:o}",
-	    "ociVersion", "1.0.2", "process", process, "root", "path", "rootfs", "readonly", 1,
-	    "hostname", "sandbox", "linux", linux_, "mounts", "destination", "/tmp", "type",
-	    "tmpfs", "source", "tmpfs", "options", "nosuid", "nodev", "noexec", "mode=1777",
-	    "size=" LIM_TMP_SIZE, "destination", "/proc", "type", "proc", "source", "proc",
-	    "options", "nosuid", "noexec", "nodev", "destination", "/dev", "type", "tmpfs",
-	    "source", "tmpfs", "options", "nosuid", "strictatime", "mode=755", "size=65536k",
-	    "annotations", json_pack("{s:s}", "org.tightbox.profile", name));
+	root = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion", "1.0.2",
+			 "process", process, "root", "path", "rootfs", "readonly", 1, "hostname",
+			 "sandbox", "linux", linux_, "mounts", oci_mounts(), "annotations",
+			 json_pack("{s:s}", "org.tightbox.profile", name));
 	return root;
 }
 
