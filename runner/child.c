@@ -409,9 +409,15 @@ static void open_ns_quotas(struct tb_child_args *a, int *fds)
 
 	for (size_t i = 0; i < TB_ARRAY_SIZE(ns_kinds); i++) {
 		snprintf(path, sizeof(path), "/proc/sys/user/max_%s_namespaces", ns_kinds[i]);
+		fds[i] = -1;
+		if (!a->own_userns)
+			continue; /* these would be the host's quotas */
 		fds[i] = open(path, O_WRONLY | O_CLOEXEC);
-		/* older kernels lack some (time: 5.6, cgroup: 4.6) */
-		CHECK(a, fds[i] >= 0 || errno == ENOENT, TB_STEP_NSQUOTA, (int)i);
+		/* Older kernels lack some (time: 5.6, cgroup: 4.6); a container may show /proc/sys
+		 * read-only. The quota is an extra layer (seccomp already refuses unshare and
+		 * namespace clone flags), so it is applied where it can be. */
+		CHECK(a, fds[i] >= 0 || errno == ENOENT || errno == EROFS || errno == EACCES,
+		      TB_STEP_NSQUOTA, (int)i);
 	}
 }
 

@@ -58,6 +58,8 @@ struct tb_child_args {
 	int landlock_abi; /* 0: kernel has no Landlock */
 	bool apparmor;    /* aa_change_onexec(cfg->apparmor_profile) */
 	bool userns;      /* running unprivileged inside a new user namespace */
+	bool own_userns;  /* the sandbox has a user namespace of its own (always, but as root
+			   * inside a container whose /proc is partly masked) */
 	bool rlimit_fallback; /* no cgroup: approximate memory/pids with rlimits */
 	char **envp;
 	int stdin_fd, out_fd, err_fd, status_fd, sync_fd;

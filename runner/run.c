@@ -364,6 +364,30 @@ static void report_child_failure(const struct tb_child_report *rep, const struct
 			  tb_step_name((enum tb_step)rep->step), rep->index, strerror(rep->err));
 }
 
+/*
+ * A process in a new user namespace may mount a fresh procfs only where the current one is fully
+ * visible: nothing mounted over a file in it. Container runtimes mask /proc/kcore and friends that
+ * way, so inside a container (an image build) the sandbox must do without its own user namespace.
+ * Empty-directory mount points (binfmt_misc) are allowed by the kernel and here.
+ */
+static bool proc_fully_visible(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[4096];
+
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		if (!strncmp(mnt, "/proc/", 6) && strcmp(mnt, "/proc/sys/fs/binfmt_misc") != 0)
+			return false;
+	}
+	return true;
+}
+
 /* struct clone_args as of Linux 5.7 (CLONE_INTO_CGROUP). */
 struct tb_clone_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
@@ -380,10 +404,10 @@ struct tb_clone_args {
  * RCU grace period a cgroup.procs write costs. Older kernels fall back to clone + migration.
  * Without a new stack both behave like fork: we are single-threaded here.
  */
-static pid_t clone_sandbox(const char *unified_dir, int *pidfd, bool *into_unified)
+static pid_t clone_sandbox(bool userns, const char *unified_dir, int *pidfd, bool *into_unified)
 {
 	uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-			 CLONE_NEWUSER | CLONE_PIDFD;
+			 CLONE_PIDFD | (userns ? CLONE_NEWUSER : 0);
 	pid_t pid;
 
 	*into_unified = false;
@@ -479,7 +503,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	uint64_t t0 = 0, deadline_drain = 0;
 	int wstatus = 0, r;
 	pid_t pid = -1;
-	bool userns = geteuid() != 0, into_unified = false;
+	bool userns = geteuid() != 0, into_unified = false, own_userns;
 	pid_t janitor = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -563,6 +587,11 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	args.hooks = hooks;
 	args.envp = envp;
 	args.userns = userns;
+	args.own_userns = own_userns = userns || proc_fully_visible();
+	if (!own_userns)
+		add_warning(res, "no user namespace for the sandbox (this /proc is partly masked, as "
+				 "inside a container, and a user namespace could not mount a fresh one): "
+				 "--ulimit nproc counts every process of uid %u on the host", c->uid);
 	args.stdin_fd = stdin_fd;
 	args.out_fd = outp[1];
 	args.err_fd = errp[1];
@@ -571,7 +600,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	args.parent = getpid();
 
 	t0 = now_ms();
-	pid = clone_sandbox(cg.unified_dir, &pidfd, &into_unified);
+	pid = clone_sandbox(own_userns, cg.unified_dir, &pidfd, &into_unified);
 	if (pid < 0) {
 		r = tb_negerrno();
 		set_error(res, d, "cannot create the sandbox namespaces: %s", strerror(-r));
@@ -585,7 +614,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	close(TB_TAKE_FD(errp[1]));
 	close(TB_TAKE_FD(statp[1]));
 	close(TB_TAKE_FD(syncp[0]));
-	if ((r = write_id_maps(pid, userns, c->uid, c->gid)) < 0) {
+	if (own_userns && (r = write_id_maps(pid, userns, c->uid, c->gid)) < 0) {
 		set_error(res, d, "cannot write the user namespace id maps: %s", strerror(-r));
 		goto kill;
 	}

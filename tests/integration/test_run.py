@@ -224,6 +224,19 @@ class Flags(unittest.TestCase):
         res = run_py("open('/marker-from-image', 'w')", "--rootfs", root)
         self.assertIn("Read-only file system", res["stderr"])
 
+    def test_inside_a_container_with_masked_proc(self):
+        # Container runtimes mount over /proc/kcore, /proc/keys and friends; a user namespace may then not
+        # mount a fresh /proc. The sandbox does without its own user namespace, and says so.
+        tbtest.need_cmd("unshare")
+        script = ("mount --bind /dev/null /proc/keys && exec %s run --json -- %s -c "
+                  "'import os; print(os.getuid(), open(\"/proc/self/uid_map\").read().split())'"
+                  % (tbtest.TIGHTBOX, PYTHON))
+        p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                           capture_output=True, timeout=60)
+        res = json.loads(p.stdout)
+        self.assertEqual(res["stdout"], "65534 ['0', '0', '4294967295']\n", res)
+        self.assertIn(b"no user namespace for the sandbox", p.stderr)
+
     def test_apparmor_without_kernel_support_warns(self):
         if os.path.exists("/sys/kernel/security/apparmor"):
             self.skipTest("this kernel has AppArmor")
