@@ -385,6 +385,12 @@ static void test_enforced(void **state)
 	int fd = open("/dev/null", O_RDWR);
 
 	assert_true(fd >= 0);
+#if defined(__SANITIZE_ADDRESS__)
+	/* The sanitizer runtime in the child makes calls a profile for this recording denies. */
+	close(fd);
+	tb_recording_free(r);
+	skip();
+#endif
 	tb_gen_opts_init(&o);
 	gen(r, &o, &res);
 	if (tb_profile_parse(res.seccomp, strlen(res.seccomp), "gen.json", &p, &d) < 0 ||
