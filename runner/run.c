@@ -291,8 +291,9 @@ static void capture_read(struct capture *cap)
 }
 
 /*
- * A process that outlives tightbox (even after SIGKILL) and removes the run's cgroups once its
- * lifeline pipe closes. Double-forked so that it is never our child and never a zombie of ours.
+ * A child that outlives tightbox if tightbox is SIGKILLed: it removes the run's cgroups once its
+ * lifeline pipe closes. Normally tightbox removes them itself, closes the lifeline and reaps the
+ * janitor, which then has nothing left to do - no orphan is left for init to reap.
  */
 static pid_t spawn_janitor(struct tb_cgroup *cg, int lifeline_rd)
 {
@@ -303,9 +304,7 @@ static pid_t spawn_janitor(struct tb_cgroup *cg, int lifeline_rd)
 	if (pid == 0) {
 		char c;
 
-		setsid();
-		if (fork() != 0)
-			_exit(0);
+		setsid(); /* a Ctrl-C for tightbox must not take the janitor down with it */
 		/* Only the lifeline stays open: the janitor must not keep the run's pipes alive. */
 		if (lifeline_rd != 3 && dup2(lifeline_rd, 3) < 0)
 			_exit(1);
@@ -317,7 +316,6 @@ static pid_t spawn_janitor(struct tb_cgroup *cg, int lifeline_rd)
 		tb_cgroup_destroy(cg);
 		_exit(0);
 	}
-	/* The intermediate exits at once; it is reaped in the main loop, not waited for here. */
 	return pid;
 }
 
@@ -813,20 +811,18 @@ out:
 		if (syncp[i] >= 0)
 			close(syncp[i]);
 	}
-	/* Killed or exiting members can keep a cgroup busy for a few ms after the init was reaped;
-	 * rather than sleep here, leave what is still busy to the janitor. */
-	if (janitor > 0 && !janitor_reaped)
-		while (waitpid(janitor, NULL, 0) < 0 && errno == EINTR)
-			;
-	if (janitor > 0)
-		tb_cgroup_try_destroy(&cg);
-	else
+	/* Killed or exiting members can keep a cgroup busy for a moment after the init was reaped:
+	 * one quick attempt, and only if that fails the retrying removal. */
+	if (!tb_cgroup_try_destroy(&cg))
 		tb_cgroup_destroy(&cg);
 	tb_cgroup_free(&cg);
-	/* Closing the lifeline lets the janitor finish (or find nothing left to do). */
+	/* Closing the lifeline lets the janitor find nothing left to do and exit. */
 	for (int i = 0; i < 2; i++)
 		if (lifeline[i] >= 0)
 			close(lifeline[i]);
+	if (janitor > 0 && !janitor_reaped)
+		while (waitpid(janitor, NULL, 0) < 0 && errno == EINTR)
+			;
 	if (stdin_fd >= 0)
 		close(stdin_fd);
 	if (sfd >= 0)
