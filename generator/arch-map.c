@@ -12,16 +12,16 @@
 #include "generator/internal.h"
 
 static const struct tb_gen_arch arches[] = {
-    {"aarch64", "SCMP_ARCH_AARCH64", "arm64", SCMP_ARCH_AARCH64, 0},
-    {"arm", "SCMP_ARCH_ARM", "arm", SCMP_ARCH_ARM, 0},
-    {"ppc64le", "SCMP_ARCH_PPC64LE", "ppc64le", SCMP_ARCH_PPC64LE, 0},
-    {"riscv64", "SCMP_ARCH_RISCV64", "riscv64", SCMP_ARCH_RISCV64, 0},
+    {"aarch64", "SCMP_ARCH_AARCH64", "arm64", SCMP_ARCH_AARCH64, 0, NULL},
+    {"arm", "SCMP_ARCH_ARM", "arm", SCMP_ARCH_ARM, 0, "aarch64"},
+    {"ppc64le", "SCMP_ARCH_PPC64LE", "ppc64le", SCMP_ARCH_PPC64LE, 0, NULL},
+    {"riscv64", "SCMP_ARCH_RISCV64", "riscv64", SCMP_ARCH_RISCV64, 0, NULL},
     /* s390 passes clone's stack first and its flags second. */
-    {"s390", "SCMP_ARCH_S390", "s390", SCMP_ARCH_S390, 1},
-    {"s390x", "SCMP_ARCH_S390X", "s390x", SCMP_ARCH_S390X, 1},
-    {"x32", "SCMP_ARCH_X32", "amd64", SCMP_ARCH_X32, 0},
-    {"x86", "SCMP_ARCH_X86", "386", SCMP_ARCH_X86, 0},
-    {"x86_64", "SCMP_ARCH_X86_64", "amd64", SCMP_ARCH_X86_64, 0},
+    {"s390", "SCMP_ARCH_S390", "s390", SCMP_ARCH_S390, 1, "s390x"},
+    {"s390x", "SCMP_ARCH_S390X", "s390x", SCMP_ARCH_S390X, 1, NULL},
+    {"x32", "SCMP_ARCH_X32", "amd64", SCMP_ARCH_X32, 0, "x86_64"},
+    {"x86", "SCMP_ARCH_X86", "386", SCMP_ARCH_X86, 0, "x86_64"},
+    {"x86_64", "SCMP_ARCH_X86_64", "amd64", SCMP_ARCH_X86_64, 0, NULL},
 };
 
 const struct tb_gen_arch *tb_gen_arch_lookup(const char *name)

@@ -17,6 +17,7 @@ struct tb_gen_arch {
 	const char *goarch;	    /* "amd64": what moby compares includes.arches with */
 	uint32_t token;		    /* SCMP_ARCH_* */
 	unsigned clone_flags_index; /* 1 on s390/s390x, 0 elsewhere */
+	const char *parent; /* compat personality of this arch ("x86_64" for x86), or NULL */
 };
 
 /* Why a name is allowed, beside being recorded. */
@@ -75,6 +76,7 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 		       const struct tb_gen_opts *o, struct tb_diag *diag);
 void tb_gen_model_clear(struct tb_gen_model *m);
 struct tb_gen_name *tb_gen_model_find(const struct tb_gen_model *m, const char *name);
+bool tb_gen_model_has_arch(const struct tb_gen_model *m, const char *arch);
 bool tb_u64set_has(const struct tb_u64set *s, uint64_t v);
 
 /* generator/strv.c */

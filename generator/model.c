@@ -89,6 +89,14 @@ static int u64set_add(struct tb_u64set *s, uint64_t v)
 	return 0;
 }
 
+bool tb_gen_model_has_arch(const struct tb_gen_model *m, const char *arch)
+{
+	for (size_t i = 0; i < m->n_arches; i++)
+		if (!strcmp(m->arches[i].name, arch))
+			return true;
+	return false;
+}
+
 bool tb_u64set_has(const struct tb_u64set *s, uint64_t v)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -131,6 +139,12 @@ static int set_arches(struct tb_gen_model *m, const struct tb_gen_opts *o, struc
 		if (!dup)
 			m->arches[m->n_arches++] = *a;
 	}
+	/* A compat arch next to its parent is a sub-architecture of the parent's archMap entry:
+	 * docker and podman evaluate includes.arches against the host's Go arch, the parent's. */
+	for (size_t i = 0; i < m->n_arches; i++)
+		for (size_t j = 0; m->arches[i].parent && j < m->n_arches; j++)
+			if (!strcmp(m->arches[j].name, m->arches[i].parent))
+				m->arches[i].goarch = m->arches[j].goarch;
 	return 0;
 }
 

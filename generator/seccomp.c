@@ -60,12 +60,24 @@ static json_t *names_json(char *const *names)
 	return a;
 }
 
-/* includes.arches (moby compares Go arch names) when @mask is not every target. */
+static bool goarch_in(const struct tb_gen_model *m, unsigned mask, const char *go)
+{
+	for (size_t t = 0; t < m->n_arches; t++)
+		if ((mask & (1u << t)) && !strcmp(m->arches[t].goarch, go))
+			return true;
+	return false;
+}
+
+/* includes.arches (moby compares Go arch names) when @mask does not cover every target's Go
+ * arch. A sub-architecture shares its parent's: the format cannot tell them apart. */
 static void add_arch_filter(struct emitter *e, json_t *rule, unsigned mask)
 {
+	bool all = true;
 	json_t *arches;
 
-	if (mask == e->all_mask)
+	for (size_t t = 0; t < e->m->n_arches; t++)
+		all &= goarch_in(e->m, mask, e->m->arches[t].goarch);
+	if (all)
 		return;
 	arches = json_array();
 	for (size_t t = 0; t < e->m->n_arches; t++) {
@@ -537,10 +549,21 @@ int tb_gen_seccomp(const struct tb_gen_model *m, char **out, struct tb_gen_resul
 	} else {
 		json_t *map = json_array();
 
-		for (size_t t = 0; t < m->n_arches; t++)
-			json_array_append_new(map,
-					      json_pack("{s:s, s:[]}", "architecture",
-							m->arches[t].scmp, "subArchitectures"));
+		/* moby uses only the host's entry and its subArchitectures: compat arches go there.
+		 */
+		for (size_t t = 0; t < m->n_arches; t++) {
+			json_t *subs = json_array();
+
+			if (m->arches[t].parent && tb_gen_model_has_arch(m, m->arches[t].parent))
+				continue;
+			for (size_t s = 0; s < m->n_arches; s++)
+				if (m->arches[s].parent &&
+				    !strcmp(m->arches[s].parent, m->arches[t].name))
+					json_array_append_new(subs, json_string(m->arches[s].scmp));
+			json_array_append_new(map, json_pack("{s:s, s:o}", "architecture",
+							     m->arches[t].scmp, "subArchitectures",
+							     subs));
+		}
 		json_object_set_new(root, "archMap", map);
 	}
 	emit_dangerous(&e);

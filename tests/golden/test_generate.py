@@ -30,6 +30,9 @@ CASES = {
     "merged-named": (["--arch", "x86_64,aarch64", "--name", "my-sandbox"],
                      ["rec-hello.json", "rec-legacy.json", "rec-aarch64.json"]),
     "aarch64": (["--arch", "aarch64"], ["rec-aarch64.json"]),
+    # i386 int 0x80 calls: denied without --arch x86, a sub-architecture of x86_64's entry with it.
+    "int80-native": ([], ["rec-int80.json"]),
+    "int80-subarch": (["--arch", "x86_64,x86"], ["rec-int80.json"]),
 }
 
 EXPORTS = ["docker", "podman", "oci", "kubernetes", "spo"]
