@@ -185,17 +185,37 @@ static int add_path(struct aa_set *files, const char *path, const char *perms, b
 	return set_add(files, p, perms);
 }
 
-static int add_resolved(struct aa_set *files, const char *path, const char *perms, bool dir)
+/* The tree @path lies beneath (index into tb_gen_trees()), or -1. */
+static int tree_index(const char *path)
+{
+	const struct tb_gen_tree *tt;
+	size_t nt;
+
+	tt = tb_gen_trees(&nt);
+	for (size_t t = 0; t < nt && t < 64; t++)
+		if (tb_gen_tree_match(&tt[t], path))
+			return (int)t;
+	return -1;
+}
+
+static int add_resolved(struct aa_set *files, bool *tree_used, const char *path, const char *perms,
+			bool dir)
 {
 	char real[PATH_MAX];
-	int r = add_path(files, path, perms, dir);
+	int r = add_path(files, path, perms, dir), t;
 
 	if (r < 0)
 		return r;
 	/* Only this host can tell what a recorded symlink points to. */
-	if (realpath(path, real) && strcmp(real, path))
-		r = add_path(files, real, perms, dir);
-	return r;
+	if (!realpath(path, real) || !strcmp(real, path))
+		return 0;
+	t = tree_index(real);
+	if (t >= 0 && !strchr(perms, 'w') && !strchr(perms, 'x')) {
+		tree_used[t] =
+		    true; /* /etc/localtime -> /usr/share/zoneinfo/...: the tree grants it */
+		return 0;
+	}
+	return add_path(files, real, perms, dir);
 }
 
 static const char *const families[][2] = {
@@ -207,7 +227,7 @@ int tb_gen_apparmor(const struct tb_gen_model *m, char **out)
 {
 	const struct tb_recording *rec = m->merged;
 	struct aa_set trees = {0}, files = {0};
-	bool tree_used[64] = {false}, tree_mmap[64] = {false};
+	bool tree_used[64] = {false}, tree_mmap[64] = {false}, shm = false;
 	const struct tb_gen_tree *tt;
 	char *buf = NULL;
 	size_t len = 0, nt;
@@ -218,19 +238,21 @@ int tb_gen_apparmor(const struct tb_gen_model *m, char **out)
 	for (size_t i = 0; r == 0 && i < rec->n_files; i++) {
 		const struct tb_rec_file *fl = &rec->files[i];
 		char perms[16] = "";
-		bool in_tree = false;
+		int ti;
 
 		if (!fl->ok || beneath(fl->path, "/tmp"))
 			continue;
-		for (size_t t = 0; t < nt && t < 64; t++)
-			if (tb_gen_tree_match(&tt[t], fl->path)) {
-				tree_used[t] = true;
-				tree_mmap[t] |= !!(fl->ok & TB_FOP_MMAP_EXEC);
-				in_tree = true;
-				break;
-			}
-		if (in_tree)
+		/* POSIX semaphores and shared memory get random names: grant the folder. */
+		if (beneath(fl->path, "/dev/shm")) {
+			shm = true;
 			continue;
+		}
+		ti = tree_index(fl->path);
+		if (ti >= 0) {
+			tree_used[ti] = true;
+			tree_mmap[ti] |= !!(fl->ok & TB_FOP_MMAP_EXEC);
+			continue;
+		}
 		if (fl->ok & (TB_FOP_READ | TB_FOP_READDIR))
 			strcat(perms, "r");
 		if (fl->ok & TB_FOP_MMAP_EXEC)
@@ -240,10 +262,11 @@ int tb_gen_apparmor(const struct tb_gen_model *m, char **out)
 		/* /proc and /sys writes are denied below whatever a recording says. */
 		if (!perms[0])
 			continue;
-		r = add_resolved(&files, fl->path, perms, (fl->ok & TB_FOP_READDIR) != 0);
+		r = add_resolved(&files, tree_used, fl->path, perms,
+				 (fl->ok & TB_FOP_READDIR) != 0);
 	}
 	for (size_t i = 0; r == 0 && rec->executables && rec->executables[i]; i++)
-		r = add_resolved(&files, rec->executables[i], "mrix", false);
+		r = add_resolved(&files, tree_used, rec->executables[i], "mrix", false);
 	for (size_t t = 0; r == 0 && t < nt && t < 64; t++) {
 		_cleanup_free_ char *root = NULL, *all = NULL, *so = NULL;
 
@@ -303,8 +326,18 @@ int tb_gen_apparmor(const struct tb_gen_model *m, char **out)
 		fprintf(f, "\n");
 	}
 	fprintf(f, "  # Files and executables the recordings used.\n");
-	for (size_t i = 0; i < files.n; i++)
-		fprintf(f, "  %s %s,\n", files.v[i].path, files.v[i].perms);
+	for (size_t i = 0; i < files.n; i++) {
+		bool dup = false;
+
+		/* A tree root listed (readdir) or reached through a symlink is already granted. */
+		for (size_t j = 0; j < trees.n; j++)
+			dup |= !strcmp(trees.v[j].path, files.v[i].path);
+		if (!dup)
+			fprintf(f, "  %s %s,\n", files.v[i].path, files.v[i].perms);
+	}
+	if (shm)
+		fprintf(f, "\n  # POSIX semaphores and shared memory (multiprocessing).\n"
+			   "  /dev/shm/ r,\n  /dev/shm/** rwkl,\n");
 	fprintf(f, "\n  # The sandbox's scratch space and standard devices.\n"
 		   "  /tmp/ r,\n  /tmp/** rwkl,\n  /dev/null rw,\n  /dev/zero r,\n  /dev/full rw,\n"
 		   "  /dev/random r,\n  /dev/urandom r,\n}\n");
