@@ -71,6 +71,33 @@ class Profile:
         return ("default", self.default_errno)
 
 
+    OPS = {
+        "SCMP_CMP_EQ": lambda a, v, w: a == v, "SCMP_CMP_NE": lambda a, v, w: a != v,
+        "SCMP_CMP_LT": lambda a, v, w: a < v, "SCMP_CMP_LE": lambda a, v, w: a <= v,
+        "SCMP_CMP_GT": lambda a, v, w: a > v, "SCMP_CMP_GE": lambda a, v, w: a >= v,
+        "SCMP_CMP_MASKED_EQ": lambda a, v, w: (a & v) == w,
+    }
+
+    def evaluate(self, name, args):
+        """The errno the profile gives NAME called with ARGS (a dict index -> 64-bit value), or
+        None when it allows the call. Only rules without includes/excludes are considered; the
+        generator's argument rules are disjoint, so at most one action applies."""
+        matched = []
+        for r in self.rules_for(name):
+            if r.get("includes") or r.get("excludes"):
+                continue
+            conds = r.get("args") or []
+            if all(self.OPS[c["op"]](args.get(c["index"], 0) & (2 ** 64 - 1), c["value"], c.get("valueTwo", 0))
+                   for c in conds):
+                matched.append(r)
+        for r in matched:
+            if r.get("action") == "SCMP_ACT_ERRNO":
+                return r.get("errnoRet", errno.EPERM)
+        if any(r.get("action") == "SCMP_ACT_ALLOW" for r in matched):
+            return None
+        return self.default_errno
+
+
 def comm_survivors(marker):
     """Host pids with MARKER as a whole argument of their command line (the attacks pass a
     random marker as an argument; prctl(PR_SET_NAME) is not in a hardened profile). Zombies have
