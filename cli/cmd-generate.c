@@ -153,11 +153,12 @@ static void summary(const struct tb_gen_result *res, const struct tb_gen_opts *o
 	       : o->args == TB_GEN_ARGS_STRICT ? "strict"
 					       : "safe");
 	for (size_t i = 0; i < res->n_arches; i++) {
-		printf("%s: %zu syscalls allowed (Docker's default profile allows ~360, podman's "
-		       "~370)\n",
-		       res->arches[i].arch, res->arches[i].allowed);
+		printf("%s: %zu syscalls allowed\n", res->arches[i].arch, res->arches[i].allowed);
 		print_wrapped(res->arches[i].names);
 	}
+	/* Measured with tightbox audit on moby's and podman 4.3's default profiles. */
+	printf("for comparison, on x86_64 Docker's default profile allows 300 syscalls, podman's "
+	       "311\n");
 	printf("groups:");
 	for (size_t i = 0; res->groups && res->groups[i]; i++)
 		if (!i || strcmp(res->groups[i], res->groups[i - 1]))
