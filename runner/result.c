@@ -2,6 +2,8 @@
 /* The run result: JSON form, docker-compatible exit status, destructor. */
 #include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +22,31 @@ void tb_run_result_free(struct tb_run_result *r)
 		free(*w);
 	free(r->warnings);
 	memset(r, 0, sizeof(*r));
+}
+
+int tb_run_result_add_warning(struct tb_run_result *res, const char *fmt, ...)
+{
+	size_t n = 0;
+	char **w, *msg;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return -ENOMEM;
+	while (res->warnings && res->warnings[n])
+		n++;
+	w = realloc(res->warnings, (n + 2) * sizeof(*w));
+	if (!w) {
+		free(msg);
+		return -ENOMEM;
+	}
+	w[n] = msg;
+	w[n + 1] = NULL;
+	res->warnings = w;
+	return 0;
 }
 
 int tb_run_result_exit_status(const struct tb_run_result *r)

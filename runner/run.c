@@ -48,32 +48,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int add_warning(struct tb_run_result *res, const char *fmt, ...)
-{
-	size_t n = 0;
-	char **w;
-	char *msg;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (!msg)
-		return -ENOMEM;
-	while (res->warnings && res->warnings[n])
-		n++;
-	w = realloc(res->warnings, (n + 2) * sizeof(*w));
-	if (!w) {
-		free(msg);
-		return -ENOMEM;
-	}
-	w[n] = msg;
-	w[n + 1] = NULL;
-	res->warnings = w;
-	return 0;
-}
-
 static void set_error(struct tb_run_result *res, struct tb_diag *d, const char *fmt, ...)
 {
 	va_list ap;
@@ -128,7 +102,7 @@ static void warn_cb(void *data, const char *msg)
 {
 	struct warn_ctx *w = data;
 
-	add_warning(w->res, "seccomp: %s", msg);
+	tb_run_result_add_warning(w->res, "seccomp: %s", msg);
 	warn_text(w, msg);
 }
 
@@ -174,7 +148,7 @@ static int prepare_filter(const struct tb_run_config *c, const struct tb_run_hoo
 		if (tb_filter_cache_get(key, key_len, prog, &cached_warnings) == 0) {
 			for (char *line = cached_warnings, *nl; line && *line; line = nl + 1) {
 				nl = strchrnul(line, '\n');
-				add_warning(res, "seccomp: %.*s", (int)(nl - line), line);
+				tb_run_result_add_warning(res, "seccomp: %.*s", (int)(nl - line), line);
 				if (!*nl)
 					break;
 			}
@@ -518,7 +492,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 		if (r < 0)
 			goto fail;
 		if (!args.landlock_abi)
-			add_warning(res, "Landlock is not available in this kernel: %s not enforced",
+			tb_run_result_add_warning(res, "Landlock is not available in this kernel: %s not enforced",
 				    c->landlock_path);
 	}
 	args.landlock = ll;
@@ -527,7 +501,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 
 		args.apparmor = tb_apparmor_enabled(why, sizeof(why));
 		if (!args.apparmor)
-			add_warning(res, "apparmor=%s not enforced: %s; Landlock enforces the file "
+			tb_run_result_add_warning(res, "apparmor=%s not enforced: %s; Landlock enforces the file "
 					 "policy instead", c->apparmor_profile, why);
 	}
 	stdin_fd = open(c->stdin_path ? c->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
@@ -554,7 +528,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 		r = tb_cgroup_create(&cg, c->cgroup_parent ? c->cgroup_parent : "tightbox", name, &lim);
 		if (r < 0) {
 			args.rlimit_fallback = true;
-			add_warning(res, "no cgroup could be created (%s): memory is limited by "
+			tb_run_result_add_warning(res, "no cgroup could be created (%s): memory is limited by "
 					 "RLIMIT_AS, processes by RLIMIT_NPROC only, CPU is not limited",
 				    strerror(-r));
 		}
@@ -587,7 +561,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	args.userns = userns;
 	args.own_userns = own_userns = userns || proc_fully_visible();
 	if (!own_userns)
-		add_warning(res, "no user namespace for the sandbox (this /proc is partly masked, as "
+		tb_run_result_add_warning(res, "no user namespace for the sandbox (this /proc is partly masked, as "
 				 "inside a container, and a user namespace could not mount a fresh one): "
 				 "--ulimit nproc counts every process of uid %u on the host", c->uid);
 	args.stdin_fd = stdin_fd;

@@ -146,6 +146,10 @@ void tb_run_config_free(struct tb_run_config *c);
 int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, struct tb_run_result *res,
 	   struct tb_diag *diag);
 
+/* Appends a printf-style warning to @res->warnings (NULL-terminated, owned by @res). 0 or -ENOMEM. */
+int tb_run_result_add_warning(struct tb_run_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Frees the strings of @r. Accepts NULL. */
 void tb_run_result_free(struct tb_run_result *r);
 

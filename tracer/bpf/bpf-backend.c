@@ -744,27 +744,6 @@ fail:
 	return r;
 }
 
-/* Appends a warning to @res (the result owns its NULL-terminated, malloc'ed list). */
-static int add_warning(struct tb_run_result *res, const char *what, unsigned long long v)
-{
-	size_t n = 0;
-	char **w, *msg;
-
-	if (asprintf(&msg, "bpf: %llu %s", v, what) < 0)
-		return -ENOMEM;
-	while (res->warnings && res->warnings[n])
-		n++;
-	w = realloc(res->warnings, (n + 2) * sizeof(*w));
-	if (!w) {
-		free(msg);
-		return -ENOMEM;
-	}
-	w[n] = msg;
-	w[n + 1] = NULL;
-	res->warnings = w;
-	return 0;
-}
-
 int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recording *rec,
 		  struct tb_run_result *res, struct tb_diag *diag)
 {
@@ -825,16 +804,16 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 		goto out;
 	}
 	if (s->skel->bss->lost_events)
-		r = add_warning(res, "events lost to a full ring buffer (files may be missing)",
+		r = tb_run_result_add_warning(res, "bpf: %llu events lost to a full ring buffer (files may be missing)",
 				(unsigned long long)s->skel->bss->lost_events);
 	if (r >= 0 && !(WIFEXITED(reader_status) && WEXITSTATUS(reader_status) == 0))
-		r = add_warning(res, "reader failed: files and arguments may be missing (status)",
+		r = tb_run_result_add_warning(res, "bpf: %llu reader failed: files and arguments may be missing (status)",
 				(unsigned long long)reader_status);
 	if (r >= 0 && s->skel->bss->lost_paths)
-		r = add_warning(res, "paths could not be read from the task's memory",
+		r = tb_run_result_add_warning(res, "bpf: %llu paths could not be read from the task's memory",
 				(unsigned long long)s->skel->bss->lost_paths);
 	if (r >= 0 && s->unresolved_paths)
-		r = add_warning(res, "relative paths could not be resolved (the task was gone)",
+		r = tb_run_result_add_warning(res, "bpf: %llu relative paths could not be resolved (the task was gone)",
 				(unsigned long long)s->unresolved_paths);
 out:
 	session_free(s);
