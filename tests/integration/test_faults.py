@@ -159,9 +159,12 @@ class TestFullDisk(Base):
     def test_host_tmp_full(self):
         """tightbox writes nothing to the host: a full host /tmp changes nothing."""
         tbtest.need_cmd("unshare")
-        cmd = ("mount -t tmpfs -o size=64k none /tmp && (dd if=/dev/zero of=/tmp/fill bs=4k 2>/dev/null; true) && "
-               "exec %s run --json -- %s -c \"open('/tmp/x','w').write('y'*1000000); print('ok')\""
-               % (tbtest.TIGHTBOX, tbtest.PYTHON))
+        # The binary and the profiles are held open first: the checkout itself may live in /tmp.
+        cmd = ("exec 8<%s 9<%s && mount -t tmpfs -o size=64k none /tmp && "
+               "(dd if=/dev/zero of=/tmp/fill bs=4k 2>/dev/null; true) && "
+               "TIGHTBOX_PROFILE_DIR=/proc/self/fd/9 exec /proc/self/fd/8 run --json -- %s -c "
+               "\"open('/tmp/x','w').write('y'*1000000); print('ok')\""
+               % (tbtest.TIGHTBOX, os.path.join(tbtest.SOURCE_DIR, "profiles"), tbtest.PYTHON))
         p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", cmd],
                            capture_output=True, timeout=120)
         res = json.loads(p.stdout)
