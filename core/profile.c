@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <jansson.h>
 #include <seccomp.h>
 #include <stdarg.h>
@@ -292,13 +293,42 @@ static int parse_action(struct parser *ps, json_t *v, const char *where, struct 
 	return 0;
 }
 
+/* One decimal component of a kernel version; sscanf's %u would accept overflow, signs and spaces. */
+static int version_part(const char *s, unsigned *out, const char **end)
+{
+	unsigned long v;
+	char *e;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &e, 10);
+	if (errno || v > UINT_MAX)
+		return -EINVAL;
+	*out = (unsigned)v;
+	*end = e;
+	return 0;
+}
+
+/* "major.minor" at the start of @s; @end is set to what follows. */
+static int parse_major_minor(const char *s, unsigned *maj, unsigned *min, const char **end)
+{
+	const char *e;
+
+	if (version_part(s, maj, &e) < 0 || *e != '.')
+		return -EINVAL;
+	return version_part(e + 1, min, end);
+}
+
 static bool valid_kernel_version(const char *s)
 {
 	unsigned maj, min;
-	int n = 0;
+	const char *rest;
+	size_t n;
 
-	if (sscanf(s, "%u.%u%n", &maj, &min, &n) != 2)
+	if (parse_major_minor(s, &maj, &min, &rest) < 0)
 		return false;
+	n = (size_t)(rest - s);
 	/* moby accepts "major.minor" and ignores anything after; so do we, but only ".patch". */
 	if (s[n] == '\0')
 		return true;
@@ -879,13 +909,14 @@ static int kernel_version(const char *release, unsigned long *out)
 {
 	struct utsname u;
 	unsigned maj, min;
+	const char *rest;
 
 	if (!release) {
 		if (uname(&u) < 0)
 			return tb_negerrno();
 		release = u.release;
 	}
-	if (sscanf(release, "%u.%u", &maj, &min) != 2)
+	if (parse_major_minor(release, &maj, &min, &rest) < 0)
 		return -EINVAL;
 	*out = (unsigned long)maj * 65536 + min;
 	return 0;
