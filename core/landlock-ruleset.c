@@ -224,9 +224,12 @@ struct ll_loader {
 	struct tb_diag *diag;
 };
 
-static int bad(const struct ll_loader *l, const char *where, const char *fmt, ...)
+/* Error paths return -EINVAL through a macro: clang's analyzer does not inline variadic
+ * functions, so it could not see that a diagnostic helper always fails. */
+#define bad(l, where, ...) (bad_set((l), (where), __VA_ARGS__), -EINVAL)
+static void bad_set(const struct ll_loader *l, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int bad(const struct ll_loader *l, const char *where, const char *fmt, ...)
+static void bad_set(const struct ll_loader *l, const char *where, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
@@ -235,7 +238,6 @@ static int bad(const struct ll_loader *l, const char *where, const char *fmt, ..
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	tb_diag_set(l->diag, l->name, 0, 0, where, "%s", msg);
-	return -EINVAL;
 }
 
 static int access_from_json(const struct ll_loader *l, json_t *a, const char *where, uint64_t *out)

@@ -14,7 +14,10 @@
 
 #include "core/util.h"
 
-__attribute__((format(printf, 2, 3))) static int fail(struct tb_diag *d, const char *fmt, ...)
+/* Error paths return -EINVAL through a macro: clang's analyzer does not inline variadic
+ * functions, so it could not see that a diagnostic helper always fails. */
+#define fail(d, ...) (fail_set((d), __VA_ARGS__), -EINVAL)
+__attribute__((format(printf, 2, 3))) static void fail_set(struct tb_diag *d, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -23,7 +26,6 @@ __attribute__((format(printf, 2, 3))) static int fail(struct tb_diag *d, const c
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	tb_diag_set(d, NULL, 0, 0, NULL, "%s", msg);
-	return -EINVAL;
 }
 
 /* Parses a finite non-negative decimal ("1", "1.5", ".5") and returns the rest in @end. */
