@@ -195,7 +195,8 @@ void tb_recording_free(struct tb_recording *r)
 	if (!r)
 		return;
 	prov_clear(&r->prov);
-	for (size_t i = 0; i < r->n_sources; i++)
+	/* sources is NULL only with n_sources 0; the test says so to clang's analyzer. */
+	for (size_t i = 0; r->sources && i < r->n_sources; i++)
 		prov_clear(&r->sources[i]);
 	free(r->sources);
 	for (size_t i = 0; i < r->n_arches; i++)
