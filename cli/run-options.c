@@ -198,7 +198,7 @@ static int bytes_value(const char *flag, const char *val, uint64_t *out, struct 
 	return relabel(d, flag, tb_parse_size(val, out, d));
 }
 
-/* Applies one option; @val is its value (NULL for switches). */
+/* Applies one option; @val is its value ("" for switches, so it is never NULL). */
 static int apply(struct tb_run_cli *o, const char *name, const char *val, struct tb_diag *d)
 {
 	struct tb_run_config *c = &o->cfg;
@@ -355,7 +355,7 @@ int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_f
 		if (!strcmp(arg, "-t") || !strcmp(arg, "--tty") || !strcmp(arg, "-it"))
 			return bad(d, arg, "%s: no terminal is given to sandboxed code", arg);
 		if (!strcmp(arg, "--privileged"))
-			return apply(o, arg, NULL, d);
+			return apply(o, arg, "", d);
 		eq = strchr(arg, '=');
 		if (eq && arg[1] == '-') {
 			snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
