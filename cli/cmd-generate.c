@@ -262,6 +262,7 @@ int tb_cmd_generate(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	n_in = (size_t)(argc - optind);
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by its element */
 	recs = calloc(n_in, sizeof(*recs));
 	in = calloc(n_in, sizeof(*in));
 	if (!recs || !in) {

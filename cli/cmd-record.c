@@ -106,6 +106,7 @@ static int save(const struct tb_recording *r, const char *out, const char *what)
 
 static int do_merge(int argc, char **argv)
 {
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by its element */
 	struct tb_recording **in = calloc((size_t)argc, sizeof(*in));
 	struct tb_recording *m = NULL;
 	const char *out = "-";

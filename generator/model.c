@@ -306,6 +306,7 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 		tb_diag_set(diag, NULL, 0, 0, NULL, "no recordings given");
 		return -EINVAL;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by its element */
 	recs = calloc(n, sizeof(*recs));
 	if (!recs)
 		return -ENOMEM;

@@ -308,6 +308,7 @@ static void emit_names(struct emitter *e, struct tb_gen_name **sel, size_t n, co
 static void emit_groups(struct emitter *e, struct tb_gen_result *res)
 {
 	const struct tb_gen_model *m = e->m;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by its element */
 	_cleanup_free_ struct tb_gen_name **sel = calloc(m->n_names + 1, sizeof(*sel));
 	const struct tb_syscall_group *g;
 	size_t ng;
@@ -349,6 +350,7 @@ static void emit_groups(struct emitter *e, struct tb_gen_result *res)
 static void emit_prelude(struct emitter *e)
 {
 	const struct tb_gen_model *m = e->m;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by its element */
 	_cleanup_free_ struct tb_gen_name **sel = calloc(m->n_names + 1, sizeof(*sel));
 	char how[1024] = "";
 	size_t n = 0;
