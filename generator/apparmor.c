@@ -253,12 +253,11 @@ int tb_gen_apparmor(const struct tb_gen_model *m, char **out)
 			tree_mmap[ti] |= !!(fl->ok & TB_FOP_MMAP_EXEC);
 			continue;
 		}
-		if (fl->ok & (TB_FOP_READ | TB_FOP_READDIR))
-			strcat(perms, "r");
-		if (fl->ok & TB_FOP_MMAP_EXEC)
-			strcat(perms, "mr");
-		if (fl->ok & (TB_FOP_WRITE | TB_FOP_CREATE | TB_FOP_DELETE | TB_FOP_RENAME))
-			strcat(perms, "w");
+		snprintf(perms, sizeof(perms), "%s%s%s",
+			 fl->ok & (TB_FOP_READ | TB_FOP_READDIR) ? "r" : "",
+			 fl->ok & TB_FOP_MMAP_EXEC ? "mr" : "",
+			 fl->ok & (TB_FOP_WRITE | TB_FOP_CREATE | TB_FOP_DELETE | TB_FOP_RENAME) ? "w"
+												 : "");
 		/* /proc and /sys writes are denied below whatever a recording says. */
 		if (!perms[0])
 			continue;
