@@ -202,6 +202,7 @@ static json_t *oci_mounts(void)
 	    {"/tmp",
 	     "tmpfs",
 	     "tmpfs",
+	     /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): "size=" LIM_TMP_SIZE is one option */
 	     {"nosuid", "nodev", "noexec", "mode=1777", "size=" LIM_TMP_SIZE}},
 	};
 	json_t *a = json_array();
