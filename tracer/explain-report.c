@@ -154,8 +154,7 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 				dn->exe ? dn->exe : "");
 		fputc('\n', f);
 		for (size_t v = 0; v < dn->n_variants; v++)
-			fprintf(f, "      %s%s\n", dn->variants[v].decoded,
-				dn->variants[v].count > 1 ? "" : "");
+			fprintf(f, "      %s\n", dn->variants[v].decoded);
 		if (dn->more_variants)
 			fprintf(f, "      ... (more argument combinations)\n");
 		if (dn->arg_specific)
