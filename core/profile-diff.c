@@ -332,9 +332,12 @@ int tb_profile_diff(const struct tb_profile *a, const struct tb_profile *b,
 		bool aa, ab;
 
 		r = describe(a, o, names[i], da, sizeof(da), &aa);
-		if (r >= 0)
-			r = describe(b, o, names[i], db, sizeof(db), &ab);
-		if (r < 0 || !strcmp(da, db))
+		if (r < 0)
+			break;
+		r = describe(b, o, names[i], db, sizeof(db), &ab);
+		if (r < 0)
+			break;
+		if (!strcmp(da, db))
 			continue;
 		if (aa && !ab)
 			r = add_entry(d, TB_DIFF_ONLY_A, names[i], da, db);
