@@ -250,6 +250,7 @@ static int kill_listed(const char *dir)
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
+	/* NOLINTNEXTLINE(cert-err34-c): cgroup.procs is kernel-written decimal pids */
 	while (fscanf(f, "%d", &pid) == 1) {
 		if (pid > 0)
 			kill(pid, SIGKILL);

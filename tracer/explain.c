@@ -154,6 +154,8 @@ static char *proc_comm(pid_t pid)
 	if (!f || !fgets(buf, sizeof(buf), f))
 		return NULL;
 	buf[strcspn(buf, "\n")] = '\0';
+	/* f is closed by _cleanup_fclose_, which cppcheck does not model. */
+	/* cppcheck-suppress resourceLeak */
 	return strdup(buf);
 }
 
@@ -506,6 +508,7 @@ static int find_python_location(struct tb_explain_report *rep, const char *err, 
 		return 0;
 	int line = 0;
 	char func[256] = "";
+	/* NOLINTNEXTLINE(cert-err34-c): a best-effort hint; an overflowing line number is only cosmetic */
 	if (sscanf(q, "\", line %d, in %255[^\n]", &line, func) < 1)
 		return 0;
 	rep->py_file = strndup(f, (size_t)(q - f));

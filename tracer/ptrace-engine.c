@@ -950,6 +950,7 @@ static bool sig_caught(pid_t pid, int sig)
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f))
+		/* NOLINTNEXTLINE(cert-err34-c): /proc/PID/status is kernel-written hex */
 		found = sscanf(line, "SigCgt: %llx", &mask) == 1;
 	fclose(f);
 	return found && (mask >> (sig - 1)) & 1;

@@ -18,6 +18,7 @@ int tb_ptrace_available(char *why, size_t why_len)
 	FILE *f;
 
 	/* PTRACE_GET_SYSCALL_INFO (5.3) gives arch, number and arguments at seccomp stops. */
+	/* NOLINTNEXTLINE(cert-err34-c): uname's release is kernel-written */
 	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
 	    (major < 5 || (major == 5 && minor < 3))) {
 		snprintf(why, why_len, "kernel %s lacks PTRACE_GET_SYSCALL_INFO (needs 5.3)", u.release);
@@ -31,6 +32,7 @@ int tb_ptrace_available(char *why, size_t why_len)
 	if (f) {
 		int scope = 0;
 
+		/* NOLINTNEXTLINE(cert-err34-c): a kernel-written sysctl value */
 		if (fscanf(f, "%d", &scope) == 1 && scope >= 3) {
 			fclose(f);
 			snprintf(why, why_len, "ptrace is disabled (kernel.yama.ptrace_scope=3)");
