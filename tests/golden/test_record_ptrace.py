@@ -22,22 +22,11 @@ CLONE_VM, CLONE_THREAD, SIGCHLD = 0x100, 0x10000, 17
 
 
 def cgroup_parents():
-    found = []
-    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
-        try:
-            ctrls = [os.path.join(root, c) for c in os.listdir(root)] + [root]
-        except OSError:
-            continue
-        for c in ctrls:
-            d = os.path.join(c, CG_PARENT)
-            if os.path.isdir(d):
-                found.append(d)
-    return sorted(set(found))
+    return tbtest.cgroup_parents(CG_PARENT)
 
 
 def leftover_cgroups():
-    return [os.path.join(d, e) for d in cgroup_parents() for e in os.listdir(d)
-            if os.path.isdir(os.path.join(d, e))]
+    return tbtest.leftover_cgroups(CG_PARENT)
 
 
 class RecordPtrace(unittest.TestCase):

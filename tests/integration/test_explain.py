@@ -22,34 +22,17 @@ CG = ["--cgroup-parent", CG_PARENT]
 
 
 def cgroup_parents():
-    found = []
-    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
-        try:
-            ctrls = [os.path.join(root, c) for c in os.listdir(root)] + [root]
-        except OSError:
-            continue
-        for c in ctrls:
-            d = os.path.join(c, CG_PARENT)
-            if os.path.isdir(d):
-                found.append(d)
-    return sorted(set(found))
+    return tbtest.cgroup_parents(CG_PARENT)
 
 
 def leftover_cgroups():
-    return [os.path.join(d, e) for d in cgroup_parents() for e in os.listdir(d)
-            if os.path.isdir(os.path.join(d, e))]
+    return tbtest.leftover_cgroups(CG_PARENT)
 # What a dynamically linked C program and the loader need beyond the seed's list (FACTS.md).
 LOADER = ["newfstatat", "pread64", "writev", "getdents64"]
 
 
 def explain_json(*args, **kw):
-    p = tbtest.tightbox("explain", "--json", *CG, *args, **kw)
-    try:
-        res = json.loads(p.stdout)
-    except ValueError as e:
-        raise AssertionError("explain --json printed no JSON (rc=%d): %r / %r" %
-                             (p.returncode, p.stdout[:500], p.stderr[:2000])) from e
-    return res, p
+    return tbtest.command_json("explain", *CG, *args, **kw)
 
 
 class Explain(unittest.TestCase):

@@ -29,15 +29,20 @@ def tightbox(*args, input=None, timeout=120, env=None, check=False):
                           env=env if env is not None else os.environ.copy(), check=check)
 
 
-def run_json(*args, **kw):
-    """`tightbox run --json ARGS...`; returns (result dict, CompletedProcess)."""
-    p = tightbox("run", "--json", *args, **kw)
+def command_json(command, *args, **kw):
+    """`tightbox COMMAND --json ARGS...`; returns (result dict, CompletedProcess)."""
+    p = tightbox(command, "--json", *args, **kw)
     try:
         res = json.loads(p.stdout)
     except ValueError as e:
-        raise AssertionError("tightbox run --json printed no JSON (rc=%d): %r / %r" %
-                             (p.returncode, p.stdout[:500], p.stderr[:2000])) from e
+        raise AssertionError("tightbox %s --json printed no JSON (rc=%d): %r / %r" %
+                             (command, p.returncode, p.stdout[:500], p.stderr[:2000])) from e
     return res, p
+
+
+def run_json(*args, **kw):
+    """`tightbox run --json ARGS...`; returns (result dict, CompletedProcess)."""
+    return command_json("run", *args, **kw)
 
 
 def run_py(code, *opts, **kw):
@@ -76,6 +81,27 @@ def tightbox_cgroups():
                     if os.path.isdir(os.path.join(parent, e)):
                         found.append(os.path.join(parent, e))
     return sorted(set(found))
+
+
+def cgroup_parents(name):
+    """The directories of cgroup parent NAME (--cgroup-parent) under every mounted hierarchy."""
+    found = []
+    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        try:
+            ctrls = [os.path.join(root, c) for c in os.listdir(root)] + [root]
+        except OSError:
+            continue
+        for c in ctrls:
+            d = os.path.join(c, name)
+            if os.path.isdir(d):
+                found.append(d)
+    return sorted(set(found))
+
+
+def leftover_cgroups(name):
+    """Sandbox cgroups still present under cgroup parent NAME (should be none after a test)."""
+    return [os.path.join(d, e) for d in cgroup_parents(name) for e in os.listdir(d)
+            if os.path.isdir(os.path.join(d, e))]
 
 
 class _Result(unittest.TextTestResult):
