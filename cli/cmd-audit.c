@@ -54,13 +54,6 @@ static const char *sarif_level(enum tb_severity s)
 	return s == TB_SEV_HIGH ? "error" : s == TB_SEV_MEDIUM ? "warning" : "note";
 }
 
-static void print_diag(const struct tb_diag *d)
-{
-	char buf[1400];
-
-	fprintf(stderr, "tightbox audit: %s\n", tb_diag_format(d, buf, sizeof(buf)));
-}
-
 static void print_text(const char *path, const struct tb_audit_report *rep)
 {
 	const struct tb_audit_summary *s = &rep->summary;
@@ -240,13 +233,13 @@ int tb_cmd_audit(int argc, char **argv)
 	tb_diag_clear(&d);
 	r = tb_profile_load(path, &p, &d);
 	if (r < 0) {
-		print_diag(&d);
+		tb_cli_print_diag("tightbox audit", &d);
 		goto out;
 	}
 	/* A profile libseccomp cannot build would fail every run: bad input, not a finding. */
 	r = tb_profile_compile(p, NULL, &ctx, &d);
 	if (r < 0) {
-		print_diag(&d);
+		tb_cli_print_diag("tightbox audit", &d);
 		goto out;
 	}
 	if (!baseline_none && !baseline_path)
@@ -254,14 +247,14 @@ int tb_cmd_audit(int argc, char **argv)
 	if (!baseline_none && baseline_path) {
 		r = tb_profile_load(baseline_path, &baseline, &d);
 		if (r < 0) {
-			print_diag(&d);
+			tb_cli_print_diag("tightbox audit", &d);
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < n_against; i++) {
 		r = tb_recording_load(against[i], &recs[i], &d);
 		if (r < 0) {
-			print_diag(&d);
+			tb_cli_print_diag("tightbox audit", &d);
 			goto out;
 		}
 	}

@@ -32,7 +32,6 @@ int tb_cmd_diff(int argc, char **argv)
 	struct tb_profile_diff *d = NULL;
 	bool json = false;
 	struct tb_diag dg;
-	char buf[1400];
 	int c, r, ret = 2;
 
 	optind = 1;
@@ -59,7 +58,7 @@ int tb_cmd_diff(int argc, char **argv)
 	if (r >= 0)
 		r = tb_profile_load(argv[optind + 1], &pb, &dg);
 	if (r < 0) {
-		fprintf(stderr, "tightbox diff: %s\n", tb_diag_format(&dg, buf, sizeof(buf)));
+		tb_cli_print_diag("tightbox diff", &dg);
 		goto out;
 	}
 	r = tb_profile_diff(pa, pb, NULL, &d);

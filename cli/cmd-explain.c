@@ -34,7 +34,6 @@ int tb_cli_explain(struct tb_run_cli *o)
 	struct tb_run_result res;
 	struct tb_explain_report *rep = NULL;
 	struct tb_diag d;
-	char buf[1500];
 	int r, status;
 
 	memset(&res, 0, sizeof(res));
@@ -46,7 +45,7 @@ int tb_cli_explain(struct tb_run_cli *o)
 		fprintf(stderr, "tightbox: warning: %s\n", *w);
 	if (r < 0) {
 		if (!res.exec_failed)
-			fprintf(stderr, "tightbox explain: %s\n", tb_diag_format(&d, buf, sizeof(buf)));
+			tb_cli_print_diag("tightbox explain", &d);
 		else if (res.error)
 			fprintf(stderr, "tightbox explain: %s\n", res.error);
 		if (o->json)
@@ -84,13 +83,12 @@ int tb_cmd_explain(int argc, char **argv)
 {
 	struct tb_run_cli o;
 	struct tb_diag d;
-	char buf[1500];
 	int status;
 
 	memset(&o, 0, sizeof(o));
 	tb_diag_clear(&d);
 	if (tb_run_cli_parse(argc, argv, &o, NULL, NULL, &d) < 0) {
-		fprintf(stderr, "tightbox explain: %s\n", tb_diag_format(&d, buf, sizeof(buf)));
+		tb_cli_print_diag("tightbox explain", &d);
 		tb_run_cli_free(&o);
 		return 125;
 	}

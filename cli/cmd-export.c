@@ -51,7 +51,7 @@ int tb_cmd_export(int argc, char **argv)
 	struct tb_export_opts o = {.apparmor = true};
 	_cleanup_free_ char *text = NULL;
 	const char *dir = ".";
-	char real[PATH_MAX], msg[2048];
+	char real[PATH_MAX];
 	bool have_format = false;
 	struct tb_diag d;
 	int c, r;
@@ -111,7 +111,7 @@ int tb_cmd_export(int argc, char **argv)
 	o.profile_dir = real;
 	r = tb_export(&o, &text, &d);
 	if (r < 0) {
-		fprintf(stderr, "tightbox export: %s\n", tb_diag_format(&d, msg, sizeof(msg)));
+		tb_cli_print_diag("tightbox export", &d);
 		return EXIT_BAD_INPUT;
 	}
 	fputs(text, stdout);

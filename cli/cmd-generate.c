@@ -186,7 +186,6 @@ int tb_cmd_generate(int argc, char **argv)
 	struct tb_diag d;
 	bool quiet = false;
 	size_t n_in = 0;
-	char msg[2048];
 	int c, ret = EXIT_BAD_INPUT, r;
 	struct stat st;
 
@@ -278,8 +277,7 @@ int tb_cmd_generate(int argc, char **argv)
 			if (!d.file[0])
 				tb_diag_set(&d, path, 0, 0, NULL, "cannot read the recording: %s",
 					    strerror(-r));
-			fprintf(stderr, "tightbox generate: %s\n",
-				tb_diag_format(&d, msg, sizeof(msg)));
+			tb_cli_print_diag("tightbox generate", &d);
 			goto out;
 		}
 		in[i].path = path;
@@ -287,7 +285,7 @@ int tb_cmd_generate(int argc, char **argv)
 	}
 	r = tb_generate(in, n_in, &o, &res, &d);
 	if (r < 0) {
-		fprintf(stderr, "tightbox generate: %s\n", tb_diag_format(&d, msg, sizeof(msg)));
+		tb_cli_print_diag("tightbox generate", &d);
 		ret = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
 		goto out;
 	}

@@ -117,7 +117,6 @@ static int do_merge(int argc, char **argv)
 		return 125;
 	for (int i = 1; i < argc; i++) {
 		struct tb_diag d = {0};
-		char msg[1400];
 
 		if (!strcmp(argv[i], "--merge"))
 			continue;
@@ -139,7 +138,7 @@ static int do_merge(int argc, char **argv)
 		}
 		ret = tb_recording_load(argv[i], &in[n], &d);
 		if (ret < 0) {
-			fprintf(stderr, "tightbox record: %s\n", tb_diag_format(&d, msg, sizeof(msg)));
+			tb_cli_print_diag("tightbox record", &d);
 			goto out;
 		}
 		n++;
@@ -174,7 +173,6 @@ int tb_cmd_record(int argc, char **argv)
 	struct tb_diag d = {0};
 	struct tb_run_cli o;
 	uint64_t total = 0, distinct = 0;
-	char msg[1400];
 	int r, status;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
@@ -182,7 +180,7 @@ int tb_cmd_record(int argc, char **argv)
 			return do_merge(argc, argv);
 	r = tb_run_cli_parse(argc, argv, &o, extra_opt, &f, &d);
 	if (r < 0) {
-		fprintf(stderr, "tightbox record: %s\n", tb_diag_format(&d, msg, sizeof(msg)));
+		tb_cli_print_diag("tightbox record", &d);
 		tb_run_cli_free(&o);
 		return 125;
 	}
@@ -203,7 +201,7 @@ int tb_cmd_record(int argc, char **argv)
 	for (char **w = res.warnings; w && *w; w++)
 		fprintf(stderr, "tightbox record: warning: %s\n", *w);
 	if (r < 0) {
-		fprintf(stderr, "tightbox record: %s\n", tb_diag_format(&d, msg, sizeof(msg)));
+		tb_cli_print_diag("tightbox record", &d);
 		status = res.exec_failed ? tb_run_result_exit_status(&res) : 125;
 		goto out;
 	}

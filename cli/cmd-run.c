@@ -28,6 +28,13 @@ static void usage(FILE *f)
 	      f);
 }
 
+void tb_cli_print_diag(const char *prog, const struct tb_diag *d)
+{
+	char buf[1400]; /* the longest tb_diag_format output: file, position, where, message */
+
+	fprintf(stderr, "%s: %s\n", prog, tb_diag_format(d, buf, sizeof(buf)));
+}
+
 void tb_cli_print_warnings(const char *prog, char *const *warnings)
 {
 	char names[1024] = "";
