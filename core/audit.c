@@ -183,6 +183,16 @@ struct status {
 	long cond_index;         /* first conditional rule of any action, -1 when none */
 };
 
+/* Whether rule @r can decide @name on @goarch: it names it, its action is not the default one
+ * (libseccomp drops such rules) and it applies there. >0 yes, 0 no, -errno. */
+static int rule_decides(const struct tb_profile *p, const struct tb_rule *r,
+			const struct tb_compile_opts *o, const char *goarch, const char *name)
+{
+	if (!rule_has_name(r, name) || action_equal(&r->action, &p->default_action))
+		return 0;
+	return tb_profile_rule_applies_on(r, o, goarch);
+}
+
 static int name_status(const struct tb_profile *p, const struct tb_compile_opts *o,
 		       const char *goarch, const char *name, struct status *st)
 {
@@ -192,9 +202,7 @@ static int name_status(const struct tb_profile *p, const struct tb_compile_opts 
 		const struct tb_rule *r = &p->rules[i];
 		int a;
 
-		if (!rule_has_name(r, name) || action_equal(&r->action, &p->default_action))
-			continue;
-		a = tb_profile_rule_applies_on(r, o, goarch);
+		a = rule_decides(p, r, o, goarch, name);
 		if (a < 0)
 			return a;
 		if (!a)
@@ -229,9 +237,7 @@ int tb_audit_verdict(const struct tb_profile *p, const struct tb_compile_opts *o
 		const struct tb_rule *r = &p->rules[i];
 		int a;
 
-		if (!rule_has_name(r, name) || action_equal(&r->action, &p->default_action))
-			continue;
-		a = tb_profile_rule_applies_on(r, o, goarch);
+		a = rule_decides(p, r, o, goarch, name);
 		if (a < 0)
 			return a;
 		if (a && rule_matches(r, args)) {
