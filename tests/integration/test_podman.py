@@ -84,32 +84,16 @@ def generate_engine_profile():
 def tearDownModule():
     if GEN_DIR:
         shutil.rmtree(GEN_DIR, ignore_errors=True)
-    # podman (cgroupfs manager) leaves libpod_parent/conmon behind in every v1 hierarchy after its
-    # first run; remove them when empty (rmdir fails harmlessly on a cgroup still in use).
-    for d in sorted(glob.glob("/sys/fs/cgroup/*/libpod_parent/conmon") + glob.glob("/sys/fs/cgroup/*/libpod_parent"),
-                    key=len, reverse=True):
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass
-
-
-_seq = [0]
+    tbtest.remove_podman_cgroups()
 
 
 def podman_run(profile, argv, user="65534:65534", volumes=(), extra=(), timeout=120):
     """Runs ARGV in a container with the seed's flags and PROFILE; always removes the container."""
-    _seq[0] += 1
-    name = "tb-test-podman-%d-%d" % (os.getpid(), _seq[0])
-    cmd = ["podman", "run", "--rm", "--name", name, *SEED_FLAGS, "--security-opt", "seccomp=" + profile,
-           "--user", user]
+    args = ["--rm", *SEED_FLAGS, "--security-opt", "seccomp=" + profile, "--user", user]
     for src, dst in volumes:
-        cmd += ["--volume", "%s:%s:ro" % (src, dst)]
-    cmd += [*extra, IMAGE, *argv]
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
-    finally:
-        subprocess.run(["podman", "rm", "-f", "--ignore", name], capture_output=True, env=ENV)
+        args += ["--volume", "%s:%s:ro" % (src, dst)]
+    args += [*extra, IMAGE, *argv]
+    return tbtest.podman_run("tb-test-podman", args, env=ENV, timeout=timeout)
 
 
 def py(profile, code, **kw):
@@ -228,13 +212,7 @@ class TestPodmanEngineProfile(_Engine, unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         argv = shlex.split(p.stdout.decode().replace("\\\n", " "))
         self.assertEqual(argv[:2], ["podman", "run"])
-        _seq[0] += 1
-        name = "tb-test-podman-%d-%d" % (os.getpid(), _seq[0])
-        try:
-            r = subprocess.run([*argv[:2], "--name", name, *argv[2:]], capture_output=True, text=True, env=ENV,
-                               timeout=120)
-        finally:
-            subprocess.run(["podman", "rm", "-f", "--ignore", name], capture_output=True, env=ENV)
+        r = tbtest.podman_run("tb-test-podman", argv[2:], env=ENV, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), "OK 65534 1")
 

@@ -56,25 +56,11 @@ def tearDownModule():
         subprocess.run(["podman", "image", "prune", "-f"], capture_output=True, env=ENV)
     if OUT:
         shutil.rmtree(OUT, ignore_errors=True)
-    for d in sorted(glob.glob("/sys/fs/cgroup/*/libpod_parent/conmon") + glob.glob("/sys/fs/cgroup/*/libpod_parent"),
-                    key=len, reverse=True):
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass
-
-
-_seq = [0]
+    tbtest.remove_podman_cgroups()
 
 
 def run(argv, flags=(), timeout=300):
-    _seq[0] += 1
-    name = "tb-test-image-%d-%d" % (os.getpid(), _seq[0])
-    try:
-        return subprocess.run(["podman", "run", "--rm", "--name", name, *flags, TAG, *argv], capture_output=True,
-                              text=True, env=ENV, timeout=timeout)
-    finally:
-        subprocess.run(["podman", "rm", "-f", "--ignore", name], capture_output=True, env=ENV)
+    return tbtest.podman_run("tb-test-image", ["--rm", *flags, TAG, *argv], env=ENV, timeout=timeout)
 
 
 def image_profile():

@@ -3,6 +3,7 @@
 Each test file is a unittest module that ends with `tbtest.main()`. A file whose tests were all
 skipped exits 77, which CTest reports as SKIPPED (with the reason printed).
 """
+import glob
 import json
 import os
 import shutil
@@ -102,6 +103,31 @@ def leftover_cgroups(name):
     """Sandbox cgroups still present under cgroup parent NAME (should be none after a test)."""
     return [os.path.join(d, e) for d in cgroup_parents(name) for e in os.listdir(d)
             if os.path.isdir(os.path.join(d, e))]
+
+
+_podman_seq = [0]
+
+
+def podman_run(prefix, args, env=None, timeout=120):
+    """`podman run --name PREFIX-PID-N ARGS...` with text output; always removes the container."""
+    _podman_seq[0] += 1
+    name = "%s-%d-%d" % (prefix, os.getpid(), _podman_seq[0])
+    try:
+        return subprocess.run(["podman", "run", "--name", name, *args], capture_output=True,
+                              text=True, env=env, timeout=timeout)
+    finally:
+        subprocess.run(["podman", "rm", "-f", "--ignore", name], capture_output=True, env=env)
+
+
+def remove_podman_cgroups():
+    """Removes the libpod_parent/conmon cgroups podman (cgroupfs manager) leaves in every v1
+    hierarchy after its first run, when empty (rmdir fails harmlessly on one still in use)."""
+    for d in sorted(glob.glob("/sys/fs/cgroup/*/libpod_parent/conmon") + glob.glob("/sys/fs/cgroup/*/libpod_parent"),
+                    key=len, reverse=True):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
 
 
 class _Result(unittest.TextTestResult):
