@@ -108,28 +108,6 @@ static bool is_compat_of(uint32_t native, uint32_t t)
 	}
 }
 
-static bool action_allows(enum tb_action_kind k)
-{
-	return k == TB_ACT_ALLOW || k == TB_ACT_LOG;
-}
-
-static bool action_equal(const struct tb_action *a, const struct tb_action *b)
-{
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind == TB_ACT_ERRNO || a->kind == TB_ACT_TRACE)
-		return tb_action_errno(a) == tb_action_errno(b);
-	return true;
-}
-
-static bool rule_has_name(const struct tb_rule *r, const char *name)
-{
-	for (size_t i = 0; i < r->n_names; i++)
-		if (!strcmp(r->names[i], name))
-			return true;
-	return false;
-}
-
 static bool cond_matches(const struct tb_arg *c, const uint64_t *args)
 {
 	uint64_t v = args[c->index];
@@ -188,7 +166,7 @@ struct status {
 static int rule_decides(const struct tb_profile *p, const struct tb_rule *r,
 			const struct tb_compile_opts *o, const char *goarch, const char *name)
 {
-	if (!rule_has_name(r, name) || action_equal(&r->action, &p->default_action))
+	if (!tb_rule_has_name(r, name) || tb_action_equal(&r->action, &p->default_action))
 		return 0;
 	return tb_profile_rule_applies_on(r, o, goarch);
 }
@@ -214,7 +192,7 @@ static int name_status(const struct tb_profile *p, const struct tb_compile_opts 
 		}
 		if (st->cond_index < 0)
 			st->cond_index = (long)i;
-		if (action_allows(r->action.kind) && st->cond_allow_index < 0)
+		if (tb_action_allows(r->action.kind) && st->cond_allow_index < 0)
 			st->cond_allow_index = (long)i;
 	}
 	return 0;
@@ -223,7 +201,7 @@ static int name_status(const struct tb_profile *p, const struct tb_compile_opts 
 /* Allowed unconditionally (1), only through argument rules (2), or not at all (0). */
 static int allowed_kind(const struct status *st)
 {
-	if (action_allows(st->action.kind))
+	if (tb_action_allows(st->action.kind))
 		return st->cond_index >= 0 && st->uncond_index < 0 ? 2 : 1;
 	return st->cond_allow_index >= 0 ? 2 : 0;
 }
@@ -409,7 +387,7 @@ static int count_allowed(const struct tb_profile *p, const struct tb_compile_opt
 
 static void check_default(struct builder *b, const struct tb_profile *p)
 {
-	if (!action_allows(p->default_action.kind))
+	if (!tb_action_allows(p->default_action.kind))
 		return;
 	add(b, TB_SEV_HIGH, "default-allow", "", "", -1,
 	    "use SCMP_ACT_ERRNO (ENOSYS) as the default and list what the workload needs",
@@ -458,7 +436,7 @@ static int verdict_allows(const struct tb_profile *p, const struct tb_compile_op
 
 	if (r < 0)
 		return r;
-	*allowed = action_allows(act.kind);
+	*allowed = tb_action_allows(act.kind);
 	return 0;
 }
 
@@ -725,7 +703,7 @@ static int check_names(struct builder *b, const struct tb_profile *p,
 			return a;
 		if (!a)
 			continue;
-		if (ri->n_names && action_equal(&ri->action, &p->default_action)) {
+		if (ri->n_names && tb_action_equal(&ri->action, &p->default_action)) {
 			add(b, TB_SEV_INFO, "no-effect-rule", "", "", (long)i,
 			    "remove the rule, or give it a different action",
 			    "syscalls[%zu] has the default action %s: it changes nothing", i,
@@ -739,15 +717,15 @@ static int check_names(struct builder *b, const struct tb_profile *p,
 				const struct tb_rule *rj = &p->rules[j];
 				int aj;
 
-				if (rj->n_args || !rule_has_name(rj, ri->names[k]) ||
-				    action_equal(&rj->action, &p->default_action))
+				if (rj->n_args || !tb_rule_has_name(rj, ri->names[k]) ||
+				    tb_action_equal(&rj->action, &p->default_action))
 					continue;
 				aj = tb_profile_rule_applies(rj, o);
 				if (aj < 0)
 					return aj;
 				if (!aj)
 					continue;
-				if (action_equal(&rj->action, &ri->action))
+				if (tb_action_equal(&rj->action, &ri->action))
 					add(b, TB_SEV_LOW, "duplicate-rule", ri->names[k], "", (long)i,
 					    "list each name once",
 					    "%s is in syscalls[%zu] and again in syscalls[%zu]",
@@ -796,7 +774,7 @@ static int check_names(struct builder *b, const struct tb_profile *p,
 			const struct tb_rule *ri = &p->rules[i];
 			int a;
 
-			if (!action_allows(ri->action.kind))
+			if (!tb_action_allows(ri->action.kind))
 				continue;
 			a = tb_profile_rule_applies_on(ri, o, goarch);
 			if (a < 0) {
@@ -915,7 +893,7 @@ static int check_recordings(struct builder *b, const struct tb_profile *p,
 				r = tb_audit_verdict(p, o, sc->name, args, &act);
 				if (r < 0)
 					return r;
-				if (!action_allows(act.kind))
+				if (!tb_action_allows(act.kind))
 					add(b, TB_SEV_HIGH, "workload-will-fail", sc->name, arch, -1,
 					    "allow this argument value, or change the workload",
 					    "%s: this workload will fail: %s(%s) (used %llu time%s) gets %s",

@@ -23,11 +23,6 @@ const char *tb_diff_kind_name(enum tb_diff_kind k)
 	return (size_t)k < TB_ARRAY_SIZE(names) ? names[k] : "unknown";
 }
 
-static bool allows(enum tb_action_kind k)
-{
-	return k == TB_ACT_ALLOW || k == TB_ACT_LOG;
-}
-
 static void action_text(const struct tb_action *a, char *buf, size_t n)
 {
 	const char *e;
@@ -104,23 +99,6 @@ static size_t rule_args_text(const struct tb_rule *r, char *buf, size_t n, size_
 	return len;
 }
 
-static bool has_name(const struct tb_rule *r, const char *name)
-{
-	for (size_t i = 0; i < r->n_names; i++)
-		if (!strcmp(r->names[i], name))
-			return true;
-	return false;
-}
-
-static bool same_action(const struct tb_action *a, const struct tb_action *b)
-{
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind == TB_ACT_ERRNO || a->kind == TB_ACT_TRACE)
-		return tb_action_errno(a) == tb_action_errno(b);
-	return true;
-}
-
 /* Describes @name under @p into @buf; *@allowed says whether any call of it can pass. */
 static int describe(const struct tb_profile *p, const struct tb_compile_opts *o, const char *name,
 		    char *buf, size_t n, bool *allowed)
@@ -135,7 +113,7 @@ static int describe(const struct tb_profile *p, const struct tb_compile_opts *o,
 		const struct tb_rule *r = &p->rules[i];
 		int a;
 
-		if (!has_name(r, name) || same_action(&r->action, &p->default_action))
+		if (!tb_rule_has_name(r, name) || tb_action_equal(&r->action, &p->default_action))
 			continue;
 		a = tb_profile_rule_applies(r, o);
 		if (a < 0)
@@ -151,12 +129,12 @@ static int describe(const struct tb_profile *p, const struct tb_compile_opts *o,
 		len = append(buf, n, len, " if ");
 		len = rule_args_text(r, buf, n, len);
 		len = append(buf, n, len, "; ");
-		any_cond_allow |= allows(r->action.kind);
+		any_cond_allow |= tb_action_allows(r->action.kind);
 	}
 	action_text(&final, act, sizeof(act));
 	len = append(buf, n, len, len ? "else " : "");
 	append(buf, n, len, act);
-	*allowed = allows(final.kind) || any_cond_allow;
+	*allowed = tb_action_allows(final.kind) || any_cond_allow;
 	return 0;
 }
 

@@ -989,6 +989,28 @@ uint32_t tb_action_errno(const struct tb_action *a)
 	return a->has_value ? a->value : EPERM;
 }
 
+bool tb_action_equal(const struct tb_action *a, const struct tb_action *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == TB_ACT_ERRNO || a->kind == TB_ACT_TRACE)
+		return tb_action_errno(a) == tb_action_errno(b);
+	return true;
+}
+
+bool tb_action_allows(enum tb_action_kind k)
+{
+	return k == TB_ACT_ALLOW || k == TB_ACT_LOG;
+}
+
+bool tb_rule_has_name(const struct tb_rule *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_names; i++)
+		if (!strcmp(r->names[i], name))
+			return true;
+	return false;
+}
+
 static uint32_t scmp_action(const struct tb_action *a, bool trace_denials)
 {
 	switch (a->kind) {

@@ -121,6 +121,12 @@ const char *tb_arg_op_name(enum tb_arg_op op);
 int tb_action_parse(const char *s, enum tb_action_kind *out);
 /* The errno an ERRNO/TRACE action returns: its errnoRet, else EPERM (as runc does). */
 uint32_t tb_action_errno(const struct tb_action *a);
+/* Whether @a and @b act alike: same kind and, for ERRNO/TRACE, the same errno. */
+bool tb_action_equal(const struct tb_action *a, const struct tb_action *b);
+/* Whether actions of kind @k let the call run (ALLOW, LOG). */
+bool tb_action_allows(enum tb_action_kind k);
+/* Whether @r lists the syscall @name. */
+bool tb_rule_has_name(const struct tb_rule *r, const char *name);
 /* GOARCH name of the native arch ("amd64"): what includes/excludes "arches" are compared with. */
 const char *tb_profile_native_goarch(void);
 /* libseccomp arch token of "SCMP_ARCH_X86_64", 0 when libseccomp does not know the name. */
