@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "core/strv.h"
 #include "core/util.h"
 
 static const char *const action_names[] = {
@@ -101,20 +102,6 @@ static bool in_list(const char *const *list, size_t n, const char *s)
 	return false;
 }
 
-static bool strv_contains(char *const *v, const char *s)
-{
-	for (; v && *v; v++)
-		if (!strcmp(*v, s))
-			return true;
-	return false;
-}
-
-static void strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
 
 /* ---- reader ---------------------------------------------------------------------------------- */
 
@@ -208,12 +195,12 @@ static int parse_strv(struct parser *ps, json_t *v, const char *where, char ***o
 		e = json_array_get(v, i);
 		if (!json_is_string(e)) {
 			pathf(sub, sizeof(sub), "%s[%zu]", where, i);
-			strv_free(vec);
+			tb_strv_free(vec);
 			return perr(ps, sub, "must be a string, not %s", json_type_name(e));
 		}
 		vec[i] = strdup(json_string_value(e));
 		if (!vec[i]) {
-			strv_free(vec);
+			tb_strv_free(vec);
 			return -ENOMEM;
 		}
 	}
@@ -470,13 +457,13 @@ static int parse_args(struct parser *ps, json_t *v, const char *base, struct tb_
 
 static void rule_clear(struct tb_rule *r)
 {
-	strv_free(r->names);
+	tb_strv_free(r->names);
 	free(r->args);
-	strv_free(r->includes.caps);
-	strv_free(r->includes.arches);
+	tb_strv_free(r->includes.caps);
+	tb_strv_free(r->includes.arches);
 	free(r->includes.min_kernel);
-	strv_free(r->excludes.caps);
-	strv_free(r->excludes.arches);
+	tb_strv_free(r->excludes.caps);
+	tb_strv_free(r->excludes.arches);
 	free(r->excludes.min_kernel);
 	free(r->comment);
 }
@@ -648,13 +635,13 @@ static int parse_arches(struct parser *ps, json_t *root, struct tb_profile *p)
 				pathf(where, sizeof(where), "archMap[%zu].subArchitectures[%zu]", i, k);
 				r = check_arch(ps, where, subs[k]);
 				if (r < 0) {
-					strv_free(subs);
+					tb_strv_free(subs);
 					return r;
 				}
 			}
 			r = add_arch(p, a, subs);
 			if (r < 0) {
-				strv_free(subs);
+				tb_strv_free(subs);
 				return r;
 			}
 			p->has_arch_map = true;
@@ -730,10 +717,10 @@ void tb_profile_free(struct tb_profile *p)
 	free(p->source);
 	for (size_t i = 0; i < p->n_arches; i++) {
 		free(p->arches[i].arch);
-		strv_free(p->arches[i].sub_arches);
+		tb_strv_free(p->arches[i].sub_arches);
 	}
 	free(p->arches);
-	strv_free(p->flags);
+	tb_strv_free(p->flags);
 	for (size_t i = 0; i < p->n_rules; i++)
 		rule_clear(&p->rules[i]);
 	free(p->rules);
@@ -958,7 +945,7 @@ int tb_profile_rule_applies_on(const struct tb_rule *r, const struct tb_compile_
 			return rc;
 	}
 	/* Excludes first, then includes, in moby's order; any excluding condition wins. */
-	if (r->excludes.arches && strv_contains(r->excludes.arches, arch))
+	if (r->excludes.arches && tb_strv_has(r->excludes.arches, arch))
 		return 0;
 	for (char **c = r->excludes.caps; c && *c; c++)
 		if (has_cap(o, *c))
@@ -969,7 +956,7 @@ int tb_profile_rule_applies_on(const struct tb_rule *r, const struct tb_compile_
 		if (kv >= want)
 			return 0;
 	}
-	if (r->includes.arches && r->includes.arches[0] && !strv_contains(r->includes.arches, arch))
+	if (r->includes.arches && r->includes.arches[0] && !tb_strv_has(r->includes.arches, arch))
 		return 0;
 	for (char **c = r->includes.caps; c && *c; c++)
 		if (!has_cap(o, *c))

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/strv.h"
 #include "core/util.h"
 
 static const char *const fop_names[] = {
@@ -41,58 +42,11 @@ static int fop_from_name(const char *name)
 
 /* ---- string vectors (NULL-terminated, sorted, unique) ---- */
 
-static size_t strv_len(char *const *v)
-{
-	size_t n = 0;
-
-	while (v && v[n])
-		n++;
-	return n;
-}
-
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Inserts a copy of @s keeping *@v sorted and unique. 0 or -ENOMEM. */
-static int strv_add_sorted(char ***v, const char *s)
-{
-	size_t n = strv_len(*v), lo = 0, hi = n;
-	char **nv, *copy;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp((*v)[mid], s);
-
-		if (c == 0)
-			return 0;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	copy = strdup(s);
-	if (!copy)
-		return -ENOMEM;
-	nv = realloc(*v, (n + 2) * sizeof(*nv));
-	if (!nv) {
-		free(copy);
-		return -ENOMEM;
-	}
-	memmove(nv + lo + 1, nv + lo, (n - lo) * sizeof(*nv));
-	nv[lo] = copy;
-	nv[n + 1] = NULL;
-	*v = nv;
-	return 0;
-}
 
 /* Copies @v in order (NULL gives an empty vector). NULL on ENOMEM. */
 static char **strv_copy(char *const *v)
 {
-	size_t n = strv_len(v);
+	size_t n = tb_strv_len(v);
 	char **c = calloc(n + 1, sizeof(*c));
 
 	if (!c)
@@ -100,7 +54,7 @@ static char **strv_copy(char *const *v)
 	for (size_t i = 0; i < n; i++) {
 		c[i] = strdup(v[i]);
 		if (!c[i]) {
-			strv_free(c);
+			tb_strv_free(c);
 			return NULL;
 		}
 	}
@@ -152,7 +106,7 @@ static void prov_clear(struct tb_rec_provenance *p)
 	free(p->arch);
 	free(p->libc);
 	free(p->python);
-	strv_free(p->command);
+	tb_strv_free(p->command);
 	free(p->workload);
 	memset(p, 0, sizeof(*p));
 }
@@ -161,7 +115,7 @@ static void arch_clear(struct tb_rec_arch *a)
 {
 	for (size_t i = 0; i < a->n_syscalls; i++) {
 		free(a->syscalls[i].name);
-		strv_free(a->syscalls[i].workloads);
+		tb_strv_free(a->syscalls[i].workloads);
 	}
 	free(a->syscalls);
 	for (size_t i = 0; i < a->n_args; i++) {
@@ -205,8 +159,8 @@ void tb_recording_free(struct tb_recording *r)
 	for (size_t i = 0; i < r->n_files; i++)
 		free(r->files[i].path);
 	free(r->files);
-	strv_free(r->executables);
-	strv_free(r->network_families);
+	tb_strv_free(r->executables);
+	tb_strv_free(r->network_families);
 	free(r);
 }
 
@@ -273,7 +227,7 @@ int tb_recording_add_syscall_workload(struct tb_recording *r, const char *arch, 
 
 	if (!s)
 		return -ENOMEM;
-	return strv_add_sorted(&s->workloads, workload);
+	return tb_strv_add_sorted(&s->workloads, workload);
 }
 
 int tb_recording_set_workload(struct tb_recording *r, const char *workload)
@@ -288,12 +242,12 @@ int tb_recording_set_workload(struct tb_recording *r, const char *workload)
 		for (size_t j = 0; j < a->n_syscalls; j++) {
 			char **wl = calloc(1, sizeof(*wl));
 
-			if (!wl || strv_add_sorted(&wl, workload) < 0) {
-				strv_free(wl);
+			if (!wl || tb_strv_add_sorted(&wl, workload) < 0) {
+				tb_strv_free(wl);
 				free(w);
 				return -ENOMEM;
 			}
-			strv_free(a->syscalls[j].workloads);
+			tb_strv_free(a->syscalls[j].workloads);
 			a->syscalls[j].workloads = wl;
 		}
 	}
@@ -413,12 +367,12 @@ int tb_recording_add_file(struct tb_recording *r, const char *path, unsigned op,
 
 int tb_recording_add_executable(struct tb_recording *r, const char *path)
 {
-	return strv_add_sorted(&r->executables, path);
+	return tb_strv_add_sorted(&r->executables, path);
 }
 
 int tb_recording_add_family(struct tb_recording *r, const char *family)
 {
-	return strv_add_sorted(&r->network_families, family);
+	return tb_strv_add_sorted(&r->network_families, family);
 }
 
 /* ---- lookups ---- */
@@ -728,12 +682,12 @@ static int get_strv(const struct loader *l, json_t *a, const char *where, bool s
 
 		snprintf(path, sizeof(path), "%s[%zu]", where, i);
 		if (!json_is_string(e)) {
-			strv_free(v);
+			tb_strv_free(v);
 			return bad(l, path, "expected a string");
 		}
 		v[i] = strdup(json_string_value(e));
 		if (!v[i]) {
-			strv_free(v);
+			tb_strv_free(v);
 			return -ENOMEM;
 		}
 	}
@@ -742,11 +696,11 @@ static int get_strv(const struct loader *l, json_t *a, const char *where, bool s
 		char **s = calloc(1, sizeof(*s));
 
 		for (i = 0; s && v[i]; i++)
-			if (strv_add_sorted(&s, v[i]) < 0) {
-				strv_free(s);
+			if (tb_strv_add_sorted(&s, v[i]) < 0) {
+				tb_strv_free(s);
 				s = NULL;
 			}
-		strv_free(v);
+		tb_strv_free(v);
 		if (!s)
 			return -ENOMEM;
 		v = s;
@@ -846,12 +800,12 @@ static int syscalls_from_json(const struct loader *l, struct tb_recording *r, js
 			a = arch_get(r, arch);
 			s = a ? syscall_get(a, name) : NULL;
 			if (!s) {
-				strv_free(wl);
+				tb_strv_free(wl);
 				return -ENOMEM;
 			}
 			s->count += count;
 			if (wl) {
-				strv_free(s->workloads);
+				tb_strv_free(s->workloads);
 				s->workloads = wl;
 			}
 		}
@@ -1031,14 +985,14 @@ static int recording_from_json(const struct loader *l, json_t *root, struct tb_r
 		return ret;
 	v = json_object_get(root, "executables");
 	if (v) {
-		strv_free(r->executables);
+		tb_strv_free(r->executables);
 		r->executables = NULL;
 		if ((ret = get_strv(l, v, "executables", true, &r->executables)) < 0)
 			return ret;
 	}
 	v = json_object_get(root, "network_families");
 	if (v) {
-		strv_free(r->network_families);
+		tb_strv_free(r->network_families);
 		r->network_families = NULL;
 		if ((ret = get_strv(l, v, "network_families", true, &r->network_families)) < 0)
 			return ret;
@@ -1205,7 +1159,7 @@ static int merge_one(struct tb_recording *m, const struct tb_recording *r)
 									     s->workloads[k])) < 0)
 					return ret;
 			/* A single recording that never set per-syscall workloads: use its own. */
-			if (strv_len(s->workloads) == 0 && r->prov.workload &&
+			if (tb_strv_len(s->workloads) == 0 && r->prov.workload &&
 			    (ret = tb_recording_add_syscall_workload(m, a->name, s->name,
 								     r->prov.workload)) < 0)
 				return ret;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/recording.h"
+#include "core/strv.h"
 #include "core/landlock-ruleset.h"
 #include "generator/generate.h"
 
@@ -78,16 +79,6 @@ void tb_gen_model_clear(struct tb_gen_model *m);
 struct tb_gen_name *tb_gen_model_find(const struct tb_gen_model *m, const char *name);
 bool tb_gen_model_has_arch(const struct tb_gen_model *m, const char *arch);
 bool tb_u64set_has(const struct tb_u64set *s, uint64_t v);
-
-/* generator/strv.c */
-int tb_strv_add_sorted(char ***v, const char *s);
-int tb_strv_add(char ***v, const char *s);
-/* Appends a formatted string unless @v already holds it. */
-int tb_strv_addf(char ***v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-size_t tb_strv_len(char *const *v);
-void tb_strv_free(char **v);
-bool tb_strv_has(char *const *v, const char *s);
-char *tb_strv_join(char *const *v, const char *sep);
 
 /* generator/seccomp.c: the profile as JSON text. */
 int tb_gen_seccomp(const struct tb_gen_model *m, char **out, struct tb_gen_result *res);

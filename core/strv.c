@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* NULL-terminated string vectors for the generator. */
+/* NULL-terminated string vectors (core/strv.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strv.h"
 #include "core/util.h"
-#include "generator/internal.h"
 
 size_t tb_strv_len(char *const *v)
 {
@@ -53,16 +54,36 @@ static int insert_at(char ***v, size_t at, const char *s)
 	return 0;
 }
 
-/* Keeps @v sorted and unique. */
+/* Binary search: recordings hold thousands of paths. */
 int tb_strv_add_sorted(char ***v, const char *s)
 {
-	size_t at = 0;
+	size_t n = tb_strv_len(*v), lo = 0, hi = n;
+	char **nv, *copy;
 
-	while (*v && (*v)[at] && strcmp((*v)[at], s) < 0)
-		at++;
-	if (*v && (*v)[at] && !strcmp((*v)[at], s))
-		return 0;
-	return insert_at(v, at, s);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp((*v)[mid], s);
+
+		if (c == 0)
+			return 0;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	nv = realloc(*v, (n + 2) * sizeof(*nv));
+	if (!nv) {
+		free(copy);
+		return -ENOMEM;
+	}
+	memmove(nv + lo + 1, nv + lo, (n - lo) * sizeof(*nv));
+	nv[lo] = copy;
+	nv[n + 1] = NULL;
+	*v = nv;
+	return 0;
 }
 
 int tb_strv_add(char ***v, const char *s)
