@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strv.h"
 #include "core/util.h"
 
 /*
@@ -336,13 +337,6 @@ static int arch_names(uint32_t token, char ***out, size_t *n_out)
 	*out = v;
 	*n_out = n;
 	return 0;
-}
-
-static void strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -943,7 +937,7 @@ static void report_freep(struct tb_audit_report **r)
 
 static void strv_freep(char ***v)
 {
-	strv_free(*v);
+	tb_strv_free(*v);
 }
 
 int tb_audit_run(const struct tb_profile *p, const struct tb_audit_opts *ao,
