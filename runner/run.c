@@ -790,13 +790,16 @@ out:
 	if (!tb_cgroup_try_destroy(&cg))
 		tb_cgroup_destroy(&cg);
 	tb_cgroup_free(&cg);
-	/* Closing the lifeline lets the janitor find nothing left to do and exit. */
+	/* The cgroups are gone: the janitor has nothing left to do. Killed while it sleeps in
+	 * read() it exits without running again, which is quicker to reap than its own exit. */
 	for (int i = 0; i < 2; i++)
 		if (lifeline[i] >= 0)
 			close(lifeline[i]);
-	if (janitor > 0 && !janitor_reaped)
+	if (janitor > 0 && !janitor_reaped) {
+		kill(janitor, SIGKILL);
 		while (waitpid(janitor, NULL, 0) < 0 && errno == EINTR)
 			;
+	}
 	if (stdin_fd >= 0)
 		close(stdin_fd);
 	if (sfd >= 0)
