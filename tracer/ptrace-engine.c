@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/socket-family.h"
 #include "core/util.h"
 
 /* Exit stops per (path, op): enough to see both outcomes of a path that changes mid-run. */
@@ -128,18 +129,6 @@ static const struct {
 	{"pkey_mprotect", K_PROT}, {"fcntl", K_FCNTL}, {"fcntl64", K_FCNTL},
 };
 
-/* Socket domain names: the libc constants, not numbers, so the table cannot drift. */
-static const struct {
-	int af;
-	const char *name;
-} families[] = {
-	{AF_UNIX, "AF_UNIX"},     {AF_INET, "AF_INET"},       {AF_INET6, "AF_INET6"},
-	{AF_NETLINK, "AF_NETLINK"}, {AF_PACKET, "AF_PACKET"}, {AF_BLUETOOTH, "AF_BLUETOOTH"},
-	{AF_ALG, "AF_ALG"},       {AF_VSOCK, "AF_VSOCK"},     {AF_KEY, "AF_KEY"},
-	{AF_APPLETALK, "AF_APPLETALK"}, {AF_AX25, "AF_AX25"}, {AF_IPX, "AF_IPX"},
-	{AF_X25, "AF_X25"},       {AF_CAN, "AF_CAN"},         {AF_TIPC, "AF_TIPC"},
-	{AF_RDS, "AF_RDS"},       {AF_XDP, "AF_XDP"},         {AF_QIPCRTR, "AF_QIPCRTR"},
-};
 
 struct tb_slot {
 	unsigned char kind;
@@ -561,14 +550,6 @@ static void add_args(struct tb_ptrace_engine *e, int arch, const char *name, siz
 	note(e, tb_recording_add_args(e->rec, arch_names[arch], name, n, keys, vals, 1));
 }
 
-static const char *family_name(int af)
-{
-	for (size_t i = 0; i < TB_ARRAY_SIZE(families); i++)
-		if (families[i].af == af)
-			return families[i].name;
-	return NULL;
-}
-
 static unsigned open_ops(uint64_t flags)
 {
 	unsigned ops = 0;
@@ -718,13 +699,9 @@ static void on_exit_stop(struct tb_ptrace_engine *e, struct tb_task *t, bool ok)
 		if (p->path[i] && p->op[i])
 			note(e, tb_recording_add_file(e->rec, p->path[i], p->op[i], ok));
 	if (p->family >= 0 && ok) {
-		const char *fam = family_name(p->family);
 		char buf[32];
+		const char *fam = tb_socket_family_name(p->family, buf, sizeof(buf));
 
-		if (!fam) {
-			snprintf(buf, sizeof(buf), "AF_%d", p->family);
-			fam = buf;
-		}
 		note(e, tb_recording_add_family(e->rec, fam));
 	}
 	pending_clear(p);

@@ -37,6 +37,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "core/socket-family.h"
 #include "core/util.h"
 #include "tracer/backends.h"
 #include "tracer/bpf/bpf-shared.h"
@@ -130,20 +131,6 @@ static const struct {
 	[TB_BPF_X32] = {"x32", SCMP_ARCH_X32},
 };
 
-/* Socket domains by their libc macro (not syscall numbers: these are the AF_* ABI constants). */
-static const struct {
-	int af;
-	const char *name;
-} families[] = {
-	{AF_UNIX, "AF_UNIX"},       {AF_INET, "AF_INET"},       {AF_INET6, "AF_INET6"},
-	{AF_NETLINK, "AF_NETLINK"}, {AF_PACKET, "AF_PACKET"},   {AF_KEY, "AF_KEY"},
-	{AF_BLUETOOTH, "AF_BLUETOOTH"}, {AF_ALG, "AF_ALG"},     {AF_VSOCK, "AF_VSOCK"},
-	{AF_XDP, "AF_XDP"},         {AF_CAN, "AF_CAN"},         {AF_TIPC, "AF_TIPC"},
-	{AF_RDS, "AF_RDS"},         {AF_APPLETALK, "AF_APPLETALK"}, {AF_X25, "AF_X25"},
-	{AF_AX25, "AF_AX25"},       {AF_IPX, "AF_IPX"},         {AF_NFC, "AF_NFC"},
-	{AF_QIPCRTR, "AF_QIPCRTR"}, {AF_SMC, "AF_SMC"},         {AF_IB, "AF_IB"},
-	{AF_MPLS, "AF_MPLS"},       {AF_LLC, "AF_LLC"},         {AF_KCM, "AF_KCM"},
-};
 
 /* libbpf's last message: library code never prints, the diag carries it instead. */
 static _Thread_local char libbpf_last[256];
@@ -574,15 +561,6 @@ static int collect_counts(struct tb_bpf_session *s)
 	return 0;
 }
 
-static const char *family_name(uint64_t af, char *buf, size_t size)
-{
-	for (size_t i = 0; i < TB_ARRAY_SIZE(families); i++)
-		if ((uint64_t)families[i].af == af)
-			return families[i].name;
-	snprintf(buf, size, "AF_%llu", (unsigned long long)af);
-	return buf;
-}
-
 static int collect_args(struct tb_bpf_session *s)
 {
 	static const char *const akeys[6] = {"a0", "a1", "a2", "a3", "a4", "a5"};
@@ -620,7 +598,8 @@ static int collect_args(struct tb_bpf_session *s)
 		if (r >= 0 && (!strcmp(name, "socket") || !strcmp(name, "socketpair"))) {
 			char buf[32];
 
-			r = tb_recording_add_family(s->rec, family_name(k->vals[0], buf, sizeof(buf)));
+			r = tb_recording_add_family(
+				s->rec, tb_socket_family_name((long long)k->vals[0], buf, sizeof(buf)));
 		}
 		if (r < 0)
 			return r;
