@@ -503,7 +503,7 @@ static void drop_privileges(struct tb_child_args *a)
 	/* Raw syscalls, not glibc's wrappers: those broadcast the change to every thread glibc
 	 * believes the process has, and a child cloned from a multi-threaded caller inherits that
 	 * belief without the threads - it would wait for them forever. We are one thread. */
-	CHECK(a, syscall(SYS_setgroups, 0, NULL) == 0 || a->userns, TB_STEP_UID, 0);
+	CHECK(a, syscall(SYS_setgroups, 0, NULL) == 0 || a->unprivileged, TB_STEP_UID, 0);
 	CHECK(a, syscall(SYS_setresgid, c->gid, c->gid, c->gid) == 0, TB_STEP_UID, 1);
 	CHECK(a, syscall(SYS_setresuid, c->uid, c->uid, c->uid) == 0, TB_STEP_UID, 2);
 	/* The uid change cleared permitted/effective; clear inheritable too (and everything in a

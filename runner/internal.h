@@ -57,7 +57,7 @@ struct tb_child_args {
 	const struct tb_ll_ruleset *landlock; /* NULL: none */
 	int landlock_abi; /* 0: kernel has no Landlock */
 	bool apparmor;    /* aa_change_onexec(cfg->apparmor_profile) */
-	bool userns;      /* running unprivileged inside a new user namespace */
+	bool unprivileged; /* tightbox is not root: the user namespace maps only the caller */
 	bool own_userns;  /* the sandbox has a user namespace of its own (always, but as root
 			   * inside a container whose /proc is partly masked) */
 	bool rlimit_fallback; /* no cgroup: approximate memory/pids with rlimits */

@@ -475,7 +475,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	uint64_t t0 = 0, deadline_drain = 0;
 	int wstatus = 0, r;
 	pid_t pid = -1;
-	bool userns = geteuid() != 0, into_unified = false, own_userns;
+	bool unprivileged = geteuid() != 0, into_unified = false, own_userns;
 	pid_t janitor = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -558,8 +558,8 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	args.cgroup = &cg;
 	args.hooks = hooks;
 	args.envp = envp;
-	args.userns = userns;
-	args.own_userns = own_userns = userns || proc_fully_visible();
+	args.unprivileged = unprivileged;
+	args.own_userns = own_userns = unprivileged || proc_fully_visible();
 	if (!own_userns)
 		tb_run_result_add_warning(res, "no user namespace for the sandbox (this /proc is partly masked, as "
 				 "inside a container, and a user namespace could not mount a fresh one): "
@@ -586,7 +586,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	close(TB_TAKE_FD(errp[1]));
 	close(TB_TAKE_FD(statp[1]));
 	close(TB_TAKE_FD(syncp[0]));
-	if (own_userns && (r = write_id_maps(pid, userns, c->uid, c->gid)) < 0) {
+	if (own_userns && (r = write_id_maps(pid, unprivileged, c->uid, c->gid)) < 0) {
 		set_error(res, d, "cannot write the user namespace id maps: %s", strerror(-r));
 		goto kill;
 	}

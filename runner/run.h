@@ -110,7 +110,7 @@ struct tb_run_hooks {
 	/*
 	 * In the sandbox child, after every other hardening step and immediately before the seccomp
 	 * filter would be loaded (and then execve). Return 0 to go on, -errno to abort the run.
-	 * The ptrace recorder uses it for PTRACE_TRACEME + raise(SIGSTOP) + its own RET_TRACE filter.
+	 * The ptrace recorder loads its own RET_TRACE filter here; the bpf recorder makes a marker call.
 	 */
 	int (*child_before_filter)(void *data);
 	/* When true, the configured seccomp filter is not loaded (recording without enforcement). */
@@ -121,7 +121,8 @@ struct tb_run_hooks {
 	 * actions into SCMP_ACT_TRACE. Return -errno to abort.
 	 */
 	int (*parent_adjust_filter)(void *scmp_ctx, void *data);
-	/* In the parent, once the child exists and is in its cgroup, before it is released. */
+	/* In the parent, once the child exists and is in its cgroup2 directory (the v1 ones it joins
+	 * itself), before it is released to run anything of the command. */
 	int (*parent_started)(pid_t child, void *data);
 	/*
 	 * In the parent, for every waitpid(-1, __WALL) result other than the final exit of the sandbox
