@@ -179,7 +179,7 @@ static char *workloads_text(char *const *wl, unsigned why)
 	if (wl && wl[0])
 		return tb_strv_join(wl, ", ");
 	if (why & TB_WHY_BASELINE)
-		return strdup("baseline (signal return, exit, loader errors)");
+		return strdup("baseline (signal return, exit, loader errors, vDSO clock calls)");
 	return strdup("-");
 }
 
