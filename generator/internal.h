@@ -29,6 +29,7 @@ enum tb_gen_why {
 	TB_WHY_BASELINE =
 	    1 << 3, /* always needed (signal return, exit) though a recording can miss it */
 	TB_WHY_FALLBACK = 1 << 4, /* glibc falls back to it (clone for clone3) */
+	TB_WHY_STATIC = 1 << 5,	  /* statically reachable (tightbox scan) */
 };
 
 struct tb_gen_name {
@@ -36,6 +37,7 @@ struct tb_gen_name {
 	char **workloads;   /* sorted, unique, NULL-terminated (may be empty) */
 	unsigned arch_mask; /* bit i: allowed on model arch i */
 	unsigned why;	    /* enum tb_gen_why bits */
+	char *static_why;   /* the first scan provenance ("python3.11 imports sigaltstack"), or NULL */
 };
 
 struct tb_u64set {

@@ -70,6 +70,19 @@ static int add_name(struct tb_gen_model *m, const char *name, size_t arch, char 
 	return 0;
 }
 
+static int add_static(struct tb_gen_model *m, const char *name, size_t arch, const char *why)
+{
+	struct tb_gen_name *e;
+	int r = add_name(m, name, arch, NULL, TB_WHY_STATIC);
+
+	if (r < 0)
+		return r;
+	e = tb_gen_model_find(m, name);
+	if (!e->static_why && why && !(e->static_why = strdup(why)))
+		return -ENOMEM;
+	return 0;
+}
+
 static int u64set_add(struct tb_u64set *s, uint64_t v)
 {
 	size_t at = 0;
@@ -288,6 +301,56 @@ static int add_workloads(struct tb_gen_model *m, const struct tb_recording *r)
 	return ret;
 }
 
+/* Statically reachable names, mapped to each target arch as a recording of the scan's arch would
+ * be; each keeps its first provenance for the rule's comment. */
+static int add_statics(struct tb_gen_model *m, const struct tb_gen_opts *o, struct tb_diag *diag)
+{
+	const struct tb_gen_arch *src;
+	unsigned want;
+
+	if (o->static_mode == TB_GEN_STATIC_NONE || !o->n_statics)
+		return 0;
+	want = o->static_mode == TB_GEN_STATIC_ALL ? ~0u : 1u; /* 1: TB_SCAN_VIA_IMPORT */
+	src = o->static_arch ? tb_gen_arch_lookup(o->static_arch) : NULL;
+	if (!src || target_index(m, o->static_arch) < 0) {
+		tb_diag_set(diag, o->static_source, 0, 0, "provenance.arch",
+			    "scanned on %s but generating for %s only: pass --arch %s,%s",
+			    o->static_arch ? o->static_arch : "(none)", m->arches[0].name,
+			    m->arches[0].name, o->static_arch ? o->static_arch : "ARCH");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < o->n_statics; i++) {
+		const struct tb_gen_static_name *x = &o->statics[i];
+		struct tb_rec_syscall sc = {.name = (char *)x->name};
+
+		if (!(x->via & want))
+			continue;
+		for (size_t t = 0; t < m->n_arches; t++) {
+			const struct tb_gen_arch *dst = &m->arches[t];
+			const char *const *eq;
+			const char *why;
+			int r;
+
+			if (src->token != dst->token && (is_sub_arch(src) || is_sub_arch(dst)))
+				continue;
+			if (resolves(dst, x->name)) {
+				r = add_static(m, x->name, t, x->why);
+			} else if (src->token == dst->token) {
+				continue; /* libseccomp does not know it here: nothing to allow */
+			} else {
+				r = 0;
+				eq = tb_gen_arch_equivalents(sc.name, &why);
+				for (size_t k = 0; eq && eq[k] && r == 0; k++)
+					if (resolves(dst, eq[k]))
+						r = add_static(m, eq[k], t, x->why);
+			}
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, size_t n,
 		       const struct tb_gen_opts *o, struct tb_diag *diag)
 {
@@ -367,6 +430,9 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 		if (r < 0)
 			return r;
 	}
+	r = add_statics(m, o, diag);
+	if (r < 0)
+		return r;
 	r = add_fixed(m, tb_gen_baseline(), TB_WHY_BASELINE, NULL);
 	if (r < 0)
 		return r;
@@ -408,6 +474,7 @@ void tb_gen_model_clear(struct tb_gen_model *m)
 		return;
 	for (size_t i = 0; i < m->n_names; i++) {
 		free(m->names[i].name);
+		free(m->names[i].static_why);
 		tb_strv_free(m->names[i].workloads);
 	}
 	free(m->names);

@@ -168,6 +168,12 @@ static bool denied_dangerous(const struct tb_gen_model *m, const char *name)
 	return !(!strcmp(name, "personality") && args_filtered(m, name));
 }
 
+/* Allowed only because a scan reached it (tightbox scan), nothing else. */
+static bool static_only(const struct tb_gen_name *n)
+{
+	return n->why == TB_WHY_STATIC;
+}
+
 /* Whether the model allows @n at all (and so appears in the summary and an allow rule). */
 static bool allowed(const struct tb_gen_model *m, const struct tb_gen_name *n)
 {
@@ -330,7 +336,7 @@ static void emit_groups(struct emitter *e, struct tb_gen_result *res)
 			const struct tb_syscall_group *xg = tb_syscall_group_of(x->name);
 
 			if (!allowed(m, x) || args_filtered(m, x->name) ||
-			    (x->why & TB_WHY_PRELUDE))
+			    (x->why & TB_WHY_PRELUDE) || static_only(x))
 				continue;
 			if (i < ng ? xg == &g[i] : xg == NULL)
 				sel[n++] = x;
@@ -344,6 +350,29 @@ static void emit_groups(struct emitter *e, struct tb_gen_result *res)
 		if (res && tb_strv_add(&res->groups, i < ng ? g[i].name : "@other") < 0)
 			e->err = -ENOMEM;
 		emit_names(e, sel, n, label);
+	}
+}
+
+/*
+ * One rule per name only a scan found (never recorded, not baseline or prelude), its comment
+ * naming the object and symbol that reach it: a reader sees exactly what the scan added.
+ */
+static void emit_static(struct emitter *e)
+{
+	const struct tb_gen_model *m = e->m;
+
+	for (size_t k = 0; k < m->n_names; k++) {
+		const struct tb_gen_name *x = &m->names[k];
+		const struct tb_syscall_group *g = tb_syscall_group_of(x->name);
+		char *names[2] = {x->name, NULL};
+		_cleanup_free_ char *comment = NULL;
+
+		if (!static_only(x) || !allowed(m, x) || args_filtered(m, x->name))
+			continue;
+		if (asprintf(&comment, "static: %s (%s)", x->static_why ? x->static_why : "scan",
+			     g ? g->name : "@other") < 0)
+			e->err = -ENOMEM;
+		push_rule(e, names, "SCMP_ACT_ALLOW", -1, NULL, comment, x->arch_mask);
 	}
 }
 
@@ -495,6 +524,29 @@ static int add_notes(const struct tb_gen_model *m, struct tb_gen_result *res)
 				return -ENOMEM;
 		}
 	}
+	{
+		char **dang = NULL;
+
+		for (size_t i = 0; i < m->n_names; i++)
+			if ((m->names[i].why & TB_WHY_STATIC) &&
+			    !(m->names[i].why & (TB_WHY_RECORDED | TB_WHY_MAPPED)) &&
+			    denied_dangerous(m, m->names[i].name) &&
+			    tb_strv_add(&dang, m->names[i].name) < 0) {
+				tb_strv_free(dang);
+				return -ENOMEM;
+			}
+		if (dang) {
+			_cleanup_free_ char *list = tb_strv_join(dang, " ");
+			int r = tb_strv_addf(&res->notes,
+					     "statically reachable but dangerous, still denied with "
+					     "EPERM: %s",
+					     list ? list : "");
+
+			tb_strv_free(dang);
+			if (r < 0 || !list)
+				return -ENOMEM;
+		}
+	}
 	x = tb_gen_model_find(m, "clone3");
 	if (x && tb_strv_add(&res->notes, "clone3 answers ENOSYS so glibc falls back to clone, "
 					  "whose flags the filter can check") < 0)
@@ -512,8 +564,35 @@ static int add_notes(const struct tb_gen_model *m, struct tb_gen_result *res)
 	return 0;
 }
 
+/* Whether a recording saw @name on the first target arch (why bits are a union over arches). */
+static bool recorded_on_first(const struct tb_gen_model *m, const char *name)
+{
+	const struct tb_rec_arch *a = tb_recording_arch(m->merged, m->arches[0].name);
+
+	for (size_t i = 0; a && i < a->n_syscalls; i++)
+		if (!strcmp(a->syscalls[i].name, name))
+			return true;
+	return false;
+}
+
 static int summarise(const struct tb_gen_model *m, struct tb_gen_result *res)
 {
+	for (size_t i = 0; i < m->n_names; i++) {
+		const struct tb_gen_name *x = &m->names[i];
+
+		if (!(x->arch_mask & 1u))
+			continue;
+		if (!(x->why & (TB_WHY_RECORDED | TB_WHY_MAPPED | TB_WHY_STATIC)))
+			continue;
+		if (denied_dangerous(m, x->name))
+			res->n_dangerous_denied++;
+		else if (!allowed(m, x))
+			continue;
+		else if (recorded_on_first(m, x->name))
+			res->n_recorded++;
+		else if (static_only(x))
+			res->n_static_only++;
+	}
 	res->n_arches = m->n_arches;
 	for (size_t t = 0; t < m->n_arches; t++) {
 		res->arches[t].arch = strdup(m->arches[t].name);
@@ -577,6 +656,7 @@ int tb_gen_seccomp(const struct tb_gen_model *m, char **out, struct tb_gen_resul
 		    mask);
 	emit_arg_denies(&e);
 	emit_groups(&e, res);
+	emit_static(&e);
 	emit_arg_allows(&e);
 	emit_prelude(&e);
 	json_object_set_new(root, "syscalls", e.rules);

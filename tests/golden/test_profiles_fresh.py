@@ -3,7 +3,8 @@
 Runs scripts/regen-profiles --from-corpus profiles/corpus.json into a temporary folder and compares
 every generated file with the committed one in profiles/. A failure means someone changed the
 generator (or edited a profile by hand) without regenerating: run
-`scripts/regen-profiles --from-corpus profiles/corpus.json` and review the diff.
+`scripts/regen-profiles --from-corpus profiles/corpus.json --from-scan profiles/scan.json` and
+review the diff.
 """
 import difflib
 import os
@@ -16,7 +17,7 @@ import tbtest
 
 PROFILES = os.path.join(tbtest.SOURCE_DIR, "profiles")
 REGEN = os.path.join(tbtest.SOURCE_DIR, "scripts", "regen-profiles")
-FILES = ["default.json", "tightbox-sandbox", "landlock.json", "SUMMARY.txt", "corpus.json"]
+FILES = ["default.json", "tightbox-sandbox", "landlock.json", "SUMMARY.txt", "corpus.json", "scan.json"]
 
 
 class ProfilesFresh(unittest.TestCase):
@@ -25,7 +26,8 @@ class ProfilesFresh(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="tb-profiles-fresh-")
         try:
             p = subprocess.run([REGEN, "--tightbox", tbtest.TIGHTBOX, "--from-corpus",
-                                os.path.join(PROFILES, "corpus.json"), "--out", tmp],
+                                os.path.join(PROFILES, "corpus.json"), "--from-scan",
+                                os.path.join(PROFILES, "scan.json"), "--out", tmp],
                                capture_output=True, text=True, timeout=120)
             self.assertEqual(p.returncode, 0, p.stderr)
             for f in FILES:
@@ -36,7 +38,7 @@ class ProfilesFresh(unittest.TestCase):
                         diff = "".join(difflib.unified_diff(committed.splitlines(True), fresh.splitlines(True),
                                                             "profiles/" + f, "regenerated"))
                         self.fail("profiles/%s is stale; run scripts/regen-profiles --from-corpus "
-                                  "profiles/corpus.json\n%s" % (f, diff[:4000]))
+                                  "profiles/corpus.json --from-scan profiles/scan.json\n%s" % (f, diff[:4000]))
             # Nothing but the outputs (no temporary files left in the output folder).
             self.assertEqual(sorted(os.listdir(tmp)), sorted(FILES))
         finally:
