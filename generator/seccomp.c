@@ -15,34 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dangerous-args.h"
 #include "core/dangerous.h"
 #include "core/syscall-groups.h"
 #include "core/util.h"
 #include "generator/internal.h"
 
-/* CLONE_NEWNS .. CLONE_NEWNET as clone(2) takes them (CLONE_NEWTIME only exists for clone3). */
-static const struct {
-	const char *name;
-	uint64_t bit;
-} clone_ns_flags[] = {
-    {"CLONE_NEWNS", 0x00020000},  {"CLONE_NEWCGROUP", 0x02000000}, {"CLONE_NEWUTS", 0x04000000},
-    {"CLONE_NEWIPC", 0x08000000}, {"CLONE_NEWUSER", 0x10000000},   {"CLONE_NEWPID", 0x20000000},
-    {"CLONE_NEWNET", 0x40000000},
-};
-#define CLONE_NS_MASK 0x7E020000ULL
-
-#define TIOCSTI_REQ 0x5412u
-#define TIOCLINUX_REQ 0x541Cu
-
-/* Socket families an untrusted program has no business creating unless a recording shows it:
- * raw link-layer access, kernel interfaces with a history of bugs, and host-only transports. */
-static const struct {
-	const char *name;
-	uint64_t family;
-} risky_families[] = {
-    {"AF_KEY", 15}, {"AF_NETLINK", 16}, {"AF_PACKET", 17},
-    {"AF_ALG", 38}, {"AF_VSOCK", 40},	{"AF_XDP", 44},
-};
+/* clone's namespace flags, the terminal-injection ioctls and the risky socket families come from
+ * core/dangerous-args.c, the table audit and explain read too. */
 
 struct emitter {
 	const struct tb_gen_model *m;
@@ -227,6 +207,8 @@ static void emit_dangerous(struct emitter *e)
 static void emit_arg_denies(struct emitter *e)
 {
 	const struct tb_gen_model *m = e->m;
+	size_t n_dargs;
+	const struct tb_dangerous_arg *dargs = tb_dangerous_args(&n_dargs);
 	unsigned mask;
 	char comment[256];
 
@@ -242,38 +224,41 @@ static void emit_arg_denies(struct emitter *e)
 				amask |= 1u << t;
 		if (!amask)
 			continue;
-		for (size_t i = 0; i < TB_ARRAY_SIZE(clone_ns_flags); i++) {
-			snprintf(comment, sizeof(comment),
-				 "clone with %s: EPERM (new namespaces are the sandbox's job)",
-				 clone_ns_flags[i].name);
+		for (size_t i = 0; i < n_dargs; i++) {
+			if (dargs[i].kind != TB_DARG_CLONE_NS)
+				continue;
+			snprintf(comment, sizeof(comment), "clone with %s: EPERM (%s)", dargs[i].name,
+				 dargs[i].reason);
 			push_one(e, "clone", "SCMP_ACT_ERRNO", EPERM,
-				 arg1(idx, "SCMP_CMP_MASKED_EQ", clone_ns_flags[i].bit,
-				      clone_ns_flags[i].bit),
+				 arg1(idx, "SCMP_CMP_MASKED_EQ", dargs[i].mask, dargs[i].value),
 				 comment, amask);
 		}
 	}
 	/* The kernel compares the low 32 bits of the request: mask them, so high bits set in the
 	 * 64-bit register do not slip past. */
-	if (resolves_any(m, "ioctl", &mask)) {
-		push_one(e, "ioctl", "SCMP_ACT_ERRNO", EPERM,
-			 arg1(1, "SCMP_CMP_MASKED_EQ", 0xffffffffu, TIOCSTI_REQ),
-			 "ioctl TIOCSTI: EPERM (injects input into the controlling terminal)",
-			 mask);
-		push_one(e, "ioctl", "SCMP_ACT_ERRNO", EPERM,
-			 arg1(1, "SCMP_CMP_MASKED_EQ", 0xffffffffu, TIOCLINUX_REQ),
-			 "ioctl TIOCLINUX: EPERM (console selection can inject input)", mask);
-	}
+	if (resolves_any(m, "ioctl", &mask))
+		for (size_t i = 0; i < n_dargs; i++) {
+			if (dargs[i].kind != TB_DARG_IOCTL)
+				continue;
+			snprintf(comment, sizeof(comment), "ioctl %s: EPERM (%s)", dargs[i].name,
+				 dargs[i].reason);
+			push_one(e, "ioctl", "SCMP_ACT_ERRNO", EPERM,
+				 arg1(dargs[i].index, "SCMP_CMP_MASKED_EQ", dargs[i].mask,
+				      dargs[i].value),
+				 comment, mask);
+		}
 	if (resolves_any(m, "socket", &mask))
-		for (size_t i = 0; i < TB_ARRAY_SIZE(risky_families); i++) {
-			if (tb_u64set_has(&m->socket_domains, risky_families[i].family))
+		for (size_t i = 0; i < n_dargs; i++) {
+			if (dargs[i].kind != TB_DARG_SOCKET_FAMILY ||
+			    tb_u64set_has(&m->socket_domains, dargs[i].value))
 				continue;
 			snprintf(comment, sizeof(comment),
 				 "socket %s: EPERM (not recorded; raw or kernel-facing family)",
-				 risky_families[i].name);
-			push_one(
-			    e, "socket", "SCMP_ACT_ERRNO", EPERM,
-			    arg1(0, "SCMP_CMP_MASKED_EQ", 0xffffffffu, risky_families[i].family),
-			    comment, mask);
+				 dargs[i].name);
+			push_one(e, "socket", "SCMP_ACT_ERRNO", EPERM,
+				 arg1(dargs[i].index, "SCMP_CMP_MASKED_EQ", dargs[i].mask,
+				      dargs[i].value),
+				 comment, mask);
 		}
 }
 
@@ -450,7 +435,7 @@ static void emit_arg_allows(struct emitter *e)
 			amask &= x->arch_mask;
 			if (amask)
 				push_one(e, "clone", "SCMP_ACT_ALLOW", -1,
-					 arg1(idx, "SCMP_CMP_MASKED_EQ", CLONE_NS_MASK, 0),
+					 arg1(idx, "SCMP_CMP_MASKED_EQ", TB_CLONE_NS_MASK, 0),
 					 "clone without namespace flags: fork, vfork, threads",
 					 amask);
 		}
@@ -474,13 +459,18 @@ static void emit_arg_allows(struct emitter *e)
 		}
 	x = tb_gen_model_find(m, "ioctl");
 	if (x && allowed(m, x)) {
-		static const uint32_t excl[] = {TIOCSTI_REQ, TIOCLINUX_REQ};
+		size_t n_dargs, n_excl = 0;
+		const struct tb_dangerous_arg *dargs = tb_dangerous_args(&n_dargs);
+		uint32_t excl[8];
 
+		for (size_t i = 0; i < n_dargs && n_excl < TB_ARRAY_SIZE(excl); i++)
+			if (dargs[i].kind == TB_DARG_IOCTL)
+				excl[n_excl++] = (uint32_t)dargs[i].value;
 		if (m->opts->args == TB_GEN_ARGS_STRICT && m->seen_args_ioctl) {
 			for (size_t i = 0; i < m->ioctl_cmds.n; i++) {
 				uint64_t c = m->ioctl_cmds.v[i];
 
-				if (c == TIOCSTI_REQ || c == TIOCLINUX_REQ)
+				if (tb_dangerous_arg_match("ioctl", (const uint64_t[6]){0, c}))
 					continue;
 				snprintf(comment, sizeof(comment),
 					 "ioctl request 0x%llx (recorded; low 32 bits compared)",
@@ -491,7 +481,7 @@ static void emit_arg_allows(struct emitter *e)
 			}
 		} else {
 			emit_complement(
-			    e, "ioctl", 1, excl, TB_ARRAY_SIZE(excl), 0, 0, 31,
+			    e, "ioctl", 1, excl, n_excl, 0, 0, 31,
 			    "ioctl: any request but TIOCSTI and TIOCLINUX (low 32 bits, "
 			    "as the kernel compares)",
 			    x->arch_mask);
