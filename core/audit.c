@@ -416,6 +416,9 @@ static void check_default(struct builder *b, const struct tb_profile *p)
 	    tb_action_name(p->default_action.kind));
 }
 
+static int verdict_allows(const struct tb_profile *p, const struct tb_compile_opts *o,
+			  const char *name, uint64_t a0, uint64_t a1, bool *allowed);
+
 static int check_dangerous(struct builder *b, const struct tb_profile *p,
 			   const struct tb_compile_opts *o, uint32_t native)
 {
@@ -438,7 +441,27 @@ static int check_dangerous(struct builder *b, const struct tb_profile *p,
 			add(b, t[i].severity, "dangerous-allowed", t[i].name, arch_label(native),
 			    st.uncond_index, t[i].fix, "%s is allowed (%s): %s", t[i].name,
 			    where_of(st.uncond_index, w, sizeof(w)), t[i].reason);
-		else if (k == 2)
+		else if (k == 2 && !strcmp(t[i].name, "personality")) {
+			/* Only the flags that weaken memory protections matter; a rule for the
+			 * 0xffffffff query (what glibc and CPython ask) changes nothing. */
+			static const uint64_t risky[] = {0x0400000 /* READ_IMPLIES_EXEC */,
+							 0x0040000 /* ADDR_NO_RANDOMIZE */};
+			bool any = false;
+
+			for (size_t v = 0; v < TB_ARRAY_SIZE(risky) && r >= 0; v++) {
+				bool ok;
+
+				r = verdict_allows(p, o, t[i].name, risky[v], 0, &ok);
+				any |= ok;
+			}
+			if (r < 0)
+				return r;
+			if (any)
+				add(b, t[i].severity, "dangerous-allowed", t[i].name, arch_label(native),
+				    st.cond_allow_index, t[i].fix,
+				    "%s is allowed with READ_IMPLIES_EXEC or ADDR_NO_RANDOMIZE (%s): %s",
+				    t[i].name, where_of(st.cond_allow_index, w, sizeof(w)), t[i].reason);
+		} else if (k == 2)
 			add(b, t[i].severity > TB_SEV_LOW ? t[i].severity - 1 : TB_SEV_LOW,
 			    "dangerous-allowed", t[i].name, arch_label(native), st.cond_allow_index,
 			    t[i].fix, "%s is allowed for some argument values (%s): %s", t[i].name,

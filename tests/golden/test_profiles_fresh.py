@@ -45,14 +45,19 @@ class ProfilesFresh(unittest.TestCase):
             shutil.rmtree(tmp)
 
     def test_default_is_small(self):
-        """The x86_64 allowlist stays far below Docker's default (300 names on x86_64, measured
-        with tightbox audit). 15 workloads gave 98 names for `tightbox run` alone and 102 with
-        runc's prelude; the bound catches a generator that starts allowing whole groups."""
+        """The x86_64 allowlist stays below Docker's default (300 names on x86_64, podman 4.3's
+        311, measured with tightbox audit). The 15 recorded workloads gave 102 names with runc's
+        prelude; the scan of Debian's python3 (lib-dynload, numpy, pandas) adds what the same
+        interpreter reaches through glibc (issue 9), 193 in all. The bound catches a generator
+        that starts allowing whole groups or a scan that stops excluding the dangerous set."""
         with open(os.path.join(PROFILES, "SUMMARY.txt")) as f:
-            line = next(l for l in f if l.startswith("x86_64: "))
+            lines = f.read().splitlines()
+        line = next(l for l in lines if l.startswith("x86_64: ") and "syscalls allowed" in l)
         n = int(line.split()[1])
-        self.assertLess(n, 120, line)
+        self.assertLess(n, 240, line)
         self.assertGreater(n, 30, line)
+        counts = next(l for l in lines if l.startswith("x86_64: recorded "))
+        self.assertIn("dangerous-denied", counts)
 
 
 if __name__ == "__main__":
