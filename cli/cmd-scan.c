@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tightbox scan: static syscall reachability of ELF files or a Python interpreter (docs/scan.md). */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ static void usage(FILE *f)
 		"                        modules of its site/dist-packages directories\n"
 		"      --packages LIST   with --python: only these top-level packages of\n"
 		"                        site/dist-packages (comma-separated, e.g. numpy,pandas)\n"
+		"      --print-table     print the glibc symbol table (symbol, syscalls, how each\n"
+		"                        row was derived) as JSON and exit\n"
 		"  -q, --quiet           no summary on stderr\n"
 		"  -h, --help            this text\n\n"
 		"Exit status: 0 written, 1 cannot write, 2 bad input (not ELF, wrong machine, no such\n"
@@ -65,11 +68,42 @@ static int write_out(const char *path, const char *text)
 	return 0;
 }
 
+/* The one table, as JSON: {"SYMBOL": {"syscalls": [...], "derived": "measured"}, ...}. */
+static int print_table(void)
+{
+	size_t n;
+	const struct tb_scan_libc_entry *t = tb_scan_libc_table(&n);
+	json_t *root = json_object();
+
+	for (size_t i = 0; root && i < n; i++) {
+		json_t *names = json_array();
+
+		for (const char *p = t[i].syscalls; *p;) {
+			size_t l = strcspn(p, " ");
+
+			json_array_append_new(names, json_stringn(p, l));
+			p += l;
+			p += strspn(p, " ");
+		}
+		json_object_set_new(root, t[i].symbol,
+				    json_pack("{s:o,s:s}", "syscalls", names, "derived",
+					      tb_scan_derived_name(t[i].derived)));
+	}
+	if (!root || json_dumpf(root, stdout, JSON_INDENT(1) | JSON_SORT_KEYS) < 0) {
+		json_decref(root);
+		return EXIT_WRITE_FAILED;
+	}
+	json_decref(root);
+	putchar('\n');
+	return 0;
+}
+
 int tb_cmd_scan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'}, {"python", required_argument, NULL, 'P'},
 	    {"packages", required_argument, NULL, 'K'}, {"quiet", no_argument, NULL, 'q'},
+	    {"print-table", no_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	struct tb_scan_opts o = {0};
@@ -106,6 +140,8 @@ int tb_cmd_scan(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'T':
+			return print_table();
 		case 'h':
 			usage(stdout);
 			return 0;
