@@ -221,9 +221,13 @@ static int load_statics(const char *path, struct tb_scan **scan, struct tb_gen_s
 
 			/* tb_strv_addf would drop a repeated text: the vector is indexed by syscall. */
 			snprintf(sym, sizeof(sym), "%.*s", (int)strcspn(ref->symbol, "@"), ref->symbol);
+			char more[48] = "";
+
+			if (objects > 1)
+				snprintf(more, sizeof(more), ", %zu more object%s", objects - 1,
+					 objects == 2 ? "" : "s");
 			r = asprintf(&why, "%s %s %s%s", base_name(ref->object),
-				     strchr(sym, '(') ? "has" : "imports", sym,
-				     objects > 1 ? " (and more objects)" : "") < 0
+				     strchr(sym, '(') ? "has" : "imports", sym, more) < 0
 				? -ENOMEM
 				: tb_strv_add(whys, why);
 		}
