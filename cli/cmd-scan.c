@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tightbox scan: static syscall reachability of ELF files or a Python interpreter (docs/scan.md). */
+/* tightbox scan: static syscall reachability of ELF files or a Python interpreter (docs/scan.md).
+ */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -18,23 +19,24 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: tightbox scan [OPTIONS] [ELF...]\n\n"
-		"List the syscalls ELF executables and shared objects can reach, with their DT_NEEDED\n"
-		"closure: imported glibc functions (through one table), syscall() calls and inline\n"
-		"syscall instructions. Writes the scan JSON (docs/scan.md) for generate --scan.\n\n"
-		"Options:\n"
-		"  -o, --output FILE     write the JSON here (default: stdout)\n"
-		"      --python INTERP   scan the interpreter, its lib-dynload and the extension\n"
-		"                        modules of its site/dist-packages directories\n"
-		"      --packages LIST   with --python: only these top-level packages of\n"
-		"                        site/dist-packages (comma-separated, e.g. numpy,pandas)\n"
-		"      --print-table     print the glibc symbol table (symbol, syscalls, how each\n"
-		"                        row was derived) as JSON and exit\n"
-		"  -q, --quiet           no summary on stderr\n"
-		"  -h, --help            this text\n\n"
-		"Exit status: 0 written, 1 cannot write, 2 bad input (not ELF, wrong machine, no such\n"
-		"file or interpreter).\n");
+	fprintf(
+	    f,
+	    "Usage: tightbox scan [OPTIONS] [ELF...]\n\n"
+	    "List the syscalls ELF executables and shared objects can reach, with their DT_NEEDED\n"
+	    "closure: imported glibc functions (through one table), syscall() calls and inline\n"
+	    "syscall instructions. Writes the scan JSON (docs/scan.md) for generate --scan.\n\n"
+	    "Options:\n"
+	    "  -o, --output FILE     write the JSON here (default: stdout)\n"
+	    "      --python INTERP   scan the interpreter, its lib-dynload and the extension\n"
+	    "                        modules of its site/dist-packages directories\n"
+	    "      --packages LIST   with --python: only these top-level packages of\n"
+	    "                        site/dist-packages (comma-separated, e.g. numpy,pandas)\n"
+	    "      --print-table     print the glibc symbol table (symbol, syscalls, how each\n"
+	    "                        row was derived) as JSON and exit\n"
+	    "  -q, --quiet           no summary on stderr\n"
+	    "  -h, --help            this text\n\n"
+	    "Exit status: 0 written, 1 cannot write, 2 bad input (not ELF, wrong machine, no such\n"
+	    "file or interpreter).\n");
 }
 
 static int write_out(const char *path, const char *text)
@@ -101,10 +103,13 @@ static int print_table(void)
 int tb_cmd_scan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'}, {"python", required_argument, NULL, 'P'},
-	    {"packages", required_argument, NULL, 'K'}, {"quiet", no_argument, NULL, 'q'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"python", required_argument, NULL, 'P'},
+	    {"packages", required_argument, NULL, 'K'},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {"print-table", no_argument, NULL, 'T'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct tb_scan_opts o = {0};
 	struct tb_scan *s = NULL;
@@ -132,7 +137,8 @@ int tb_cmd_scan(int argc, char **argv)
 			pk_copy = strdup(optarg);
 			if (!pk_copy)
 				return EXIT_WRITE_FAILED;
-			for (char *t = strtok_r(pk_copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			for (char *t = strtok_r(pk_copy, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save))
 				if (tb_strv_add(&packages, t) < 0)
 					return EXIT_WRITE_FAILED;
 			break;

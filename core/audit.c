@@ -449,7 +449,7 @@ static int check_dangerous(struct builder *b, const struct tb_profile *p,
 			bool any = false;
 
 			for (size_t v = 0; v < TB_ARRAY_SIZE(risky) && r >= 0; v++) {
-				bool ok;
+				bool ok = false;
 
 				r = verdict_allows(p, o, t[i].name, risky[v], 0, &ok);
 				any |= ok;

@@ -7,8 +7,14 @@
 #include "core/util.h"
 
 #define NS(flag, bit)                                                                              \
-	{"clone", TB_DARG_CLONE_NS, 0, bit, bit, flag, "new namespaces are the sandbox's job"}
-#define FAMILY(af, nr, why) {"socket", TB_DARG_SOCKET_FAMILY, 0, 0xffffffffu, nr, af, why}
+	{                                                                                          \
+		"clone", TB_DARG_CLONE_NS, 0, bit, bit, flag,                                      \
+		    "new namespaces are the sandbox's job"                                         \
+	}
+#define FAMILY(af, nr, why)                                                                        \
+	{                                                                                          \
+		"socket", TB_DARG_SOCKET_FAMILY, 0, 0xffffffffu, nr, af, why                       \
+	}
 
 static const struct tb_dangerous_arg table[] = {
     NS("CLONE_NEWNS", 0x00020000),

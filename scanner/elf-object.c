@@ -164,9 +164,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int read_symbols(struct reader *rd, Elf_Scn *dynsym, const GElf_Shdr *sh,
-			Elf_Data *versym, const struct verneed_ix *ix, size_t n_ix,
-			bool want_defined)
+static int read_symbols(struct reader *rd, Elf_Scn *dynsym, const GElf_Shdr *sh, Elf_Data *versym,
+			const struct verneed_ix *ix, size_t n_ix, bool want_defined)
 {
 	Elf_Data *d = elf_getdata(dynsym, NULL);
 	size_t n = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0, n_def = 0;
@@ -259,7 +258,8 @@ static int read_relocs(struct reader *rd, Elf_Scn *scn, const GElf_Shdr *sh, Elf
 
 		if (!gelf_getrela(d, (int)i, &rela))
 			break;
-		if (!GELF_R_SYM(rela.r_info) || !gelf_getsym(sd, (int)GELF_R_SYM(rela.r_info), &sym))
+		if (!GELF_R_SYM(rela.r_info) ||
+		    !gelf_getsym(sd, (int)GELF_R_SYM(rela.r_info), &sym))
 			continue;
 		name = elf_strptr(rd->elf, dsh->sh_link, sym.st_name);
 		if (name && !strcmp(name, "syscall") && sym.st_shndx == SHN_UNDEF &&
@@ -309,8 +309,7 @@ static int add_site(struct tb_scan_site **v, size_t *n, uint64_t addr, int nr)
 }
 
 /* The immediate of the last `mov $imm32, <reg>` (@op, optionally after @rex) in [lo, at). */
-static int last_mov_imm(const unsigned char *b, size_t lo, size_t at, unsigned char op,
-			bool rax)
+static int last_mov_imm(const unsigned char *b, size_t lo, size_t at, unsigned char op, bool rax)
 {
 	for (size_t k = at; k-- > lo;) {
 		int32_t v;
@@ -343,13 +342,12 @@ static int scan_code(struct reader *rd, Elf_Scn *scn, const GElf_Shdr *sh)
 		}
 		if (!rd->n_slots || i + 5 > n)
 			continue;
-		if (b[i] == 0xe8 && rd->n_stubs &&
-		    u64_in(rd->stubs, rd->n_stubs, sh->sh_addr + i + 5 + (int64_t)rel32(b + i + 1)))
-			r = add_site(&rd->out->calls, &rd->out->n_calls, sh->sh_addr + i,
-				     last_mov_imm(b, i > 32 ? i - 32 : 0, i, 0xbf, false));
-		else if (b[i] == 0xff && i + 6 <= n && b[i + 1] == 0x15 &&
-			 u64_in(rd->slots, rd->n_slots,
-				sh->sh_addr + i + 6 + (int64_t)rel32(b + i + 2)))
+		/* call rel32 to a syscall() PLT stub, or call *slot(%rip) through its GOT slot. */
+		if ((b[i] == 0xe8 && rd->n_stubs &&
+		     u64_in(rd->stubs, rd->n_stubs,
+			    sh->sh_addr + i + 5 + (int64_t)rel32(b + i + 1))) ||
+		    (b[i] == 0xff && i + 6 <= n && b[i + 1] == 0x15 &&
+		     u64_in(rd->slots, rd->n_slots, sh->sh_addr + i + 6 + (int64_t)rel32(b + i + 2))))
 			r = add_site(&rd->out->calls, &rd->out->n_calls, sh->sh_addr + i,
 				     last_mov_imm(b, i > 32 ? i - 32 : 0, i, 0xbf, false));
 	}
@@ -358,8 +356,8 @@ static int scan_code(struct reader *rd, Elf_Scn *scn, const GElf_Shdr *sh)
 
 static bool is_plt(const char *name)
 {
-	return name && (!strcmp(name, ".plt") || !strcmp(name, ".plt.sec") ||
-			!strcmp(name, ".plt.got"));
+	return name &&
+	       (!strcmp(name, ".plt") || !strcmp(name, ".plt.sec") || !strcmp(name, ".plt.got"));
 }
 
 int tb_elf_read(const char *path, bool want_defined, bool want_sites, struct tb_elf_info *out,
@@ -440,7 +438,8 @@ int tb_elf_read(const char *path, bool want_defined, bool want_sites, struct tb_
 			if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
 				continue;
 			name = shstrndx ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
-			if (pass == 0 && sh.sh_type == SHT_RELA && dynsym && sh.sh_link == elf_ndxscn(dynsym))
+			if (pass == 0 && sh.sh_type == SHT_RELA && dynsym &&
+			    sh.sh_link == elf_ndxscn(dynsym))
 				r = read_relocs(&rd, scn, &sh, dynsym, &dsh);
 			else if (pass == 1 && rd.n_slots && is_plt(name))
 				r = read_plt(&rd, scn, &sh);
@@ -452,7 +451,8 @@ int tb_elf_read(const char *path, bool want_defined, bool want_sites, struct tb_
 	free(rd.stubs);
 	if (r < 0) {
 		tb_elf_info_clear(&info);
-		tb_diag_set(diag, path, 0, 0, NULL, "reading the ELF file failed: %s", strerror(-r));
+		tb_diag_set(diag, path, 0, 0, NULL, "reading the ELF file failed: %s",
+			    strerror(-r));
 		return r;
 	}
 	*out = info;

@@ -14,7 +14,7 @@
 struct tb_elf_import {
 	char *name;
 	char *version; /* "GLIBC_2.2.5", NULL when unversioned */
-	char *file;    /* the DT_NEEDED the version belongs to ("libc.so.6"), NULL when unversioned */
+	char *file; /* the DT_NEEDED the version belongs to ("libc.so.6"), NULL when unversioned */
 };
 
 /* What elf-object.c reads from one ELF file. */
@@ -28,7 +28,7 @@ struct tb_elf_info {
 	size_t n_calls;
 	struct tb_scan_site *inlines; /* `syscall` instructions */
 	size_t n_inlines;
-	bool executable;	      /* ET_EXEC, or ET_DYN with PT_INTERP */
+	bool executable; /* ET_EXEC, or ET_DYN with PT_INTERP */
 };
 
 /*

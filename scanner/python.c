@@ -109,8 +109,9 @@ int tb_scan_python_modules(const char *interp, const char *const *packages, size
 		return r;
 	base = strrchr(real, '/') + 1;
 	if (sscanf(base, "python%15[0-9.]", ver) != 1 || !strchr(ver, '.')) {
-		tb_diag_set(diag, real, 0, 0, "--python",
-			    "cannot tell the Python version from the file name (expected pythonX.Y)");
+		tb_diag_set(
+		    diag, real, 0, 0, "--python",
+		    "cannot tell the Python version from the file name (expected pythonX.Y)");
 		return -EINVAL;
 	}
 	/* PREFIX/bin/pythonX.Y -> PREFIX */
@@ -137,7 +138,8 @@ int tb_scan_python_modules(const char *interp, const char *const *packages, size
 		else if (i == 2)
 			snprintf(dir, sizeof(dir), "%s/lib/python%s/dist-packages", prefix, ver);
 		else
-			snprintf(dir, sizeof(dir), "%s/local/lib/python%s/dist-packages", prefix, ver);
+			snprintf(dir, sizeof(dir), "%s/local/lib/python%s/dist-packages", prefix,
+				 ver);
 		r = walk(dir, 0, true, packages, n_packages, &mods);
 	}
 	if (r < 0) {

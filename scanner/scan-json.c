@@ -35,8 +35,9 @@ static json_t *sites_json(const struct tb_scan_site *v, size_t n)
 		char addr[32];
 
 		snprintf(addr, sizeof(addr), "%#llx", (unsigned long long)v[i].addr);
-		json_array_append_new(a, json_pack("{s:s,s:o}", "addr", addr, "nr",
-						   v[i].nr < 0 ? json_null() : json_integer(v[i].nr)));
+		json_array_append_new(a,
+				      json_pack("{s:s,s:o}", "addr", addr, "nr",
+						v[i].nr < 0 ? json_null() : json_integer(v[i].nr)));
 	}
 	return json_pack("{s:I,s:I,s:o}", "count", (json_int_t)n, "unknown", (json_int_t)unknown,
 			 "sites", a);
@@ -67,9 +68,10 @@ static json_t *syscall_json(const struct tb_scan_syscall *sc)
 		for (; j < sc->n_refs && !strcmp(sc->refs[j].object, sc->refs[k].object); j++)
 			if (j - k < MAX_SYMBOLS)
 				json_array_append_new(syms, json_string(sc->refs[j].symbol));
-		json_array_append_new(from, json_pack("{s:s,s:o,s:I}", "object", sc->refs[k].object,
-						      "symbols", syms, "more_symbols",
-						      (json_int_t)(j - k > MAX_SYMBOLS ? j - k - MAX_SYMBOLS : 0)));
+		json_array_append_new(
+		    from, json_pack("{s:s,s:o,s:I}", "object", sc->refs[k].object, "symbols", syms,
+				    "more_symbols",
+				    (json_int_t)(j - k > MAX_SYMBOLS ? j - k - MAX_SYMBOLS : 0)));
 		objects++;
 		k = j;
 	}
@@ -89,28 +91,27 @@ int tb_scan_to_json(const struct tb_scan *s, char **out)
 		n_calls += o->n_calls;
 		n_inlines += o->n_inlines;
 		json_array_append_new(
-		    objects,
-		    json_pack("{s:s,s:o,s:o,s:b,s:I,s:o,s:o}", "path", o->path, "soname",
-			      o->soname ? json_string(o->soname) : json_null(), "needed",
-			      strv_json(o->needed), "glibc", o->glibc, "glibc_imports",
-			      (json_int_t)o->n_imports, "syscall_calls",
-			      sites_json(o->calls, o->n_calls), "inline_syscalls",
-			      sites_json(o->inlines, o->n_inlines)));
+		    objects, json_pack("{s:s,s:o,s:o,s:b,s:I,s:o,s:o}", "path", o->path, "soname",
+				       o->soname ? json_string(o->soname) : json_null(), "needed",
+				       strv_json(o->needed), "glibc", o->glibc, "glibc_imports",
+				       (json_int_t)o->n_imports, "syscall_calls",
+				       sites_json(o->calls, o->n_calls), "inline_syscalls",
+				       sites_json(o->inlines, o->n_inlines)));
 	}
 	for (size_t i = 0; syscalls && i < s->n_syscalls; i++)
 		json_array_append_new(syscalls, syscall_json(&s->syscalls[i]));
 	for (size_t i = 0; missing && i < s->n_missing; i++)
-		json_array_append_new(missing, json_pack("{s:s,s:s}", "needed", s->missing[i].needed,
-							 "by", s->missing[i].by));
-	root = json_pack("{s:s,s:i,s:{s:s,s:s,s:o,s:o},s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}",
-			 "format", TB_SCAN_FORMAT, "version", TB_SCAN_VERSION, "provenance",
-			 "tightbox", TB_VERSION, "arch", s->arch, "python",
-			 s->python ? json_string(s->python) : json_null(), "inputs",
-			 strv_json(s->inputs), "objects", objects, "missing", missing, "syscalls",
-			 syscalls, "summary", "objects", (json_int_t)s->n_objects, "syscalls",
-			 (json_int_t)s->n_syscalls, "syscall_calls", (json_int_t)n_calls,
-			 "inline_syscalls", (json_int_t)n_inlines, "unknown_sites",
-			 (json_int_t)s->unknown_sites);
+		json_array_append_new(
+		    missing,
+		    json_pack("{s:s,s:s}", "needed", s->missing[i].needed, "by", s->missing[i].by));
+	root = json_pack(
+	    "{s:s,s:i,s:{s:s,s:s,s:o,s:o},s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "format",
+	    TB_SCAN_FORMAT, "version", TB_SCAN_VERSION, "provenance", "tightbox", TB_VERSION,
+	    "arch", s->arch, "python", s->python ? json_string(s->python) : json_null(), "inputs",
+	    strv_json(s->inputs), "objects", objects, "missing", missing, "syscalls", syscalls,
+	    "summary", "objects", (json_int_t)s->n_objects, "syscalls", (json_int_t)s->n_syscalls,
+	    "syscall_calls", (json_int_t)n_calls, "inline_syscalls", (json_int_t)n_inlines,
+	    "unknown_sites", (json_int_t)s->unknown_sites);
 	if (!root)
 		return -ENOMEM;
 	text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -153,10 +154,12 @@ int tb_scan_load(const char *path, struct tb_scan **out, struct tb_diag *diag)
 		return bad(diag, path, NULL, "not a JSON object");
 	v = json_object_get(root, "format");
 	if (!json_is_string(v) || strcmp(json_string_value(v), TB_SCAN_FORMAT))
-		return bad(diag, path, "format", "not a tightbox scan (expected \"tightbox-scan\")");
+		return bad(diag, path, "format",
+			   "not a tightbox scan (expected \"tightbox-scan\")");
 	v = json_object_get(root, "version");
 	if (!json_is_integer(v) || json_integer_value(v) != TB_SCAN_VERSION)
-		return bad(diag, path, "version", "unsupported scan version (this tightbox reads 1)");
+		return bad(diag, path, "version",
+			   "unsupported scan version (this tightbox reads 1)");
 	v = json_object_get(json_object_get(root, "provenance"), "arch");
 	if (!json_is_string(v))
 		return bad(diag, path, "provenance.arch", "missing or not a string");
@@ -197,20 +200,24 @@ int tb_scan_load(const char *path, struct tb_scan **out, struct tb_diag *diag)
 			else if (t && !strcmp(t, "inline"))
 				x->via |= TB_SCAN_VIA_INLINE;
 			else
-				return bad(diag, path, where, "via: expected import, syscall or inline");
+				return bad(diag, path, where,
+					   "via: expected import, syscall or inline");
 		}
 		json_array_foreach(from, k, f)
 		{
-			json_t *obj = json_object_get(f, "object"), *syms = json_object_get(f, "symbols");
+			json_t *obj = json_object_get(f, "object"),
+			       *syms = json_object_get(f, "symbols");
 
 			if (!json_is_string(obj) || !json_is_array(syms))
-				return bad(diag, path, where, "from[]: needs an object and symbols[]");
+				return bad(diag, path, where,
+					   "from[]: needs an object and symbols[]");
 			json_array_foreach(syms, j, e)
 			{
 				struct tb_scan_ref *nr;
 
 				if (!json_is_string(e))
-					return bad(diag, path, where, "from[].symbols: not a string");
+					return bad(diag, path, where,
+						   "from[].symbols: not a string");
 				nr = realloc(x->refs, (x->n_refs + 1) * sizeof(*nr));
 				if (!nr)
 					return -ENOMEM;

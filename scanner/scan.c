@@ -18,9 +18,17 @@
 
 /* glibc's shared objects (the table covers what their exported functions do). */
 static const char *const glibc_objects[] = {
-    "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "libanl.so.1",	  "libc.so.6",
-    "libdl.so.2",	    "libm.so.6",	     "libmvec.so.1",	  "libpthread.so.0",
-    "librt.so.1",	    "libutil.so.1",	     NULL,
+    "ld-linux-x86-64.so.2",
+    "ld-linux-aarch64.so.1",
+    "libanl.so.1",
+    "libc.so.6",
+    "libdl.so.2",
+    "libm.so.6",
+    "libmvec.so.1",
+    "libpthread.so.0",
+    "librt.so.1",
+    "libutil.so.1",
+    NULL,
 };
 
 static bool is_glibc_name(const char *name)
@@ -105,7 +113,7 @@ static int add_missing(struct tb_scan *s, const char *needed, const char *by)
 /* Breadth first over DT_NEEDED: objects[i] is read before its dependencies are looked up. */
 static int closure(struct work *w, struct tb_diag *diag)
 {
-	for (size_t i = 0; i < w->s->n_objects; i++) {
+	for (size_t i = 0; w->infos && i < w->s->n_objects; i++) {
 		char origin[PATH_MAX];
 		const char *slash;
 		char **needed = w->infos[i].needed;
@@ -441,7 +449,9 @@ int tb_scan_run(const struct tb_scan_opts *o, struct tb_scan **out, struct tb_di
 		return -ENOMEM;
 	w.s = s;
 	w.token = seccomp_arch_native();
-	arch_name = w.token == SCMP_ARCH_X86_64 ? "x86_64" : w.token == SCMP_ARCH_AARCH64 ? "aarch64" : "unknown";
+	arch_name = w.token == SCMP_ARCH_X86_64	   ? "x86_64"
+		    : w.token == SCMP_ARCH_AARCH64 ? "aarch64"
+						   : "unknown";
 	s->arch = strdup(arch_name);
 	if (!s->arch)
 		return -ENOMEM;
@@ -453,7 +463,7 @@ int tb_scan_run(const struct tb_scan_opts *o, struct tb_scan **out, struct tb_di
 	for (size_t i = 0; r == 0 && s->inputs && s->inputs[i]; i++)
 		r = add_object(&w, s->inputs[i], diag);
 	/* ld.so also searches the executable's DT_RPATH for every object it loads. */
-	for (size_t i = 0; r == 0 && i < s->n_objects; i++)
+	for (size_t i = 0; r == 0 && w.infos && i < s->n_objects; i++)
 		if (w.infos[i].executable && w.infos[i].rpath && !w.exe_rpath) {
 			w.exe_rpath = w.infos[i].rpath;
 			w.exe_origin_buf = strdup(s->objects[i].path);
@@ -461,12 +471,15 @@ int tb_scan_run(const struct tb_scan_opts *o, struct tb_scan **out, struct tb_di
 				r = -ENOMEM;
 				break;
 			}
-			*strrchr(w.exe_origin_buf, '/') = '\0';
+			char *slash = strrchr(w.exe_origin_buf, '/');
+
+			if (slash) /* inputs are realpaths: always */
+				*slash = '\0';
 			w.exe_origin = w.exe_origin_buf;
 		}
 	if (r == 0)
 		r = closure(&w, diag);
-	for (size_t i = 0; r == 0 && i < s->n_objects; i++) {
+	for (size_t i = 0; r == 0 && w.infos && i < s->n_objects; i++) {
 		if (w.infos[i].soname && !(s->objects[i].soname = strdup(w.infos[i].soname)))
 			r = -ENOMEM;
 		for (size_t k = 0; r == 0 && w.infos[i].needed && w.infos[i].needed[k]; k++)

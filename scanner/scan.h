@@ -25,9 +25,10 @@
 
 /* How a syscall was found reachable (bits). */
 enum tb_scan_via {
-	TB_SCAN_VIA_IMPORT = 1 << 0,  /* an imported glibc symbol the table maps to it */
-	TB_SCAN_VIA_SYSCALL = 1 << 1, /* syscall(NR, ...) with a constant NR loaded before the call */
-	TB_SCAN_VIA_INLINE = 1 << 2,  /* an inline `syscall` instruction with a constant in eax */
+	TB_SCAN_VIA_IMPORT = 1 << 0, /* an imported glibc symbol the table maps to it */
+	TB_SCAN_VIA_SYSCALL =
+	    1 << 1, /* syscall(NR, ...) with a constant NR loaded before the call */
+	TB_SCAN_VIA_INLINE = 1 << 2, /* an inline `syscall` instruction with a constant in eax */
 };
 
 /* A call to syscall() or an inline `syscall` instruction in one object. */
@@ -37,12 +38,12 @@ struct tb_scan_site {
 };
 
 struct tb_scan_object {
-	char *path;   /* as found (realpath) */
-	char *soname; /* DT_SONAME, NULL when none */
-	char **needed; /* DT_NEEDED in file order, NULL-terminated (may be NULL) */
-	bool glibc;    /* part of glibc: its syscalls are those of the symbols others import */
-	size_t n_imports;	     /* imported glibc function symbols */
-	struct tb_scan_site *calls;  /* calls to syscall() */
+	char *path;	  /* as found (realpath) */
+	char *soname;	  /* DT_SONAME, NULL when none */
+	char **needed;	  /* DT_NEEDED in file order, NULL-terminated (may be NULL) */
+	bool glibc;	  /* part of glibc: its syscalls are those of the symbols others import */
+	size_t n_imports; /* imported glibc function symbols */
+	struct tb_scan_site *calls; /* calls to syscall() */
 	size_t n_calls;
 	struct tb_scan_site *inlines; /* inline syscall instructions (not scanned in glibc) */
 	size_t n_inlines;
@@ -55,8 +56,8 @@ struct tb_scan_ref {
 };
 
 struct tb_scan_syscall {
-	char *name;   /* libseccomp name on the scan's arch */
-	unsigned via; /* enum tb_scan_via bits */
+	char *name;		  /* libseccomp name on the scan's arch */
+	unsigned via;		  /* enum tb_scan_via bits */
 	struct tb_scan_ref *refs; /* sorted by object, then symbol */
 	size_t n_refs;
 };
@@ -67,9 +68,9 @@ struct tb_scan_missing {
 };
 
 struct tb_scan {
-	char *arch;	 /* libseccomp arch name ("x86_64") */
-	char *python;	 /* --python interpreter (realpath), NULL when none */
-	char **inputs;	 /* the objects given or found, sorted */
+	char *arch;			/* libseccomp arch name ("x86_64") */
+	char *python;			/* --python interpreter (realpath), NULL when none */
+	char **inputs;			/* the objects given or found, sorted */
 	struct tb_scan_object *objects; /* the closure, sorted by path */
 	size_t n_objects;
 	struct tb_scan_syscall *syscalls; /* sorted by name */
@@ -82,7 +83,7 @@ struct tb_scan {
 struct tb_scan_opts {
 	const char *const *files; /* ELF executables / shared objects */
 	size_t n_files;
-	const char *python;	  /* interpreter to scan with its extension modules, or NULL */
+	const char *python;	     /* interpreter to scan with its extension modules, or NULL */
 	const char *const *packages; /* only these top-level site/dist-packages (NULL: all) */
 	size_t n_packages;
 };
@@ -96,7 +97,8 @@ int tb_scan_run(const struct tb_scan_opts *o, struct tb_scan **out, struct tb_di
 /* Frees @s. Accepts NULL. */
 void tb_scan_free(struct tb_scan *s);
 
-/* The documented JSON (docs/scan.md), sorted and deterministic, into *@out (malloc'd). 0/-ENOMEM. */
+/* The documented JSON (docs/scan.md), sorted and deterministic, into *@out (malloc'd). 0/-ENOMEM.
+ */
 int tb_scan_to_json(const struct tb_scan *s, char **out);
 /* Reads a scan JSON written by tb_scan_to_json. -EINVAL with @diag (file, position, problem). */
 int tb_scan_load(const char *path, struct tb_scan **out, struct tb_diag *diag);
@@ -132,12 +134,12 @@ const char *tb_scan_libc_syscalls(const char *sym, uint32_t token, enum tb_scan_
 
 /* What ld.so searches for one object's DT_NEEDED entries. */
 struct tb_scan_search {
-	const char *origin;	   /* directory of the object ($ORIGIN) */
-	const char *runpath;	   /* its DT_RUNPATH, NULL when none */
-	const char *rpath;	   /* its DT_RPATH (ignored when runpath is set), NULL when none */
-	const char *exe_rpath;	   /* the executable's DT_RPATH (ld.so also searches it), or NULL */
-	const char *exe_origin;	   /* the executable's directory, for $ORIGIN in exe_rpath */
-	const char *cache;	   /* ld.so.cache path; NULL: /etc/ld.so.cache */
+	const char *origin;	/* directory of the object ($ORIGIN) */
+	const char *runpath;	/* its DT_RUNPATH, NULL when none */
+	const char *rpath;	/* its DT_RPATH (ignored when runpath is set), NULL when none */
+	const char *exe_rpath;	/* the executable's DT_RPATH (ld.so also searches it), or NULL */
+	const char *exe_origin; /* the executable's directory, for $ORIGIN in exe_rpath */
+	const char *cache;	/* ld.so.cache path; NULL: /etc/ld.so.cache */
 	const char *const *defaults; /* default directories; NULL: the system's */
 };
 

@@ -255,7 +255,7 @@ out:
 
 /* ---- the smallest safe change: which rules explain suggests ----------------------------------- */
 
-int tb_explain_report_vwarn(struct tb_explain_report *rep, const char *fmt, va_list ap)
+static int vwarn(struct tb_explain_report *rep, const char *fmt, va_list ap)
 {
 	char **n;
 	char *msg;
@@ -273,14 +273,13 @@ int tb_explain_report_vwarn(struct tb_explain_report *rep, const char *fmt, va_l
 	return 0;
 }
 
-static int __attribute__((format(printf, 2, 3))) warn(struct tb_explain_report *rep,
-						      const char *fmt, ...)
+int tb_explain_report_warn(struct tb_explain_report *rep, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = tb_explain_report_vwarn(rep, fmt, ap);
+	r = vwarn(rep, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -412,11 +411,11 @@ static int suggest_one(struct tb_explain_report *rep, struct tb_explain_denial *
 
 	if (no) {
 		if (dn->dangerous)
-			return warn(rep,
+			return tb_explain_report_warn(rep,
 				    "%s was denied: that is the profile doing its job; do not allow it "
 				    "(%s). %s",
 				    dn->name, dn->dangerous->reason, dn->dangerous->fix);
-		return warn(rep, "%s was denied; not suggested: %s", dn->name, no);
+		return tb_explain_report_warn(rep, "%s was denied; not suggested: %s", dn->name, no);
 	}
 	if (!filtered) {
 		for (size_t k = 0; k < json_array_size(names); k++)
@@ -429,13 +428,13 @@ static int suggest_one(struct tb_explain_report *rep, struct tb_explain_denial *
 		const struct tb_dangerous_arg *da = tb_dangerous_arg_match(dn->name, dn->variants[v].args);
 
 		if (da)
-			r = warn(rep, "%s was denied: %s is a dangerous argument value (%s); not suggested",
+			r = tb_explain_report_warn(rep, "%s was denied: %s is a dangerous argument value (%s); not suggested",
 				 dn->variants[v].decoded, da->name, da->reason);
 		else
 			r = append_unique(rules, filtered_rule(dn, &dn->variants[v]));
 	}
 	if (r == 0 && dn->more_variants)
-		r = warn(rep, "%s was denied with more argument combinations than explain keeps; "
+		r = tb_explain_report_warn(rep, "%s was denied with more argument combinations than explain keeps; "
 			      "run it again after adding the suggestion", dn->name);
 	return r;
 }
@@ -455,7 +454,7 @@ int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p
 		dn->arg_mask = rule_arg_mask(p, dn->name, false);
 		r = suggest_one(rep, dn, rules, names);
 		if (r == 0 && dn->audit_arch == AUDIT_ARCH_I386)
-			r = warn(rep,
+			r = tb_explain_report_warn(rep,
 				 "%s was an i386 call (int 0x80) from %s: 32-bit calls from 64-bit "
 				 "programs are a classic filter bypass%s",
 				 dn->name, dn->exe ? dn->exe : "the program",
@@ -464,7 +463,7 @@ int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p
 				       "killed as a foreign arch"
 				     : "");
 		if (r == 0 && !strcmp(dn->name, "clone3") && dn->data != ENOSYS)
-			r = warn(rep, "clone3 failed with errno %u: glibc falls back to clone only on "
+			r = tb_explain_report_warn(rep, "clone3 failed with errno %u: glibc falls back to clone only on "
 				      "ENOSYS; deny clone3 with errnoRet 38 instead",
 				 dn->data);
 	}

@@ -454,19 +454,6 @@ static void hook_parent_on_wait(pid_t pid, int status, void *data)
 
 /* ---- after the run: Python location, suggestion, warnings --------------------------------- */
 
-static int add_warning(struct tb_explain_report *rep, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int add_warning(struct tb_explain_report *rep, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = tb_explain_report_vwarn(rep, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 /*
  * The last `File "X", line N, in F` of the traceback CPython printed on stderr, and the exception
  * line that ends it. The captured stderr is the only view tightbox has into the interpreter.
@@ -547,7 +534,7 @@ static int finish_report(struct tb_explain_report *rep, const struct tb_run_conf
 		tb_diag_clear(&d);
 		if (tb_profile_load(rep->profile, &p, &d) < 0) {
 			char buf[1200];
-			r = add_warning(rep, "cannot re-read the profile for suggestions: %s",
+			r = tb_explain_report_warn(rep, "cannot re-read the profile for suggestions: %s",
 					tb_diag_format(&d, buf, sizeof(buf)));
 			if (r < 0)
 				return r;
@@ -607,7 +594,7 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 		/* Nothing can be denied: run plainly and say so. */
 		r = tb_run(c, NULL, res, d);
 		if (r >= 0)
-			r = add_warning(rep, "seccomp=unconfined: no profile, nothing can be denied");
+			r = tb_explain_report_warn(rep, "seccomp=unconfined: no profile, nothing can be denied");
 		goto done;
 	}
 	if (c->seccomp_mode == TB_SECCOMP_FILE)

@@ -12,7 +12,6 @@
 #define TB_TRACER_EXPLAIN_H
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -113,8 +112,8 @@ int tb_explain_result_write_json(const struct tb_run_result *res, const struct t
 int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p);
 
 /* Appends a formatted warning to @rep->warnings. 0 or -ENOMEM. */
-int tb_explain_report_vwarn(struct tb_explain_report *rep, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+int tb_explain_report_warn(struct tb_explain_report *rep, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * Decodes one syscall's arguments (explain-decode.c): "name(arg, ...)" with paths read from @pid's

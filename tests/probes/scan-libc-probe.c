@@ -106,7 +106,8 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "clock")) {
 		struct timespec t;
 		struct timeval tv;
-		return clock_gettime(CLOCK_MONOTONIC, &t) + gettimeofday(&tv, NULL) + (time(NULL) < 0);
+		return clock_gettime(CLOCK_MONOTONIC, &t) + gettimeofday(&tv, NULL) +
+		       (time(NULL) < 0);
 	}
 	fprintf(stderr, "scan-libc-probe: unknown case %s\n", c);
 	return 2;

@@ -26,7 +26,8 @@
 static const char *filtered_profile =
     "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 38,"
     " \"architectures\": [\"SCMP_ARCH_X86_64\"], \"syscalls\": ["
-    " {\"names\": [\"clone\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1, \"args\": [{\"index\": 0,"
+    " {\"names\": [\"clone\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1, \"args\": "
+    "[{\"index\": 0,"
     "  \"value\": 268435456, \"valueTwo\": 268435456, \"op\": \"SCMP_CMP_MASKED_EQ\"}]},"
     " {\"names\": [\"clone\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0,"
     "  \"value\": 2114060288, \"valueTwo\": 0, \"op\": \"SCMP_CMP_MASKED_EQ\"}]},"
@@ -66,7 +67,8 @@ static void deny(struct tb_explain_report *r, const char *name, uint64_t a0, uin
 	d->variants[0].args[0] = a0;
 	d->variants[0].args[1] = a1;
 	d->variants[0].count = 1;
-	assert_int_equal(tb_explain_decode(0, name, d->variants[0].args, &d->variants[0].decoded), 0);
+	assert_int_equal(tb_explain_decode(0, name, d->variants[0].args, &d->variants[0].decoded),
+			 0);
 	d->dangerous = tb_dangerous_lookup(name);
 }
 
@@ -107,7 +109,8 @@ static size_t rules_for(json_t *s, const char *name, bool no_plain, json_t **fir
 		size_t k;
 		json_t *v;
 
-		json_array_foreach(json_object_get(rule, "names"), k, v) if (!strcmp(json_string_value(v), name))
+		json_array_foreach(json_object_get(rule, "names"), k,
+				   v) if (!strcmp(json_string_value(v), name))
 		{
 			if (no_plain && json_array_size(json_object_get(rule, "args")) == 0)
 				fail_msg("unconditional allow suggested for %s", name);
@@ -160,8 +163,8 @@ static void test_never_clone3_nonnames_dangerous(void **state)
 	deny(r, "nr_1000", 0, 0, 38);
 	deny(r, "ptrace", 0, 0, 1);
 	deny(r, "personality", 0x0400000, 0, 38);
-	deny(r, "ioctl", 0, 0x5412, 1);		    /* TIOCSTI */
-	deny(r, "socket", 16, 3, 1);		    /* AF_NETLINK */
+	deny(r, "ioctl", 0, 0x5412, 1); /* TIOCSTI */
+	deny(r, "socket", 16, 3, 1);	/* AF_NETLINK */
 	assert_null(suggest(r, bare_profile));
 	assert_true(warned(r, "clone3 must keep failing with ENOSYS"));
 	assert_true(warned(r, "nr_1000 was denied; not suggested"));

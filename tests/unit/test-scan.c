@@ -58,11 +58,13 @@ static int setup(void **state)
 	if (!mkdtemp(dir))
 		return -1;
 	sh("mkdir -p %s/sub %s/rp %s/decoy", dir, dir, dir);
-	put("dep.c", "#include <signal.h>\nint dep(void) { stack_t s = {0}; return sigaltstack(&s, 0); }\n");
+	put("dep.c",
+	    "#include <signal.h>\nint dep(void) { stack_t s = {0}; return sigaltstack(&s, 0); }\n");
 	put("top.c", "int dep(void);\nint top(void) { return dep(); }\n");
 	put("exe.c", "#define _GNU_SOURCE\n#include <sys/syscall.h>\n#include <unistd.h>\n"
 		     "#include <time.h>\nint top(void);\n"
-		     "long raw(void) { long r; __asm__ volatile(\"mov $39, %%eax\\n\\tsyscall\" : \"=a\"(r) :: \"rcx\", \"r11\", \"memory\"); return r; }\n"
+		     "long raw(void) { long r; __asm__ volatile(\"mov $39, %%eax\\n\\tsyscall\" : "
+		     "\"=a\"(r) :: \"rcx\", \"r11\", \"memory\"); return r; }\n"
 		     "int main(int c, char **v) { struct timespec t = {0, 1};\n"
 		     "  nanosleep(&t, 0); syscall(SYS_gettid); syscall(c + 1000);\n"
 		     "  return top() + (int)raw(); }\n");
@@ -70,10 +72,13 @@ static int setup(void **state)
 	 * same name earlier on the path must be skipped, as ld.so skips it. */
 	sh("cd %s && cc -shared -fPIC -o sub/libdep.so dep.c", dir);
 	sh("cd %s && (cc -m32 -shared -fPIC -o decoy/libdep.so dep.c 2>/dev/null || "
-	   "printf 'not an ELF' > decoy/libdep.so)", dir);
+	   "printf 'not an ELF' > decoy/libdep.so)",
+	   dir);
 	sh("cd %s && cc -shared -fPIC -o rp/libtop.so top.c -L sub -ldep "
-	   "-Wl,--enable-new-dtags,-rpath,'$ORIGIN/../decoy:$ORIGIN/../sub'", dir);
-	sh("cd %s && cc -o exe exe.c -L rp -ltop -L sub -ldep -Wl,--disable-new-dtags,-rpath,'$ORIGIN/rp'",
+	   "-Wl,--enable-new-dtags,-rpath,'$ORIGIN/../decoy:$ORIGIN/../sub'",
+	   dir);
+	sh("cd %s && cc -o exe exe.c -L rp -ltop -L sub -ldep "
+	   "-Wl,--disable-new-dtags,-rpath,'$ORIGIN/rp'",
 	   dir);
 	return 0;
 }
@@ -100,7 +105,8 @@ static void test_table_invariants(void **state)
 			snprintf(name, sizeof(name), "%.*s", (int)l, p);
 			if (seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name) < 0 &&
 			    seccomp_syscall_resolve_name_arch(SCMP_ARCH_AARCH64, name) < 0)
-				fail_msg("%s: %s is no syscall on x86_64 or aarch64", t[i].symbol, name);
+				fail_msg("%s: %s is no syscall on x86_64 or aarch64", t[i].symbol,
+					 name);
 			p += l;
 			p += strspn(p, " ");
 		}
