@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <linux/seccomp.h>
 #include <linux/types.h>
 #include <sched.h>
 #include <signal.h>
@@ -41,6 +42,7 @@
 #include "core/util.h"
 #include "tracer/backends.h"
 #include "tracer/bpf/bpf-shared.h"
+#include "tracer/ceiling.h"
 
 #include "record-btf.h"
 #include "record-notes.h"
@@ -203,6 +205,7 @@ struct tb_bpf_session {
 	FILE *log;   /* the reader's buffered stream on it */
 	uint64_t token;
 	int marker_nr;
+	struct sock_fprog ceiling; /* tracer/ceiling.h, answered EPERM by the kernel */
 };
 
 static unsigned open_fop(uint64_t flags)
@@ -469,6 +472,9 @@ static int hook_child_before_filter(void *data)
 
 	/* getppid ignores its arguments; the program recognises magic + token and arms this task. */
 	syscall(s->marker_nr, (long)TB_BPF_MARKER_MAGIC, (long)s->token, 0L, 0L, 0L, 0L);
+	/* The ceiling: refused with EPERM before sys_enter, seen (and counted) at sys_exit. */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->ceiling) < 0)
+		return tb_negerrno();
 	return 0;
 }
 
@@ -555,6 +561,33 @@ static int collect_counts(struct tb_bpf_session *s)
 			continue;
 		/* The key keeps the raw number (x32 bit included): name it as such. */
 		r = add_syscall(s->rec, k.arch, k.arch == TB_BPF_X32 ? k.nr & ~TB_BPF_X32_BIT : k.nr, c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int collect_denied(struct tb_bpf_session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.denied);
+	struct tb_bpf_count_key k, next, *prev = NULL;
+	uint64_t c;
+	int r;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		uint32_t full;
+		_cleanup_free_ char *name = NULL;
+		char fallback[32];
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &c) < 0 || k.arch >= TB_BPF_N_ARCH)
+			continue;
+		full = k.arch == TB_BPF_X32 ? (k.nr | TB_BPF_X32_BIT) : k.nr;
+		name = seccomp_syscall_resolve_num_arch(arches[k.arch].token, (int)full);
+		if (!name)
+			snprintf(fallback, sizeof(fallback), "__nr_%u", full);
+		r = tb_recording_add_denied(s->rec, arches[k.arch].name, name ? name : fallback, c);
 		if (r < 0)
 			return r;
 	}
@@ -651,6 +684,7 @@ static void session_free(struct tb_bpf_session *s)
 	if (s->log_fd >= 0)
 		close(s->log_fd);
 	free(s->tuples);
+	free(s->ceiling.filter);
 	free(s);
 }
 
@@ -671,6 +705,13 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	if (s->wake_fd < 0 || s->log_fd < 0) {
 		r = tb_negerrno();
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: eventfd: %s", strerror(-r));
+		goto fail;
+	}
+	r = tb_ceiling_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(TB_CEILING_ERRNO), TB_CEILING_DANGEROUS,
+			      &s->ceiling);
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: building the ceiling filter: %s",
+			    strerror(-r));
 		goto fail;
 	}
 	s->marker_nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "getppid");
@@ -778,6 +819,8 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 		r = collect_counts(s);
 	if (r >= 0)
 		r = collect_args(s);
+	if (r >= 0)
+		r = collect_denied(s);
 	if (r < 0) {
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: reading the maps: %s", strerror(-r));
 		goto out;

@@ -35,6 +35,7 @@ __u64 lost_paths = 0;
 
 struct tb_task {
 	__u32 counting;
+	__u32 entered; /* between its sys_enter and sys_exit: an exit without one was refused by seccomp */
 	__u32 pending; /* key holds a file syscall waiting for its exit */
 	__u32 retry;   /* the path still has to be read (at the exit) */
 	__s32 dirfd;
@@ -73,6 +74,16 @@ struct {
 	__type(key, struct tb_bpf_count_key);
 	__type(value, __u64);
 } counts_other SEC(".maps");
+
+/* Calls a seccomp filter refused with EPERM (the recording ceiling): seccomp runs before the
+ * sys_enter tracepoint, so only their sys_exit is seen. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__type(key, struct tb_bpf_count_key);
+	__type(value, __u64);
+} denied SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -226,7 +237,8 @@ static __always_inline void remember_path(struct tb_task *t, struct pt_regs *reg
 
 static __always_inline void mark_task(__u32 tid)
 {
-	static const struct tb_task fresh = {.counting = 1};
+	/* Marked inside a call (the marker, or the fork a child returns from): its exit follows. */
+	static const struct tb_task fresh = {.counting = 1, .entered = 1};
 
 	bpf_map_update_elem(&tasks, &tid, &fresh, BPF_ANY);
 }
@@ -253,6 +265,7 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 	t->pending = 0;
+	t->entered = 1;
 	task = (struct task_struct *)bpf_get_current_task();
 	if (BPF_CORE_READ(task, thread_info.status) & TB_BPF_TS_COMPAT) {
 		arch = TB_BPF_I386;
@@ -285,6 +298,25 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
+static __always_inline void count_denied(struct pt_regs *regs)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct tb_bpf_count_key k = {.arch = TB_BPF_X86_64, .nr = (__u32)BPF_CORE_READ(regs, orig_ax)};
+	__u64 one = 1, *cnt;
+
+	if (BPF_CORE_READ(task, thread_info.status) & TB_BPF_TS_COMPAT) {
+		k.arch = TB_BPF_I386;
+	} else if (k.nr & TB_BPF_X32_BIT) {
+		k.arch = TB_BPF_X32;
+		k.nr &= ~TB_BPF_X32_BIT;
+	}
+	cnt = bpf_map_lookup_elem(&denied, &k);
+	if (cnt)
+		__sync_fetch_and_add(cnt, 1);
+	else
+		bpf_map_update_elem(&denied, &k, &one, BPF_NOEXIST);
+}
+
 SEC("raw_tp/sys_exit")
 int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -298,7 +330,15 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	t = bpf_map_lookup_elem(&tasks, &tid);
-	if (!t || !t->pending)
+	if (!t)
+		return 0;
+	if (!t->entered) {
+		if (ret == -1 /* -EPERM */)
+			count_denied(regs);
+		return 0;
+	}
+	t->entered = 0;
+	if (!t->pending)
 		return 0;
 	t->pending = 0;
 	if (t->retry) {
