@@ -470,11 +470,12 @@ static int hook_child_before_filter(void *data)
 {
 	struct tb_bpf_session *s = data;
 
-	/* getppid ignores its arguments; the program recognises magic + token and arms this task. */
-	syscall(s->marker_nr, (long)TB_BPF_MARKER_MAGIC, (long)s->token, 0L, 0L, 0L, 0L);
-	/* The ceiling: refused with EPERM before sys_enter, seen (and counted) at sys_exit. */
+	/* The ceiling (refused with EPERM before sys_enter, counted at sys_exit), loaded before the
+	 * marker so that its own seccomp(2) is not the workload's. */
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->ceiling) < 0)
 		return tb_negerrno();
+	/* getppid ignores its arguments; the program recognises magic + token and arms this task. */
+	syscall(s->marker_nr, (long)TB_BPF_MARKER_MAGIC, (long)s->token, 0L, 0L, 0L, 0L);
 	return 0;
 }
 
