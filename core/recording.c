@@ -558,6 +558,11 @@ static json_t *recording_to_json(const struct tb_recording *r)
 	e |= json_object_set_new(root, "files", TB_TAKE_PTR(files));
 	e |= json_object_set_new(root, "executables", strv_to_json(r->executables));
 	e |= json_object_set_new(root, "network_families", strv_to_json(r->network_families));
+	/* Only a lossy recording has the key: complete ones stay byte-identical to before. */
+	if (r->lost.events || r->lost.paths)
+		e |= json_object_set_new(root, "lost",
+					 json_pack("{s:I,s:I}", "events", (json_int_t)r->lost.events,
+						   "paths", (json_int_t)r->lost.paths));
 	if (e)
 		goto fail;
 	return root;
@@ -997,6 +1002,16 @@ static int recording_from_json(const struct loader *l, json_t *root, struct tb_r
 		if ((ret = get_strv(l, v, "network_families", true, &r->network_families)) < 0)
 			return ret;
 	}
+	v = json_object_get(root, "lost");
+	if (v) {
+		if (!json_is_object(v))
+			return bad(l, "lost", "expected an object");
+		if ((json_object_get(v, "events") &&
+		     (ret = get_uint(l, json_object_get(v, "events"), "lost.events", &r->lost.events)) < 0) ||
+		    (json_object_get(v, "paths") &&
+		     (ret = get_uint(l, json_object_get(v, "paths"), "lost.paths", &r->lost.paths)) < 0))
+			return ret;
+	}
 	return 0;
 }
 
@@ -1185,6 +1200,8 @@ static int merge_one(struct tb_recording *m, const struct tb_recording *r)
 	for (size_t i = 0; r->network_families && r->network_families[i]; i++)
 		if ((ret = tb_recording_add_family(m, r->network_families[i])) < 0)
 			return ret;
+	m->lost.events += r->lost.events;
+	m->lost.paths += r->lost.paths;
 	return 0;
 }
 

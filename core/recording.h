@@ -83,6 +83,11 @@ struct tb_recording {
 	size_t n_files;
 	char **executables;      /* NULL-terminated */
 	char **network_families; /* NULL-terminated */
+	/* What the recorder saw but could not record ("lost"; 0 when nothing was lost). */
+	struct tb_rec_lost {
+		uint64_t events; /* announcements of files/argument tuples dropped (buffer full) */
+		uint64_t paths;	 /* paths that could not be read or resolved */
+	} lost;
 };
 
 /* Allocates an empty recording. Returns NULL on ENOMEM. */
