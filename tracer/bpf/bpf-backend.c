@@ -153,6 +153,11 @@ static int resolve_path(const struct tb_bpf_event *ev, char *out, size_t size)
 		snprintf(out, size, "%s", rel);
 		return 0;
 	}
+	if (ev->base[0] == '/') {
+		/* The program resolved the directory at the call. */
+		n = snprintf(base, sizeof(base), "%s", ev->base);
+		goto join;
+	}
 	if (k->dirfd == AT_FDCWD)
 		snprintf(link, sizeof(link), "/proc/%u/cwd", tgid);
 	else
@@ -161,6 +166,7 @@ static int resolve_path(const struct tb_bpf_event *ev, char *out, size_t size)
 	if (n <= 0 || base[0] != '/')
 		return -ENOENT;
 	base[n] = '\0';
+join:
 	while (rel[0] == '.' && rel[1] == '/')
 		rel += 2;
 	if (!strcmp(rel, "."))
@@ -246,6 +252,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(&l.ev, data, sizeof(l.ev));
 	l.ev.path[sizeof(l.ev.path) - 1] = '\0';
+	l.ev.base[sizeof(l.ev.base) - 1] = '\0';
 	if (l.ev.kind == TB_BPF_EV_FILE && resolve_path(&l.ev, path, sizeof(path)) == 0)
 		l.path_len = strlen(path) + 1;
 	if (log_write(s, &l, path) < 0)

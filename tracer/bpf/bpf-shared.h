@@ -82,7 +82,7 @@ struct tb_bpf_file_key {
 	__u64 aux;   /* open flags (K_OPEN/K_OPENAT2), 0 otherwise */
 	__u16 arch;
 	__u16 nr;
-	__s32 dirfd; /* -100 (AT_FDCWD) for absolute paths, calls without a dirfd and fd-named files */
+	__s32 dirfd; /* -100 (AT_FDCWD), or the dirfd of a relative path the program could not resolve */
 	__u8 slot;   /* 0: path_arg[0], 1: path_arg[1] */
 	__u8 ok;     /* 1: the call succeeded */
 	__u8 pad[6];
@@ -102,6 +102,7 @@ struct tb_bpf_event {
 		struct tb_bpf_file_key file;
 	};
 	char path[TB_BPF_PATH_MAX]; /* TB_BPF_EV_FILE: NUL-terminated (cut at 255 bytes) */
+	char base[TB_BPF_PATH_MAX]; /* a relative path's directory, resolved at the call; "" none */
 };
 
 /* What the program could not record; userspace reads it after the run (.bss). */

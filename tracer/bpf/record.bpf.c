@@ -97,8 +97,11 @@ struct {
 
 /* Per-CPU scratch: a path is built here (fd-named files are built backwards from the end). */
 struct tb_scratch {
-	char buf[2 * TB_BPF_PATH_MAX];
+	/* [0, PATH_MAX): a walked directory or file, built backwards; [PATH_MAX, 2 PATH_MAX): a
+	 * path argument; the rest is slack for the masked offsets. */
+	char buf[3 * TB_BPF_PATH_MAX];
 };
+#define TB_REL TB_BPF_PATH_MAX /* where path arguments are read into the scratch buffer */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -203,7 +206,7 @@ static __always_inline __u64 hash_path(const struct tb_scratch *sc, __u32 off, _
 {
 	__u64 h = 0xcbf29ce484222325ull;
 
-	off &= TB_BPF_PATH_MAX - 1;
+	off &= 2 * TB_BPF_PATH_MAX - 1;
 	for (__u32 i = 0; i < TB_BPF_PATH_MAX / 8; i++) {
 		__u64 w;
 
@@ -219,17 +222,20 @@ static __always_inline __u64 hash_path(const struct tb_scratch *sc, __u32 off, _
 }
 
 /*
- * Announces @k (the path of @len bytes at @off in the scratch buffer) unless seen. A failed
- * announcement forgets the key again, so a later call retries it; lost.events counts the drops.
+ * Announces @k, the path of @len bytes at @off in the scratch buffer, relative to the directory of
+ * @blen bytes at @boff when @blen (the walked cwd or dirfd), unless seen. A failed announcement
+ * forgets the key again, so a later call retries it; lost.events counts the drops.
  */
 static __always_inline void record_file(struct tb_bpf_file_key *k, const struct tb_scratch *sc,
-					__u32 off, __u32 len)
+					__u32 off, __u32 len, __u32 boff, __u32 blen)
 {
 	static const __u8 one = 1;
 	struct tb_bpf_event *ev;
 	bool full = false;
 
 	k->hash = hash_path(sc, off, len);
+	if (blen)
+		k->hash = k->hash * 31 + hash_path(sc, boff, blen);
 	if (bpf_map_lookup_elem(&files_seen, k))
 		return;
 	if (bpf_map_update_elem(&files_seen, k, &one, BPF_NOEXIST) != 0) {
@@ -249,8 +255,12 @@ static __always_inline void record_file(struct tb_bpf_file_key *k, const struct 
 	ev->tgid = bpf_get_current_pid_tgid() >> 32;
 	__builtin_memcpy(&ev->file, k, sizeof(*k));
 	if (bpf_probe_read_kernel_str(ev->path, sizeof(ev->path),
-				      &sc->buf[off & (TB_BPF_PATH_MAX - 1)]) < 0)
+				      &sc->buf[off & (2 * TB_BPF_PATH_MAX - 1)]) < 0)
 		ev->path[0] = '\0';
+	ev->base[0] = '\0';
+	if (blen && bpf_probe_read_kernel_str(ev->base, sizeof(ev->base),
+					      &sc->buf[boff & (TB_BPF_PATH_MAX - 1)]) < 0)
+		ev->base[0] = '\0';
 	bpf_ringbuf_submit(ev, wake_flags());
 }
 
@@ -312,38 +322,67 @@ static long walk_step(__u64 i, void *ctx)
 	return 0;
 }
 
-/*
- * The path of the file open as @fd, built backwards in the scratch buffer (ending at
- * TB_BPF_PATH_MAX - 1) the way /proc/PID/fd/N shows it to tightbox: through mount points up to
- * the top of the task's mount tree. Returns the path's offset and its length in *@len, or -1.
- */
-static __always_inline int fd_path(int fd, struct tb_scratch *sc, __u32 *len)
+/* Walks (@vm, @d) into the scratch buffer; see file_path(). */
+static __always_inline int walk_path(struct vfsmount *vm, struct dentry *d, struct tb_scratch *sc,
+				     __u32 *len)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fda, *f = NULL;
-	struct tb_walk w = {.off = TB_BPF_PATH_MAX - 1};
+	struct tb_walk w = {.off = TB_BPF_PATH_MAX - 1, .d = d, .vm = vm};
 
-	if (fd < 0 || (unsigned)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!vm || !d)
 		return -1;
-	fda = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]) < 0 || !f)
-		return -1;
-	{
-		struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
-
-		w.d = BPF_CORE_READ(f, f_path.dentry);
-		w.vm = vm;
-		w.m = container_of(vm, struct mount, mnt);
-	}
+	w.m = container_of(vm, struct mount, mnt);
 	sc->buf[TB_BPF_PATH_MAX - 1] = '\0';
 	bpf_loop(TB_DENTRY_DEPTH, walk_step, &w, 0);
 	if (w.done != 1)
 		return -1;
 	if (w.off == TB_BPF_PATH_MAX - 1)
-		sc->buf[--w.off] = '/';
+		sc->buf[--w.off & (TB_BPF_PATH_MAX - 1)] = '/';
 	*len = TB_BPF_PATH_MAX - 1 - w.off;
 	return w.off;
+}
+
+/*
+ * The path of the file open as @fd, or of the cwd when @fd is AT_FDCWD, built backwards in the
+ * scratch buffer (ending at TB_BPF_PATH_MAX - 1) the way /proc/PID/fd/N shows it to tightbox:
+ * through mount points up to the top of the task's mount tree. Resolved here, at the call, it
+ * cannot race with a later chdir or close. Returns the path's offset, its length in *@len, or -1.
+ */
+static __always_inline int file_path(int fd, struct tb_scratch *sc, __u32 *len)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt;
+	struct file **fda, *f = NULL;
+
+	if (fd == TB_AT_FDCWD)
+		return walk_path(BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry),
+				 sc, len);
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (fd < 0 || (unsigned)fd >= BPF_CORE_READ(fdt, max_fds))
+		return -1;
+	fda = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]) < 0 || !f)
+		return -1;
+	return walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), sc, len);
+}
+
+/* Announces the path of @n bytes at TB_REL, resolving a relative one against @dirfd here. */
+static __always_inline void record_rel(struct tb_bpf_file_key *k, struct tb_scratch *sc, __u32 n,
+				       int dirfd)
+{
+	__u32 blen = 0;
+	int boff = 0;
+
+	k->dirfd = TB_AT_FDCWD;
+	if (sc->buf[TB_REL] != '/') {
+		boff = file_path(dirfd, sc, &blen);
+		if (boff < 0) {
+			/* Userspace falls back to /proc/PID/cwd or fd/N, as good as it gets. */
+			boff = 0;
+			blen = 0;
+			k->dirfd = dirfd;
+		}
+	}
+	record_file(k, sc, TB_REL, n, boff, blen);
 }
 
 static __always_inline void mark_task(__u32 tid)
@@ -438,15 +477,12 @@ static __always_inline void exit_paths(struct pt_regs *regs, __u32 arch, __u32 n
 
 		if (si->path_arg[s] == TB_BPF_NOARG)
 			continue;
-		n = read_user_path(sc->buf, sys_arg(regs, arch, si->path_arg[s] & 7));
+		n = read_user_path(&sc->buf[TB_REL], sys_arg(regs, arch, si->path_arg[s] & 7));
 		if (n < 0)
 			__sync_fetch_and_add(&lost.paths, 1);
 		/* An empty path (fstatat(fd, "", AT_EMPTY_PATH)) is an fd operation: no path. */
 		if (n <= 0)
 			continue;
-		k.dirfd = sc->buf[0] == '/' || si->dirfd_arg[s] == TB_BPF_NOARG
-				  ? TB_AT_FDCWD
-				  : (__s32)sys_arg(regs, arch, si->dirfd_arg[s] & 7);
 		if (si->kind == TB_BPF_K_OPEN && s == 0) {
 			k.aux = sys_arg(regs, arch, si->aux_arg & 7);
 		} else if (si->kind == TB_BPF_K_OPENAT2 && s == 0) {
@@ -454,7 +490,10 @@ static __always_inline void exit_paths(struct pt_regs *regs, __u32 arch, __u32 n
 						(void *)sys_arg(regs, arch, si->aux_arg & 7)) < 0)
 				k.aux = 0;
 		}
-		record_file(&k, sc, 0, n);
+		record_rel(&k, sc, n,
+			   si->dirfd_arg[s] == TB_BPF_NOARG
+				   ? TB_AT_FDCWD
+				   : (__s32)sys_arg(regs, arch, si->dirfd_arg[s] & 7));
 	}
 }
 
@@ -492,12 +531,10 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 			.arch = arch, .nr = nr, .ok = ok, .dirfd = t->exec_dirfd};
 		__u32 n = t->exec_len;
 
-		if (t->exec_path[0] == '/')
-			k.dirfd = TB_AT_FDCWD;
 		if (n == 0 || n >= TB_BPF_PATH_MAX ||
-		    bpf_probe_read_kernel(sc->buf, TB_BPF_PATH_MAX, t->exec_path) < 0)
+		    bpf_probe_read_kernel(&sc->buf[TB_REL], TB_BPF_PATH_MAX, t->exec_path) < 0)
 			return 0;
-		record_file(&k, sc, 0, n);
+		record_rel(&k, sc, n, k.dirfd);
 		return 0;
 	}
 	case TB_BPF_K_MMAP:
@@ -513,12 +550,12 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 
 		if (fd < 0)
 			return 0;
-		off = fd_path(fd, sc, &n);
+		off = file_path(fd, sc, &n);
 		if (off < 0) {
 			__sync_fetch_and_add(&lost.paths, 1);
 			return 0;
 		}
-		record_file(&k, sc, off, n & (TB_BPF_PATH_MAX - 1));
+		record_file(&k, sc, off, n & (TB_BPF_PATH_MAX - 1), 0, 0);
 		return 0;
 	}
 	default:
