@@ -53,6 +53,7 @@ struct tb_task {
 /* Keyed by thread id; entries go when the thread exits (sched_process_exit). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, struct tb_task);
@@ -83,6 +84,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16384);
 	__type(key, struct tb_bpf_args_key);
 	__type(value, __u64);
@@ -90,6 +92,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, struct tb_bpf_file_key);
 	__type(value, __u8);
@@ -202,10 +205,13 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
  * A 64-bit hash of the @len bytes at @off in the scratch buffer, eight bytes a step (FNV-1a's
  * constants on words; the bytes past the path are masked off).
  */
-static __always_inline __u64 hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
+__noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
 {
 	__u64 h = 0xcbf29ce484222325ull;
 
+	/* A global function: verified once, not at each of its call sites (load time). */
+	if (!sc)
+		return 0;
 	off &= 2 * TB_BPF_PATH_MAX - 1;
 	for (__u32 i = 0; i < TB_BPF_PATH_MAX / 8; i++) {
 		__u64 w;
@@ -233,9 +239,9 @@ static __always_inline void record_file(struct tb_bpf_file_key *k, const struct 
 	struct tb_bpf_event *ev;
 	bool full = false;
 
-	k->hash = hash_path(sc, off, len);
+	k->hash = tb_hash_path(sc, off, len);
 	if (blen)
-		k->hash = k->hash * 31 + hash_path(sc, boff, blen);
+		k->hash = k->hash * 31 + tb_hash_path(sc, boff, blen);
 	if (bpf_map_lookup_elem(&files_seen, k))
 		return;
 	if (bpf_map_update_elem(&files_seen, k, &one, BPF_NOEXIST) != 0) {
