@@ -358,7 +358,7 @@ int tb_recording_add_file(struct tb_recording *r, const char *path, unsigned op,
 		char *copy;
 
 		if (!tb_recording_file_fits(r, path)) {
-			r->dropped_paths++;
+			r->lost.files++;
 			return 0;
 		}
 		copy = strdup(path);
@@ -628,9 +628,12 @@ static json_t *recording_to_json(const struct tb_recording *r)
 		}
 		e |= json_object_set_new(root, "denied", d);
 	}
-	if (r->dropped_paths)
-		e |= json_object_set_new(root, "dropped",
-					 json_pack("{s:I}", "paths", (json_int_t)r->dropped_paths));
+	/* Only a lossy recording has the key: complete ones stay byte-identical to before. */
+	if (r->lost.events || r->lost.paths || r->lost.files)
+		e |= json_object_set_new(root, "lost",
+					 json_pack("{s:I,s:I,s:I}", "events", (json_int_t)r->lost.events,
+						   "paths", (json_int_t)r->lost.paths, "files",
+						   (json_int_t)r->lost.files));
 	if (e)
 		goto fail;
 	return root;
@@ -1099,12 +1102,16 @@ static int recording_from_json(const struct loader *l, json_t *root, struct tb_r
 	v = json_object_get(root, "denied");
 	if (v && (ret = denied_from_json(l, r, v)) < 0)
 		return ret;
-	v = json_object_get(root, "dropped");
+	v = json_object_get(root, "lost");
 	if (v) {
 		if (!json_is_object(v))
-			return bad(l, "dropped", "expected an object");
-		if ((ret = get_uint(l, json_object_get(v, "paths"), "dropped.paths",
-				    &r->dropped_paths)) < 0)
+			return bad(l, "lost", "expected an object");
+		if ((json_object_get(v, "events") &&
+		     (ret = get_uint(l, json_object_get(v, "events"), "lost.events", &r->lost.events)) < 0) ||
+		    (json_object_get(v, "paths") &&
+		     (ret = get_uint(l, json_object_get(v, "paths"), "lost.paths", &r->lost.paths)) < 0) ||
+		    (json_object_get(v, "files") &&
+		     (ret = get_uint(l, json_object_get(v, "files"), "lost.files", &r->lost.files)) < 0))
 			return ret;
 	}
 	return 0;
@@ -1299,7 +1306,9 @@ static int merge_one(struct tb_recording *m, const struct tb_recording *r)
 		if ((ret = tb_recording_add_denied(m, r->denied[i].arch, r->denied[i].name,
 						   r->denied[i].count)) < 0)
 			return ret;
-	m->dropped_paths += r->dropped_paths;
+	m->lost.events += r->lost.events;
+	m->lost.paths += r->lost.paths;
+	m->lost.files += r->lost.files;
 	return 0;
 }
 

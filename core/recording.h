@@ -81,7 +81,7 @@ struct tb_rec_denied {
 };
 
 /* Bounds on the files of one recording: a new path beyond either is dropped and counted. */
-#define TB_REC_MAX_FILES 20000
+#define TB_REC_MAX_FILES 65536
 #define TB_REC_MAX_PATH_BYTES (8u << 20)
 
 struct tb_recording {
@@ -96,8 +96,13 @@ struct tb_recording {
 	char **network_families; /* NULL-terminated */
 	struct tb_rec_denied *denied; /* sorted by arch, then name */
 	size_t n_denied;
-	size_t path_bytes;      /* bytes of the paths in files[] */
-	uint64_t dropped_paths; /* path observations not kept: files[] was at its bounds */
+	size_t path_bytes; /* bytes of the paths in files[] */
+	/* What the recorder saw but could not record ("lost"; 0 when nothing was lost). */
+	struct tb_rec_lost {
+		uint64_t events; /* announcements of files/argument tuples dropped (buffer full) */
+		uint64_t paths;	 /* paths that could not be read or resolved */
+		uint64_t files;	 /* path observations not kept: files[] was at its bounds */
+	} lost;
 };
 
 /* Allocates an empty recording. Returns NULL on ENOMEM. */
@@ -110,7 +115,7 @@ int tb_recording_add_syscall(struct tb_recording *r, const char *arch, const cha
 			     uint64_t count);
 int tb_recording_add_args(struct tb_recording *r, const char *arch, const char *syscall, size_t n,
 			  const char *const *keys, const uint64_t *values, uint64_t count);
-/* A new path beyond TB_REC_MAX_FILES / TB_REC_MAX_PATH_BYTES is not added: dropped_paths counts
+/* A new path beyond TB_REC_MAX_FILES / TB_REC_MAX_PATH_BYTES is not added: lost.files counts
  * it and 0 is returned. */
 int tb_recording_add_file(struct tb_recording *r, const char *path, unsigned op, bool ok);
 /* Whether tb_recording_add_file would keep @path (already there, or within the bounds). */

@@ -564,7 +564,7 @@ static bool on_entry(struct tb_ptrace_engine *e, pid_t pid, struct tb_pending *p
 		if (!p->path[i])
 			continue;
 		if (!tb_recording_file_fits(e->rec, p->path[i]))
-			e->rec->dropped_paths++;
+			e->rec->lost.files++;
 		else if (want_exit_check(e, p->path[i], p->op[i]))
 			continue;
 		free(p->path[i]);
