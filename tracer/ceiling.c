@@ -84,8 +84,8 @@ int tb_ceiling_filter(uint32_t def, uint32_t deny, unsigned parts, struct sock_f
 	/* The runner sets no_new_privs itself; the filter only adds rules. */
 	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0)
 		return r;
-	for (int a = 0; a < TB_SV_N_ARCH; a++) {
-		r = seccomp_arch_add(ctx, tb_sv_arch(a)->token);
+	for (size_t a = 0; a < tb_sv_n_arch(); a++) {
+		r = seccomp_arch_add(ctx, tb_sv_arch((int)a)->token);
 		if (r < 0 && r != -EEXIST)
 			return r;
 	}

@@ -30,106 +30,19 @@
 #include <unistd.h>
 
 #include "core/socket-family.h"
+#include "core/syscall-specs.h"
 #include "core/util.h"
 #include "tracer/ptrace-supervisor.h"
 
 /* Exit stops per (path, op): enough to see both outcomes of a path that changes mid-run. */
 #define TB_EXIT_CHECKS 4
 #define TB_NR_SLOTS 1024
-#define ARCH_N TB_SV_N_ARCH
+#define ARCH_N TB_SV_MAX_ARCH
 
-enum tb_kind {
-	K_NONE = 0,
-	/* argument recorders */
-	K_CLONE,
-	K_CLONE3,
-	K_SOCKET,
-	K_SOCKETPAIR,
-	K_IOCTL,
-	K_A0,       /* prctl, personality, arch_prctl: a0 */
-	K_PROT,     /* mprotect, pkey_mprotect: a2 */
-	K_MMAP,     /* a2 prot + mmap-exec of the fd */
-	K_FCNTL,    /* a1 */
-	/* path recorders (see struct tb_fspec) */
-	K_PATH,
-	K_OPEN,     /* flags decide the ops */
-	K_OPENAT2,  /* flags in struct open_how */
-	K_FD,       /* fd in a0 (getdents) */
-	K_EXEC,
-};
-
-/* Where a path syscall's paths are: dirfd/path argument indexes (-1: none) and the op. */
-struct tb_fspec {
-	const char *name;
-	enum tb_kind kind;
-	signed char dirfd, path;
-	unsigned op;
-	signed char dirfd2, path2;
-	unsigned op2;
-	signed char flags; /* open flags argument (K_OPEN), struct pointer (K_OPENAT2) */
-};
-
-static const struct tb_fspec fspecs[] = {
-	{"open", K_OPEN, -1, 0, 0, -1, -1, 0, 1},
-	{"openat", K_OPEN, 0, 1, 0, -1, -1, 0, 2},
-	{"openat2", K_OPENAT2, 0, 1, 0, -1, -1, 0, 2},
-	{"creat", K_PATH, -1, 0, TB_FOP_CREATE | TB_FOP_WRITE, -1, -1, 0, -1},
-	{"execve", K_EXEC, -1, 0, TB_FOP_EXEC, -1, -1, 0, -1},
-	{"execveat", K_EXEC, 0, 1, TB_FOP_EXEC, -1, -1, 0, -1},
-	{"unlink", K_PATH, -1, 0, TB_FOP_DELETE, -1, -1, 0, -1},
-	{"unlinkat", K_PATH, 0, 1, TB_FOP_DELETE, -1, -1, 0, -1},
-	{"rmdir", K_PATH, -1, 0, TB_FOP_DELETE, -1, -1, 0, -1},
-	{"rename", K_PATH, -1, 0, TB_FOP_RENAME, -1, 1, TB_FOP_RENAME, -1},
-	{"renameat", K_PATH, 0, 1, TB_FOP_RENAME, 2, 3, TB_FOP_RENAME, -1},
-	{"renameat2", K_PATH, 0, 1, TB_FOP_RENAME, 2, 3, TB_FOP_RENAME, -1},
-	{"mkdir", K_PATH, -1, 0, TB_FOP_CREATE, -1, -1, 0, -1},
-	{"mkdirat", K_PATH, 0, 1, TB_FOP_CREATE, -1, -1, 0, -1},
-	{"mknod", K_PATH, -1, 0, TB_FOP_CREATE, -1, -1, 0, -1},
-	{"mknodat", K_PATH, 0, 1, TB_FOP_CREATE, -1, -1, 0, -1},
-	{"link", K_PATH, -1, 0, TB_FOP_STAT, -1, 1, TB_FOP_CREATE, -1},
-	{"linkat", K_PATH, 0, 1, TB_FOP_STAT, 2, 3, TB_FOP_CREATE, -1},
-	{"symlink", K_PATH, -1, -1, 0, -1, 1, TB_FOP_CREATE, -1},
-	{"symlinkat", K_PATH, -1, -1, 0, 1, 2, TB_FOP_CREATE, -1},
-	{"truncate", K_PATH, -1, 0, TB_FOP_WRITE, -1, -1, 0, -1},
-	{"truncate64", K_PATH, -1, 0, TB_FOP_WRITE, -1, -1, 0, -1},
-	{"stat", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"lstat", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"stat64", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"lstat64", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"oldstat", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"oldlstat", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"statfs", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"statfs64", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"access", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"readlink", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"chdir", K_PATH, -1, 0, TB_FOP_STAT, -1, -1, 0, -1},
-	{"newfstatat", K_PATH, 0, 1, TB_FOP_STAT, -1, -1, 0, -1},
-	{"fstatat64", K_PATH, 0, 1, TB_FOP_STAT, -1, -1, 0, -1},
-	{"statx", K_PATH, 0, 1, TB_FOP_STAT, -1, -1, 0, -1},
-	{"faccessat", K_PATH, 0, 1, TB_FOP_STAT, -1, -1, 0, -1},
-	{"faccessat2", K_PATH, 0, 1, TB_FOP_STAT, -1, -1, 0, -1},
-	{"readlinkat", K_PATH, 0, 1, TB_FOP_STAT, -1, -1, 0, -1},
-	{"getdents", K_FD, 0, -1, TB_FOP_READDIR, -1, -1, 0, -1},
-	{"getdents64", K_FD, 0, -1, TB_FOP_READDIR, -1, -1, 0, -1},
-	{"mmap", K_MMAP, 4, -1, TB_FOP_MMAP_EXEC, -1, -1, 0, -1},
-	{"mmap2", K_MMAP, 4, -1, TB_FOP_MMAP_EXEC, -1, -1, 0, -1},
-};
-
-static const struct {
-	const char *name;
-	enum tb_kind kind;
-} argspecs[] = {
-	{"clone", K_CLONE},   {"clone3", K_CLONE3}, {"socket", K_SOCKET},
-	{"socketpair", K_SOCKETPAIR}, {"ioctl", K_IOCTL},  {"prctl", K_A0},
-	{"personality", K_A0}, {"arch_prctl", K_A0}, {"mprotect", K_PROT},
-	{"pkey_mprotect", K_PROT}, {"fcntl", K_FCNTL}, {"fcntl64", K_FCNTL},
-};
-
-
+/* What the recorder takes from (arch, nr): core/syscall-specs.c, resolved per arch. */
 struct tb_slot {
-	unsigned char kind;
-	unsigned char fspec; /* index into fspecs + 1, 0 none */
-	unsigned char argspec;
+	const struct tb_syscall_spec *spec; /* NULL: only counted */
+	const char *name;
 };
 
 /* What a tracee waits to learn at its syscall-exit stop (the supervisor's per-task state). */
@@ -183,33 +96,28 @@ static const struct tb_sv_ops recorder_ops;
 int tb_ptrace_engine_new(struct tb_recording *rec, struct tb_ptrace_engine **out)
 {
 	struct tb_ptrace_engine *e = calloc(1, sizeof(*e));
+	const struct tb_syscall_spec *specs;
+	size_t n_specs;
 	int ret;
 
 	if (!e)
 		return -ENOMEM;
 	e->rec = rec;
 	e->skip_until_exec = true;
-	for (int a = 0; a < ARCH_N; a++) {
-		uint32_t token = tb_sv_arch(a)->token;
-
-		for (size_t i = 0; i < TB_ARRAY_SIZE(fspecs); i++) {
-			int nr = seccomp_syscall_resolve_name_arch(token, fspecs[i].name);
+	specs = tb_syscall_specs(&n_specs);
+	for (size_t a = 0; a < tb_sv_n_arch(); a++)
+		for (size_t i = 0; i < n_specs; i++) {
+			int nr = seccomp_syscall_resolve_name_arch(tb_sv_arch((int)a)->token,
+								   specs[i].name);
 
 			/* A syscall missing on one arch is skipped, not an error. */
 			if (nr < 0)
 				continue;
-			e->slots[a][(unsigned)nr & (TB_NR_SLOTS - 1)].kind = fspecs[i].kind;
-			e->slots[a][(unsigned)nr & (TB_NR_SLOTS - 1)].fspec = (unsigned char)(i + 1);
-		}
-		for (size_t i = 0; i < TB_ARRAY_SIZE(argspecs); i++) {
-			int nr = seccomp_syscall_resolve_name_arch(token, argspecs[i].name);
-
-			if (nr < 0)
+			nr &= ~(int)tb_sv_arch((int)a)->nr_bit;
+			if (nr >= TB_NR_SLOTS)
 				continue;
-			e->slots[a][(unsigned)nr & (TB_NR_SLOTS - 1)].kind = argspecs[i].kind;
-			e->slots[a][(unsigned)nr & (TB_NR_SLOTS - 1)].argspec = (unsigned char)(i + 1);
+			e->slots[a][nr] = (struct tb_slot){&specs[i], specs[i].name};
 		}
-	}
 	ret = tb_sv_new(TB_SV_BASE_RECORD, &recorder_ops, e, &e->sv);
 	if (ret < 0) {
 		free(e);
@@ -424,131 +332,74 @@ static void add_args(struct tb_ptrace_engine *e, int arch, const char *name, siz
 	note(e, tb_recording_add_args(e->rec, tb_sv_arch(arch)->label, name, n, keys, vals, 1));
 }
 
-static unsigned open_ops(uint64_t flags)
+/* The recorded arguments of @sp (argmask, lo32; clone3's flags from its struct). */
+static void record_args(struct tb_ptrace_engine *e, pid_t pid, int arch, const struct tb_slot *s,
+			const uint64_t *a)
 {
-	unsigned ops = 0;
+	const struct tb_syscall_spec *sp = s->spec;
+	const char *keys[6];
+	uint64_t vals[6];
+	size_t n = 0;
 
-	if (flags & O_PATH)
-		return TB_FOP_STAT;
-	switch (flags & O_ACCMODE) {
-	case O_RDONLY:
-		ops |= TB_FOP_READ;
-		break;
-	case O_WRONLY:
-		ops |= TB_FOP_WRITE;
-		break;
-	default:
-		ops |= TB_FOP_READ | TB_FOP_WRITE;
+	if (sp->kind == TB_SPEC_CLONE3) {
+		/* struct clone_args starts with the u64 flags. */
+		if (read_mem(pid, a[0], &vals[0], sizeof(vals[0])) == 0)
+			add_args(e, arch, s->name, 1, (const char *[]){tb_syscall_spec_arg_key(sp, 0)},
+				 vals);
+		return;
 	}
-	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
-		ops |= TB_FOP_CREATE;
-	if (flags & O_TRUNC)
-		ops |= TB_FOP_WRITE;
-	return ops;
+	for (unsigned i = 0; i < 6; i++)
+		if (sp->argmask & (1u << i)) {
+			keys[n] = tb_syscall_spec_arg_key(sp, i);
+			vals[n++] = (sp->lo32 & (1u << i)) ? a[i] & 0xffffffffu : a[i];
+		}
+	if (n)
+		add_args(e, arch, s->name, n, keys, vals);
 }
 
 /* Records the argument values of interest; returns true when an exit stop is wanted. */
 static bool on_entry(struct tb_ptrace_engine *e, pid_t pid, struct tb_pending *p, int arch,
 		     uint64_t nr, const uint64_t *a)
 {
-	const struct tb_slot *s = &e->slots[arch][nr & (TB_NR_SLOTS - 1)];
-	const char *name = NULL;
-	const struct tb_fspec *fs;
+	const struct tb_slot *s = &e->slots[arch][nr];
+	const struct tb_syscall_spec *sp = s->spec;
 
-	if (s->argspec)
-		name = argspecs[s->argspec - 1].name;
-	else if (s->fspec)
-		name = fspecs[s->fspec - 1].name;
-	switch ((enum tb_kind)s->kind) {
-	case K_NONE:
-		return false;
-	case K_CLONE: {
-		static const char *const k[] = {"a0"};
-
-		add_args(e, arch, name, 1, k, &a[0]);
-		return false;
-	}
-	case K_CLONE3: {
-		static const char *const k[] = {"flags"};
-		uint64_t flags;
-
-		/* struct clone_args starts with the u64 flags. */
-		if (read_mem(pid, a[0], &flags, sizeof(flags)) == 0)
-			add_args(e, arch, name, 1, k, &flags);
-		return false;
-	}
-	case K_SOCKET:
-	case K_SOCKETPAIR: {
-		static const char *const k[] = {"a0", "a1", "a2"};
-		uint64_t v[3] = {a[0] & 0xffffffffu, a[1] & 0xffffffffu, a[2] & 0xffffffffu};
-
-		add_args(e, arch, name, 3, k, v);
-		p->family = (int)v[0];
-		return true;
-	}
-	case K_IOCTL: {
-		static const char *const k[] = {"a1"};
-		uint64_t v = a[1] & 0xffffffffu;
-
-		add_args(e, arch, name, 1, k, &v);
-		return false;
-	}
-	case K_A0: {
-		static const char *const k[] = {"a0"};
-
-		add_args(e, arch, name, 1, k, &a[0]);
-		return false;
-	}
-	case K_PROT: {
-		static const char *const k[] = {"a2"};
-
-		add_args(e, arch, name, 1, k, &a[2]);
-		return false;
-	}
-	case K_FCNTL: {
-		static const char *const k[] = {"a1"};
-		uint64_t v = a[1] & 0xffffffffu;
-
-		add_args(e, arch, name, 1, k, &v);
-		return false;
-	}
-	case K_MMAP: {
-		static const char *const k[] = {"a2"};
-
-		add_args(e, arch, name, 1, k, &a[2]);
-		if (!(a[2] & PROT_EXEC) || (a[3] & MAP_ANONYMOUS) || (int)a[4] < 0)
+	record_args(e, pid, arch, s, a);
+	p->einval_ok = sp->flags & TB_SPEC_EINVAL_OK;
+	switch (sp->kind) {
+	case TB_SPEC_ARGS:
+		if (!(sp->flags & TB_SPEC_FAMILY))
 			return false;
-		p->path[0] = fd_path(pid, (int)a[4]);
-		p->op[0] = TB_FOP_MMAP_EXEC;
+		p->family = (int)(a[0] & 0xffffffffu);
+		return true;
+	case TB_SPEC_CLONE3:
+		return false;
+	case TB_SPEC_MMAP:
+		if (!(a[2] & PROT_EXEC) || (a[3] & MAP_ANONYMOUS) || (int)a[sp->fd_arg] < 0)
+			return false;
+		/* fallthrough */
+	case TB_SPEC_FD:
+		p->path[0] = fd_path(pid, (int)a[sp->fd_arg]);
+		p->op[0] = sp->path[0].op;
 		break;
-	}
-	case K_FD:
-		p->path[0] = fd_path(pid, (int)a[0]);
-		p->op[0] = TB_FOP_READDIR;
-		break;
-	case K_EXEC:
-	case K_PATH:
-	case K_OPEN:
-	case K_OPENAT2:
-		fs = &fspecs[s->fspec - 1];
-		if (fs->path >= 0) {
-			p->path[0] = path_arg(pid, a, fs->dirfd, fs->path);
-			p->op[0] = fs->op;
-		}
-		if (fs->path2 >= 0) {
-			p->path[1] = path_arg(pid, a, fs->dirfd2, fs->path2);
-			p->op[1] = fs->op2;
-		}
-		p->einval_ok = !strncmp(fs->name, "readlink", 8);
-		if (s->kind == K_OPEN) {
-			p->op[0] = open_ops(a[fs->flags]);
-		} else if (s->kind == K_OPENAT2) {
+	case TB_SPEC_PATH:
+	case TB_SPEC_OPEN:
+	case TB_SPEC_OPENAT2:
+	case TB_SPEC_EXEC:
+		for (int i = 0; i < 2; i++)
+			if (sp->path[i].path != TB_SPEC_NOARG) {
+				p->path[i] = path_arg(pid, a, sp->path[i].dirfd, sp->path[i].path);
+				p->op[i] = sp->path[i].op;
+			}
+		if (sp->kind == TB_SPEC_OPEN) {
+			p->op[0] = tb_syscall_spec_open_ops(a[sp->flags_arg]);
+		} else if (sp->kind == TB_SPEC_OPENAT2) {
 			uint64_t flags = 0;
 
 			/* struct open_how starts with the u64 flags. */
-			(void)read_mem(pid, a[fs->flags], &flags, sizeof(flags));
-			p->op[0] = open_ops(flags);
-		} else if (s->kind == K_EXEC) {
+			(void)read_mem(pid, a[sp->flags_arg], &flags, sizeof(flags));
+			p->op[0] = tb_syscall_spec_open_ops(flags);
+		} else if (sp->kind == TB_SPEC_EXEC) {
 			/* Always see an exec's outcome: executables are never capped. */
 			p->exec = true;
 			return p->path[0] != NULL;
@@ -644,10 +495,11 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 	 * Before the root's first exec only the runner's own calls run (after its hook, before the
 	 * execve): they are not the workload's, except the execve itself.
 	 */
-	if (!e->recording && (c->nr >= TB_NR_SLOTS || e->slots[c->arch][c->nr].kind != K_EXEC))
+	if (!e->recording && (c->nr >= TB_NR_SLOTS || !e->slots[c->arch][c->nr].spec ||
+			      e->slots[c->arch][c->nr].spec->kind != TB_SPEC_EXEC))
 		return cont;
 	count(e, c->arch, c->nr);
-	if (c->nr >= TB_NR_SLOTS || !e->slots[c->arch][c->nr].kind)
+	if (c->nr >= TB_NR_SLOTS || !e->slots[c->arch][c->nr].spec)
 		return cont;
 	if (!p) {
 		p = *priv = calloc(1, sizeof(*p));
@@ -705,7 +557,7 @@ int tb_ptrace_engine_finish(struct tb_ptrace_engine *e)
 {
 	int ret;
 
-	for (int a = 0; a < ARCH_N; a++)
+	for (size_t a = 0; a < tb_sv_n_arch(); a++)
 		for (uint64_t nr = 0; nr < TB_NR_SLOTS; nr++)
 			if (e->counts[a][nr] && (ret = add_count(e, a, nr, e->counts[a][nr])) < 0)
 				return ret;

@@ -11,6 +11,7 @@
 #include "tracer/ptrace-supervisor.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -31,32 +32,47 @@
 #define SYS_SECCOMP 1
 #endif
 
-/* ---- arch facts (one lookup; core/arch.h replaces the table when it lands) ---- */
+/* ---- arch facts: core/arch.h, the native arch and the ABIs it runs ---- */
 
-static const struct tb_sv_arch arches[TB_SV_N_ARCH] = {
-	[TB_SV_X86_64] = {"x86_64", SCMP_ARCH_X86_64, AUDIT_ARCH_X86_64, 0},
-	[TB_SV_I386] = {"i386", SCMP_ARCH_X86, AUDIT_ARCH_I386, 0},
-	[TB_SV_X32] = {"x32", SCMP_ARCH_X32, AUDIT_ARCH_X86_64, 0x40000000u},
-};
+static const struct tb_arch *sv_arches[TB_SV_MAX_ARCH];
+static size_t sv_n_arches;
+static pthread_once_t sv_arches_once = PTHREAD_ONCE_INIT;
 
-const struct tb_sv_arch *tb_sv_arch(int idx)
+static void arches_init(void)
 {
-	return &arches[idx];
+	const struct tb_arch *native = tb_arch_native(), *all;
+	size_t n;
+
+	if (!native)
+		return;
+	sv_arches[sv_n_arches++] = native;
+	all = tb_arch_all(&n);
+	for (size_t i = 0; i < n && sv_n_arches < TB_SV_MAX_ARCH; i++)
+		if (all[i].token && &all[i] != native &&
+		    tb_arch_is_compat_of(native->token, all[i].token))
+			sv_arches[sv_n_arches++] = &all[i];
+}
+
+size_t tb_sv_n_arch(void)
+{
+	pthread_once(&sv_arches_once, arches_init);
+	return sv_n_arches;
+}
+
+const struct tb_arch *tb_sv_arch(int idx)
+{
+	pthread_once(&sv_arches_once, arches_init);
+	return sv_arches[idx];
 }
 
 int tb_sv_arch_index(uint32_t audit_arch, uint64_t nr)
 {
-	int plain = -1;
+	const struct tb_arch *a = tb_arch_by_audit(audit_arch, nr);
 
-	for (int i = 0; i < TB_SV_N_ARCH; i++) {
-		if (arches[i].audit_arch != audit_arch)
-			continue;
-		if (arches[i].nr_bit && (nr & arches[i].nr_bit))
-			return i;
-		if (!arches[i].nr_bit)
-			plain = i;
-	}
-	return plain;
+	for (size_t i = 0; a && i < tb_sv_n_arch(); i++)
+		if (sv_arches[i] == a)
+			return (int)i;
+	return -1;
 }
 
 /* ---- tasks (open addressing by pid; a deleted slot keeps its pid as a tombstone) ---- */
@@ -413,7 +429,7 @@ static void on_seccomp_stop(struct tb_sv *sv, struct tb_sv_task *t)
 		.ip = si.instruction_pointer,
 		.data = si.seccomp.ret_data,
 	};
-	c.nr = c.arch >= 0 ? si.seccomp.nr & ~(uint64_t)arches[c.arch].nr_bit : si.seccomp.nr;
+	c.nr = c.arch >= 0 ? si.seccomp.nr & ~(uint64_t)sv_arches[c.arch]->nr_bit : si.seccomp.nr;
 	memcpy(c.args, si.seccomp.args, sizeof(c.args));
 	if (TB_SV_IS_CEILING(c.data))
 		c.ceiling_errno = (int)(c.data & 0xfffu);

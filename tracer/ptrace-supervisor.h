@@ -22,21 +22,18 @@
 #include <sys/ptrace.h>
 #include <sys/types.h>
 
+#include "core/arch.h"
 #include "runner/run.h"
 
-/* The audit architectures an x86_64 tracer sees. */
-enum { TB_SV_X86_64, TB_SV_I386, TB_SV_X32, TB_SV_N_ARCH };
-
-struct tb_sv_arch {
-	const char *label;   /* recording-format / libseccomp name: "x86_64", "i386", "x32" */
-	uint32_t token;      /* libseccomp arch token */
-	uint32_t audit_arch; /* AUDIT_ARCH_* seccomp reports */
-	uint32_t nr_bit;     /* bit set in every syscall number of the arch (x32), else 0 */
-};
-
-/* The arch table entry @idx (0 <= idx < TB_SV_N_ARCH). */
-const struct tb_sv_arch *tb_sv_arch(int idx);
-/* Index of the arch of a call seccomp reported as (@audit_arch, @nr), -1 when unknown. */
+/*
+ * The ABIs a tracer on this machine sees, from core/arch.h: the native arch first, then every
+ * arch it also runs (x86_64: x86 through int 0x80, x32). At most TB_SV_MAX_ARCH.
+ */
+#define TB_SV_MAX_ARCH 4
+size_t tb_sv_n_arch(void);
+/* Entry @idx (0 <= idx < tb_sv_n_arch()) of that list. */
+const struct tb_arch *tb_sv_arch(int idx);
+/* Index in that list of the ABI of a call seccomp reported as (@audit_arch, @nr), -1 unknown. */
 int tb_sv_arch_index(uint32_t audit_arch, uint64_t nr);
 
 /* SECCOMP_RET_DATA of a ceiling rule: refuse the call with errno @e (e < 4096). */
@@ -53,7 +50,7 @@ enum tb_sv_base {
 /* One seccomp stop. */
 struct tb_sv_call {
 	pid_t pid;
-	int arch;            /* TB_SV_* index, -1 an arch this supervisor does not know */
+	int arch;            /* tb_sv_arch() index, -1 an arch this supervisor does not know */
 	uint32_t audit_arch;
 	uint64_t nr;         /* without the x32 bit */
 	uint64_t raw_nr;     /* as seccomp reported it */
