@@ -41,6 +41,8 @@ int tb_supervisor_init(const struct tb_run_config *c, struct tb_supervisor *sv, 
 	if (c->passthrough) {
 		sv->out.pass_fd = STDOUT_FILENO;
 		sv->err.pass_fd = STDERR_FILENO;
+		sv->out.escape = c->escape_stdout;
+		sv->err.escape = c->escape_stderr;
 	}
 	sv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (sv->timer_fd < 0) {
@@ -73,16 +75,16 @@ static void capture_read(struct tb_capture *cap)
 			return;
 		if (n <= 0) {
 			cap->eof = true;
+			if (cap->pass_fd >= 0)
+				tb_passthrough_write(cap, "", 0, true);
 			return;
 		}
 		if (cap->len < cap->limit) {
 			size_t keep = (size_t)n < cap->limit - cap->len ? (size_t)n : cap->limit - cap->len;
 
 			memcpy(cap->buf + cap->len, chunk, keep);
-			if (cap->pass_fd >= 0) {
-				ssize_t w = write(cap->pass_fd, chunk, keep);
-				(void)w;
-			}
+			if (cap->pass_fd >= 0)
+				tb_passthrough_write(cap, chunk, keep, false);
 			cap->len += keep;
 		}
 		cap->total += (uint64_t)n;
@@ -272,6 +274,17 @@ int tb_run_collect(const struct tb_run_config *c, const struct tb_sandbox *sb,
 	}
 	take_capture(&sv->out, &res->out, &res->out_len, &res->out_bytes, &res->out_truncated);
 	take_capture(&sv->err, &res->err, &res->err_len, &res->err_bytes, &res->err_truncated);
+	if (sb->late && sb->late->step == TB_STEP_EXEC_DENIED) {
+		/* The status pipe may have stayed empty (write denied) and the init may have died
+		 * of the trap that ends it when exit_group is denied too: the shared page says why. */
+		res->exec_failed = true;
+		res->exec_errno = EPERM;
+		res->signal = 0;
+		res->exited = false;
+		tb_run_set_error(res, NULL, "cannot execute '%s': the seccomp profile denies execve "
+				 "(it returned %s)", c->argv[0], strerror(sb->late->err));
+		return 0;
+	}
 	if (sv->rep_got == sizeof(sv->rep)) {
 		report_child_failure(&sv->rep, c, res, d);
 		if (!res->exec_failed)
