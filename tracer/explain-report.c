@@ -64,6 +64,7 @@ static json_t *denial_json(const struct tb_explain_denial *dn)
 		json_object_set_new(o, "errno", json_null());
 		json_object_set_new(o, "errno_name", json_null());
 	}
+	json_object_set_new(o, "ceiling", json_boolean(dn->ceiling));
 	if (dn->dangerous)
 		json_object_set_new(o, "dangerous",
 				    json_pack("{s:s,s:s,s:s}", "severity",
@@ -164,6 +165,9 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 			fprintf(f, "      ... (more argument combinations)\n");
 		if (dn->arg_specific)
 			fprintf(f, "      the profile allows %s only with other arguments\n", dn->name);
+		if (dn->ceiling)
+			fprintf(f, "      refused by tightbox itself, whatever the profile says (see "
+				   "docs/explain.md)\n");
 		if (dn->dangerous)
 			fprintf(f, "      dangerous (%s): %s\n", tb_severity_name(dn->dangerous->severity),
 				dn->dangerous->reason);
@@ -321,6 +325,8 @@ static bool profile_has_arch(const struct tb_profile *p, uint32_t audit_arch)
 /* Why a denial gets no allow rule at all, or NULL when one may be suggested. */
 static const char *never_suggested(const struct tb_explain_denial *dn)
 {
+	if (dn->ceiling)
+		return "tightbox's ceiling refused it, not the profile: no profile change allows it";
 	if (!strcmp(dn->name, "clone3"))
 		return "clone3 must keep failing with ENOSYS: glibc then falls back to clone, whose "
 		       "flags the filter can check (seccomp cannot read clone3's flags)";
@@ -410,7 +416,7 @@ static int suggest_one(struct tb_explain_report *rep, struct tb_explain_denial *
 	int r = 0;
 
 	if (no) {
-		if (dn->dangerous)
+		if (dn->dangerous && !dn->ceiling)
 			return tb_explain_report_warn(rep,
 				    "%s was denied: that is the profile doing its job; do not allow it "
 				    "(%s). %s",
