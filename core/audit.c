@@ -437,7 +437,7 @@ static int check_dangerous(struct builder *b, const struct tb_profile *p,
 			if (r < 0)
 				return r;
 			if (any)
-				add(b, t[i].severity, "dangerous-allowed", t[i].name, arch_label(native),
+				add(b, t[i].severity, "dangerous-allowed", t[i].name, tb_arch_label(native),
 				    st.cond_allow_index, t[i].fix,
 				    "%s is allowed with READ_IMPLIES_EXEC or ADDR_NO_RANDOMIZE (%s): %s",
 				    t[i].name, where_of(st.cond_allow_index, w, sizeof(w)), t[i].reason);
@@ -679,7 +679,7 @@ static int check_shadowed(struct builder *b, const struct tb_profile *p,
 			if (r < 0 || st.shadowed_index < 0 || !tb_action_allows(st.action.kind))
 				continue;
 			add(b, st.shadowed_deny ? TB_SEV_HIGH : TB_SEV_LOW, "allow-shadows-args", name,
-			    arch_label(native), st.uncond_index,
+			    tb_arch_label(native), st.uncond_index,
 			    "remove the unconditional rule, or list the name only in rules with the "
 			    "argument conditions it needs",
 			    "%s allows %s without conditions, which replaces its %zu argument rule%s "

@@ -304,7 +304,7 @@ static int add_workloads(struct tb_gen_model *m, const struct tb_recording *r)
  * be; each keeps its first provenance for the rule's comment. */
 static int add_statics(struct tb_gen_model *m, const struct tb_gen_opts *o, struct tb_diag *diag)
 {
-	const struct tb_gen_arch *src;
+	const struct tb_arch *src;
 	unsigned want;
 
 	if (o->static_mode == TB_GEN_STATIC_NONE || !o->n_statics)
@@ -325,7 +325,7 @@ static int add_statics(struct tb_gen_model *m, const struct tb_gen_opts *o, stru
 		if (!(x->via & want))
 			continue;
 		for (size_t t = 0; t < m->n_arches; t++) {
-			const struct tb_gen_arch *dst = &m->arches[t];
+			const struct tb_arch *dst = &m->arches[t];
 			const char *const *eq;
 			const char *why;
 			int r;
