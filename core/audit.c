@@ -520,9 +520,23 @@ static int check_clone_socket_ioctl(struct builder *b, const struct tb_profile *
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < TB_ARRAY_SIZE(families); i++) {
-			r = verdict_allows(p, o, "socket", families[i].family, 0, &ok);
-			if (r < 0)
-				return r;
+			/* AF_NETLINK is judged by its protocols (a2): NETLINK_ROUTE (0) alone only
+			 * queries the sandbox's own network namespace; xfrm, audit, netfilter,
+			 * uevent and generic netlink are the kernel surfaces. */
+			static const uint64_t netlink_risky[] = {6, 9, 12, 15, 16};
+			size_t n_proto = families[i].family == 16 ? TB_ARRAY_SIZE(netlink_risky) : 1;
+
+			ok = false;
+			for (size_t k = 0; k < n_proto && !ok; k++) {
+				uint64_t args[6] = {families[i].family, 0,
+						    families[i].family == 16 ? netlink_risky[k] : 0};
+				struct tb_action act;
+
+				r = tb_audit_verdict(p, o, "socket", args, &act);
+				if (r < 0)
+					return r;
+				ok = tb_action_allows(act.kind);
+			}
 			if (ok)
 				list_add(&l, families[i].name);
 		}

@@ -22,6 +22,8 @@ enum tb_gen_why {
 	    1 << 3, /* always needed (signal return, exit) though a recording can miss it */
 	TB_WHY_FALLBACK = 1 << 4, /* glibc falls back to it (clone for clone3) */
 	TB_WHY_STATIC = 1 << 5,	  /* statically reachable (tightbox scan) */
+	TB_WHY_LEGACY = 1 << 6,	  /* a legacy form (open, creat, stat) of an allowed call (openat,
+				   * newfstatat): the same kernel code, nothing more */
 };
 
 struct tb_gen_name {
@@ -45,6 +47,7 @@ struct tb_gen_model {
 	size_t n_names;
 	/* Argument values seen, union over arches. */
 	struct tb_u64set socket_domains, personality, ioctl_cmds, prctl_opts;
+	struct tb_u64set netlink_protocols; /* socket(AF_NETLINK, _, protocol) recorded */
 	bool seen_args_socket, seen_args_personality, seen_args_ioctl, seen_args_prctl;
 	const struct tb_recording *merged;
 	char **workloads;

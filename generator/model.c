@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dangerous.h"
 #include "core/util.h"
 #include "generator/internal.h"
 
@@ -261,6 +262,20 @@ static int collect_args(struct tb_gen_model *m, const struct tb_rec_arch *a)
 		} else {
 			continue;
 		}
+		for (size_t j = 0; set == &m->socket_domains && j < x->n_vals; j++) {
+			/* AF_NETLINK is allowed only for the protocols recorded with it (a2). */
+			bool netlink = false;
+
+			for (size_t k = 0; k < x->vals[j].n; k++)
+				netlink |= !strcmp(x->vals[j].keys[k], "a0") && x->vals[j].values[k] == 16;
+			for (size_t k = 0; netlink && k < x->vals[j].n; k++)
+				if (!strcmp(x->vals[j].keys[k], "a2")) {
+					int r = u64set_add(&m->netlink_protocols, x->vals[j].values[k]);
+
+					if (r < 0)
+						return r;
+				}
+		}
 		for (size_t j = 0; j < x->n_vals; j++)
 			for (size_t k = 0; k < x->vals[j].n; k++)
 				if (!strcmp(x->vals[j].keys[k], key)) {
@@ -343,6 +358,45 @@ static int add_statics(struct tb_gen_model *m, const struct tb_gen_opts *o, stru
 					if (resolves(dst, eq[k]))
 						r = add_static(m, eq[k], t, x->why);
 			}
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Legacy forms of allowed calls: on an arch that has both, open/creat do what openat does, stat
+ * what newfstatat does, fork what clone without namespace flags does (arch-map.c's table read in
+ * reverse). Allowing them adds no kernel surface, and programs built against older libcs or with
+ * their own syscall layer (GNU tar calls creat) use them.
+ */
+static int add_legacy_forms(struct tb_gen_model *m)
+{
+	for (size_t t = 0; t < m->n_arches; t++) {
+		uint32_t base = m->arches[t].token == SCMP_ARCH_X32 ? 0x40000000u : 0;
+
+		for (int nr = 0; nr < 1024; nr++) {
+			char *name = seccomp_syscall_resolve_num_arch(m->arches[t].token,
+								      (int)(base + (uint32_t)nr));
+			const char *const *eq;
+			const char *why;
+			struct tb_gen_name *have;
+			bool any = false;
+			int r = 0;
+
+			if (!name)
+				continue;
+			have = tb_gen_model_find(m, name);
+			eq = tb_gen_arch_equivalents(name, &why);
+			for (size_t k = 0; eq && eq[k] && !any; k++) {
+				const struct tb_gen_name *e = tb_gen_model_find(m, eq[k]);
+
+				any = e && (e->arch_mask & (1u << t)) && !tb_dangerous_lookup(eq[k]);
+			}
+			if (any && !tb_dangerous_lookup(name) && !(have && (have->arch_mask & (1u << t))))
+				r = add_name(m, name, t, NULL, TB_WHY_LEGACY);
+			free(name);
 			if (r < 0)
 				return r;
 		}
@@ -464,7 +518,7 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 				}
 		}
 	}
-	return 0;
+	return add_legacy_forms(m);
 }
 
 void tb_gen_model_clear(struct tb_gen_model *m)
@@ -478,6 +532,7 @@ void tb_gen_model_clear(struct tb_gen_model *m)
 	}
 	free(m->names);
 	free(m->socket_domains.v);
+	free(m->netlink_protocols.v);
 	free(m->personality.v);
 	free(m->ioctl_cmds.v);
 	free(m->prctl_opts.v);

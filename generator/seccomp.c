@@ -154,6 +154,12 @@ static bool static_only(const struct tb_gen_name *n)
 	return n->why == TB_WHY_STATIC;
 }
 
+/* Allowed only as the legacy form of an allowed call (a scan may have reached it too). */
+static bool legacy_only(const struct tb_gen_name *n)
+{
+	return (n->why & ~(unsigned)TB_WHY_STATIC) == TB_WHY_LEGACY;
+}
+
 /* Whether the model allows @n at all (and so appears in the summary and an allow rule). */
 static bool allowed(const struct tb_gen_model *m, const struct tb_gen_name *n)
 {
@@ -166,6 +172,8 @@ static char *workloads_text(char *const *wl, unsigned why)
 		return tb_strv_join(wl, ", ");
 	if (why & TB_WHY_BASELINE)
 		return strdup("baseline (signal return, exit, loader errors, vDSO clock calls)");
+	if (why & TB_WHY_LEGACY)
+		return strdup("their allowed equivalents");
 	return strdup("-");
 }
 
@@ -321,7 +329,7 @@ static void emit_groups(struct emitter *e, struct tb_gen_result *res)
 			const struct tb_syscall_group *xg = tb_syscall_group_of(x->name);
 
 			if (!allowed(m, x) || args_filtered(m, x->name) ||
-			    (x->why & TB_WHY_PRELUDE) || static_only(x))
+			    (x->why & TB_WHY_PRELUDE) || static_only(x) || legacy_only(x))
 				continue;
 			if (i < ng ? xg == &g[i] : xg == NULL)
 				sel[n++] = x;
@@ -359,6 +367,27 @@ static void emit_static(struct emitter *e)
 			e->err = -ENOMEM;
 		push_rule(e, names, "SCMP_ACT_ALLOW", -1, NULL, comment, x->arch_mask);
 	}
+}
+
+static void emit_legacy(struct emitter *e)
+{
+	const struct tb_gen_model *m = e->m;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by its element */
+	_cleanup_free_ struct tb_gen_name **sel = calloc(m->n_names + 1, sizeof(*sel));
+	size_t n = 0;
+
+	if (!sel) {
+		e->err = -ENOMEM;
+		return;
+	}
+	for (size_t k = 0; k < m->n_names; k++)
+		if (legacy_only(&m->names[k]) && allowed(m, &m->names[k]) &&
+		    !args_filtered(m, m->names[k].name))
+			sel[n++] = &m->names[k];
+	if (n)
+		emit_names(e, sel, n,
+			   "legacy forms of allowed calls (open/creat of openat, stat of newfstatat, "
+			   "...: the same kernel code, nothing more)");
 }
 
 static void emit_prelude(struct emitter *e)
@@ -442,6 +471,23 @@ static void emit_arg_allows(struct emitter *e)
 	x = tb_gen_model_find(m, "socket");
 	if (x && allowed(m, x) && m->seen_args_socket)
 		for (size_t i = 0; i < m->socket_domains.n; i++) {
+			if (m->socket_domains.v[i] == 16 && m->netlink_protocols.n) {
+				/* Netlink families differ widely (route, audit, xfrm, ...): only the
+				 * recorded protocols, each ANDed with the domain. */
+				for (size_t k = 0; k < m->netlink_protocols.n; k++) {
+					json_t *args = arg1(0, "SCMP_CMP_EQ", 16, 0);
+					json_t *proto = arg1(2, "SCMP_CMP_EQ", m->netlink_protocols.v[k], 0);
+
+					json_array_extend(args, proto);
+					json_decref(proto);
+					snprintf(comment, sizeof(comment),
+						 "socket AF_NETLINK protocol %llu (recorded)",
+						 (unsigned long long)m->netlink_protocols.v[k]);
+					push_one(e, "socket", "SCMP_ACT_ALLOW", -1, args, comment,
+						 x->arch_mask);
+				}
+				continue;
+			}
 			snprintf(comment, sizeof(comment), "socket domain %llu (recorded)",
 				 (unsigned long long)m->socket_domains.v[i]);
 			push_one(e, "socket", "SCMP_ACT_ALLOW", -1,
@@ -647,6 +693,7 @@ int tb_gen_seccomp(const struct tb_gen_model *m, char **out, struct tb_gen_resul
 	emit_arg_denies(&e);
 	emit_groups(&e, res);
 	emit_static(&e);
+	emit_legacy(&e);
 	emit_arg_allows(&e);
 	emit_prelude(&e);
 	json_object_set_new(root, "syscalls", e.rules);

@@ -64,6 +64,23 @@ class DefaultProfile(unittest.TestCase):
                 "print('ok')")
         self.check(run(code))
 
+    def test_interfaces_and_legacy_calls(self):
+        # socket.if_nameindex() asks over NETLINK_ROUTE (CPython's test_socket); GNU tar creates
+        # files with the legacy creat syscall (shutil's test_tarfile_vs_tar): bench/generality.
+        code = ("import socket, ctypes, os, tempfile\n"
+                "assert socket.if_nametoindex('lo') >= 1 and socket.if_nameindex()\n"
+                "libc = ctypes.CDLL(None, use_errno=True)\n"
+                "p = os.path.join(tempfile.mkdtemp(), 'c').encode()\n"
+                "fd = libc.syscall(85, p, 0o600)\n"
+                "assert fd >= 0, ctypes.get_errno()\n"
+                "try:\n"
+                "    socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)\n"
+                "    raise SystemExit('NETLINK_AUDIT allowed')\n"
+                "except OSError:\n"
+                "    pass\n"
+                "print('ok')")
+        self.check(run(code))
+
     def test_clock_syscalls_without_vdso(self):
         # The vDSO answers these in user space here; a host without a vDSO clock source sends them
         # to the kernel. Make them as real syscalls, as such a host would.
