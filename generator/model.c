@@ -315,6 +315,26 @@ static int add_workloads(struct tb_gen_model *m, const struct tb_recording *r)
 	return ret;
 }
 
+/*
+ * Names a scan alone never allows, only a recording: they undo another layer of the sandbox or
+ * open a channel no Python workload of the corpus uses, so "some library imports it" is not
+ * reason enough. memfd_create: an executable file outside every mount, past /tmp's noexec and
+ * Landlock's execute right (fileless exec). SysV IPC (libcrypto and libdb import shmget): the
+ * sandbox has its own IPC namespace, but multiprocessing uses POSIX shared memory in /dev/shm.
+ */
+static const char *const static_never[] = {
+	"memfd_create", "msgctl", "msgget", "msgrcv", "msgsnd", "semctl", "semget", "semop",
+	"semtimedop", "shmat", "shmctl", "shmdt", "shmget",
+};
+
+static bool static_refused(const char *name)
+{
+	for (size_t i = 0; i < TB_ARRAY_SIZE(static_never); i++)
+		if (!strcmp(static_never[i], name))
+			return true;
+	return false;
+}
+
 /* Statically reachable names, mapped to each target arch as a recording of the scan's arch would
  * be; each keeps its first provenance for the rule's comment. */
 static int add_statics(struct tb_gen_model *m, const struct tb_gen_opts *o, struct tb_diag *diag)
@@ -339,6 +359,15 @@ static int add_statics(struct tb_gen_model *m, const struct tb_gen_opts *o, stru
 
 		if (!(x->via & want))
 			continue;
+		if (static_refused(x->name)) {
+			int r = tb_strv_addf(&m->notes,
+					     "statically reachable but allowed only when recorded: %s (%s)",
+					     x->name, x->why ? x->why : "scan");
+
+			if (r < 0)
+				return r;
+			continue;
+		}
 		for (size_t t = 0; t < m->n_arches; t++) {
 			const struct tb_arch *dst = &m->arches[t];
 			const char *const *eq;
