@@ -48,7 +48,7 @@ class ProfilesFresh(unittest.TestCase):
         """The x86_64 allowlist stays below Docker's default (300 names on x86_64, podman 4.3's
         311, measured with tightbox audit). The 15 recorded workloads gave 102 names with runc's
         prelude; the scan of Debian's python3 (lib-dynload, numpy, pandas) adds what the same
-        interpreter reaches through glibc (issue 9), and the legacy forms of allowed calls, 205 in all. The bound catches a generator
+        interpreter reaches through glibc (issue 9), and the legacy forms of allowed calls, 200 in all. The bound catches a generator
         that starts allowing whole groups or a scan that stops excluding the dangerous set."""
         with open(os.path.join(PROFILES, "SUMMARY.txt")) as f:
             lines = f.read().splitlines()
