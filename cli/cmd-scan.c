@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "core/fileio.h"
 #include "core/strv.h"
 #include "core/util.h"
 #include "scanner/scan.h"
@@ -41,33 +42,13 @@ static void usage(FILE *f)
 
 static int write_out(const char *path, const char *text)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *f;
-	int fd;
+	_cleanup_free_ char *line = NULL;
 
 	if (!path || !strcmp(path, "-"))
 		return fputs(text, stdout) < 0 || fputc('\n', stdout) < 0 ? -EIO : 0;
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+	if (asprintf(&line, "%s\n", text) < 0)
 		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return tb_negerrno();
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		return -ENOMEM;
-	}
-	if (fputs(text, f) < 0 || fputc('\n', f) < 0 || fchmod(fd, 0644) < 0) {
-		fclose(f);
-		unlink(tmp);
-		return -EIO;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return 0;
+	return tb_write_file_atomic(path, line, strlen(line));
 }
 
 /* The one table, as JSON: {"SYMBOL": {"syscalls": [...], "derived": "measured"}, ...}. */

@@ -63,3 +63,32 @@ const char *tb_read_file_strerror(int r)
 {
 	return r == -EINVAL ? "not a regular file" : strerror(r < 0 ? -r : r);
 }
+
+int tb_write_file_atomic(const char *path, const char *text, size_t len)
+{
+	_cleanup_free_ char *tmp = NULL;
+	int fd, r = 0;
+
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+		return -ENOMEM;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return tb_negerrno();
+	for (size_t off = 0; off < len && r == 0;) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno != EINTR)
+			r = tb_negerrno();
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (r == 0 && fchmod(fd, 0644) < 0)
+		r = tb_negerrno();
+	if (close(fd) < 0 && r == 0)
+		r = tb_negerrno();
+	if (r == 0 && rename(tmp, path) < 0)
+		r = tb_negerrno();
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}

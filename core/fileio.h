@@ -15,4 +15,11 @@ int tb_read_file(const char *path, size_t max, char **out, size_t *len);
 /* strerror() for tb_read_file's codes: -EINVAL reads "not a regular file". */
 const char *tb_read_file_strerror(int r);
 
+/*
+ * Writes @len bytes of @text to @path through a temporary file in the same directory (mode
+ * 0644), renamed over @path at the end: readers see the old file or the whole new one, never
+ * half. 0 or -errno (the temporary file is removed).
+ */
+int tb_write_file_atomic(const char *path, const char *text, size_t len);
+
 #endif
