@@ -70,7 +70,8 @@ PROGRAMS = {
     "multiprocessing_pool": "import multiprocessing as mp\nif __name__ == '__main__':\n"
                             "    with mp.Pool(2) as p: assert p.map(abs, [-1, -2, -3]) == [1, 2, 3]\n    print('OK')",
     "asyncio_gather": "import asyncio\nasync def f(i):\n    await asyncio.sleep(0.01)\n    return i\n"
-                      "assert asyncio.run(asyncio.wait_for(asyncio.gather(*(f(i) for i in range(10))), 5)) == list(range(10))\nprint('OK')",
+                      "async def main():\n    return await asyncio.wait_for(asyncio.gather(*(f(i) for i in range(10))), 5)\n"
+                      "assert asyncio.run(main()) == list(range(10))\nprint('OK')",
     "statistics_random": "import random, statistics\nrandom.seed(1)\nxs = [random.gauss(0, 1) for _ in range(1000)]\n"
                          "assert abs(statistics.mean(xs)) < 0.2\nprint('OK')",
     "struct_array": "import struct, array\nassert struct.unpack('<I', struct.pack('<I', 7)) == (7,)\n"
