@@ -239,9 +239,10 @@ static int oci_bind_mounts(const struct tb_export_opts *o, json_t *a)
 		_cleanup_free_ char *dst = NULL;
 
 		if (asprintf(&dst, INPUT_DIR "/%s", base_name(*in)) < 0 ||
-		    json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}", "destination",
-						       dst, "type", "bind", "source", *in, "options",
-						       "rbind", "ro", "nosuid", "nodev")) < 0)
+		    json_array_append_new(a,
+					  json_pack("{s:s, s:s, s:s, s:[s,s,s,s]}", "destination",
+						    dst, "type", "bind", "source", *in, "options",
+						    "rbind", "ro", "nosuid", "nodev")) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -267,7 +268,8 @@ static json_t *oci_mounts(const struct tb_export_opts *o)
 	    {"/tmp",
 	     "tmpfs",
 	     "tmpfs",
-	     /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): "size=" LIM_TMP_SIZE is one option */
+	     /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): "size=" LIM_TMP_SIZE is one
+		option */
 	     {"nosuid", "nodev", "noexec", "mode=1777", "size=" LIM_TMP_SIZE}},
 	};
 	json_t *a = json_array();
@@ -388,9 +390,10 @@ static int configmap_add(json_t *data, const char *key, const char *path, size_t
 	}
 	v = memchr(text, 0, len) ? NULL : json_stringn(text, len);
 	if (!v) {
-		tb_diag_set(diag, path, 0, 0, NULL,
-			    "not UTF-8 text: a ConfigMap's data holds text only (mount binary inputs "
-			    "from a volume instead)");
+		tb_diag_set(
+		    diag, path, 0, 0, NULL,
+		    "not UTF-8 text: a ConfigMap's data holds text only (mount binary inputs "
+		    "from a volume instead)");
 		return -EINVAL;
 	}
 	*total += len;
@@ -434,7 +437,8 @@ static int k8s_configmap(const struct tb_export_opts *o, json_t **out, struct tb
 	return *out ? 0 : -ENOMEM;
 }
 
-/* Deny all ingress and egress for the Pod (what --network none means, where the CNI enforces it). */
+/* Deny all ingress and egress for the Pod (what --network none means, where the CNI enforces it).
+ */
 static json_t *k8s_network_policy(const struct tb_export_opts *o)
 {
 	const char *name = o->name ? o->name : DEFAULT_NAME;
@@ -474,28 +478,28 @@ static json_t *k8s_pod(const struct tb_export_opts *o)
 		if (asprintf(&dst, INPUT_DIR "/%s", base_name(*in)) < 0)
 			break;
 		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "name", "files",
-							"mountPath", dst, "subPath",
-							base_name(*in), "readOnly", 1));
+							"mountPath", dst, "subPath", base_name(*in),
+							"readOnly", 1));
 	}
 	if (o->script || o->inputs)
 		json_array_append_new(volumes,
 				      json_pack("{s:s, s:{s:s, s:i}}", "name", "files", "configMap",
 						"name", cm, "defaultMode", 0444));
-	container = json_pack(
-	    "{s:s, s:s, s:o, s:s, s:o, s:{s:{s:s, s:s, s:s}, s:{s:s, s:s}}, s:o}", "name", "sandbox",
-	    "image", o->image ? o->image : DEFAULT_IMAGE, "command", command_array(o), "workingDir",
-	    work_dir(o), "securityContext", sc, "resources", "limits", "memory", "256Mi", "cpu",
-	    "500m", "ephemeral-storage", "50Mi", "requests", "memory", "256Mi", "cpu", "500m",
-	    "volumeMounts", mounts);
-	return json_pack(
-	    "{s:s, s:s, s:{s:s, s:o}, s:{s:b, s:b, s:b, s:b, s:b, s:s, s:i,"
-	    " s:{s:i, s:i, s:i, s:b, s:{s:s, s:s}}, s:[o], s:o}}",
-	    "apiVersion", "v1", "kind", "Pod", "metadata", "name", name, "labels", k8s_labels(name),
-	    "spec", "automountServiceAccountToken", 0, "enableServiceLinks", 0, "hostNetwork", 0,
-	    "hostPID", 0, "hostIPC", 0, "restartPolicy", "Never", "activeDeadlineSeconds", 60,
-	    "securityContext", "runAsUser", LIM_UID, "runAsGroup", LIM_UID, "fsGroup", LIM_UID,
-	    "runAsNonRoot", 1, "seccompProfile", "type", "Localhost", "localhostProfile", local,
-	    "containers", container, "volumes", volumes);
+	container =
+	    json_pack("{s:s, s:s, s:o, s:s, s:o, s:{s:{s:s, s:s, s:s}, s:{s:s, s:s}}, s:o}", "name",
+		      "sandbox", "image", o->image ? o->image : DEFAULT_IMAGE, "command",
+		      command_array(o), "workingDir", work_dir(o), "securityContext", sc,
+		      "resources", "limits", "memory", "256Mi", "cpu", "500m", "ephemeral-storage",
+		      "50Mi", "requests", "memory", "256Mi", "cpu", "500m", "volumeMounts", mounts);
+	return json_pack("{s:s, s:s, s:{s:s, s:o}, s:{s:b, s:b, s:b, s:b, s:b, s:s, s:i,"
+			 " s:{s:i, s:i, s:i, s:b, s:{s:s, s:s}}, s:[o], s:o}}",
+			 "apiVersion", "v1", "kind", "Pod", "metadata", "name", name, "labels",
+			 k8s_labels(name), "spec", "automountServiceAccountToken", 0,
+			 "enableServiceLinks", 0, "hostNetwork", 0, "hostPID", 0, "hostIPC", 0,
+			 "restartPolicy", "Never", "activeDeadlineSeconds", 60, "securityContext",
+			 "runAsUser", LIM_UID, "runAsGroup", LIM_UID, "fsGroup", LIM_UID,
+			 "runAsNonRoot", 1, "seccompProfile", "type", "Localhost",
+			 "localhostProfile", local, "containers", container, "volumes", volumes);
 }
 
 /* The Kubernetes objects in apply order: the ConfigMap (when there are files), the
@@ -587,8 +591,8 @@ static void yaml_quoted(FILE *f, const char *s, size_t len)
  * subset that no YAML 1.1 or 1.2 reader takes for a number, boolean, null or syntax. */
 static bool yaml_plain_ok(const char *s)
 {
-	static const char *const words[] = {"y",     "n",  "yes", "no",   "on", "off",
-					    "true",  "false", "null", "none", "~"};
+	static const char *const words[] = {"y",    "n",     "yes",  "no",   "on", "off",
+					    "true", "false", "null", "none", "~"};
 
 	if (!s[0] || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_/", s[0]))
 		return false;
@@ -674,7 +678,8 @@ static void yaml_scalar(FILE *f, json_t *v, int indent)
 
 static bool yaml_is_block(json_t *v)
 {
-	return (json_is_object(v) && json_object_size(v)) || (json_is_array(v) && json_array_size(v));
+	return (json_is_object(v) && json_object_size(v)) ||
+	       (json_is_array(v) && json_array_size(v));
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -757,7 +762,8 @@ static void yaml_stream(FILE *f, json_t *docs)
 	}
 }
 
-/* ---- notes and the runtime check -------------------------------------------------------------- */
+/* ---- notes and the runtime check --------------------------------------------------------------
+ */
 
 int tb_export_notes(const struct tb_export_opts *o, char ***out)
 {
@@ -766,50 +772,64 @@ int tb_export_notes(const struct tb_export_opts *o, char ***out)
 	int r = 0;
 
 	if (o->apparmor)
-		r = r ?: tb_strv_addf(&v,
-				      "AppArmor: load the profile before the first run: "
-				      "apparmor_parser -r -W %s/%s%s",
-				      o->profile_dir, name,
-				      o->format == TB_EXPORT_KUBERNETES ||
-					      o->format == TB_EXPORT_SPO
-					  ? " (on every node)"
-					  : "");
+		r = r
+			?: tb_strv_addf(&v,
+					"AppArmor: load the profile before the first run: "
+					"apparmor_parser -r -W %s/%s%s",
+					o->profile_dir, name,
+					o->format == TB_EXPORT_KUBERNETES ||
+						o->format == TB_EXPORT_SPO
+					    ? " (on every node)"
+					    : "");
 	else if (o->apparmor_off_reason)
-		r = r ?: tb_strv_addf(&v,
-				      "AppArmor: not used, %s; --apparmor adds the option for an "
-				      "engine on a host that has it",
-				      o->apparmor_off_reason);
+		r = r
+			?: tb_strv_addf(&v,
+					"AppArmor: not used, %s; --apparmor adds the option for an "
+					"engine on a host that has it",
+					o->apparmor_off_reason);
 	if (o->format == TB_EXPORT_KUBERNETES) {
-		r = r ?: tb_strv_addf(&v,
-				      "seccomp: copy %s/seccomp.json to "
-				      "/var/lib/kubelet/seccomp/tightbox/%s.json on every node "
-				      "(the kubelet's seccomp folder), or apply --format spo",
-				      o->profile_dir, name);
-		r = r ?: tb_strv_addf(&v,
-				      "no network: a Pod always gets an interface; the "
-				      "NetworkPolicy denies all ingress and egress only where the "
-				      "cluster's CNI enforces NetworkPolicy");
-		r = r ?: tb_strv_addf(&v, "pids limit %d: not expressible per Pod; set the "
-					  "kubelet's podPidsLimit",
-				      LIM_PIDS);
-		r = r ?: tb_strv_addf(&v,
-				      "ulimits nofile=%d nproc=%d: not expressible in Kubernetes; "
-				      "the container runtime's defaults apply",
-				      LIM_NOFILE, LIM_NPROC);
-		r = r ?: tb_strv_addf(&v, "/tmp: an emptyDir cannot be mounted noexec; "
-					  "memory-swap: the kubelet's swap setting applies");
+		r = r
+			?: tb_strv_addf(&v,
+					"seccomp: copy %s/seccomp.json to "
+					"/var/lib/kubelet/seccomp/tightbox/%s.json on every node "
+					"(the kubelet's seccomp folder), or apply --format spo",
+					o->profile_dir, name);
+		r = r
+			?: tb_strv_addf(
+			       &v, "no network: a Pod always gets an interface; the "
+				   "NetworkPolicy denies all ingress and egress only where the "
+				   "cluster's CNI enforces NetworkPolicy");
+		r = r
+			?: tb_strv_addf(&v,
+					"pids limit %d: not expressible per Pod; set the "
+					"kubelet's podPidsLimit",
+					LIM_PIDS);
+		r = r
+			?: tb_strv_addf(
+			       &v,
+			       "ulimits nofile=%d nproc=%d: not expressible in Kubernetes; "
+			       "the container runtime's defaults apply",
+			       LIM_NOFILE, LIM_NPROC);
+		r = r
+			?: tb_strv_addf(&v, "/tmp: an emptyDir cannot be mounted noexec; "
+					    "memory-swap: the kubelet's swap setting applies");
 		if (o->script || o->inputs)
-			r = r ?: tb_strv_addf(&v, "the script and inputs travel in the ConfigMap "
-						  "(1 MiB at most)");
+			r = r
+				?: tb_strv_addf(&v, "the script and inputs travel in the ConfigMap "
+						    "(1 MiB at most)");
 	} else if (o->format == TB_EXPORT_SPO) {
-		r = r ?: tb_strv_addf(&v,
-				      "needs the Security Profiles Operator; a Pod refers to it as "
-				      "seccompProfile {type: Localhost, localhostProfile: "
-				      "operator/NAMESPACE/%s.json}",
-				      name);
-		r = r ?: tb_strv_addf(&v, "the operator's spec has no defaultErrnoRet: denied calls "
-					  "fail with EPERM instead of ENOSYS (clone3 keeps its "
-					  "explicit ENOSYS rule)");
+		r = r
+			?: tb_strv_addf(
+			       &v,
+			       "needs the Security Profiles Operator; a Pod refers to it as "
+			       "seccompProfile {type: Localhost, localhostProfile: "
+			       "operator/NAMESPACE/%s.json}",
+			       name);
+		r = r
+			?: tb_strv_addf(&v,
+					"the operator's spec has no defaultErrnoRet: denied calls "
+					"fail with EPERM instead of ENOSYS (clone3 keeps its "
+					"explicit ENOSYS rule)");
 	}
 	if (r < 0) {
 		tb_strv_free(v);
@@ -916,10 +936,11 @@ int tb_export(const struct tb_export_opts *o, char **out, struct tb_diag *diag)
 		r = -ENOMEM;
 	} else if (o->format == TB_EXPORT_OCI || o->json) {
 		/* Kubernetes takes several objects as one v1 List in JSON. */
-		json_t *top = o->format == TB_EXPORT_OCI	 ? json_incref(doc)
-			      : o->format == TB_EXPORT_SPO ? json_incref(json_array_get(doc, 0))
-							   : json_pack("{s:s, s:s, s:O}", "apiVersion",
-								       "v1", "kind", "List", "items", doc);
+		json_t *top = o->format == TB_EXPORT_OCI ? json_incref(doc)
+			      : o->format == TB_EXPORT_SPO
+				  ? json_incref(json_array_get(doc, 0))
+				  : json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List",
+					      "items", doc);
 
 		if (!top || json_dumpf(top, f, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
 			r = -ENOMEM;

@@ -98,8 +98,8 @@ struct tb_export_opts {
 	 * no note (the user said --no-apparmor). */
 	const char *apparmor_off_reason;
 	bool json; /* kubernetes, spo: JSON instead of YAML */
-	/* Absolute host path of the script, mounted read-only at /sandbox/script.py (docker, podman,
-	 * oci: a bind mount; kubernetes: a ConfigMap key); NULL: nothing mounted. */
+	/* Absolute host path of the script, mounted read-only at /sandbox/script.py (docker,
+	 * podman, oci: a bind mount; kubernetes: a ConfigMap key); NULL: nothing mounted. */
 	const char *script;
 	/* Absolute host paths mounted read-only at /sandbox/input/BASENAME, NULL-terminated; NULL:
 	 * none. Kubernetes takes regular files only (their contents go into the ConfigMap). */

@@ -37,10 +37,7 @@ _seq = [0]
 
 def setUpModule():
     global C, TMP, ROOTFS, GEN_DIR
-    tbtest.need_root()
-    tbtest.need_cmd("debootstrap")
-    if not os.access(tbtest.TIGHTBOX, os.X_OK):
-        raise unittest.SkipTest("%s not built" % tbtest.TIGHTBOX)
+    tbengines.need_prereqs()
     C = tbengines.Containerd()
     try:
         C.start()
@@ -83,15 +80,8 @@ def ctr_run(profile, argv, script=None, timeout=180):
 
 class TestContainerd(unittest.TestCase):
     def run_corpus(self, profile):
-        scripts = tbengines.workloads()
-        if not scripts:
-            self.skipTest("no workloads in %s" % tbengines.WORKLOADS)
-        failed = []
-        for s in scripts:
-            p = ctr_run(profile, ["/usr/bin/python3", "/sandbox/script.py"], script=s)
-            if p.returncode != 0 or not p.stdout.startswith("OK"):
-                failed.append("%s: rc=%d %s %s" % (os.path.basename(s), p.returncode, p.stdout.strip()[-200:],
-                                                   p.stderr.strip()[-600:]))
+        failed = tbengines.corpus_failures(self, lambda s: ctr_run(
+            profile, ["/usr/bin/python3", "/sandbox/script.py"], script=s))
         self.assertEqual(failed, [], "workloads failed under containerd with %s" % profile)
 
     def test_generated_profile_runs_the_corpus(self):

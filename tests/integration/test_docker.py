@@ -100,15 +100,11 @@ D = None
 IMAGE = None
 TMP = None
 GENERATED = None
-BUILDER_WHY = None
 
 
 def setUpModule():
     global D, IMAGE, TMP, GENERATED
-    tbtest.need_root()
-    tbtest.need_cmd("debootstrap")
-    if not os.access(tbtest.TIGHTBOX, os.X_OK):
-        raise unittest.SkipTest("%s not built" % tbtest.TIGHTBOX)
+    tbengines.need_prereqs()
     D = tbengines.Dockerd()
     try:
         D.start()
@@ -141,15 +137,8 @@ def docker_run(profile, argv, script=None, image=None, user="65534:65534", timeo
 
 
 def run_corpus(test, profile, image=None, user="65534:65534"):
-    scripts = tbengines.workloads()
-    if not scripts:
-        test.skipTest("no workloads in %s" % tbengines.WORKLOADS)
-    failed = []
-    for s in scripts:
-        p = docker_run(profile, ["/usr/bin/python3", "/sandbox/script.py"], script=s, image=image, user=user)
-        if p.returncode != 0 or not p.stdout.startswith("OK"):
-            failed.append("%s: rc=%d %s %s" % (os.path.basename(s), p.returncode, p.stdout.strip()[-200:],
-                                               p.stderr.strip()[-600:]))
+    failed = tbengines.corpus_failures(test, lambda s: docker_run(
+        profile, ["/usr/bin/python3", "/sandbox/script.py"], script=s, image=image, user=user))
     test.assertEqual(failed, [], "workloads failed under docker with %s" % (profile or "Docker's default"))
 
 

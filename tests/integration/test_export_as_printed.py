@@ -39,9 +39,7 @@ DATA_PATH = None
 
 def setUpModule():
     global TMP, GEN, SCRIPT_PATH, DATA_PATH
-    tbtest.need_root()
-    if not os.access(tbtest.TIGHTBOX, os.X_OK):
-        raise unittest.SkipTest("%s not built" % tbtest.TIGHTBOX)
+    tbengines.need_prereqs(debootstrap=False)
     TMP = tempfile.mkdtemp(prefix="tb-test-export-", dir="/var/tmp")
     GEN = os.path.join(TMP, "gen")
     os.makedirs(GEN)

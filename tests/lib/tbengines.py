@@ -36,6 +36,30 @@ def workloads():
     return sorted(glob.glob(os.path.join(WORKLOADS, "*.py")))
 
 
+def need_prereqs(debootstrap=True):
+    """Skips unless root, the tightbox binary is built and (for the base image) debootstrap exists."""
+    tbtest.need_root()
+    if debootstrap:
+        tbtest.need_cmd("debootstrap")
+    if not os.access(tbtest.TIGHTBOX, os.X_OK):
+        raise unittest.SkipTest("%s not built" % tbtest.TIGHTBOX)
+
+
+def corpus_failures(test, run):
+    """Runs every workload with RUN(script path) -> CompletedProcess (text); returns one line per
+    workload that did not exit 0 with its OK line."""
+    scripts = workloads()
+    if not scripts:
+        test.skipTest("no workloads in %s" % WORKLOADS)
+    failed = []
+    for s in scripts:
+        p = run(s)
+        if p.returncode != 0 or not p.stdout.startswith("OK"):
+            failed.append("%s: rc=%d %s %s" % (os.path.basename(s), p.returncode, p.stdout.strip()[-200:],
+                                               p.stderr.strip()[-600:]))
+    return failed
+
+
 def build_image(variant="base", engine="none", env=None, timeout=1200):
     """scripts/build-image --variant VARIANT --engine ENGINE: the tag, or the rootfs tar for none.
     Raises SkipTest when the machine cannot build it (exit 3: no mirror, not root...)."""
