@@ -876,6 +876,21 @@ static int check_runtime(const struct tb_profile *p, const char *path, struct tb
 	return -EINVAL;
 }
 
+/* Two inputs with one name would be two mounts on one /sandbox/input/NAME. */
+static int check_inputs(const struct tb_export_opts *o, struct tb_diag *diag)
+{
+	for (char *const *a = o->inputs; a && *a; a++)
+		for (char *const *b = o->inputs; b < a; b++)
+			if (!strcmp(base_name(*a), base_name(*b))) {
+				tb_diag_set(diag, *a, 0, 0, NULL,
+					    "another --input (%s) is also named '%s': both would be "
+					    "mounted at " INPUT_DIR "/%s",
+					    *b, base_name(*a), base_name(*a));
+				return -EINVAL;
+			}
+	return 0;
+}
+
 int tb_export(const struct tb_export_opts *o, char **out, struct tb_diag *diag)
 {
 	_cleanup_free_ char *seccomp = NULL, *buf = NULL;
@@ -899,6 +914,9 @@ int tb_export(const struct tb_export_opts *o, char **out, struct tb_diag *diag)
 	}
 	r = check_runtime(p, seccomp, diag);
 	tb_profile_free(p);
+	if (r < 0)
+		return r;
+	r = check_inputs(o, diag);
 	if (r < 0)
 		return r;
 	docker = json_load_file(seccomp, JSON_REJECT_DUPLICATES, &jerr);

@@ -220,6 +220,12 @@ class ExportGolden(unittest.TestCase):
         mounts = {m["mountPath"]: m for m in objs[2]["spec"]["containers"][0]["volumeMounts"]}
         self.assertEqual(mounts["/sandbox/script.py"]["subPath"], "script.py")
         self.assertEqual(mounts["/sandbox/input/data.csv"]["subPath"], "data.csv")
+        # Two inputs of one name would be two mounts on one path: refused.
+        os.mkdir(os.path.join(self.tmp, "other"))
+        shutil.copy(data, os.path.join(self.tmp, "other", "data.csv"))
+        p = self.export("podman", "--input", data, "--input", os.path.join(self.tmp, "other", "data.csv"))
+        self.assertEqual((p.returncode, p.stdout), (2, b""))
+        self.assertIn(b"/sandbox/input/data.csv", p.stderr)
         # Without a script the default command has nothing to run: refused, not printed.
         empty = tempfile.mkdtemp(prefix="tb-golden-export-cwd-")
         try:
