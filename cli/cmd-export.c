@@ -48,6 +48,8 @@ static void usage(FILE *f)
 	    "                          AppArmor enabled)\n"
 	    "      --no-apparmor       leave the AppArmor option out\n"
 	    "      --json              kubernetes, spo: JSON instead of YAML\n"
+	    "      --rootfs DIR        oci: the root filesystem (absolute; default rootfs beside\n"
+	    "                          config.json) - `ctr run --config` needs it absolute\n"
 	    "  -h, --help              this text\n\n"
 	    "Exit status: 0 printed, 2 bad usage, a missing/malformed seccomp.json, a profile "
 	    "runc\n"
@@ -68,20 +70,15 @@ static char *mount_source(const char *flag, const char *path)
 int tb_cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'f'},
-	    {"profile-dir", required_argument, NULL, 'd'},
-	    {"image", required_argument, NULL, 'i'},
-	    {"name", required_argument, NULL, 'n'},
-	    {"script", required_argument, NULL, 's'},
-	    {"input", required_argument, NULL, 'I'},
-	    {"apparmor", no_argument, NULL, 'a'},
-	    {"no-apparmor", no_argument, NULL, 'A'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, 'f'}, {"profile-dir", required_argument, NULL, 'd'},
+	    {"image", required_argument, NULL, 'i'},  {"name", required_argument, NULL, 'n'},
+	    {"script", required_argument, NULL, 's'}, {"input", required_argument, NULL, 'I'},
+	    {"apparmor", no_argument, NULL, 'a'},     {"no-apparmor", no_argument, NULL, 'A'},
+	    {"json", no_argument, NULL, 'j'},	      {"rootfs", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	struct tb_export_opts o = {0};
-	_cleanup_free_ char *text = NULL, *script = NULL;
+	_cleanup_free_ char *text = NULL, *script = NULL, *rootfs = NULL;
 	char **inputs = NULL, **notes = NULL;
 	const char *dir = ".", *script_arg = NULL;
 	char real[PATH_MAX], why[256] = "";
@@ -136,6 +133,12 @@ int tb_cmd_export(int argc, char **argv)
 		case 'j':
 			o.json = true;
 			break;
+		case 'r':
+			free(rootfs);
+			rootfs = mount_source("--rootfs", optarg);
+			if (!rootfs)
+				goto out;
+			break;
 		case 'h':
 			usage(stdout);
 			ret = 0;
@@ -173,6 +176,11 @@ int tb_cmd_export(int argc, char **argv)
 		o.script = script;
 	}
 	o.inputs = inputs;
+	if (rootfs && o.format != TB_EXPORT_OCI) {
+		fprintf(stderr, "tightbox export: --rootfs is for --format oci only\n");
+		goto out;
+	}
+	o.rootfs = rootfs;
 	if (apparmor < 0) {
 		apparmor = tb_apparmor_enabled(why, sizeof(why));
 		if (!apparmor)

@@ -336,8 +336,9 @@ static json_t *oci_config(const struct tb_export_opts *o, json_t *docker)
 	    "/sys/firmware", "readonlyPaths", "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq",
 	    "/proc/sys", "/proc/sysrq-trigger");
 	root = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion", "1.0.2",
-			 "process", process, "root", "path", "rootfs", "readonly", 1, "hostname",
-			 "sandbox", "linux", linux_, "mounts", oci_mounts(o), "annotations",
+			 "process", process, "root", "path", o->rootfs ? o->rootfs : "rootfs",
+			 "readonly", 1, "hostname", "sandbox", "linux", linux_, "mounts",
+			 oci_mounts(o), "annotations",
 			 json_pack("{s:s}", "org.tightbox.profile", name));
 	return root;
 }
@@ -882,10 +883,11 @@ static int check_inputs(const struct tb_export_opts *o, struct tb_diag *diag)
 	for (char *const *a = o->inputs; a && *a; a++)
 		for (char *const *b = o->inputs; b < a; b++)
 			if (!strcmp(base_name(*a), base_name(*b))) {
-				tb_diag_set(diag, *a, 0, 0, NULL,
-					    "another --input (%s) is also named '%s': both would be "
-					    "mounted at " INPUT_DIR "/%s",
-					    *b, base_name(*a), base_name(*a));
+				tb_diag_set(
+				    diag, *a, 0, 0, NULL,
+				    "another --input (%s) is also named '%s': both would be "
+				    "mounted at " INPUT_DIR "/%s",
+				    *b, base_name(*a), base_name(*a));
 				return -EINVAL;
 			}
 	return 0;

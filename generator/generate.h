@@ -104,6 +104,9 @@ struct tb_export_opts {
 	/* Absolute host paths mounted read-only at /sandbox/input/BASENAME, NULL-terminated; NULL:
 	 * none. Kubernetes takes regular files only (their contents go into the ConfigMap). */
 	char *const *inputs;
+	/* oci: root.path, absolute (`ctr run --config` needs that); NULL: "rootfs", beside
+	 * config.json in the bundle (runc run --bundle). */
+	const char *rootfs;
 	char *const
 	    *command; /* command to run, NULL-terminated; NULL: python3 /sandbox/script.py */
 };

@@ -2,7 +2,8 @@
 
 - docker and podman: the printed text (notes as `#` lines, then the command) goes to `sh` as is; the
   script it mounts reads the input it mounts and prints them back.
-- oci: the printed config.json is the bundle's config for `runc run`, unchanged.
+- oci: the printed config.json is the bundle's config for `runc run`, unchanged; with an absolute
+  --rootfs, containerd runs it as is (`ctr run --config`, a private containerd).
 - kubernetes: there is no cluster here, and kubectl cannot validate without an API server
   (`create --dry-run=client` still asks the server for its resource list), so the YAML is parsed
   (python3-yaml) and every object checked field by field against the Kubernetes API types of
@@ -128,14 +129,24 @@ class TestDocker(unittest.TestCase):
             d.stop()
 
 
+def base_rootfs():
+    """The base image's tree, extracted once per run of this file."""
+    tbtest.need_cmd("debootstrap")
+    root = os.path.join(TMP, "rootfs")
+    if not os.path.isdir(root):
+        tar = tbengines.build_image("base", "none")
+        os.makedirs(root + ".tmp")
+        subprocess.run(["tar", "-C", root + ".tmp", "-xf", tar], check=True)
+        os.rename(root + ".tmp", root)
+    return root
+
+
 class TestOci(unittest.TestCase):
     def test_config_as_printed_under_runc(self):
         tbtest.need_cmd("runc")
-        tbtest.need_cmd("debootstrap")
-        tar = tbengines.build_image("base", "none")
         bundle = os.path.join(TMP, "bundle")
-        os.makedirs(os.path.join(bundle, "rootfs"))
-        subprocess.run(["tar", "-C", os.path.join(bundle, "rootfs"), "-xf", tar], check=True)
+        os.makedirs(bundle)
+        os.symlink(base_rootfs(), os.path.join(bundle, "rootfs"))
         with open(os.path.join(bundle, "config.json"), "w") as f:
             f.write(export("oci", "--", "/usr/bin/python3", "/sandbox/script.py"))
         cid = "tb-export-%d" % os.getpid()
@@ -147,6 +158,23 @@ class TestOci(unittest.TestCase):
             subprocess.run(["runc", "--root", root, "delete", "--force", cid], capture_output=True)
         self.assertEqual(p.returncode, 0, p.stderr[-2000:])
         self.assertEqual(p.stdout.strip(), EXPECTED)
+
+    def test_config_as_printed_under_containerd(self):
+        # The same config with an absolute --rootfs is what `ctr run --config` takes as is.
+        rootfs = base_rootfs()
+        c = tbengines.Containerd()
+        try:
+            c.start()
+            config = os.path.join(TMP, "ctr-config.json")
+            with open(config, "w") as f:
+                f.write(export("oci", "--rootfs", rootfs, "--", "/usr/bin/python3", "/sandbox/script.py"))
+            cid = "tb-export-%d" % os.getpid()
+            p = c.ctr("run", "--rm", "--config", config, cid, timeout=180)
+            c.ctr("containers", "rm", cid)
+            self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+            self.assertEqual(p.stdout.strip(), EXPECTED)
+        finally:
+            c.stop()
 
 
 # Run by Debian's python3 (where python3-kubernetes lives): reads [[object, "V1Pod"], ...] as JSON,
