@@ -268,8 +268,8 @@ static json_t *oci_mounts(const struct tb_export_opts *o)
 	    {"/tmp",
 	     "tmpfs",
 	     "tmpfs",
-	     /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): "size=" LIM_TMP_SIZE is one
-		option */
+	     /* "size=" LIM_TMP_SIZE is one option */
+	     /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma) */
 	     {"nosuid", "nodev", "noexec", "mode=1777", "size=" LIM_TMP_SIZE}},
 	};
 	json_t *a = json_array();
