@@ -2,7 +2,7 @@
 /*
  * `tightbox scan`: static syscall reachability of ELF objects (docs/scan.md).
  *
- * Pipeline, one stage per file: elf-object.c reads one object with libelf/gelf (DT_NEEDED,
+ * Pipeline, one stage per file: elf/elf-object.c (no-libelf/ is its twin without libelf) reads one object with libelf/gelf (DT_NEEDED,
  * DT_RUNPATH/DT_RPATH, DT_SONAME, imported symbols with their versions, calls to syscall() and
  * inline `syscall` instructions); resolve.c finds each DT_NEEDED the way ld.so does (ld-cache.c
  * reads /etc/ld.so.cache); python.c lists an interpreter's extension modules; libc-table.c maps
