@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "core/audit.h"
 #include "core/profile.h"
 #include "core/recording.h"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "core/profile-diff.h"
 #include "core/profile.h"
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "core/recording.h"
 #include "core/util.h"
 #include "generator/generate.h"

@@ -17,6 +17,35 @@ struct tb_diag {
 	char message[512]; /* what is wrong, without location */
 };
 
+/*
+ * What a warning is about. Callers fold and filter warnings by kind (and subject), never by
+ * matching the message text.
+ */
+enum tb_warning_kind {
+	TB_WARN_OTHER,
+	TB_WARN_UNKNOWN_SYSCALL, /* a profile names a syscall this libseccomp does not know */
+	TB_WARN_UNKNOWN_ARCH,    /* a profile names an arch this libseccomp does not know */
+	TB_WARN_RULE_SKIPPED,    /* libseccomp refused one rule; the rest of the filter holds */
+	TB_WARN_FLAG_IGNORED,    /* a profile flag this kernel or libseccomp lacks */
+	TB_WARN_ERRNO_CLAMPED,   /* errnoRet above what seccomp can return */
+	TB_WARN_NO_LANDLOCK,     /* the kernel has no Landlock: the file policy is not enforced */
+	TB_WARN_NO_APPARMOR,     /* apparmor= asked for but not enforceable here */
+	TB_WARN_NO_CGROUP,       /* no cgroup: limits fall back to rlimits */
+	TB_WARN_NO_USERNS,       /* no user namespace for the sandbox */
+	TB_WARN_RECORDING_INCOMPLETE, /* a recorder lost events or paths (subject: the backend) */
+};
+
+/* One warning: a kind, the name it is about ("" when none) and the full sentence. */
+struct tb_warning {
+	enum tb_warning_kind kind;
+	char subject[128];
+	char message[512];
+};
+
+/* Fills @w with @kind, @subject (may be NULL) and a printf-style message. */
+void tb_warning_set(struct tb_warning *w, enum tb_warning_kind kind, const char *subject,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* Resets @d to "no problem". Accepts NULL. */
 void tb_diag_clear(struct tb_diag *d);
 

@@ -1026,19 +1026,21 @@ static uint32_t scmp_action(const struct tb_action *a, bool trace_denials)
 	return SCMP_ACT_KILL_PROCESS;
 }
 
-static void warnf(const struct tb_compile_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void warnf(const struct tb_compile_opts *o, const char *fmt, ...)
+static void warnf(const struct tb_compile_opts *o, enum tb_warning_kind kind, const char *subject,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void warnf(const struct tb_compile_opts *o, enum tb_warning_kind kind, const char *subject,
+		  const char *fmt, ...)
 {
-	char msg[512];
+	struct tb_warning w = {.kind = kind};
 	va_list ap;
 
 	if (!o->warn)
 		return;
+	snprintf(w.subject, sizeof(w.subject), "%s", subject ? subject : "");
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(w.message, sizeof(w.message), fmt, ap);
 	va_end(ap);
-	o->warn(o->warn_data, msg);
+	o->warn(o->warn_data, &w);
 }
 
 int tb_profile_filter_arches(const struct tb_profile *p, uint32_t *tokens, size_t max, size_t *n,
@@ -1053,7 +1055,7 @@ int tb_profile_filter_arches(const struct tb_profile *p, uint32_t *tokens, size_
 		bool dup_ = false;                                                                 \
 		if (!t_) {                                                                         \
 			if (o)                                                                     \
-				warnf(o, "arch %s is unknown to libseccomp %u.%u: skipped", (name),   \
+				warnf(o, TB_WARN_UNKNOWN_ARCH, (name), "arch %s is unknown to libseccomp %u.%u: skipped", (name),   \
 				      seccomp_version()->major, seccomp_version()->minor);          \
 			break;                                                                     \
 		}                                                                                  \
@@ -1125,7 +1127,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct tb_rule *rule, const char 
 		/* Dropping a deny rule could let the call through the default action: fail closed. */
 		return r;
 	if (r < 0)
-		warnf(o, "syscalls[%zu]: %s: rule not added (%s): skipped", rule->index, name,
+		warnf(o, TB_WARN_RULE_SKIPPED, name, "syscalls[%zu]: %s: rule not added (%s): skipped", rule->index, name,
 		      strerror(-r));
 	return 0;
 }
@@ -1183,12 +1185,14 @@ int tb_profile_compile(const struct tb_profile *p, const struct tb_compile_opts 
 			if (!strcmp(p->flags[i], flag_attr_names[k])) {
 				r = seccomp_attr_set(ctx, flag_attrs[k], 1);
 				if (r < 0)
-					warnf(o, "flags[%zu]: %s not supported here (%s): ignored", i,
+					warnf(o, TB_WARN_FLAG_IGNORED, p->flags[i],
+					      "flags[%zu]: %s not supported here (%s): ignored", i,
 					      p->flags[i], strerror(-r));
 				done = true;
 			}
 		if (!done)
-			warnf(o, "flags[%zu]: %s not supported by libseccomp %u.%u: ignored", i,
+			warnf(o, TB_WARN_FLAG_IGNORED, p->flags[i],
+			      "flags[%zu]: %s not supported by libseccomp %u.%u: ignored", i,
 			      p->flags[i], seccomp_version()->major, seccomp_version()->minor);
 	}
 
@@ -1218,7 +1222,7 @@ int tb_profile_compile(const struct tb_profile *p, const struct tb_compile_opts 
 		if (r == 0)
 			continue;
 		if (rule->action.kind == TB_ACT_ERRNO && tb_action_errno(&rule->action) > 4094)
-			warnf(o, "syscalls[%zu]: errnoRet %u is above 4094: compiled as 4094", i,
+			warnf(o, TB_WARN_ERRNO_CLAMPED, NULL, "syscalls[%zu]: errnoRet %u is above 4094: compiled as 4094", i,
 			      tb_action_errno(&rule->action));
 		act = scmp_action(&rule->action, o->trace_denials);
 		/* runc skips rules whose action is the default one; libseccomp would refuse them. */
@@ -1228,7 +1232,8 @@ int tb_profile_compile(const struct tb_profile *p, const struct tb_compile_opts 
 			int nr = seccomp_syscall_resolve_name(rule->names[k]);
 
 			if (nr == __NR_SCMP_ERROR) {
-				warnf(o, "syscalls[%zu]: unknown syscall \"%s\" skipped", i,
+				warnf(o, TB_WARN_UNKNOWN_SYSCALL, rule->names[k],
+				      "syscalls[%zu]: unknown syscall \"%s\" skipped", i,
 				      rule->names[k]);
 				continue;
 			}

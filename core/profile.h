@@ -89,7 +89,7 @@ struct tb_compile_opts {
 	 * TB_TRACE_KILL for KILL*, TB_TRACE_TRAP for TRAP (used by `tightbox explain`). */
 	bool trace_denials;
 	/* Called for each warning (unknown syscall name skipped, ...). May be NULL. */
-	void (*warn)(void *data, const char *msg);
+	void (*warn)(void *data, const struct tb_warning *w);
 	void *warn_data;
 };
 

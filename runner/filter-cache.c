@@ -23,7 +23,7 @@
 #include "core/util.h"
 #include "runner/filter-cache.h"
 
-#define MAGIC "tightbox-bpf-cache 1\n"
+#define MAGIC "tightbox-bpf-cache 2\n" /* 2: warnings stored with their kind */
 
 static int cache_dir(char *out, size_t size)
 {

@@ -80,30 +80,49 @@ static int default_profile_path(char *out, size_t size)
 
 struct warn_ctx {
 	struct tb_run_result *res;
-	char *text; /* every warning, newline-separated (stored with a cached program) */
+	char *text; /* every warning as "KIND\tSUBJECT\tMESSAGE\n" (stored with a cached program) */
 	size_t len;
 };
 
-static void warn_text(struct warn_ctx *w, const char *msg)
+static void warn_cb(void *data, const struct tb_warning *w)
 {
-	size_t n = strlen(msg);
-	char *t = realloc(w->text, w->len + n + 2);
+	struct warn_ctx *c = data;
+	struct tb_warning prefixed = *w;
+	char *line = NULL;
+	int n;
 
-	if (!t)
-		return;
-	memcpy(t + w->len, msg, n);
-	t[w->len + n] = '\n';
-	t[w->len + n + 1] = '\0';
-	w->text = t;
-	w->len += n + 1;
+	snprintf(prefixed.message, sizeof(prefixed.message), "seccomp: %s", w->message);
+	tb_run_result_add_warning(c->res, &prefixed);
+	n = asprintf(&line, "%d\t%s\t%s\n", (int)w->kind, w->subject, prefixed.message);
+	if (n > 0) {
+		char *t = realloc(c->text, c->len + (size_t)n + 1);
+
+		if (t) {
+			memcpy(t + c->len, line, (size_t)n + 1);
+			c->text = t;
+			c->len += (size_t)n;
+		}
+	}
+	free(line);
 }
 
-static void warn_cb(void *data, const char *msg)
+/* Re-adds the warnings stored with a cached program (warn_cb's lines). */
+static void add_cached_warnings(struct tb_run_result *res, const char *text)
 {
-	struct warn_ctx *w = data;
+	for (const char *line = text, *nl; line && *line; line = *nl ? nl + 1 : nl) {
+		struct tb_warning w = {0};
+		const char *t1, *t2;
 
-	tb_run_result_add_warning(w->res, "seccomp: %s", msg);
-	warn_text(w, msg);
+		nl = strchrnul(line, '\n');
+		t1 = memchr(line, '\t', (size_t)(nl - line));
+		t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
+		if (!t2)
+			continue;
+		w.kind = (enum tb_warning_kind)atoi(line);
+		snprintf(w.subject, sizeof(w.subject), "%.*s", (int)(t2 - t1 - 1), t1 + 1);
+		snprintf(w.message, sizeof(w.message), "%.*s", (int)(nl - t2 - 1), t2 + 1);
+		tb_run_result_add_warning(res, &w);
+	}
 }
 
 static int prepare_filter(const struct tb_run_config *c, const struct tb_run_hooks *hooks,
@@ -146,12 +165,7 @@ static int prepare_filter(const struct tb_run_config *c, const struct tb_run_hoo
 		char *cached_warnings = NULL;
 
 		if (tb_filter_cache_get(key, key_len, prog, &cached_warnings) == 0) {
-			for (char *line = cached_warnings, *nl; line && *line; line = nl + 1) {
-				nl = strchrnul(line, '\n');
-				tb_run_result_add_warning(res, "seccomp: %.*s", (int)(nl - line), line);
-				if (!*nl)
-					break;
-			}
+			add_cached_warnings(res, cached_warnings);
 			free(cached_warnings);
 			return 0;
 		}
@@ -492,7 +506,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 		if (r < 0)
 			goto fail;
 		if (!args.landlock_abi)
-			tb_run_result_add_warning(res, "Landlock is not available in this kernel: %s not enforced",
+			tb_run_result_warnf(res, TB_WARN_NO_LANDLOCK, NULL, "Landlock is not available in this kernel: %s not enforced",
 				    c->landlock_path);
 	}
 	args.landlock = ll;
@@ -501,7 +515,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 
 		args.apparmor = tb_apparmor_enabled(why, sizeof(why));
 		if (!args.apparmor)
-			tb_run_result_add_warning(res, "apparmor=%s not enforced: %s; Landlock enforces the file "
+			tb_run_result_warnf(res, TB_WARN_NO_APPARMOR, c->apparmor_profile, "apparmor=%s not enforced: %s; Landlock enforces the file "
 					 "policy instead", c->apparmor_profile, why);
 	}
 	stdin_fd = open(c->stdin_path ? c->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
@@ -528,7 +542,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 		r = tb_cgroup_create(&cg, c->cgroup_parent ? c->cgroup_parent : "tightbox", name, &lim);
 		if (r < 0) {
 			args.rlimit_fallback = true;
-			tb_run_result_add_warning(res, "no cgroup could be created (%s): memory is limited by "
+			tb_run_result_warnf(res, TB_WARN_NO_CGROUP, NULL, "no cgroup could be created (%s): memory is limited by "
 					 "RLIMIT_AS, processes by RLIMIT_NPROC only, CPU is not limited",
 				    strerror(-r));
 		}
@@ -561,7 +575,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	args.unprivileged = unprivileged;
 	args.own_userns = own_userns = unprivileged || proc_fully_visible();
 	if (!own_userns)
-		tb_run_result_add_warning(res, "no user namespace for the sandbox (this /proc is partly masked, as "
+		tb_run_result_warnf(res, TB_WARN_NO_USERNS, NULL, "no user namespace for the sandbox (this /proc is partly masked, as "
 				 "inside a container, and a user namespace could not mount a fresh one): "
 				 "--ulimit nproc counts every process of uid %u on the host", c->uid);
 	args.stdin_fd = stdin_fd;

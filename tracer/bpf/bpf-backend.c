@@ -783,16 +783,16 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 		goto out;
 	}
 	if (s->skel->bss->lost_events)
-		r = tb_run_result_add_warning(res, "bpf: %llu events lost to a full ring buffer (files may be missing)",
+		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu events lost to a full ring buffer (files may be missing)",
 				(unsigned long long)s->skel->bss->lost_events);
 	if (r >= 0 && !(WIFEXITED(reader_status) && WEXITSTATUS(reader_status) == 0))
-		r = tb_run_result_add_warning(res, "bpf: %llu reader failed: files and arguments may be missing (status)",
+		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu reader failed: files and arguments may be missing (status)",
 				(unsigned long long)reader_status);
 	if (r >= 0 && s->skel->bss->lost_paths)
-		r = tb_run_result_add_warning(res, "bpf: %llu paths could not be read from the task's memory",
+		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu paths could not be read from the task's memory",
 				(unsigned long long)s->skel->bss->lost_paths);
 	if (r >= 0 && s->unresolved_paths)
-		r = tb_run_result_add_warning(res, "bpf: %llu relative paths could not be resolved (the task was gone)",
+		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu relative paths could not be resolved (the task was gone)",
 				(unsigned long long)s->unresolved_paths);
 out:
 	session_free(s);
