@@ -4,9 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/util.h"
+
+#ifndef TB_PROFILE_DIR
+#error "TB_PROFILE_DIR (the installed profile folder) is set by CMake"
+#endif
 
 int tb_read_file(const char *path, size_t max, char **out, size_t *len)
 {
@@ -52,4 +57,108 @@ int tb_read_file(const char *path, size_t max, char **out, size_t *len)
 	*out = buf;
 	*len = n;
 	return 0;
+}
+
+int tb_atomic_open(const char *path, mode_t mode, struct tb_atomic_file *af)
+{
+	_cleanup_free_ char *tmp = NULL, *target = strdup(path);
+	int fd;
+
+	*af = (struct tb_atomic_file){0};
+	if (!target || asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
+		tmp = NULL;
+		return -ENOMEM;
+	}
+	/* mkostemp creates 0600 with O_EXCL and a random name: never follows or reuses a file. */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return tb_negerrno();
+	af->f = fdopen(fd, "w");
+	if (!af->f) {
+		int r = tb_negerrno();
+
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	af->tmp = TB_TAKE_PTR(tmp);
+	af->path = TB_TAKE_PTR(target);
+	af->mode = mode;
+	return 0;
+}
+
+int tb_atomic_close(struct tb_atomic_file *af)
+{
+	mode_t um = umask(0);
+	int r = 0;
+
+	umask(um);
+	if (af->closed)
+		return 0;
+	if (fflush(af->f) != 0)
+		r = tb_negerrno();
+	if (r == 0 && fchmod(fileno(af->f), af->mode & ~um) < 0)
+		r = tb_negerrno();
+	/* Durable before the rename: a crash leaves the old file or the whole new one. */
+	if (r == 0 && fsync(fileno(af->f)) < 0 && errno != EINVAL)
+		r = tb_negerrno();
+	if (fclose(af->f) != 0 && r == 0)
+		r = tb_negerrno();
+	af->f = NULL;
+	af->closed = true;
+	return r;
+}
+
+int tb_atomic_commit(struct tb_atomic_file *af)
+{
+	int r = tb_atomic_close(af);
+
+	if (r < 0)
+		return r;
+	if (rename(af->tmp, af->path) < 0)
+		return tb_negerrno();
+	free(af->tmp);
+	af->tmp = NULL;
+	return 0;
+}
+
+void tb_atomic_discard(struct tb_atomic_file *af)
+{
+	if (!af)
+		return;
+	if (af->f)
+		fclose(af->f);
+	if (af->tmp)
+		unlink(af->tmp);
+	free(af->tmp);
+	free(af->path);
+	*af = (struct tb_atomic_file){0};
+}
+
+int tb_write_file_atomic(const char *path, mode_t mode, int (*write_fn)(FILE *f, const void *data),
+			 const void *data)
+{
+	struct tb_atomic_file af;
+	int r = tb_atomic_open(path, mode, &af);
+
+	if (r < 0)
+		return r;
+	r = write_fn(af.f, data);
+	if (r >= 0 && ferror(af.f))
+		r = -EIO;
+	if (r >= 0)
+		r = tb_atomic_commit(&af);
+	tb_atomic_discard(&af);
+	return r < 0 ? r : 0;
+}
+
+int tb_data_path(const char *name, char *out, size_t size)
+{
+	const char *env = getenv("TIGHTBOX_PROFILE_DIR");
+	const char *dir = env && *env ? env : TB_PROFILE_DIR;
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return access(out, R_OK) == 0 ? 0 : -ENOENT;
 }

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "core/fileio.h"
 #include "core/strv.h"
 #include "core/util.h"
 
@@ -771,27 +772,15 @@ int tb_profile_parse(const char *text, size_t len, const char *name, struct tb_p
 
 int tb_profile_load(const char *path, struct tb_profile **out, struct tb_diag *diag)
 {
-	json_auto_t *root = NULL;
-	_cleanup_fclose_ FILE *f = NULL;
-	json_error_t err;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = tb_read_file(path, 16u << 20, &text, &len);
 
-	f = fopen(path, "re");
-	if (!f) {
-		int r = tb_negerrno();
-
-		tb_diag_set(diag, path, 0, 0, NULL, "cannot open: %s", strerror(-r));
+	if (r < 0) {
+		tb_diag_set(diag, path, 0, 0, NULL, "cannot read: %s", strerror(-r));
 		return r;
 	}
-	root = json_loadf(f, 0, &err);
-	if (!root) {
-		if (ferror(f)) {
-			tb_diag_set(diag, path, 0, 0, NULL, "cannot read: %s", strerror(EIO));
-			return -EIO;
-		}
-		tb_diag_set(diag, path, err.line, err.column, NULL, "not valid JSON: %s", err.text);
-		return -EINVAL;
-	}
-	return parse_json(root, path, out, diag);
+	return tb_profile_parse(text, len, path, out, diag);
 }
 
 /* ---- compiler -------------------------------------------------------------------------------- */

@@ -62,22 +62,6 @@ static void set_error(struct tb_run_result *res, struct tb_diag *d, const char *
 	res->error = strdup(buf);
 }
 
-/* Where the shipped profiles live: $TIGHTBOX_PROFILE_DIR, the install prefix, or the source tree. */
-static int default_profile_path(char *out, size_t size)
-{
-	const char *env = getenv("TIGHTBOX_PROFILE_DIR");
-	const char *dirs[] = {env, TB_PROFILE_DIR, TB_SOURCE_DIR "/profiles"};
-
-	for (size_t i = 0; i < TB_ARRAY_SIZE(dirs); i++) {
-		if (!dirs[i] || !*dirs[i])
-			continue;
-		snprintf(out, size, "%s/default.json", dirs[i]);
-		if (access(out, R_OK) == 0)
-			return 0;
-	}
-	return -ENOENT;
-}
-
 struct warn_ctx {
 	struct tb_run_result *res;
 	char *text; /* every warning as "KIND\tSUBJECT\tMESSAGE\n" (stored with a cached program) */
@@ -146,8 +130,8 @@ static int prepare_filter(const struct tb_run_config *c, const struct tb_run_hoo
 	if (c->seccomp_mode == TB_SECCOMP_UNCONFINED)
 		return 0;
 	if (c->seccomp_mode == TB_SECCOMP_DEFAULT) {
-		if (default_profile_path(path, sizeof(path)) < 0) {
-			tb_diag_set(d, "profiles/default.json", 0, 0, NULL,
+		if (tb_data_path("default.json", path, sizeof(path)) < 0) {
+			tb_diag_set(d, path, 0, 0, NULL,
 				    "the default seccomp profile is not installed (set "
 				    "TIGHTBOX_PROFILE_DIR or pass --security-opt seccomp=FILE)");
 			return -ENOENT;

@@ -9,6 +9,7 @@
  */
 #include "tracer/explain.h"
 
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -22,6 +23,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "core/fileio.h"
 #include "core/profile.h"
 #include "core/util.h"
 
@@ -520,28 +522,6 @@ static int find_python_location(struct tb_explain_report *rep, const char *err, 
 	return 0;
 }
 
-/* The profile tb_run() uses for TB_SECCOMP_DEFAULT (same search order as runner/run.c). */
-static int default_profile_path(char **out)
-{
-	const char *dirs[] = {getenv("TIGHTBOX_PROFILE_DIR"), TB_PROFILE_DIR, TB_SOURCE_DIR "/profiles"};
-
-	for (size_t i = 0; i < TB_ARRAY_SIZE(dirs); i++) {
-		char *p;
-
-		if (!dirs[i] || !*dirs[i])
-			continue;
-		if (asprintf(&p, "%s/default.json", dirs[i]) < 0)
-			return -ENOMEM;
-		if (access(p, R_OK) == 0) {
-			*out = p;
-			return 0;
-		}
-		free(p);
-	}
-	*out = NULL;
-	return 0;
-}
-
 /* Which arguments the profile's allow rules for @name test (bit i = args[i]); 0 when the profile
  * has no conditional allow rule for it. */
 static unsigned allow_arg_mask(const struct tb_profile *p, const char *name)
@@ -760,8 +740,15 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 	}
 	if (c->seccomp_mode == TB_SECCOMP_FILE)
 		r = (rep->profile = strdup(c->seccomp_path)) ? 0 : -ENOMEM;
-	else
-		r = default_profile_path(&rep->profile);
+	else {
+		/* The default profile tb_run() will load (a missing one fails there, with its
+		 * diagnostic). */
+		char path[PATH_MAX];
+
+		r = 0;
+		if (tb_data_path("default.json", path, sizeof(path)) == 0)
+			r = (rep->profile = strdup(path)) ? 0 : -ENOMEM;
+	}
 	if (r < 0)
 		goto done;
 	cc = *c; /* shallow: only trace_denials differs, nothing of @c is freed through it */

@@ -35,7 +35,7 @@ class Golden(unittest.TestCase):
         self.check_golden("seed.txt", ["audit", "--baseline", "none", "tests/fixtures/profiles/seed.json"], 1)
 
     def test_docker(self):
-        tbtest.need_file(DOCKER, "Docker's default profile (../shared/peers)")
+        tbtest.need_file(DOCKER, "Docker's default profile (tests/fixtures/profiles)")
         self.check_golden("docker-default.txt", ["audit", "--baseline", "none", "--json", DOCKER], 1)
 
     def test_podman(self):

@@ -136,7 +136,7 @@ static void test_peers_compile(void **state)
 		struct tb_compile_opts o = {.warn = count_warn, .warn_data = &warns};
 
 		if (i < 4)
-			snprintf(path, sizeof(path), "%s/%s", peers ? peers : "../shared/peers", files[i]);
+			snprintf(path, sizeof(path), "%s/%s", peers ? peers : "tests/fixtures/profiles", files[i]);
 		else
 			snprintf(path, sizeof(path), "/usr/share/containers/seccomp.json");
 		if (access(path, R_OK))
