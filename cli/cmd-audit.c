@@ -181,6 +181,7 @@ int tb_cmd_audit(int argc, char **argv)
 	void *ctx = NULL;
 
 	optind = 1;
+	opterr = 0; /* tb_cli_print_bad_option says why, with a "did you mean" */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -216,7 +217,7 @@ int tb_cmd_audit(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			tb_cli_print_bad_option("tightbox audit", argv, optind, opts);
 			return 2;
 		}
 	}

@@ -36,6 +36,7 @@ int tb_cmd_diff(int argc, char **argv)
 	int c, r, ret = 2;
 
 	optind = 1;
+	opterr = 0; /* tb_cli_print_bad_option says why, with a "did you mean" */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -45,7 +46,7 @@ int tb_cmd_diff(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			tb_cli_print_bad_option("tightbox diff", argv, optind, opts);
 			return 2;
 		}
 	}

@@ -24,7 +24,7 @@ static void explain_help(FILE *f)
 		   "report goes to stderr. With --json, stdout gets the 'tightbox run --json' result\n"
 		   "with an \"explain\" member instead.\n\n"
 		   "Exit status: as 'tightbox run' (the command's code, 128+N killed by signal N, 124\n"
-		   "timeout, 125 tightbox failed, 126 cannot execute, 127 not found).\n\nOptions:\n");
+		   "timeout, 125 tightbox failed, 126 cannot execute, 127 not found).\n\n");
 	tb_run_cli_help(f);
 }
 

@@ -59,6 +59,7 @@ int tb_cmd_export(int argc, char **argv)
 
 	tb_diag_clear(&d);
 	optind = 1;
+	opterr = 0; /* tb_cli_print_bad_option says why, with a "did you mean" */
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -87,7 +88,7 @@ int tb_cmd_export(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			tb_cli_print_bad_option("tightbox export", argv, optind, longopts);
 			return EXIT_BAD_INPUT;
 		}
 	}

@@ -201,6 +201,7 @@ int tb_cmd_generate(int argc, char **argv)
 	tb_gen_opts_init(&o);
 	tb_diag_clear(&d);
 	optind = 1;
+	opterr = 0; /* tb_cli_print_bad_option says why, with a "did you mean" */
 	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -256,7 +257,7 @@ int tb_cmd_generate(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			tb_cli_print_bad_option("tightbox generate", argv, optind, longopts);
 			return EXIT_BAD_INPUT;
 		}
 	}

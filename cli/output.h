@@ -17,4 +17,18 @@ void tb_cli_print_diag(const char *prog, const struct tb_diag *d);
  */
 void tb_cli_print_warnings(const char *prog, const struct tb_warning *w, size_t n);
 
+/*
+ * The candidate closest to @word (an option or command someone mistyped: "--memroy"), when it is
+ * close enough to be what they meant (at most 2 edits, a transposition counting as one, and fewer
+ * than half of @word's letters), else NULL. @cands has @n entries; NULL entries are skipped.
+ */
+const char *tb_cli_closest(const char *word, const char *const *cands, size_t n);
+
+struct option;
+/*
+ * Prints why getopt_long refused argv[@optind - 1] (run with opterr = 0): "needs a value" for a
+ * known option, else "unknown option" with a "did you mean" from @opts.
+ */
+void tb_cli_print_bad_option(const char *prog, char **argv, int optind, const struct option *opts);
+
 #endif
