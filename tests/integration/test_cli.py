@@ -5,6 +5,7 @@ that was meant; --version lists what this build has; the build-tree binary never
 to the source tree for its profiles (only TIGHTBOX_PROFILE_DIR points it there).
 """
 import os
+import subprocess
 import unittest
 
 import tbtest
@@ -109,6 +110,44 @@ class Cli(unittest.TestCase):
         if b"Docker's default allows" in p.stdout:
             self.skipTest("tightbox is installed in its prefix here")
         self.assertIn(b"summary:", p.stdout)
+
+
+COMPLETE = r"""
+source /usr/share/bash-completion/bash_completion
+source "$TB_COMPLETION"
+comp() {
+    COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+    read -ra COMP_WORDS <<<"$COMP_LINE"
+    [[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMPREPLY=()
+    _tightbox
+    echo "$*|${COMPREPLY[*]}"
+}
+"""
+
+
+class BashCompletion(unittest.TestCase):
+    CASES = {
+        "tightbox ru": "run",
+        "tightbox run --mem": "--memory --memory-swap",
+        "tightbox generate --ar": "--arch --args",
+        "tightbox export --format ku": "kubernetes",
+        "tightbox help ex": "export explain",
+        "tightbox audit --fail-on h": "high",
+        "tightbox record --back": "--backend",
+    }
+
+    def test_completes_commands_options_and_values(self):
+        tbtest.need_file("/usr/share/bash-completion/bash_completion", "package bash-completion")
+        script = COMPLETE + "".join("comp %s\n" % line for line in self.CASES)
+        env = dict(os.environ, TB_COMPLETION=os.path.join(tbtest.SOURCE_DIR, "completions",
+                                                           "tightbox.bash"),
+                   PATH=os.path.dirname(tbtest.TIGHTBOX) + ":" + os.environ.get("PATH", ""))
+        p = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
+                           timeout=60)
+        got = dict(line.split("|", 1) for line in p.stdout.splitlines() if "|" in line)
+        self.assertEqual(got, self.CASES, p.stderr)
 
 
 if __name__ == "__main__":
