@@ -97,6 +97,17 @@ class Behaviour(unittest.TestCase):
             uri = res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             self.assertEqual(uri, SEED)
 
+    def test_diff_summary_first_and_folded(self):
+        p = tbtest.tightbox("diff", CORRECTED, DOCKER)
+        self.assertEqual(p.returncode, 1)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(lines[0], "A: " + CORRECTED)
+        self.assertEqual(lines[1], "B: " + DOCKER)
+        self.assertRegex(lines[2], r"^x86_64: \d+ differences$")
+        self.assertRegex(lines[3], r"^ +\d+ (only-a|only-b|action|args|arch) ")
+        self.assertEqual([l for l in lines if len(l) > 100], [])
+        self.assertEqual([l for l in lines if l.endswith(" ")], [])
+
     def test_diff_same(self):
         p = tbtest.tightbox("diff", CORRECTED, CORRECTED)
         self.assertEqual(p.returncode, 0)
