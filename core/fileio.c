@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,12 +16,15 @@
 
 int tb_read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	size_t cap = 65536, n = 0;
+	struct stat st;
 	char *buf, *tmp;
 
-	if (fd < 0)
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return tb_negerrno();
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
 	buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;
@@ -161,4 +165,7 @@ int tb_data_path(const char *name, char *out, size_t size)
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return access(out, R_OK) == 0 ? 0 : -ENOENT;
+const char *tb_read_file_strerror(int r)
+{
+	return r == -EINVAL ? "not a regular file" : strerror(r < 0 ? -r : r);
 }

@@ -454,12 +454,9 @@ int tb_ll_ruleset_load(const char *path, struct tb_ll_ruleset **out, struct tb_d
 	/* Rulesets are small; refuse anything absurd rather than eat memory. */
 	int r = tb_read_file(path, 16u << 20, &buf, &len);
 
-	if (r == -EFBIG) {
-		tb_diag_set(diag, path, 0, 0, NULL, "file larger than 16 MiB");
-		return r;
-	}
 	if (r < 0) {
-		tb_diag_set(diag, path, 0, 0, NULL, "cannot open: %s", strerror(-r));
+		tb_diag_set(diag, path, 0, 0, NULL, "cannot read: %s",
+			    r == -EFBIG ? "file larger than 16 MiB" : tb_read_file_strerror(r));
 		return r;
 	}
 	if (len == 0) {
