@@ -30,20 +30,6 @@ void tb_diag_set(struct tb_diag *d, const char *file, int line, int column, cons
 	va_end(ap);
 }
 
-void tb_warning_set(struct tb_warning *w, enum tb_warning_kind kind, const char *subject,
-		    const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(w, 0, sizeof(*w));
-	w->kind = kind;
-	if (subject)
-		snprintf(w->subject, sizeof(w->subject), "%s", subject);
-	va_start(ap, fmt);
-	vsnprintf(w->message, sizeof(w->message), fmt, ap);
-	va_end(ap);
-}
-
 char *tb_diag_format(const struct tb_diag *d, char *buf, size_t size)
 {
 	size_t n = 0;

@@ -42,9 +42,6 @@ struct tb_warning {
 	char message[512];
 };
 
-/* Fills @w with @kind, @subject (may be NULL) and a printf-style message. */
-void tb_warning_set(struct tb_warning *w, enum tb_warning_kind kind, const char *subject,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Resets @d to "no problem". Accepts NULL. */
 void tb_diag_clear(struct tb_diag *d);

@@ -63,6 +63,11 @@ int tb_read_file(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+const char *tb_read_file_strerror(int r)
+{
+	return r == -EINVAL ? "not a regular file" : strerror(r < 0 ? -r : r);
+}
+
 int tb_atomic_open(const char *path, mode_t mode, struct tb_atomic_file *af)
 {
 	_cleanup_free_ char *tmp = NULL, *target = strdup(path);
@@ -165,7 +170,4 @@ int tb_data_path(const char *name, char *out, size_t size)
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return access(out, R_OK) == 0 ? 0 : -ENOENT;
-const char *tb_read_file_strerror(int r)
-{
-	return r == -EINVAL ? "not a regular file" : strerror(r < 0 ? -r : r);
 }

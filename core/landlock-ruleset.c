@@ -186,16 +186,6 @@ int tb_ll_ruleset_write(const struct tb_ll_ruleset *rs, FILE *f)
 	return 0;
 }
 
-static int write_cb(FILE *f, const void *data)
-{
-	return tb_ll_ruleset_write(data, f);
-}
-
-int tb_ll_ruleset_save(const struct tb_ll_ruleset *rs, const char *path)
-{
-	return tb_write_file_atomic(path, 0644, write_cb, rs);
-}
-
 /* ---- reader ---- */
 
 struct ll_loader {

@@ -55,14 +55,8 @@ const char *tb_action_name(enum tb_action_kind k)
 	return "SCMP_ACT_UNKNOWN";
 }
 
-const char *tb_arg_op_name(enum tb_arg_op op)
-{
-	if ((size_t)op < TB_ARRAY_SIZE(op_names))
-		return op_names[op];
-	return "SCMP_CMP_UNKNOWN";
-}
-
-int tb_action_parse(const char *s, enum tb_action_kind *out)
+/* Parses "SCMP_ACT_ERRNO" etc. ("SCMP_ACT_KILL" = KILL_THREAD). 0 or -EINVAL. */
+static int action_parse(const char *s, enum tb_action_kind *out)
 {
 	if (!strcmp(s, "SCMP_ACT_KILL")) {
 		/* libseccomp's SCMP_ACT_KILL is SECCOMP_RET_KILL_THREAD. */
@@ -262,7 +256,7 @@ static int parse_action(struct parser *ps, json_t *v, const char *where, struct 
 	r = parse_string(ps, v, where, &s);
 	if (r < 0)
 		return r;
-	if (tb_action_parse(s, &a->kind) < 0)
+	if (action_parse(s, &a->kind) < 0)
 		return perr(ps, where, "unknown action \"%s\"", s);
 	return 0;
 }

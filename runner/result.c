@@ -99,7 +99,8 @@ static size_t utf8_len(const unsigned char *s, size_t n)
  * Program output as a JSON string: valid UTF-8 is kept, every invalid byte becomes the four
  * characters "\xNN" (Python's backslashreplace), so the result never carries raw bytes.
  */
-json_t *tb_json_bytes(const char *buf, size_t n)
+/* Bytes as a JSON string: valid UTF-8 kept, invalid bytes written as the text "\xNN". */
+static json_t *json_bytes(const char *buf, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)buf;
 	char *tmp = malloc(n * 4 + 1);
@@ -131,8 +132,8 @@ json_t *tb_run_result_to_json(const struct tb_run_result *r)
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "stdout", tb_json_bytes(r->out ? r->out : "", r->out_len));
-	json_object_set_new(o, "stderr", tb_json_bytes(r->err ? r->err : "", r->err_len));
+	json_object_set_new(o, "stdout", json_bytes(r->out ? r->out : "", r->out_len));
+	json_object_set_new(o, "stderr", json_bytes(r->err ? r->err : "", r->err_len));
 	json_object_set_new(o, "stdout_truncated", json_boolean(r->out_truncated));
 	json_object_set_new(o, "stderr_truncated", json_boolean(r->err_truncated));
 	json_object_set_new(o, "stdout_bytes", json_integer((json_int_t)r->out_bytes));

@@ -157,8 +157,6 @@ struct json_t;
 /* The documented JSON object for @r (a new jansson reference; the caller may add members, e.g.
  * "explain"). NULL on ENOMEM. */
 struct json_t *tb_run_result_to_json(const struct tb_run_result *r);
-/* Bytes as a JSON string: valid UTF-8 kept, invalid bytes written as the text "\xNN". */
-struct json_t *tb_json_bytes(const char *buf, size_t n);
 
 /* Writes @r as the documented JSON object (one line) to @fd. Returns 0 or -errno. */
 int tb_run_result_write_json(const struct tb_run_result *r, int fd);
