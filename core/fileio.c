@@ -10,8 +10,8 @@
 
 #include "core/util.h"
 
-#ifndef TB_PROFILE_DIR
-#error "TB_PROFILE_DIR (the installed profile folder) is set by CMake"
+#ifndef TB_PROFILE_DIR /* CMake sets it from the install datadir; this is CMake's default prefix */
+#define TB_PROFILE_DIR "/usr/local/share/tightbox/profiles"
 #endif
 
 int tb_read_file(const char *path, size_t max, char **out, size_t *len)
@@ -70,28 +70,28 @@ const char *tb_read_file_strerror(int r)
 
 int tb_atomic_open(const char *path, mode_t mode, struct tb_atomic_file *af)
 {
-	_cleanup_free_ char *tmp = NULL, *target = strdup(path);
-	int fd;
+	char *tmp = NULL;
+	int fd, r;
 
 	*af = (struct tb_atomic_file){0};
-	if (!target || asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
 		return -ENOMEM;
-	}
 	/* mkostemp creates 0600 with O_EXCL and a random name: never follows or reuses a file. */
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return tb_negerrno();
-	af->f = fdopen(fd, "w");
-	if (!af->f) {
-		int r = tb_negerrno();
-
-		close(fd);
-		unlink(tmp);
+	if (fd < 0) {
+		r = tb_negerrno();
+		free(tmp);
 		return r;
 	}
-	af->tmp = TB_TAKE_PTR(tmp);
-	af->path = TB_TAKE_PTR(target);
+	af->tmp = tmp;
+	af->path = strdup(path);
+	af->f = af->path ? fdopen(fd, "w") : NULL;
+	if (!af->f) {
+		r = af->path ? tb_negerrno() : -ENOMEM;
+		close(fd);
+		tb_atomic_discard(af);
+		return r;
+	}
 	af->mode = mode;
 	return 0;
 }

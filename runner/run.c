@@ -84,7 +84,7 @@ static void add_cached_warnings(struct tb_run_result *res, const char *text)
 		t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
 		if (!t2)
 			continue;
-		w.kind = (enum tb_warning_kind)atoi(line);
+		w.kind = (enum tb_warning_kind)strtol(line, NULL, 10);
 		snprintf(w.subject, sizeof(w.subject), "%.*s", (int)(t2 - t1 - 1), t1 + 1);
 		snprintf(w.message, sizeof(w.message), "%.*s", (int)(nl - t2 - 1), t2 + 1);
 		tb_run_result_add_warning(res, &w);
