@@ -41,14 +41,16 @@ static const struct tb_diff_entry *find(const struct tb_profile_diff *d, enum tb
 }
 
 #define BASE "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 38, "
+/* A profile with default ENOSYS and these rules; a rule for NAMES ("\"read\"") with ACTION. */
+#define PROFILE(...) BASE "\"syscalls\": [" __VA_ARGS__ "]}"
+#define RULE(names, action, ...) "{\"names\": [" names "], \"action\": \"" action "\"" __VA_ARGS__ "}"
+#define Q(name) "\"" name "\""
 
 static void test_same_profile_no_difference(void **state)
 {
-	const char *p = BASE "\"syscalls\": [{\"names\": [\"read\", \"write\"], \"action\": "
-			     "\"SCMP_ACT_ALLOW\"}]}";
+	const char *p = PROFILE(RULE(Q("read") ", " Q("write"), "SCMP_ACT_ALLOW"));
 	/* The same policy spelled differently: split rules, other order. */
-	const char *q = BASE "\"syscalls\": [{\"names\": [\"write\"], \"action\": \"SCMP_ACT_ALLOW\"},"
-			     "{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}]}";
+	const char *q = PROFILE(RULE(Q("write"), "SCMP_ACT_ALLOW") "," RULE(Q("read"), "SCMP_ACT_ALLOW"));
 	struct tb_profile_diff *d = diff(p, q);
 
 	(void)state;
@@ -59,10 +61,8 @@ static void test_same_profile_no_difference(void **state)
 
 static void test_allowed_by_one_only(void **state)
 {
-	const char *a = BASE "\"syscalls\": [{\"names\": [\"read\", \"write\", \"getpid\"], "
-			     "\"action\": \"SCMP_ACT_ALLOW\"}]}";
-	const char *b = BASE "\"syscalls\": [{\"names\": [\"read\", \"mmap\"], \"action\": "
-			     "\"SCMP_ACT_ALLOW\"}]}";
+	const char *a = PROFILE(RULE(Q("read") ", " Q("write") ", " Q("getpid"), "SCMP_ACT_ALLOW"));
+	const char *b = PROFILE(RULE(Q("read") ", " Q("mmap"), "SCMP_ACT_ALLOW"));
 	struct tb_profile_diff *d = diff(a, b);
 	const struct tb_diff_entry *e;
 
@@ -84,10 +84,8 @@ static void test_allowed_by_one_only(void **state)
 
 static void test_different_denials(void **state)
 {
-	const char *a = BASE "\"syscalls\": [{\"names\": [\"ptrace\"], \"action\": "
-			     "\"SCMP_ACT_ERRNO\", \"errnoRet\": 1}]}";
-	const char *b = BASE "\"syscalls\": [{\"names\": [\"ptrace\"], \"action\": "
-			     "\"SCMP_ACT_KILL_PROCESS\"}]}";
+	const char *a = PROFILE(RULE(Q("ptrace"), "SCMP_ACT_ERRNO", ", \"errnoRet\": 1"));
+	const char *b = PROFILE(RULE(Q("ptrace"), "SCMP_ACT_KILL_PROCESS"));
 	struct tb_profile_diff *d = diff(a, b);
 	const struct tb_diff_entry *e = find(d, TB_DIFF_ACTION, "ptrace");
 
@@ -101,12 +99,9 @@ static void test_different_denials(void **state)
 
 static void test_different_argument_rules(void **state)
 {
-	const char *a = BASE "\"syscalls\": [{\"names\": [\"personality\"], \"action\": "
-			     "\"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0, \"value\": 0, \"op\": "
-			     "\"SCMP_CMP_EQ\"}]}]}";
-	const char *b = BASE "\"syscalls\": [{\"names\": [\"personality\"], \"action\": "
-			     "\"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0, \"value\": 8, \"op\": "
-			     "\"SCMP_CMP_EQ\"}]}]}";
+#define ARG0_EQ(v) ", \"args\": [{\"index\": 0, \"value\": " v ", \"op\": \"SCMP_CMP_EQ\"}]"
+	const char *a = PROFILE(RULE(Q("personality"), "SCMP_ACT_ALLOW", ARG0_EQ("0")));
+	const char *b = PROFILE(RULE(Q("personality"), "SCMP_ACT_ALLOW", ARG0_EQ("8")));
 	struct tb_profile_diff *d = diff(a, b);
 	const struct tb_diff_entry *e = find(d, TB_DIFF_ARGS, "personality");
 
