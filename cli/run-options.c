@@ -67,13 +67,11 @@ void tb_run_cli_help(FILE *f)
 __attribute__((format(printf, 3, 4))) static int bad(struct tb_diag *d, const char *flag,
 						       const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	tb_diag_setv(d, NULL, 0, 0, flag, fmt, ap);
 	va_end(ap);
-	tb_diag_set(d, NULL, 0, 0, flag, "%s", msg);
 	return -EINVAL;
 }
 

@@ -7,6 +7,7 @@
 #ifndef TB_DIAG_H
 #define TB_DIAG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct tb_diag {
@@ -49,6 +50,10 @@ void tb_diag_clear(struct tb_diag *d);
 /* Fills @d (when not NULL) with a location and a printf-style message. @file and @where may be NULL. */
 void tb_diag_set(struct tb_diag *d, const char *file, int line, int column, const char *where,
 		 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* tb_diag_set with a va_list (for callers' own printf-style helpers). */
+void tb_diag_setv(struct tb_diag *d, const char *file, int line, int column, const char *where,
+		  const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 /*
  * Formats @d as "file:line:column: where: message" (parts that are unknown are omitted) into
