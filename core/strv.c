@@ -78,21 +78,29 @@ int tb_strv_add(char ***v, const char *s)
 	return insert_at(v, tb_strv_len(*v), s);
 }
 
-int tb_strv_addf(char ***v, const char *fmt, ...)
+int tb_strv_addfv(char ***v, const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *s = NULL;
-	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
+	if (vasprintf(&s, fmt, ap) < 0) {
+		s = NULL;
 		return -ENOMEM;
+	}
 	/* Notes are built from loops over arches: say each thing once. */
 	if (tb_strv_has(*v, s))
 		return 0;
 	return tb_strv_add(v, s);
+}
+
+int tb_strv_addf(char ***v, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = tb_strv_addfv(v, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 char *tb_strv_join(char *const *v, const char *sep)

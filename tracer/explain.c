@@ -21,6 +21,7 @@
 
 #include "core/fileio.h"
 #include "core/profile.h"
+#include "core/strv.h"
 #include "core/util.h"
 #include "tracer/ptrace-supervisor.h"
 
@@ -203,25 +204,14 @@ static int add_warning(struct tb_explain_report *rep, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int add_warning(struct tb_explain_report *rep, const char *fmt, ...)
 {
-	char **n;
-	char *msg;
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	n = realloc(rep->warnings, (rep->n_warnings + 2) * sizeof(*n));
-	if (!n) {
-		free(msg);
-		return -ENOMEM;
-	}
-	rep->warnings = n;
-	n[rep->n_warnings++] = msg;
-	n[rep->n_warnings] = NULL;
-	return 0;
+	rep->n_warnings = tb_strv_len(rep->warnings);
+	return r;
 }
 
 /*
