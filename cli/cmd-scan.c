@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "core/fileio.h"
 #include "core/strv.h"
 #include "core/util.h"
@@ -40,15 +41,16 @@ static void usage(FILE *f)
 	    "file or interpreter).\n");
 }
 
+static int write_text(FILE *f, const void *data)
+{
+	return fputs(data, f) < 0 || fputc('\n', f) < 0 ? -EIO : 0;
+}
+
 static int write_out(const char *path, const char *text)
 {
-	_cleanup_free_ char *line = NULL;
-
 	if (!path || !strcmp(path, "-"))
-		return fputs(text, stdout) < 0 || fputc('\n', stdout) < 0 ? -EIO : 0;
-	if (asprintf(&line, "%s\n", text) < 0)
-		return -ENOMEM;
-	return tb_write_file_atomic(path, line, strlen(line));
+		return write_text(stdout, text);
+	return tb_write_file_atomic(path, 0644, write_text, text);
 }
 
 /* The one table, as JSON: {"SYMBOL": {"syscalls": [...], "derived": "measured"}, ...}. */

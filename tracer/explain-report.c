@@ -11,6 +11,7 @@
 
 #include "core/dangerous-args.h"
 #include "core/profile.h"
+#include "core/strv.h"
 #include "core/util.h"
 #include "tracer/explain.h"
 
@@ -261,20 +262,10 @@ out:
 
 static int vwarn(struct tb_explain_report *rep, const char *fmt, va_list ap)
 {
-	char **n;
-	char *msg;
+	int r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
 
-	if (vasprintf(&msg, fmt, ap) < 0)
-		return -ENOMEM;
-	n = realloc(rep->warnings, (rep->n_warnings + 2) * sizeof(*n));
-	if (!n) {
-		free(msg);
-		return -ENOMEM;
-	}
-	rep->warnings = n;
-	n[rep->n_warnings++] = msg;
-	n[rep->n_warnings] = NULL;
-	return 0;
+	rep->n_warnings = tb_strv_len(rep->warnings);
+	return r;
 }
 
 int tb_explain_report_warn(struct tb_explain_report *rep, const char *fmt, ...)
