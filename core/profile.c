@@ -631,7 +631,7 @@ static int parse_arches(struct parser *ps, json_t *root, struct tb_profile *p)
 static int parse_root(struct parser *ps, json_t *root, struct tb_profile *p)
 {
 	json_t *v;
-	size_t i, n;
+	size_t i, n, n_names = 0;
 	int r;
 
 	if (!json_is_object(root))
@@ -684,6 +684,14 @@ static int parse_root(struct parser *ps, json_t *root, struct tb_profile *p)
 		r = parse_rule(ps, json_array_get(v, i), i, &p->rules[i]);
 		if (r < 0)
 			return r;
+		n_names += p->rules[i].n_names;
+		if (n_names > TB_PROFILE_MAX_NAMES) {
+			char where[64];
+
+			pathf(where, sizeof(where), "syscalls[%zu].names", i);
+			return perr(ps, where, "more than %d syscall names in all rules (compiling them "
+				    "would take minutes)", TB_PROFILE_MAX_NAMES);
+		}
 	}
 	return 0;
 }
