@@ -68,12 +68,60 @@ const char *tb_read_file_strerror(int r)
 	return r == -EINVAL ? "not a regular file" : strerror(r < 0 ? -r : r);
 }
 
+/* tb_atomic_open for a target that is a character device or FIFO: 1 opened in place, 0 not
+ * such a target (write beside it and rename), -errno. */
+static int open_in_place(const char *path, struct tb_atomic_file *af)
+{
+	struct stat st;
+	int fd, fl;
+
+	if (stat(path, &st) < 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+		return 0; /* absent, regular or a directory: the rename path creates or reports it */
+	if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+		return -EINVAL; /* a block device or socket is never an output */
+	/* O_NONBLOCK: a FIFO nobody reads fails with ENXIO instead of hanging the command. */
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return tb_negerrno();
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int r = tb_negerrno();
+
+		close(fd);
+		return r;
+	}
+	if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		close(fd);
+		/* Replaced since the stat: a regular file goes the rename way, nothing else at all. */
+		return S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	}
+	af->path = strdup(path);
+	af->f = af->path ? fdopen(fd, "w") : NULL;
+	if (!af->f) {
+		int r = af->path ? tb_negerrno() : -ENOMEM;
+
+		close(fd);
+		free(af->path);
+		*af = (struct tb_atomic_file){0};
+		return r;
+	}
+	af->direct = true;
+	return 1;
+}
+
 int tb_atomic_open(const char *path, mode_t mode, struct tb_atomic_file *af)
 {
 	char *tmp = NULL;
 	int fd, r;
 
 	*af = (struct tb_atomic_file){0};
+	r = open_in_place(path, af);
+	if (r == 1) {
+		af->mode = mode;
+		return 0;
+	}
+	if (r < 0)
+		return r;
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
 		return -ENOMEM;
 	/* mkostemp creates 0600 with O_EXCL and a random name: never follows or reuses a file. */
@@ -106,6 +154,13 @@ int tb_atomic_close(struct tb_atomic_file *af)
 		return 0;
 	if (fflush(af->f) != 0)
 		r = tb_negerrno();
+	if (af->direct) {
+		if (fclose(af->f) != 0 && r == 0)
+			r = tb_negerrno();
+		af->f = NULL;
+		af->closed = true;
+		return r;
+	}
 	if (r == 0 && fchmod(fileno(af->f), af->mode & ~um) < 0)
 		r = tb_negerrno();
 	/* Durable before the rename: a crash leaves the old file or the whole new one. */
@@ -122,7 +177,7 @@ int tb_atomic_commit(struct tb_atomic_file *af)
 {
 	int r = tb_atomic_close(af);
 
-	if (r < 0)
+	if (r < 0 || af->direct)
 		return r;
 	if (rename(af->tmp, af->path) < 0)
 		return tb_negerrno();

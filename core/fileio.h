@@ -30,11 +30,16 @@ struct tb_atomic_file {
 	char *path;  /* the target */
 	mode_t mode; /* final mode, before the umask */
 	bool closed;
+	bool direct; /* the target is a character device or FIFO, written in place (no tmp) */
 };
 
 /*
  * Creates the temporary file for @path; the target gets @mode & ~umask when committed (0644 for
- * outputs, 0600 for private files). 0 or -errno; on failure @af needs no cleanup.
+ * outputs, 0600 for private files). When @path (after symlinks) is an existing character device
+ * or FIFO (-o /dev/null, /dev/stdout, a pipe), it is opened and written in place as a shell's
+ * `>` would, never replaced; a FIFO without a reader fails with -ENXIO instead of blocking, and
+ * any other non-regular, non-directory target with -EINVAL. 0 or -errno; on failure @af needs
+ * no cleanup.
  */
 int tb_atomic_open(const char *path, mode_t mode, struct tb_atomic_file *af);
 /* Flushes, sets the mode, fsyncs and closes the temporary file (still not renamed). 0 or -errno. */
