@@ -37,7 +37,7 @@ EXPECTED_FILES = [
     "./usr/share/doc/tightbox/README.md",
     "./usr/share/doc/tightbox/copyright",
 ] + ["./usr/share/man/man1/tightbox-%s.1.gz" % c for c in
-     ("run", "record", "generate", "export", "audit", "diff", "explain")]
+     ("run", "record", "scan", "generate", "export", "audit", "diff", "explain")]
 
 
 def in_root(root, script, timeout=300):
