@@ -10,7 +10,7 @@ import unittest
 
 import tbtest
 
-COMMANDS = ["run", "record", "generate", "export", "audit", "diff", "explain"]
+COMMANDS = ["run", "record", "scan", "generate", "export", "audit", "diff", "explain"]
 
 
 def no_profile_env():
@@ -33,6 +33,19 @@ class Cli(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         for cmd in COMMANDS + ["help"]:
             self.assertIn(("\n  %-10s " % cmd).encode(), p.stdout)
+
+    def test_every_listed_command_has_help_and_a_man_page(self):
+        # --help promises 'man tightbox-COMMAND' for each command it lists (scan had none).
+        p = tbtest.tightbox("--help")
+        listed = []
+        for line in p.stdout.decode().split("Commands:\n", 1)[1].splitlines():
+            if not line.startswith("  "):
+                break
+            listed.append(line.split()[0])
+        self.assertEqual(sorted(c for c in listed if c != "help"), sorted(COMMANDS))
+        for cmd in COMMANDS:
+            page = os.path.join(tbtest.SOURCE_DIR, "man", "tightbox-%s.1.scd" % cmd)
+            self.assertTrue(os.path.exists(page), page)
 
     def test_options_heading_once(self):
         for cmd in ("run", "record", "explain"):
