@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The explain report as JSON (docs/explain.md) and as text, and the run result with it. */
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "core/fileio.h"
 #include "core/profile.h"
 #include "core/util.h"
 #include "tracer/explain.h"
@@ -300,30 +299,11 @@ nomem:
 	return -ENOMEM;
 }
 
-/* @p to @path through a temporary file beside it: nothing replaces @path unless all was written.
- * (core/fileio's tb_write_file_atomic, on its way from another branch, replaces this.) */
-static int save_json(const json_t *p, const char *path)
+static int write_json(FILE *f, const void *data)
 {
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	int r = 0;
-
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
-		return -ENOMEM;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return tb_negerrno();
-	if (json_dumpfd(p, fd, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || write(fd, "\n", 1) != 1)
-		r = -EIO;
-	if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-		r = tb_negerrno();
-	if (r == 0 && rename(tmp, path) < 0)
-		r = tb_negerrno();
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	if (json_dumpf(data, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || fputc('\n', f) == EOF)
+		return -EIO;
+	return 0;
 }
 
 int tb_explain_apply(const struct tb_explain_report *r, const char *path, struct tb_diag *d)
@@ -338,7 +318,7 @@ int tb_explain_apply(const struct tb_explain_report *r, const char *path, struct
 	ret = fixed_profile(r, &p, d);
 	if (ret < 0)
 		return ret;
-	ret = save_json(p, path);
+	ret = tb_write_file_atomic(path, 0644, write_json, p);
 	json_decref(p);
 	if (ret < 0)
 		tb_diag_set(d, path, 0, 0, "-o", "cannot write the fixed profile: %s", strerror(-ret));
