@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/run-options.h"
 #include "core/util.h"
 #include "tracer/explain.h"
@@ -29,7 +30,7 @@ static void explain_help(FILE *f)
 		   "                                set and fileless exec are still refused), so one run\n"
 		   "                                names every denial\n"
 		   "      --apply -o FIXED.json     write the profile with the suggested (smallest safe)\n"
-		   "                                additions to FIXED.json\n\nOptions:\n");
+		   "                                additions to FIXED.json\n\n");
 	tb_run_cli_help(f);
 }
 
@@ -90,8 +91,7 @@ static int explain_and_print(struct tb_run_cli *o, const struct explain_flags *f
 	/* Text mode shows the program's output as it comes, like `tightbox run`. */
 	o->cfg.passthrough = !o->json;
 	r = tb_explain_run(&o->cfg, &f->opts, &rep, &res, &d);
-	for (char **w = res.warnings; w && *w; w++)
-		fprintf(stderr, "tightbox: warning: %s\n", *w);
+	tb_cli_print_warnings("tightbox explain", res.warnings, res.n_warnings);
 	if (r < 0) {
 		if (!res.exec_failed)
 			tb_cli_print_diag("tightbox explain", &d);

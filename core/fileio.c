@@ -10,6 +10,10 @@
 
 #include "core/util.h"
 
+#ifndef TB_PROFILE_DIR /* CMake sets it from the install datadir; this is CMake's default prefix */
+#define TB_PROFILE_DIR "/usr/local/share/tightbox/profiles"
+#endif
+
 int tb_read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -155,4 +159,15 @@ int tb_write_file_atomic(const char *path, mode_t mode, int (*write_fn)(FILE *f,
 		r = tb_atomic_commit(&af);
 	tb_atomic_discard(&af);
 	return r < 0 ? r : 0;
+}
+
+int tb_data_path(const char *name, char *out, size_t size)
+{
+	const char *env = getenv("TIGHTBOX_PROFILE_DIR");
+	const char *dir = env && *env ? env : TB_PROFILE_DIR;
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return access(out, R_OK) == 0 ? 0 : -ENOENT;
 }

@@ -51,4 +51,13 @@ void tb_atomic_discard(struct tb_atomic_file *af);
 int tb_write_file_atomic(const char *path, mode_t mode, int (*write_fn)(FILE *f, const void *data),
 			 const void *data);
 
+/*
+ * The path of the installed data file @name (e.g. "default.json", "baseline/docker-default.json")
+ * in $TIGHTBOX_PROFILE_DIR when that is set (tests point it at the source tree's profiles/), else
+ * in the install prefix's profile folder (CMake's datadir: /usr/share/tightbox/profiles for the
+ * package). Returns 0 with @out set when the file is readable, -ENOENT (with @out naming where it
+ * was looked for), or -ENAMETOOLONG.
+ */
+int tb_data_path(const char *name, char *out, size_t size);
+
 #endif
