@@ -115,12 +115,6 @@ struct tb_run_hooks {
 	int (*child_before_filter)(void *data);
 	/* When true, the configured seccomp filter is not loaded (recording without enforcement). */
 	bool skip_filter;
-	/*
-	 * Replaces the configured filter: called in the parent before the fork with the compiled
-	 * profile context (a scmp_filter_ctx, passed as void *) so the explainer can rewrite deny
-	 * actions into SCMP_ACT_TRACE. Return -errno to abort.
-	 */
-	int (*parent_adjust_filter)(void *scmp_ctx, void *data);
 	/* In the parent, once the child exists and is in its cgroup2 directory (the v1 ones it joins
 	 * itself), before it is released to run anything of the command. */
 	int (*parent_started)(pid_t child, void *data);
@@ -130,8 +124,6 @@ struct tb_run_hooks {
 	 * The hook must resume stopped tracees itself.
 	 */
 	void (*parent_on_wait)(pid_t pid, int status, void *data);
-	/* In the parent after the sandbox init was reaped (for final bookkeeping). */
-	void (*parent_finished)(const struct tb_run_result *res, void *data);
 };
 
 /* Fills @c with the hardened defaults (the seed's docker run line). Returns 0 or -ENOMEM. */
