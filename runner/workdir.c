@@ -194,11 +194,13 @@ static int copy_file(struct copy_ctx *x, int sdir, int ddir, const char *name, c
 	ssize_t n;
 	int r = 0;
 
-	if (x->res->output_files >= x->c->output_max_files ||
-	    x->res->output_bytes + (uint64_t)st->st_size > x->c->output_max_bytes) {
-		x->full = true;
-		skipped(x, rel, x->res->output_files >= x->c->output_max_files ? "over --output-max-files"
-										 : "over --output-max-bytes");
+	if (x->res->output_files >= x->c->output_max_files) {
+		x->full = true; /* the rest is not even listed one by one */
+		skipped(x, rel, "over --output-max-files (and everything after it)");
+		return 0;
+	}
+	if (x->res->output_bytes + (uint64_t)st->st_size > x->c->output_max_bytes) {
+		skipped(x, rel, "over --output-max-bytes");
 		return 0;
 	}
 	src = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
