@@ -73,7 +73,7 @@ struct server {
 
 /* Per-connection request state (MHD's con_cls). */
 struct req {
-	bool is_run, counted, rejected;
+	bool is_run, counted, rejected, unauthorized;
 	char *body;
 	size_t len;
 	bool too_large;
@@ -615,7 +615,6 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 		tb_serve_metrics_observe(&s->metrics, TB_OUTCOME_ERROR, -1);
 		return respond_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot stage the request", NULL);
 	}
-	chmod(dir, 0755);
 	e = 0;
 	if (prof) {
 		_cleanup_close_ int fd = -1;
@@ -713,12 +712,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			if (strcmp(method, "POST") != 0)
 				return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST", NULL);
 			rq->is_run = true;
-			if (!authorized(s, conn)) {
-				rq->rejected = true;
-				tb_serve_metrics_observe(&s->metrics, TB_OUTCOME_INVALID, -1);
-				return respond_error(conn, MHD_HTTP_UNAUTHORIZED,
-						     "missing or wrong bearer token", NULL);
-			}
+			/* Unauthorized: the body (within the cap) is read and dropped before the
+			 * 401, so a client that sends it in one go sees the answer, not EPIPE. */
+			rq->unauthorized = !authorized(s, conn);
 			cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_CONTENT_LENGTH);
 			if (cl && strtoull(cl, NULL, 10) > s->cfg->max_body) {
@@ -726,6 +722,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 				rq->rejected = true;
 				tb_serve_metrics_observe(&s->metrics, TB_OUTCOME_INVALID, -1);
+				if (rq->unauthorized)
+					return respond_error(conn, MHD_HTTP_UNAUTHORIZED,
+							     "missing or wrong bearer token", NULL);
 				snprintf(msg, sizeof(msg), "request body larger than %zu bytes",
 					 s->cfg->max_body);
 				return respond_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL);
@@ -765,6 +764,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
+		if (rq->unauthorized)
+			return MHD_YES;
 		if (rq->too_large || rq->len + n > s->cfg->max_body) {
 			/* A chunked body without a Content-Length: stop keeping it, answer 413. */
 			rq->too_large = true;
@@ -783,6 +784,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			rq->len += n;
 		}
 		return MHD_YES;
+	}
+	if (rq->unauthorized) {
+		tb_serve_metrics_observe(&s->metrics, TB_OUTCOME_INVALID, -1);
+		return respond_error(conn, MHD_HTTP_UNAUTHORIZED, "missing or wrong bearer token", NULL);
 	}
 	return handle_run(s, conn, rq);
 }

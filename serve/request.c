@@ -137,9 +137,9 @@ static int read_files(json_t *obj, struct tb_serve_request *r, struct tb_diag *d
 		char where[160];
 
 		snprintf(where, sizeof(where), "files.%.128s", name);
-		if (!safe_name(name) || !strcmp(name, "script.py"))
+		if (!safe_name(name) || !strcmp(name, "script.py") || !strcmp(name, "out"))
 			return bad(d, where, "a file name is one component of [A-Za-z0-9._-], not "
-					     "starting with '.', at most 128 bytes, not script.py");
+					     "starting with '.', at most 128 bytes, not script.py or out");
 		if (!json_is_string(v))
 			return bad(d, where, "expected a string");
 		if (r->n_files >= TB_SERVE_MAX_FILES)
@@ -330,14 +330,14 @@ json_t *tb_serve_limits_to_json(const struct tb_serve_request *r)
 	return o;
 }
 
-/* Creates @dir/@name with @len bytes of @data, readable by the sandbox user (0644). */
+/* Creates @dir/@name with @len bytes of @data, private to the server (tightbox run copies it). */
 static int write_at(const char *dir, const char *name, const char *data, size_t len, char *path,
 		    size_t size)
 {
 	_cleanup_close_ int fd = -1;
 
 	snprintf(path, size, "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return tb_negerrno();
 	while (len) {
@@ -350,7 +350,7 @@ static int write_at(const char *dir, const char *name, const char *data, size_t 
 		data += n;
 		len -= (size_t)n;
 	}
-	return fchmod(fd, 0644) < 0 ? tb_negerrno() : 0;
+	return 0;
 }
 
 #define ADD(v, s)                                                                                  \
@@ -413,7 +413,7 @@ int tb_serve_request_stage(const struct tb_serve_request *r, const char *dir, co
 		char in[4200];
 
 		snprintf(in, sizeof(in), "%s/in", dir);
-		if (mkdir(in, 0755) < 0 || chmod(in, 0755) < 0) {
+		if (mkdir(in, 0700) < 0) {
 			ret = tb_negerrno();
 			goto fail;
 		}
@@ -421,7 +421,7 @@ int tb_serve_request_stage(const struct tb_serve_request *r, const char *dir, co
 			if ((ret = write_at(in, r->files[i].name, r->files[i].data, r->files[i].len, path,
 					    sizeof(path))) < 0)
 				goto fail;
-			snprintf(buf, sizeof(buf), "--volume=%s:/sandbox/%s:ro", path, r->files[i].name);
+			snprintf(buf, sizeof(buf), "--input=%s:%s", path, r->files[i].name);
 			ADD(argv, buf);
 		}
 	}

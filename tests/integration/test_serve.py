@@ -256,7 +256,7 @@ class ServeTest(unittest.TestCase):
         self.assertEqual((lim["memory"], lim["timeout"], lim["pids_limit"], lim["stdout_limit"]),
                          (64 << 20, 2.0, 16, 100))
         self.assertEqual(sorted(lim["clamped"]), ["memory", "pids_limit", "stdout_limit", "timeout"])
-        self.assertEqual(len(res["stdout"]), 100)
+        self.assertEqual(res["stdout_omitted"], 1001 - 100)  # the first and last 50 bytes kept
         self.assertTrue(res["stdout_truncated"])
         # The clamped limits are the ones enforced.
         status, _, res = s.run({"code": "x = bytearray(200 << 20)", "memory": "1g"})

@@ -28,9 +28,10 @@ def _write(path: str, data: Content) -> None:
 
 
 def _check_name(name: str) -> None:
-    if not name or "/" in name or name.startswith(".") or name == "script.py" or "\0" in name:
+    if not name or "/" in name or ":" in name or name.startswith(".") or name in ("script.py", "out") \
+            or "\0" in name:
         raise UsageError("files: %r is not a plain file name (one component, no leading '.', "
-                         "not script.py)" % name)
+                         "not script.py or out)" % name)
 
 
 def _failure(res: dict, status: int, profile: Optional[str]) -> TightboxError:
@@ -49,7 +50,8 @@ def run(code: str, *, files: Optional[Mapping[str, Content]] = None, stdin: Opti
         timeout: float = 10, memory: Union[str, int] = "256m", profile: Optional[str] = None,
         cpus: Optional[float] = None, pids_limit: Optional[int] = None,
         stdout_limit: Optional[int] = None, stderr_limit: Optional[int] = None,
-        env: Optional[Mapping[str, str]] = None, python: str = "python3",
+        env: Optional[Mapping[str, str]] = None, output_dir: Optional[str] = None,
+        python: str = "python3",
         tightbox: Optional[str] = None, extra_args: Sequence[str] = ()) -> Result:
     """Runs Python source @code in the tightbox sandbox and returns its Result.
 
@@ -59,6 +61,8 @@ def run(code: str, *, files: Optional[Mapping[str, Content]] = None, stdin: Opti
     profile: a seccomp profile file (Docker/OCI JSON), default: tightbox's shipped one.
     cpus, pids_limit, stdout_limit, stderr_limit: as the `tightbox run` flags of those names.
     env: variables for the code (nothing of this process's environment is passed on).
+    output_dir: a host directory; what the code writes to /sandbox/out is copied there after
+    the run (regular files and directories, bounded; Result.output lists what was skipped).
     extra_args: more `tightbox run` flags, placed before the command.
 
     A non-zero exit, a timeout or an OOM kill is reported in the Result. Raises
@@ -67,46 +71,40 @@ def run(code: str, *, files: Optional[Mapping[str, Content]] = None, stdin: Opti
     """
     binary = find_binary(tightbox)
     with tempfile.TemporaryDirectory(prefix="tightbox-py-") as tmp:
-        # The sandbox user (uid 65534) reads these through read-only binds: world-readable
-        # files in a directory it may traverse, whatever this process's umask is.
-        os.chmod(tmp, 0o755)
+        # tightbox copies the script and the inputs into the run's own /sandbox: these private
+        # (0600) files are never shown to the sandbox themselves.
         script = os.path.join(tmp, "script.py")
         _write(script, code)
-        os.chmod(script, 0o644)
         args = [binary, "run", "--json", "--timeout", "%g" % timeout, "--memory", str(memory),
                 "--script", script]
         if profile is not None:
             if not os.path.exists(profile):
                 raise ProfileError("profile %s: no such file" % profile)
             args += ["--security-opt", "seccomp=" + os.path.abspath(profile)]
-        if cpus is not None:
-            args += ["--cpus", "%g" % cpus]
-        if pids_limit is not None:
-            args += ["--pids-limit", str(pids_limit)]
-        if stdout_limit is not None:
-            args += ["--stdout-limit", str(stdout_limit)]
-        if stderr_limit is not None:
-            args += ["--stderr-limit", str(stderr_limit)]
+        for flag, v in (("--cpus", cpus), ("--pids-limit", pids_limit),
+                        ("--stdout-limit", stdout_limit), ("--stderr-limit", stderr_limit)):
+            if v is not None:
+                args += [flag, "%g" % v if isinstance(v, float) else str(v)]
         for k, v in (env or {}).items():
             args += ["-e", "%s=%s" % (k, v)]
-        if stdin is not None:
-            path = os.path.join(tmp, "stdin")
-            _write(path, stdin)
-            os.chmod(path, 0o644)
-            args += ["--stdin", path]
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        if data is not None:
+            # All of it reaches the code: the limit is what was given.
+            args += ["-i", "--stdin-limit", str(max(len(data), 1))]
         if files:
             indir = os.path.join(tmp, "in")
-            os.mkdir(indir, 0o755)
-            os.chmod(indir, 0o755)
+            os.mkdir(indir)
             for name, content in files.items():
                 _check_name(name)
                 path = os.path.join(indir, name)
                 _write(path, content)
-                os.chmod(path, 0o644)
-                args += ["-v", "%s:/sandbox/%s:ro" % (path, name)]
+                args += ["--input", "%s:%s" % (path, name)]
+        if output_dir is not None:
+            args += ["--output-dir", os.fspath(output_dir)]
         args += list(extra_args)
         args += ["--", python, "/sandbox/script.py"]
-        p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True)
+        p = subprocess.run(args, input=data, stdin=None if data is not None else subprocess.DEVNULL,
+                           capture_output=True)
     try:
         res = json.loads(p.stdout)
     except ValueError:

@@ -10,7 +10,9 @@ from typing import Any, Dict, Optional
 class Result:
     """What the code did. See README.md ("The JSON result") for each field.
 
-    ``exit_code`` is None when the code was killed by a signal (``signal``), which includes the
+    Output beyond a limit keeps its first and last half with a marker line between them
+    (``stdout_omitted`` bytes left out), so the last line of a traceback survives. ``output`` is
+    {"files", "bytes", "skipped"} when an output_dir was given. ``exit_code`` is None when the code was killed by a signal (``signal``), which includes the
     timeout (``timed_out``) and the OOM killer (``oom_killed``). ``limits`` holds the limits a
     server applied (after clamping to its maxima), None for local runs. Fields a newer tightbox
     adds that this version does not know are kept in ``extra``.
@@ -22,6 +24,10 @@ class Result:
     stderr_truncated: bool = False
     stdout_bytes: int = 0
     stderr_bytes: int = 0
+    stdout_omitted: int = 0
+    stderr_omitted: int = 0
+    stdin_bytes: int = 0
+    stdin_truncated: bool = False
     exit_code: Optional[int] = None
     signal: Optional[int] = None
     timed_out: bool = False
@@ -30,6 +36,7 @@ class Result:
     cpu_ms: int = 0
     max_rss_kib: int = 0
     error: Optional[str] = None
+    output: Optional[Dict[str, Any]] = None
     limits: Optional[Dict[str, Any]] = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
