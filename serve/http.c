@@ -32,6 +32,7 @@
 #include "core/fileio.h"
 #include "core/strv.h"
 #include "core/util.h"
+#include "serve/auth.h"
 #include "serve/metrics.h"
 #include "serve/profiles.h"
 #include "serve/serve.h"
@@ -120,17 +121,6 @@ void tb_serve_config_init(struct tb_serve_config *c)
 	c->max = (struct tb_serve_limits){.timeout = 60, .memory = 1ULL << 30, .cpus = 1,
 					  .pids_limit = 256, .stdout_limit = 1 << 20,
 					  .stderr_limit = 1 << 20};
-}
-
-bool tb_serve_token_equal(const char *expected, size_t expected_len, const char *given, size_t given_len)
-{
-	volatile unsigned char diff = expected_len != given_len;
-
-	/* Every byte of @expected is compared whatever matched before; @given is read modulo its
-	 * length so a short guess costs the same time as a full one. */
-	for (size_t i = 0; i < expected_len; i++)
-		diff |= (unsigned char)expected[i] ^ (given_len ? (unsigned char)given[i % given_len] : 0);
-	return expected_len > 0 && diff == 0;
 }
 
 /* Reads the token: its first line, without the newline. The file must not be readable by others. */

@@ -59,10 +59,4 @@ void tb_serve_config_init(struct tb_serve_config *c);
  */
 int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d);
 
-/*
- * Compares @given (@given_len bytes) with @expected in time that depends only on the length of
- * @expected. true when equal.
- */
-bool tb_serve_token_equal(const char *expected, size_t expected_len, const char *given, size_t given_len);
-
 #endif
