@@ -6,6 +6,7 @@ python3-pytest), and exits 77 when none has or every test skipped.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -115,8 +116,11 @@ def test_client_address_forms():
 def test_pip_install(tmp_path):
     """`pip install` of the package works offline (Debian's setuptools) and ships py.typed."""
     target = tmp_path / "site"
+    # setuptools builds in the source folder: build a copy, so the tree stays clean.
+    src = tmp_path / "src"
+    shutil.copytree(PKG_DIR, src, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
     p = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps",
-                        "--no-index", "--quiet", "--target", str(target), PKG_DIR],
+                        "--no-index", "--quiet", "--target", str(target), str(src)],
                        capture_output=True, text=True, cwd=str(tmp_path))
     if p.returncode != 0 and "No module named pip" in p.stderr:
         pytest.skip("pip is not installed for " + sys.executable)
