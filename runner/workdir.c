@@ -131,8 +131,7 @@ int tb_workdir_prepare(const struct tb_run_config *c, int *out, struct tb_diag *
 	if (fs < 0 || (r = fs_set(fs, "size", (unsigned long long)c->workdir_size, false)) < 0 ||
 	    (r = fs_set(fs, "nr_inodes", inodes, false)) < 0 || (r = fs_set(fs, "mode", 0755, true)) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-	    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0 ||
-	    fchownat(mnt, "", c->uid, c->gid, AT_EMPTY_PATH) < 0) {
+	    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0) {
 		r = tb_negerrno();
 		tb_diag_set(d, NULL, 0, 0, NULL, "cannot create the working directory tmpfs: %s", strerror(-r));
 		return r;
@@ -152,6 +151,13 @@ int tb_workdir_prepare(const struct tb_run_config *c, int *out, struct tb_diag *
 			tb_diag_set(d, NULL, 0, 0, "--output-dir", "cannot create /sandbox/out: %s", strerror(-r));
 			return r;
 		}
+	}
+	/* Last: while root owns the directory, filling it needs no CAP_DAC_OVERRIDE. */
+	if (fchownat(mnt, "", c->uid, c->gid, AT_EMPTY_PATH) < 0) {
+		r = tb_negerrno();
+		tb_diag_set(d, NULL, 0, 0, NULL, "cannot hand the working directory to uid %u: %s",
+			    (unsigned)c->uid, strerror(-r));
+		return r;
 	}
 	*out = TB_TAKE_FD(mnt);
 	return 0;
