@@ -96,7 +96,8 @@ class RunIOTest(unittest.TestCase):
                 "pd.DataFrame({'x': [1, 2]}).to_csv('out.csv')\nprint(open('out.csv').read())\n"
                 "import shutil; shutil.copy('/bin/true', 't'); os.chmod('t', 0o755)\n"
                 "try:\n    os.execv('./t', ['t'])\nexcept PermissionError:\n    print('noexec')\n")
-        res, p = tbtest.run_json("--code", code)
+        # pandas takes seconds of wall time on a loaded machine: a generous timeout.
+        res, p = tbtest.run_json("--timeout", "120", "--code", code)
         self.assertEqual(p.returncode, 0, res)
         self.assertEqual(res["stdout"], "/sandbox\n,x\n0,1\n1,2\n\nnoexec\n")
         # Size-limited.
