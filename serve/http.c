@@ -707,7 +707,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			rq->unauthorized = !authorized(s, conn);
 			cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_CONTENT_LENGTH);
-			if (cl && strtoull(cl, NULL, 10) > s->cfg->max_body) {
+			/* Up to 16 x the cap the body is read and dropped, then 413 (a client
+			 * that sends it in one go then sees the answer, not EPIPE); beyond, the
+			 * answer comes at once and the connection closes. */
+			if (cl && strtoull(cl, NULL, 10) > s->cfg->max_body &&
+			    strtoull(cl, NULL, 10) <= 16 * (unsigned long long)s->cfg->max_body) {
+				rq->too_large = true;
+			} else if (cl && strtoull(cl, NULL, 10) > s->cfg->max_body) {
 				char msg[96];
 
 				rq->rejected = true;

@@ -9,6 +9,7 @@ asserts a duration.
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -327,7 +328,8 @@ class ServeTest(unittest.TestCase):
         wait_for(lambda: s.health()["queued"] == 0, "the queued request to leave")
         first.close()
         wait_for(lambda: s.health()["running"] == 0, "the first run to be killed")
-        self.assertEqual(s.metric('tightbox_serve_runs_total{outcome="cancelled"}'), 2)
+        wait_for(lambda: s.metric('tightbox_serve_runs_total{outcome="cancelled"}') == 2,
+                 "both cancels to be counted")
 
     def test_sigterm_drains(self):
         s = self.start()
@@ -403,6 +405,97 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(s.health()["status"], "ok")
         self.assertIsNone(s.proc.poll())
         self.assertEqual(s.run({"code": "print('alive')"})[2]["stdout"], "alive\n")
+
+
+class DeployFiles(unittest.TestCase):
+    """deploy/: the systemd unit and the Kubernetes manifests agree with the server and each other.
+
+    `kubectl create --dry-run=client` needs an API server for discovery, so it cannot check these
+    offline; a kubectl that is installed parses them (`label --local`), and the structure is
+    checked here with PyYAML (Debian's python3-yaml).
+    """
+
+    def setUp(self):
+        try:
+            import yaml
+        except ImportError:
+            raise unittest.SkipTest("python3-yaml is not installed")
+        self.dir = os.path.join(tbtest.SOURCE_DIR, "deploy")
+        with open(os.path.join(self.dir, "kubernetes", "tightbox-serve.yaml")) as f:
+            self.docs = {d["kind"]: d for d in yaml.safe_load_all(f)}
+        with open(os.path.join(self.dir, "systemd", "tightbox-serve.service")) as f:
+            self.unit = f.read()
+
+    def serve_flags(self):
+        need_serve()
+        return set(re.findall(r"--[a-z-]+", tbtest.tightbox("serve", "--help").stdout.decode()))
+
+    def test_manifests(self):
+        d = self.docs
+        self.assertEqual(sorted(d), ["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+                                     "Secret", "Service"])
+        dep = d["Deployment"]
+        labels = dep["spec"]["selector"]["matchLabels"]
+        pod = dep["spec"]["template"]
+        self.assertEqual(pod["metadata"]["labels"], labels)
+        self.assertEqual(d["Service"]["spec"]["selector"], labels)
+        self.assertEqual(d["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"], labels)
+        self.assertEqual(d["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["name"],
+                         dep["metadata"]["name"])
+        (c,) = pod["spec"]["containers"]
+        # The AppArmor annotation names this container; seccomp is the generated Localhost profile.
+        self.assertIn("container.apparmor.security.beta.kubernetes.io/" + c["name"], pod["metadata"]["annotations"])
+        sp = pod["spec"]["securityContext"]["seccompProfile"]
+        self.assertEqual((sp["type"], sp["localhostProfile"]), ("Localhost", "tightbox/serve.json"))
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "kubernetes", "seccomp", "tightbox-serve.json")))
+        # The capabilities are the systemd unit's set.
+        caps = c["securityContext"]["capabilities"]
+        unit_caps = re.search(r"^CapabilityBoundingSet=(.*)$", self.unit, re.M).group(1).split()
+        self.assertEqual(caps["drop"], ["ALL"])
+        self.assertEqual(sorted("CAP_" + x for x in caps["add"]), sorted(unit_caps))
+        # Every flag is one the server knows; the grace period covers the drain.
+        args = c["args"]
+        self.assertEqual(args[0], "serve")
+        self.assertLessEqual({a for a in args if a.startswith("--")}, self.serve_flags())
+        drain = float(args[args.index("--drain-timeout") + 1])
+        self.assertGreater(pod["spec"]["terminationGracePeriodSeconds"], drain)
+        # The HPA metric is one the server exports.
+        metric = d["HorizontalPodAutoscaler"]["spec"]["metrics"][0]["pods"]["metric"]["name"]
+        with open(os.path.join(tbtest.SOURCE_DIR, "serve", "metrics.c")) as f:
+            self.assertIn(metric + " ", f.read())
+        port = c["ports"][0]["containerPort"]
+        self.assertEqual(args[args.index("--listen") + 1], "0.0.0.0:%d" % port)
+        if shutil.which("kubectl"):
+            p = subprocess.run(["kubectl", "label", "--local", "-o", "name", "-f",
+                                os.path.join(self.dir, "kubernetes", "tightbox-serve.yaml"), "checked=1"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(len(p.stdout.split()), 5)
+
+    def test_seccomp_profile_loads_and_apparmor_compiles(self):
+        prof = os.path.join(self.dir, "kubernetes", "seccomp", "tightbox-serve.json")
+        p = tbtest.tightbox("audit", prof, "--fail-on", "high")
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        self.assertIn(b"syscalls allowed", p.stdout + p.stderr)
+        if shutil.which("apparmor_parser"):
+            p = subprocess.run(["apparmor_parser", "-Q", "-K",
+                                os.path.join(self.dir, "kubernetes", "apparmor", "tightbox-serve")],
+                               capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_systemd_unit(self):
+        flags = re.findall(r"--[a-z-]+", re.search(r"^ExecStart=((?:.*\\\n)*.*)$", self.unit, re.M).group(1))
+        self.assertLessEqual(set(flags), self.serve_flags())
+        for directive in ("NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "KillMode=mixed",
+                          "ExecReload=/bin/kill -HUP $MAINPID", "SystemCallArchitectures=native"):
+            self.assertIn(directive, self.unit)
+        if shutil.which("systemd-analyze"):
+            p = subprocess.run(["systemd-analyze", "verify", "--man=no",
+                                os.path.join(self.dir, "systemd", "tightbox-serve.service")],
+                               capture_output=True, text=True, timeout=60)
+            # Only the binary's absence (not installed here) may be reported.
+            errors = [l for l in p.stderr.splitlines() if l.strip() and "is not executable" not in l]
+            self.assertEqual(errors, [])
 
 
 if __name__ == "__main__":

@@ -59,7 +59,11 @@ class Client:
             headers["Authorization"] = "Bearer " + self.token
         c = self._conn(timeout)
         try:
-            c.request(method, path, body=body, headers=headers)
+            try:
+                c.request(method, path, body=body, headers=headers)
+            except (BrokenPipeError, ConnectionResetError):
+                # The server answered before reading the whole body (413, 401): read that answer.
+                pass
             r = c.getresponse()
             return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
         except (ConnectionError, FileNotFoundError, socket.timeout, http.client.HTTPException) as e:
