@@ -128,11 +128,19 @@ int tb_workdir_prepare(const struct tb_run_config *c, int *out, struct tb_diag *
 		return 0;
 	}
 	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0 || (r = fs_set(fs, "size", (unsigned long long)c->workdir_size, false)) < 0 ||
-	    (r = fs_set(fs, "nr_inodes", inodes, false)) < 0 || (r = fs_set(fs, "mode", 0755, true)) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-	    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0) {
+	r = fs < 0 ? tb_negerrno() : 0;
+	if (r == 0)
+		r = fs_set(fs, "size", (unsigned long long)c->workdir_size, false);
+	if (r == 0)
+		r = fs_set(fs, "nr_inodes", inodes, false);
+	if (r == 0)
+		r = fs_set(fs, "mode", 0755, true);
+	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		r = tb_negerrno();
+	if (r == 0 &&
+	    (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0)
+		r = tb_negerrno();
+	if (r < 0) {
 		tb_diag_set(d, NULL, 0, 0, NULL, "cannot create the working directory tmpfs: %s", strerror(-r));
 		return r;
 	}
@@ -238,16 +246,18 @@ static int copy_file(struct copy_ctx *x, int sdir, int ddir, const char *name, c
 
 static int copy_dir(struct copy_ctx *x, int sdir, int ddir, const char *rel, int depth)
 {
-	_cleanup_close_ int dup_fd = -1;
+	int fd = openat(sdir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dh;
 	struct dirent *e;
 	int r = 0;
 
-	if ((dup_fd = openat(sdir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (fd < 0)
 		return tb_negerrno();
-	if (!(dh = fdopendir(dup_fd)))
-		return tb_negerrno();
-	dup_fd = -1; /* dh owns it */
+	if (!(dh = fdopendir(fd))) { /* on success dh owns fd */
+		r = tb_negerrno();
+		close(fd);
+		return r;
+	}
 	while (r == 0 && !x->full && (e = readdir(dh))) {
 		char sub[4096];
 		struct stat st;
