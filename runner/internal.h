@@ -17,6 +17,8 @@
 enum tb_step {
 	TB_STEP_NONE = 0,
 	TB_STEP_SYNC,
+	TB_STEP_SESSION,
+	TB_STEP_KEYRING,
 	TB_STEP_CGROUP,
 	TB_STEP_NSQUOTA,
 	TB_STEP_MOUNT_PRIVATE,
@@ -43,6 +45,7 @@ enum tb_step {
 	TB_STEP_SECCOMP,
 	TB_STEP_EXEC_LOOKUP,
 	TB_STEP_EXEC,
+	TB_STEP_EXEC_DENIED, /* execve failed because the loaded profile denies it */
 };
 
 struct tb_child_report {
@@ -108,6 +111,7 @@ struct tb_sandbox {
 	sigset_t oldmask;
 	bool mask_set;
 	uint64_t t0_ms;       /* the clone, for wall_ms */
+	struct tb_child_report *late; /* shared page (tb_child_args.late), NULL when unmapped */
 };
 
 #define TB_SANDBOX_INIT                                                                            \
@@ -130,7 +134,14 @@ struct tb_capture {
 	size_t tail_limit, tail_len, tail_pos;
 	uint64_t total;
 	int pass_fd;     /* -1, or where the first @limit bytes are copied as they arrive */
+	bool escape;     /* passthrough with terminal controls made visible (passthrough.c) */
+	bool held;       /* escape state: a c2 byte waits for the next one */
+	unsigned utf8_left; /* escape state: continuation bytes still expected */
 };
+
+/* Writes @n bytes of @cap's output to its pass_fd, escaped when @cap->escape; @eof flushes a
+ * byte held back for the next chunk. */
+void tb_passthrough_write(struct tb_capture *cap, const char *buf, size_t n, bool eof);
 
 /* The supervise stage (supervise.c): output, the child's status report, exits, the timeout. */
 struct tb_supervisor {
@@ -164,6 +175,9 @@ struct tb_child_args {
 	int workdir_fd; /* the /sandbox tmpfs to attach, -1: none */
 	int stdin_fd, out_fd, err_fd, status_fd, sync_fd;
 	pid_t parent;
+	/* Shared with the parent (MAP_SHARED): a report that needs no syscall, for an execve the
+	 * profile denies (write and exit_group may be denied as well). */
+	struct tb_child_report *late;
 };
 
 const char *tb_step_name(enum tb_step s);
@@ -214,6 +228,10 @@ void tb_supervisor_done(struct tb_supervisor *sv);
  * stop, -errno to fail. Returns 0 or -errno.
  */
 int tb_for_each_dirent(const char *path, int (*fn)(const char *name, void *data), void *data);
+
+/* Opens @path as O_PATH without following any symlink (or magic link) in it. fd or -errno
+ * (-ELOOP for a symlink). Allocation-free: the child resolves volume and script sources with it. */
+int tb_open_source(const char *path);
 
 /* Runs in the cloned child: sets the sandbox up and execs. Never returns. */
 __attribute__((noreturn)) void tb_child_main(struct tb_child_args *a);

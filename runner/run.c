@@ -119,7 +119,8 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 	/* Read once: the bytes that are parsed are the bytes the cache key holds. */
 	r = tb_read_file(file, 16 << 20, &text, &len);
 	if (r < 0) {
-		tb_diag_set(d, file, 0, 0, NULL, "cannot read the seccomp profile: %s", strerror(-r));
+		tb_diag_set(d, file, 0, 0, NULL, "cannot read the seccomp profile: %s",
+			    tb_read_file_strerror(r));
 		return r;
 	}
 	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d", c->trace_denials);
@@ -154,11 +155,32 @@ out:
 	return r;
 }
 
+/* A volume or script source, resolved as the child will resolve it: no symlink anywhere in it. */
+static int check_source(const char *path, const char *flag, bool regular, struct tb_diag *d)
+{
+	_cleanup_close_ int fd = tb_open_source(path);
+	struct stat st;
+
+	if (fd < 0) {
+		tb_diag_set(d, path, 0, 0, flag, "%s", fd == -ELOOP
+			    ? "the path contains a symbolic link, which is not followed (a writable "
+			      "volume may hold links another run left): give the resolved path"
+			    : strerror(-fd));
+		return fd == -ELOOP ? -ELOOP : -ENOENT;
+	}
+	if (fstat(fd, &st) < 0 || (regular && !S_ISREG(st.st_mode))) {
+		tb_diag_set(d, path, 0, 0, flag, "not a regular file");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Everything on the host the run depends on must exist before anything starts. */
 static int validate(const struct tb_run_config *c, struct tb_diag *d)
 {
 	struct stat st;
 	const char *rootfs = c->rootfs ? c->rootfs : "/";
+	int r;
 
 	if (!c->argv || !c->argv[0]) {
 		tb_diag_set(d, NULL, 0, 0, NULL, "no command given (and no --script)");
@@ -169,16 +191,10 @@ static int validate(const struct tb_run_config *c, struct tb_diag *d)
 		return -ENOENT;
 	}
 	for (size_t i = 0; i < c->n_volumes; i++)
-		if (stat(c->volumes[i].src, &st) < 0) {
-			tb_diag_set(d, c->volumes[i].src, 0, 0, "--volume",
-				    "volume source: %s", strerror(errno));
-			return -ENOENT;
-		}
-	if (c->script && (stat(c->script, &st) < 0 || !S_ISREG(st.st_mode))) {
-		tb_diag_set(d, c->script, 0, 0, "--script", "%s",
-			    errno ? strerror(errno) : "not a regular file");
-		return -ENOENT;
-	}
+		if ((r = check_source(c->volumes[i].src, "--volume", false, d)) < 0)
+			return r;
+	if (c->script && (r = check_source(c->script, "--script", true, d)) < 0)
+		return r;
 	if (c->uid == 0 || c->gid == 0) {
 		tb_diag_set(d, NULL, 0, 0, "--user", "refusing to run as uid or gid 0");
 		return -EPERM;
@@ -194,6 +210,13 @@ static int validate(const struct tb_run_config *c, struct tb_diag *d)
 	if (c->output_dir && stat(c->output_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
 		tb_diag_set(d, c->output_dir, 0, 0, "--output-dir", "exists and is not a directory");
 		return -ENOTDIR;
+	}
+	if (c->stdout_limit > TB_OUTPUT_LIMIT_MAX || c->stderr_limit > TB_OUTPUT_LIMIT_MAX) {
+		tb_diag_set(d, NULL, 0, 0, c->stdout_limit > TB_OUTPUT_LIMIT_MAX ? "--stdout-limit"
+										 : "--stderr-limit",
+			    "at most %llu bytes (1g) are kept in memory",
+			    (unsigned long long)TB_OUTPUT_LIMIT_MAX);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -245,6 +268,30 @@ static int stdin_memfd(const struct tb_run_config *c, struct tb_run_plan *plan, 
 	plan->stdin_bytes = got;
 	plan->stdin_fd = TB_TAKE_FD(fd);
 	return 0;
+}
+
+/* --stdin: a regular file or a character device (/dev/null), opened without blocking so that a
+ * FIFO is refused instead of waiting forever for a writer. */
+static int open_stdin(const char *path, struct tb_diag *d)
+{
+	_cleanup_close_ int fd = open(path ? path : "/dev/null", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	int r;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = tb_negerrno();
+		tb_diag_set(d, path, 0, 0, "--stdin", "%s", strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		tb_diag_set(d, path, 0, 0, "--stdin", "not a regular file (%s)",
+			    S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory"
+			    : "a socket or block device");
+		return -EINVAL;
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		return tb_negerrno();
+	return TB_TAKE_FD(fd);
 }
 
 static char **build_env(const struct tb_run_config *c)
@@ -310,14 +357,13 @@ static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
 	}
 	if ((r = tb_workdir_prepare(c, &plan->workdir_fd, d)) < 0)
 		return r;
-	if (c->stdin_inherit && (r = stdin_memfd(c, plan, d)) < 0)
-		return r;
-	if (!c->stdin_inherit)
-		plan->stdin_fd = open(c->stdin_path ? c->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
-	if (plan->stdin_fd < 0) {
-		r = tb_negerrno();
-		tb_diag_set(d, c->stdin_path, 0, 0, "--stdin", "%s", strerror(-r));
-		return r;
+	if (c->stdin_inherit) {
+		if ((r = stdin_memfd(c, plan, d)) < 0)
+			return r;
+	} else {
+		plan->stdin_fd = open_stdin(c->stdin_path, d);
+		if (plan->stdin_fd < 0)
+			return plan->stdin_fd;
 	}
 	plan->envp = build_env(c);
 	return plan->envp ? 0 : -ENOMEM;

@@ -17,6 +17,8 @@
 #include "core/diag.h"
 
 #define TB_MAX_MOUNTS 32
+/* The most bytes of stdout (and of stderr) a run keeps in memory. */
+#define TB_OUTPUT_LIMIT_MAX (1ull << 30)
 #define TB_MAX_ENV 128
 
 struct tb_tmpfs {
@@ -100,6 +102,8 @@ struct tb_run_config {
 	uint64_t stdout_limit; /* bytes kept */
 	uint64_t stderr_limit;
 	bool passthrough;     /* write the (capped) output to our stdout/stderr as it arrives */
+	bool escape_stdout;   /* ... with terminal control sequences written as \xNN (--escape-output) */
+	bool escape_stderr;
 	bool trace_denials;   /* compile the profile with deny actions turned into SCMP_ACT_TRACE (explain) */
 	char *cgroup_parent;  /* name of the parent cgroup, "tightbox" */
 };

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -238,6 +239,7 @@ static int clone_init(const struct tb_run_config *c, const struct tb_run_hooks *
 		.status_fd = sb->status[1],
 		.sync_fd = sb->sync[0],
 		.parent = getpid(),
+		.late = sb->late,
 	};
 
 	sb->t0_ms = tb_now_ms();
@@ -287,6 +289,12 @@ int tb_sandbox_spawn(const struct tb_run_config *c, const struct tb_run_hooks *h
 {
 	int r;
 
+	sb->late = mmap(NULL, sizeof(*sb->late), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			-1, 0);
+	if (sb->late == MAP_FAILED) {
+		sb->late = NULL;
+		return -ENOMEM;
+	}
 	make_cgroups(c, sb, res);
 	if ((r = make_pipes(sb)) < 0) {
 		tb_run_set_error(res, d, "cannot create pipes: %s", strerror(-r));
@@ -354,6 +362,8 @@ void tb_sandbox_done(struct tb_sandbox *sb)
 		while (waitpid(sb->janitor, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	if (sb->late)
+		munmap(TB_TAKE_PTR(sb->late), sizeof(*sb->late));
 	if (sb->pidfd >= 0)
 		close(TB_TAKE_FD(sb->pidfd));
 	if (sb->sigfd >= 0)

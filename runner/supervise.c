@@ -49,6 +49,8 @@ int tb_supervisor_init(const struct tb_run_config *c, struct tb_supervisor *sv, 
 	if (c->passthrough) {
 		sv->out.pass_fd = STDOUT_FILENO;
 		sv->err.pass_fd = STDERR_FILENO;
+		sv->out.escape = c->escape_stdout;
+		sv->err.escape = c->escape_stderr;
 	}
 	sv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (sv->timer_fd < 0) {
@@ -67,20 +69,6 @@ void tb_supervisor_done(struct tb_supervisor *sv)
 	free(TB_TAKE_PTR(sv->err.tail));
 	if (sv->timer_fd >= 0)
 		close(TB_TAKE_FD(sv->timer_fd));
-}
-
-static void pass(int fd, const char *p, size_t n)
-{
-	while (fd >= 0 && n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
 }
 
 /* Keeps @n bytes in the head, then in the tail ring (whose oldest bytes are overwritten). */
@@ -127,12 +115,16 @@ static void capture_read(struct tb_capture *cap)
 			return;
 		if (n <= 0) {
 			cap->eof = true;
+			if (cap->pass_fd >= 0)
+				tb_passthrough_write(cap, "", 0, true);
 			return;
 		}
 		if (cap->total < cap->limit) {
 			uint64_t room = cap->limit - cap->total;
 
-			pass(cap->pass_fd, chunk, (uint64_t)n < room ? (size_t)n : (size_t)room);
+			if (cap->pass_fd >= 0)
+				tb_passthrough_write(cap, chunk, (uint64_t)n < room ? (size_t)n : (size_t)room,
+						     false);
 		}
 		keep(cap, chunk, (size_t)n);
 		cap->total += (uint64_t)n;
@@ -315,9 +307,10 @@ static void take_capture(struct tb_capture *cap, char **buf, size_t *len, uint64
 			int lm = snprintf(live, sizeof(live), TB_OMITTED_MARKER, (unsigned long long)hidden);
 
 			if (shown < cap->tail_len)
-				pass(cap->pass_fd, live, (size_t)lm);
+				tb_passthrough_write(cap, live, (size_t)lm, false);
 			for (size_t i = shown; i < cap->tail_len; i++)
-				pass(cap->pass_fd, cap->tail + (first + i) % cap->tail_limit, 1);
+				tb_passthrough_write(cap, cap->tail + (first + i) % cap->tail_limit, 1, false);
+			tb_passthrough_write(cap, "", 0, true);
 		}
 	}
 	for (size_t i = 0; i < cap->tail_len; i++)
@@ -356,6 +349,17 @@ int tb_run_collect(const struct tb_run_config *c, const struct tb_sandbox *sb,
 		     &res->out_omitted);
 	take_capture(&sv->err, &res->err, &res->err_len, &res->err_bytes, &res->err_truncated,
 		     &res->err_omitted);
+	if (sb->late && sb->late->step == TB_STEP_EXEC_DENIED) {
+		/* The status pipe may have stayed empty (write denied) and the init may have died
+		 * of the trap that ends it when exit_group is denied too: the shared page says why. */
+		res->exec_failed = true;
+		res->exec_errno = EPERM;
+		res->signal = 0;
+		res->exited = false;
+		tb_run_set_error(res, NULL, "cannot execute '%s': the seccomp profile denies execve "
+				 "(it returned %s)", c->argv[0], strerror(sb->late->err));
+		return 0;
+	}
 	if (sv->rep_got == sizeof(sv->rep)) {
 		report_child_failure(&sv->rep, c, res, d);
 		if (!res->exec_failed)

@@ -78,11 +78,24 @@ static int put_file(const struct tb_run_config *c, int dir, const char *name, in
 static int put_host_file(const struct tb_run_config *c, int dir, const char *name, const char *path,
 			 const char *flag, struct tb_diag *d)
 {
-	_cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* Resolved as volume sources are, without following a symlink anywhere in the path. */
+	_cleanup_close_ int o_path = tb_open_source(path), src = -1;
+	char self[64];
 	struct stat st;
 	int r;
 
+	if (o_path >= 0) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", o_path);
+		src = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	} else {
+		errno = -o_path;
+	}
 	if (src < 0 || fstat(src, &st) < 0) {
+		if (errno == ELOOP) {
+			tb_diag_set(d, path, 0, 0, flag, "the path contains a symbolic link, which is not "
+				    "followed: give the resolved path");
+			return -ELOOP;
+		}
 		r = tb_negerrno();
 		tb_diag_set(d, path, 0, 0, flag, "%s", strerror(-r));
 		return r;
