@@ -122,6 +122,12 @@ class RunIOTest(unittest.TestCase):
             res, p = tbtest.run_json("--input", bad, "--code", "print(1)")
             self.assertEqual(p.returncode, 125, bad)
             self.assertIn(msg, res["error"], bad)
+        # A symlink anywhere in the path is refused, as for --script and --volume sources.
+        link = os.path.join(self.tmp, "link.csv")
+        os.symlink(data, link)
+        res, p = tbtest.run_json("--input", link, "--code", "print(1)")
+        self.assertEqual(p.returncode, 125)
+        self.assertIn("symbolic link", res["error"])
         res, p = tbtest.run_json("--input", data, "--input", data, "--code", "1")
         self.assertIn("a second file named 'data.csv'", res["error"])
         big = self.path("big", b"x" * (2 << 20))
