@@ -63,3 +63,22 @@ const char *tb_read_file_strerror(int r)
 {
 	return r == -EINVAL ? "not a regular file" : strerror(r < 0 ? -r : r);
 }
+
+int tb_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return tb_negerrno();
+		if (w == 0)
+			return -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

@@ -15,4 +15,7 @@ int tb_read_file(const char *path, size_t max, char **out, size_t *len);
 /* strerror() for tb_read_file's codes: -EINVAL reads "not a regular file". */
 const char *tb_read_file_strerror(int r);
 
+/* Writes all @n bytes of @buf to @fd (retrying short writes and EINTR). 0 or -errno. */
+int tb_write_all(int fd, const void *buf, size_t n);
+
 #endif

@@ -15,27 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/util.h"
 #include "runner/internal.h"
 
 bool tb_workdir_wanted(const struct tb_run_config *c)
 {
 	return c->script || c->code || c->n_inputs || c->output_dir;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return tb_negerrno();
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 static void full_or_errno(struct tb_diag *d, const struct tb_run_config *c, const char *flag,
@@ -59,7 +45,7 @@ static int put_file(const struct tb_run_config *c, int dir, const char *name, in
 	if (fd < 0)
 		return tb_negerrno();
 	if (src_fd < 0) {
-		r = write_all(fd, data, len);
+		r = tb_write_all(fd, data, len);
 	} else {
 		ssize_t n;
 
@@ -67,7 +53,7 @@ static int put_file(const struct tb_run_config *c, int dir, const char *name, in
 		while (r == 0 && (n = read(src_fd, buf, sizeof(buf))) != 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
-			r = n < 0 ? tb_negerrno() : write_all(fd, buf, (size_t)n);
+			r = n < 0 ? tb_negerrno() : tb_write_all(fd, buf, (size_t)n);
 		}
 	}
 	if (r == 0 && fchown(fd, c->uid, c->gid) < 0)
@@ -247,7 +233,7 @@ static int copy_file(struct copy_ctx *x, int sdir, int ddir, const char *name, c
 			r = n < 0 ? tb_negerrno() : -EFBIG;
 			break;
 		}
-		if ((r = write_all(dst, buf, (size_t)n)) < 0)
+		if ((r = tb_write_all(dst, buf, (size_t)n)) < 0)
 			break;
 		left -= (uint64_t)n;
 		x->res->output_bytes += (uint64_t)n;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/parse.h"
 #include "core/strv.h"
 #include "core/util.h"
@@ -340,17 +341,7 @@ static int write_at(const char *dir, const char *name, const char *data, size_t 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return tb_negerrno();
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? tb_negerrno() : -EIO;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return tb_write_all(fd, data, len);
 }
 
 #define ADD(v, s)                                                                                  \
