@@ -405,6 +405,9 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(s.health()["status"], "ok")
         self.assertIsNone(s.proc.poll())
         self.assertEqual(s.run({"code": "print('alive')"})[2]["stdout"], "alive\n")
+        # The Python client over TCP.
+        r = tightbox.Client("http://127.0.0.1:%d" % port, token=TOKEN).run("print('tcp')")
+        self.assertEqual(r.stdout, "tcp\n")
 
 
 class DeployFiles(unittest.TestCase):
