@@ -627,8 +627,9 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 		e = -run_child(s, conn, argv, cap, &ro);
 	}
 	release(s);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	tb_strv_free(argv);
+	if (e || ro.cancelled)
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (e) {
 		logf_(s, TB_SERVE_LOG_ERROR, "cannot run the request: %s", strerror(e));
 		tb_serve_request_free(&r);
@@ -659,7 +660,11 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 			      json_string_value(json_object_get(ro.result, "error")));
 		}
 		json_object_set_new(ro.result, "limits", tb_serve_limits_to_json(&r));
+		/* tightbox run wrote them into our request directory, which goes next. */
+		if (r.want_output)
+			json_object_set_new(ro.result, "output_files", tb_serve_output_to_json(dir));
 	}
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(ro.err.p);
 	tb_serve_request_free(&r);
 	tb_serve_metrics_observe(&s->metrics, oc, now_s() - t0);

@@ -2,6 +2,7 @@
 /* `POST /v1/run` bodies: strict JSON reading, limit clamping, staging into `tightbox run` flags. */
 #include "serve/request.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -200,6 +201,11 @@ static int read_body(json_t *root, struct tb_serve_request *r, struct tb_diag *d
 			ret = json_is_null(v) ? 0 : read_files(v, r, d);
 		} else if (!strcmp(key, "env")) {
 			ret = json_is_null(v) ? 0 : read_env(v, r, d);
+		} else if (!strcmp(key, "output")) {
+			if (!json_is_boolean(v))
+				return bad(d, "output", "expected true or false");
+			r->want_output = json_is_true(v);
+			ret = 0;
 		} else if (!strcmp(key, "profile")) {
 			if (json_is_null(v))
 				continue;
@@ -416,6 +422,14 @@ int tb_serve_request_stage(const struct tb_serve_request *r, const char *dir, co
 			ADD(argv, buf);
 		}
 	}
+	if (r->want_output) {
+		snprintf(buf, sizeof(buf), "--output-dir=%s/out", dir);
+		ADD(argv, buf);
+		snprintf(buf, sizeof(buf), "--output-max-bytes=%u", TB_SERVE_OUTPUT_MAX);
+		ADD(argv, buf);
+		snprintf(buf, sizeof(buf), "--output-max-files=%u", TB_SERVE_OUTPUT_MAX_FILES);
+		ADD(argv, buf);
+	}
 	*argv_out = argv;
 	return 0;
 nomem:
@@ -423,4 +437,75 @@ nomem:
 fail:
 	tb_strv_free(argv);
 	return ret;
+}
+
+static char *base64(const unsigned char *p, size_t n)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+
+		*o++ = tab[v >> 18 & 63];
+		*o++ = tab[v >> 12 & 63];
+		*o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? tab[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Adds the regular files below @dir/@rel to @o (depth-limited like the copy-out). */
+static int add_output(json_t *o, const char *dir, const char *rel, int depth)
+{
+	char path[4096];
+	DIR *dh;
+	struct dirent *e;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, *rel ? "/" : "", rel);
+	if (!(dh = opendir(path)))
+		return 0;
+	while (r == 0 && (e = readdir(dh))) {
+		char sub[4096], full[8200];
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+		snprintf(full, sizeof(full), "%s/%s", dir, sub);
+		if (lstat(full, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < 16) {
+			r = add_output(o, dir, sub, depth + 1);
+		} else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size <= TB_SERVE_OUTPUT_MAX) {
+			_cleanup_free_ char *data = NULL, *b64 = NULL;
+			size_t len;
+
+			if (tb_read_file(full, TB_SERVE_OUTPUT_MAX, &data, &len) < 0)
+				continue;
+			if (!(b64 = base64((const unsigned char *)data, len)) ||
+			    json_object_set_new(o, sub, json_string(b64)) < 0)
+				r = -ENOMEM;
+		}
+	}
+	closedir(dh);
+	return r;
+}
+
+json_t *tb_serve_output_to_json(const char *dir)
+{
+	char out[4200];
+	json_t *o = json_object();
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	if (o && add_output(o, out, "", 0) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }

@@ -33,6 +33,9 @@ struct tb_serve_file {
 };
 
 #define TB_SERVE_MAX_FILES 64
+/* "output": true returns at most this many bytes in at most this many files (--output-max-*). */
+#define TB_SERVE_OUTPUT_MAX (1u << 20)
+#define TB_SERVE_OUTPUT_MAX_FILES 100
 #define TB_SERVE_MAX_ENV 32
 
 struct tb_serve_request {
@@ -47,6 +50,7 @@ struct tb_serve_request {
 	size_t n_env;
 	struct tb_serve_limits limits; /* what the run gets: asked for, then clamped */
 	unsigned clamped;       /* bit per TB_SERVE_LIMIT_* that was lowered to the maximum */
+	bool want_output;       /* "output": true: return what the code wrote to /sandbox/out */
 };
 
 enum {
@@ -61,7 +65,8 @@ enum {
 /*
  * Reads @body (@len bytes of JSON) into @out. Fields: code (required string), files (object of
  * name -> string), stdin (string), timeout (seconds), memory ("256m" or bytes), cpus, pids_limit,
- * stdout_limit, stderr_limit, profile (name), env (object of K -> V). Unknown fields are refused.
+ * stdout_limit, stderr_limit, profile (name), env (object of K -> V), output (bool: return the
+ * files the code wrote to /sandbox/out, base64, within TB_SERVE_OUTPUT_MAX). Unknown fields are refused.
  * Missing limits get @dflt; every limit is then clamped to @max (a request can only lower them).
  * Returns 0, -EINVAL with @d (where = the field) or -ENOMEM. @out is written only on success.
  */
@@ -77,11 +82,17 @@ struct json_t *tb_serve_limits_to_json(const struct tb_serve_request *r);
 
 /*
  * Writes the request's code, stdin and files into @dir (an empty directory the caller created and
- * removes) and builds the `tightbox run` argv that runs them with the request's limits:
+ * removes; with want_output, tightbox run copies /sandbox/out to @dir/out) and builds the `tightbox run` argv that runs them with the request's limits:
  * @tightbox run --json ... (@profile_path: a seccomp profile file, NULL for the default;
  * @cgroup_parent may be NULL). *@argv_out is a string vector (tb_strv_free). 0 or -errno.
  */
 int tb_serve_request_stage(const struct tb_serve_request *r, const char *dir, const char *tightbox,
 			   const char *profile_path, const char *cgroup_parent, char ***argv_out);
+
+/*
+ * The files under @dir/out (what tightbox run copied out: regular files and directories only) as
+ * a JSON object of relative path -> base64 of the content. NULL on ENOMEM.
+ */
+struct json_t *tb_serve_output_to_json(const char *dir);
 
 #endif

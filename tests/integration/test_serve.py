@@ -6,6 +6,7 @@ Every test starts its own server on a socket in a fresh directory and stops it (
 directory, socket and token file) in tearDown. Waits poll a condition with a bound; nothing here
 asserts a duration.
 """
+import base64
 import http.client
 import json
 import os
@@ -180,6 +181,18 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(s.metric('tightbox_serve_runs_total{outcome="nonzero"}'), 1)
         self.assertEqual(s.metric('tightbox_serve_runs_total{outcome="ok"}'), 1)
         self.assertEqual(s.metric("tightbox_serve_run_duration_seconds_count"), 2)
+        # "output": true returns what the code wrote to /sandbox/out; the client writes it out.
+        status, _, res = s.run({"code": "import os; os.makedirs('out/d'); open('out/d/x.bin', 'wb').write(bytes(range(256)))",
+                                "output": True})
+        self.assertEqual(status, 200, res)
+        self.assertEqual(base64.b64decode(res["output_files"]["d/x.bin"]), bytes(range(256)))
+        self.assertEqual(res["output"]["files"], 1)
+        dest = os.path.join(s.dir, "client-out")
+        r = tightbox.Client(s.sock, token=TOKEN).run("open('out/r.txt', 'w').write('via client')",
+                                                     output_dir=dest)
+        with open(os.path.join(dest, "r.txt")) as f:
+            self.assertEqual(f.read(), "via client")
+        self.assertEqual(r.output["files"], 1)
         # Through the Python client too.
         r = tightbox.Client(s.sock, token=TOKEN).run("print(6 * 7)")
         self.assertEqual(r.stdout, "42\n")

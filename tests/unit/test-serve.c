@@ -94,6 +94,7 @@ static void test_refused(void **state)
 		{"{\"code\": \"x\", \"env\": {\"1A\": \"x\"}}", "env"},
 		{"{\"code\": \"x\", \"profile\": \"../etc\"}", "profile"},
 		{"{\"code\": \"x\", \"timeout\": 1, \"timeout\": 100}", ""},
+		{"{\"code\": \"x\", \"output\": 1}", "output"},
 	};
 	struct tb_serve_request r;
 	struct tb_diag d;

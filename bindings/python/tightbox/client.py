@@ -1,8 +1,10 @@
 """tightbox.Client: runs through a `tightbox serve` server (unix socket or http://HOST:PORT)."""
 from __future__ import annotations
 
+import base64
 import http.client
 import json
+import os
 import socket
 from typing import Any, Dict, Mapping, Optional, Union
 from urllib.parse import urlsplit
@@ -10,6 +12,24 @@ from urllib.parse import urlsplit
 from .errors import (AuthError, Overloaded, ProfileError, RequestTooLarge, ServerError, TightboxError,
                      Unavailable, UsageError)
 from .result import Result
+
+
+def _write_outputs(directory: str, files: Dict[str, str]) -> None:
+    """Writes the server's output_files (relative path -> base64) below @directory, never
+    outside it and never over an existing file."""
+    root = os.path.realpath(directory)
+    os.makedirs(root, exist_ok=True)
+    for rel, b64 in files.items():
+        parts = rel.split("/")
+        if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise ServerError("the server returned a bad output path %r" % rel)
+        path = os.path.join(root, *parts)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if os.path.realpath(os.path.dirname(path)) != os.path.join(root, *parts[:-1]).rstrip("/"):
+            raise ServerError("output path %r leaves %s" % (rel, directory))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(base64.b64decode(b64))
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -89,19 +109,20 @@ class Client:
             timeout: float = 10, memory: Union[str, int] = "256m", profile: Optional[str] = None,
             cpus: Optional[float] = None, pids_limit: Optional[int] = None,
             stdout_limit: Optional[int] = None, stderr_limit: Optional[int] = None,
-            env: Optional[Mapping[str, str]] = None) -> Result:
+            env: Optional[Mapping[str, str]] = None, output_dir: Optional[str] = None) -> Result:
         """POST /v1/run: as tightbox.run(), with the server's limits.
 
         The server lowers every limit to its --max-* (Result.limits says what was applied and
         which were clamped); profile names one of the server's profiles. Raises AuthError (401),
         RequestTooLarge (413), ProfileError/UsageError (400), Overloaded (429, with
-        retry_after), Unavailable (503 or unreachable), ServerError (5xx).
+        retry_after), Unavailable (503 or unreachable), ServerError (5xx). output_dir: a local
+        directory; what the code wrote to /sandbox/out (up to 1 MiB, 100 files) is written there.
         """
         req: Dict[str, Any] = {"code": code, "timeout": timeout, "memory": memory}
         for k, v in (("files", dict(files) if files else None), ("stdin", stdin),
                      ("profile", profile), ("cpus", cpus), ("pids_limit", pids_limit),
                      ("stdout_limit", stdout_limit), ("stderr_limit", stderr_limit),
-                     ("env", dict(env) if env else None)):
+                     ("env", dict(env) if env else None), ("output", True if output_dir else None)):
             if v is not None:
                 req[k] = v
         body = json.dumps(req).encode()
@@ -113,6 +134,8 @@ class Client:
             obj = {}
         msg = obj.get("error") or "HTTP %d" % status
         if status == 200:
+            if output_dir is not None:
+                _write_outputs(output_dir, obj.pop("output_files", None) or {})
             return Result.from_json(obj)
         if status == 401:
             raise AuthError(msg, http_status=status)
