@@ -35,7 +35,7 @@ struct tb_serve_file {
 #define TB_SERVE_MAX_FILES 64
 /* "output": true returns at most this many bytes in at most this many files (--output-max-*). */
 #define TB_SERVE_OUTPUT_MAX (1u << 20)
-#define TB_SERVE_OUTPUT_MAX_FILES 100
+#define TB_SERVE_OUTPUT_MAX_FILES 100u
 #define TB_SERVE_MAX_ENV 32
 
 struct tb_serve_request {
