@@ -44,9 +44,12 @@ COPY tracer /src/tracer
 COPY generator /src/generator
 COPY apparmor /src/apparmor
 COPY cli /src/cli
+COPY serve /src/serve
 COPY profiles /src/profiles
-# The eBPF recorder and AppArmor need clang/libbpf/libapparmor; the image only records with ptrace.
-RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DTB_TESTS=OFF -DTB_BPF=OFF -DTB_APPARMOR=OFF && \
+# The eBPF recorder and AppArmor need clang/libbpf/libapparmor, serve libmicrohttpd; the image only
+# records with ptrace and runs.
+RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DTB_TESTS=OFF -DTB_BPF=OFF -DTB_APPARMOR=OFF \
+      -DTB_SERVE=OFF && \
     cmake --build /build -j"$(nproc)" && \
     cmake --install /build --prefix /usr/local
 

@@ -128,6 +128,10 @@ int tb_workdir_prepare(const struct tb_run_config *c, int *out, struct tb_diag *
 	}
 	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	r = fs < 0 ? tb_negerrno() : 0;
+	/* Root without CAP_SYS_ADMIN (some container builds): a --script alone is bound read-only
+	 * as for an unprivileged caller; what needs the tmpfs is refused below. */
+	if (r == -EPERM && !c->code && !c->n_inputs && !c->output_dir)
+		return 0;
 	if (r == 0)
 		r = fs_set(fs, "size", (unsigned long long)c->workdir_size, false);
 	if (r == 0)
