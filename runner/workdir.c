@@ -310,7 +310,8 @@ int tb_workdir_copy_out(const struct tb_run_config *c, int fd, struct tb_run_res
 	res->has_output = true;
 	src = openat(fd, "out", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (src < 0) {
-		tb_run_result_add_warning(res, "/sandbox/out was removed by the program: nothing copied");
+		tb_run_result_warnf(res, TB_WARN_OTHER, "--output-dir",
+				    "/sandbox/out was removed by the program: nothing copied");
 		return 0;
 	}
 	if (mkdir(c->output_dir, 0755) < 0 && errno != EEXIST) {
