@@ -40,24 +40,39 @@ const volatile __u64 marker_token = 0;
 /* Set by userspace through the mmap'd .bss once the child's cgroup is known. */
 __u64 target_cgid = 0;
 __u32 mode = 0; /* 0: off, 1: cgroup prefilter, 2: no cgroup (task marks only) */
+/*
+ * Mode 1: set by the marker. The sandbox child is the only task of its cgroup until it makes
+ * the marker call (tb_run clones it into the cgroup, it forks nothing before), so from then on
+ * every task of the cgroup is the marked one or a descendant: no per-task lookup is needed.
+ */
+__u32 armed = 0;
 struct tb_bpf_lost lost = {};
 
-struct tb_task {
-	__u32 counting;
-	__u32 pending; /* sysinfo index + 1 of a call whose exit has work, 0 none */
-	__s32 exec_dirfd;
-	__u32 exec_len; /* length of exec_path read at the entry; 0: none */
-	char exec_path[TB_BPF_PATH_MAX];
-};
-
-/* Keyed by thread id; entries go when the thread exits (sched_process_exit). */
+/* Mode 2 only: the marked tasks, by thread id; entries go when the thread exits. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
-	__type(value, struct tb_task);
+	__type(value, __u32);
 } tasks SEC(".maps");
+
+/* An exec's path, read at its entry for its exit (which runs in the new image). */
+struct tb_exec {
+	__u32 idx; /* sysinfo index */
+	__s32 dirfd;
+	__u32 len;
+	__u32 pad;
+	char path[TB_BPF_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct tb_exec);
+} execs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -103,7 +118,10 @@ struct tb_scratch {
 	/* [0, PATH_MAX): a walked directory or file, built backwards; [PATH_MAX, 2 PATH_MAX): a
 	 * path argument; the rest is slack for the masked offsets. */
 	char buf[3 * TB_BPF_PATH_MAX];
+	/* The last key this CPU looked up: a loop over one path skips the hash map. */
+	struct tb_bpf_file_key last;
 };
+_Static_assert(sizeof(struct tb_exec) <= sizeof(struct tb_scratch), "execs entries come from it");
 #define TB_REL TB_BPF_PATH_MAX /* where path arguments are read into the scratch buffer */
 
 struct {
@@ -115,7 +133,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
 static __always_inline __u64 sys_arg(struct pt_regs *regs, __u32 arch, int i)
@@ -232,7 +250,7 @@ __noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
  * @blen bytes at @boff when @blen (the walked cwd or dirfd), unless seen. A failed announcement
  * forgets the key again, so a later call retries it; lost.events counts the drops.
  */
-static __always_inline void record_file(struct tb_bpf_file_key *k, const struct tb_scratch *sc,
+static __always_inline void record_file(struct tb_bpf_file_key *k, struct tb_scratch *sc,
 					__u32 off, __u32 len, __u32 boff, __u32 blen)
 {
 	static const __u8 one = 1;
@@ -242,8 +260,14 @@ static __always_inline void record_file(struct tb_bpf_file_key *k, const struct 
 	k->hash = tb_hash_path(sc, off, len);
 	if (blen)
 		k->hash = k->hash * 31 + tb_hash_path(sc, boff, blen);
-	if (bpf_map_lookup_elem(&files_seen, k))
+	if (k->hash == sc->last.hash && k->aux == sc->last.aux && k->arch == sc->last.arch &&
+	    k->nr == sc->last.nr && k->dirfd == sc->last.dirfd && k->slot == sc->last.slot &&
+	    k->ok == sc->last.ok)
+		return; /* announced already */
+	if (bpf_map_lookup_elem(&files_seen, k)) {
+		sc->last = *k;
 		return;
+	}
 	if (bpf_map_update_elem(&files_seen, k, &one, BPF_NOEXIST) != 0) {
 		if (bpf_map_lookup_elem(&files_seen, k))
 			return; /* another CPU announced it meanwhile */
@@ -371,13 +395,17 @@ static __always_inline int file_path(int fd, struct tb_scratch *sc, __u32 *len)
 	return walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), sc, len);
 }
 
-/* Announces the path of @n bytes at TB_REL, resolving a relative one against @dirfd here. */
-static __always_inline void record_rel(struct tb_bpf_file_key *k, struct tb_scratch *sc, __u32 n,
-				       int dirfd)
+/*
+ * Announces the path of @n bytes at TB_REL, resolving a relative one against @dirfd here. A
+ * global function, so the verifier checks it once rather than at each call site (load time).
+ */
+__noinline int tb_record_rel(struct tb_bpf_file_key *k, struct tb_scratch *sc, __u32 n, int dirfd)
 {
 	__u32 blen = 0;
 	int boff = 0;
 
+	if (!k || !sc)
+		return 0;
 	k->dirfd = TB_AT_FDCWD;
 	if (sc->buf[TB_REL] != '/') {
 		boff = file_path(dirfd, sc, &blen);
@@ -389,14 +417,28 @@ static __always_inline void record_rel(struct tb_bpf_file_key *k, struct tb_scra
 		}
 	}
 	record_file(k, sc, TB_REL, n, boff, blen);
+	return 0;
 }
 
 static __always_inline void mark_task(__u32 tid)
 {
-	static const struct tb_task fresh = {.counting = 1};
+	static const __u32 one = 1;
 
-	if (bpf_map_update_elem(&tasks, &tid, &fresh, BPF_ANY) < 0)
+	if (bpf_map_update_elem(&tasks, &tid, &one, BPF_ANY) < 0)
 		__sync_fetch_and_add(&lost.tasks, 1);
+}
+
+/* Whether the current task is recorded (mode 1: the cgroup once armed; mode 2: marked). */
+static __always_inline bool recorded(void)
+{
+	__u32 tid;
+
+	if (mode == 1)
+		return armed && bpf_get_current_cgroup_id() == target_cgid;
+	if (mode != 2)
+		return false;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	return bpf_map_lookup_elem(&tasks, &tid) != NULL;
 }
 
 static __always_inline __u32 task_arch(__u32 *nr)
@@ -412,27 +454,31 @@ static __always_inline __u32 task_arch(__u32 *nr)
 	return TB_BPF_X86_64;
 }
 
+/* The marker call arms the recording (see armed); only the session's token counts. */
+static __always_inline void check_marker(struct pt_regs *regs, long id)
+{
+	if (id != marker_nr || BPF_CORE_READ(regs, di) != TB_BPF_MARKER_MAGIC ||
+	    BPF_CORE_READ(regs, si) != marker_token)
+		return;
+	if (mode == 1 && bpf_get_current_cgroup_id() == target_cgid)
+		armed = 1;
+	else if (mode == 2)
+		mark_task((__u32)bpf_get_current_pid_tgid());
+}
+
 SEC("raw_tp/sys_enter")
 int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 {
 	const struct tb_bpf_sysinfo *si;
-	struct tb_task *t;
-	__u32 nr = (__u32)id, arch, idx, tid;
+	__u32 nr = (__u32)id, arch, idx;
 	__u64 *cnt;
 
 	if (mode == 0)
 		return 0;
-	if (mode == 1 && bpf_get_current_cgroup_id() != target_cgid)
-		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	t = bpf_map_lookup_elem(&tasks, &tid);
-	if (!t) {
-		if (id == marker_nr && BPF_CORE_READ(regs, di) == TB_BPF_MARKER_MAGIC &&
-		    BPF_CORE_READ(regs, si) == marker_token)
-			mark_task(tid);
+	if (!recorded()) {
+		check_marker(regs, id);
 		return 0;
 	}
-	t->pending = 0;
 	arch = task_arch(&nr);
 	if (nr >= TB_BPF_NR_MAX) {
 		struct tb_bpf_count_key k = {.arch = arch, .nr = (__u32)id};
@@ -448,28 +494,35 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 	idx = arch * TB_BPF_NR_MAX + nr;
 	cnt = bpf_map_lookup_elem(&counts, &idx);
 	if (cnt)
-		*cnt += 1; /* per-CPU: no other writer */
+		__sync_fetch_and_add(cnt, 1);
 	si = bpf_map_lookup_elem(&sysinfo, &idx);
 	if (!si || !si->kind)
 		return 0;
 	if (si->argmask || si->kind == TB_BPF_K_CLONE3)
 		record_args(regs, arch, nr, si);
-	if (si->kind == TB_BPF_K_ARGS || si->kind == TB_BPF_K_CLONE3)
-		return 0;
 	if (si->kind == TB_BPF_K_EXEC) {
-		int n = read_user_path(t->exec_path, sys_arg(regs, arch, si->path_arg[0] & 7));
+		__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+		struct tb_scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+		struct tb_exec *x = bpf_map_lookup_elem(&execs, &tid);
+		int n;
 
+		/* A new entry from the scratch bytes: every field is written below. */
+		if (!x && sc && bpf_map_update_elem(&execs, &tid, sc->buf, BPF_ANY) == 0)
+			x = bpf_map_lookup_elem(&execs, &tid);
+		if (!x) {
+			__sync_fetch_and_add(&lost.paths, 1);
+			return 0;
+		}
+		n = read_user_path(x->path, sys_arg(regs, arch, si->path_arg[0] & 7));
 		/* A page not mapped yet cannot be faulted in from here: counted, not guessed. */
 		if (n < 0)
 			__sync_fetch_and_add(&lost.paths, 1);
-		if (n <= 0)
-			return 0;
-		t->exec_len = n;
-		t->exec_dirfd = si->dirfd_arg[0] != TB_BPF_NOARG
-					? (__s32)sys_arg(regs, arch, si->dirfd_arg[0] & 7)
-					: TB_AT_FDCWD;
+		x->idx = idx;
+		x->len = n > 0 ? n : 0;
+		x->dirfd = si->dirfd_arg[0] != TB_BPF_NOARG
+				   ? (__s32)sys_arg(regs, arch, si->dirfd_arg[0] & 7)
+				   : TB_AT_FDCWD;
 	}
-	t->pending = idx + 1;
 	return 0;
 }
 
@@ -496,7 +549,7 @@ static __always_inline void exit_paths(struct pt_regs *regs, __u32 arch, __u32 n
 						(void *)sys_arg(regs, arch, si->aux_arg & 7)) < 0)
 				k.aux = 0;
 		}
-		record_rel(&k, sc, n,
+		tb_record_rel(&k, sc, n,
 			   si->dirfd_arg[s] == TB_BPF_NOARG
 				   ? TB_AT_FDCWD
 				   : (__s32)sys_arg(regs, arch, si->dirfd_arg[s] & 7));
@@ -508,39 +561,40 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 {
 	const struct tb_bpf_sysinfo *si;
 	struct tb_scratch *sc;
-	struct tb_task *t;
-	__u32 tid, idx, arch, nr, zero = 0;
+	__u32 idx, arch, nr, zero = 0;
 	bool ok;
 
-	if (mode == 0)
+	if (mode == 0 || !recorded())
 		return 0;
-	if (mode == 1 && bpf_get_current_cgroup_id() != target_cgid)
+	/* The number and the arch as at the entry: orig_ax is kept, TS_COMPAT cleared only later. */
+	nr = (__u32)BPF_CORE_READ(regs, orig_ax);
+	arch = task_arch(&nr);
+	if (nr >= TB_BPF_NR_MAX)
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	t = bpf_map_lookup_elem(&tasks, &tid);
-	if (!t || !t->pending)
-		return 0;
-	idx = t->pending - 1;
-	t->pending = 0;
+	idx = arch * TB_BPF_NR_MAX + nr;
 	si = bpf_map_lookup_elem(&sysinfo, &idx);
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!si || !sc)
+	if (!si || si->kind < TB_BPF_K_PATH)
 		return 0;
-	arch = idx / TB_BPF_NR_MAX;
-	nr = idx % TB_BPF_NR_MAX;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return 0;
 	/* Errors are -4095..-1 (mmap's addresses are not errors, whatever their sign). */
 	ok = !(ret < 0 && ret >= -4095) ||
 	     ((si->flags & TB_BPF_SI_EINVAL_OK) && ret == -TB_EINVAL);
 	switch (si->kind) {
 	case TB_BPF_K_EXEC: {
-		struct tb_bpf_file_key k = {
-			.arch = arch, .nr = nr, .ok = ok, .dirfd = t->exec_dirfd};
-		__u32 n = t->exec_len;
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct tb_exec *x = bpf_map_lookup_elem(&execs, &tid);
+		struct tb_bpf_file_key k = {.arch = arch, .nr = nr, .ok = ok};
+		__u32 n;
 
-		if (n == 0 || n >= TB_BPF_PATH_MAX ||
-		    bpf_probe_read_kernel(&sc->buf[TB_REL], TB_BPF_PATH_MAX, t->exec_path) < 0)
+		if (!x)
 			return 0;
-		record_rel(&k, sc, n, k.dirfd);
+		n = x->len;
+		if (x->idx == idx && n > 0 && n < TB_BPF_PATH_MAX &&
+		    bpf_probe_read_kernel(&sc->buf[TB_REL], TB_BPF_PATH_MAX, x->path) == 0)
+			tb_record_rel(&k, sc, n, x->dirfd);
+		bpf_map_delete_elem(&execs, &tid);
 		return 0;
 	}
 	case TB_BPF_K_MMAP:
@@ -576,7 +630,8 @@ int BPF_PROG(tb_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptid = (__u32)bpf_get_current_pid_tgid();
 
-	if (mode == 0 || !bpf_map_lookup_elem(&tasks, &ptid))
+	/* Mode 1 needs no marks: a child is born into its parent's cgroup. */
+	if (mode != 2 || !bpf_map_lookup_elem(&tasks, &ptid))
 		return 0;
 	mark_task(BPF_CORE_READ(child, pid));
 	return 0;
@@ -588,7 +643,9 @@ int BPF_PROG(tb_exit, struct task_struct *task)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (mode != 0)
+	if (mode == 2)
 		bpf_map_delete_elem(&tasks, &tid);
+	if (mode != 0)
+		bpf_map_delete_elem(&execs, &tid);
 	return 0;
 }
