@@ -225,20 +225,24 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
  */
 __noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
 {
-	__u64 h = 0xcbf29ce484222325ull;
+	__u64 h = 0xcbf29ce484222325ull, w = 0;
+	__u32 words = (len / 8) & 31, rem = len % 8;
 
 	/* A global function: verified once, not at each of its call sites (load time). */
 	if (!sc)
 		return 0;
 	off &= 2 * TB_BPF_PATH_MAX - 1;
+	/* One branch per step keeps the verifier's walk of this loop short. */
 	for (__u32 i = 0; i < TB_BPF_PATH_MAX / 8; i++) {
-		__u64 w;
-
-		if (i * 8 >= len)
+		if (i >= words)
 			break;
 		__builtin_memcpy(&w, &sc->buf[off + i * 8], 8);
-		if (len - i * 8 < 8)
-			w &= (1ull << ((len - i * 8) * 8)) - 1;
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	if (rem) {
+		__builtin_memcpy(&w, &sc->buf[off + words * 8], 8);
+		w &= (1ull << (rem * 8)) - 1;
 		h = (h ^ w) * 0x100000001b3ull;
 		h ^= h >> 29;
 	}
@@ -246,31 +250,36 @@ __noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
 }
 
 /*
- * Announces @k, the path of @len bytes at @off in the scratch buffer, relative to the directory of
- * @blen bytes at @boff when @blen (the walked cwd or dirfd), unless seen. A failed announcement
+ * Announces @k, the path of @len bytes at @off in the scratch buffer (@span), relative to the
+ * directory of @blen bytes at @boff (@bspan) when @blen (the walked cwd or dirfd), unless seen. A failed announcement
  * forgets the key again, so a later call retries it; lost.events counts the drops.
  */
-static __always_inline void record_file(struct tb_bpf_file_key *k, struct tb_scratch *sc,
-					__u32 off, __u32 len, __u32 boff, __u32 blen)
+__noinline int tb_record_file(struct tb_bpf_file_key *k, struct tb_scratch *sc, __u32 span,
+			      __u32 bspan)
 {
+	/* (offset << 16 | length): BPF functions take at most five arguments. */
+	__u32 off = span >> 16, len = span & 0xffff, boff = bspan >> 16, blen = bspan & 0xffff;
 	static const __u8 one = 1;
 	struct tb_bpf_event *ev;
 	bool full = false;
 
+	/* A global function like tb_hash_path: its arguments are checked, not trusted. */
+	if (!k || !sc)
+		return 0;
 	k->hash = tb_hash_path(sc, off, len);
 	if (blen)
 		k->hash = k->hash * 31 + tb_hash_path(sc, boff, blen);
 	if (k->hash == sc->last.hash && k->aux == sc->last.aux && k->arch == sc->last.arch &&
 	    k->nr == sc->last.nr && k->dirfd == sc->last.dirfd && k->slot == sc->last.slot &&
 	    k->ok == sc->last.ok)
-		return; /* announced already */
+		return 0; /* announced already */
 	if (bpf_map_lookup_elem(&files_seen, k)) {
 		sc->last = *k;
-		return;
+		return 0;
 	}
 	if (bpf_map_update_elem(&files_seen, k, &one, BPF_NOEXIST) != 0) {
 		if (bpf_map_lookup_elem(&files_seen, k))
-			return; /* another CPU announced it meanwhile */
+			return 0; /* another CPU announced it meanwhile */
 		__sync_fetch_and_add(&lost.keys, 1);
 		full = true;
 	}
@@ -279,7 +288,7 @@ static __always_inline void record_file(struct tb_bpf_file_key *k, struct tb_scr
 		__sync_fetch_and_add(&lost.events, 1);
 		if (!full)
 			bpf_map_delete_elem(&files_seen, k);
-		return;
+		return 0;
 	}
 	ev->kind = TB_BPF_EV_FILE;
 	ev->tgid = bpf_get_current_pid_tgid() >> 32;
@@ -292,6 +301,7 @@ static __always_inline void record_file(struct tb_bpf_file_key *k, struct tb_scr
 					      &sc->buf[boff & (TB_BPF_PATH_MAX - 1)]) < 0)
 		ev->base[0] = '\0';
 	bpf_ringbuf_submit(ev, wake_flags());
+	return 0;
 }
 
 /* Reads path argument @ptr into @buf: its length without the NUL, 0 empty, < 0 unreadable. */
@@ -375,24 +385,43 @@ static __always_inline int walk_path(struct vfsmount *vm, struct dentry *d, stru
  * The path of the file open as @fd, or of the cwd when @fd is AT_FDCWD, built backwards in the
  * scratch buffer (ending at TB_BPF_PATH_MAX - 1) the way /proc/PID/fd/N shows it to tightbox:
  * through mount points up to the top of the task's mount tree. Resolved here, at the call, it
- * cannot race with a later chdir or close. Returns the path's offset, its length in *@len, or -1.
+ * cannot race with a later chdir or close. Returns offset << 16 | length, or -1. A global
+ * function: verified once (load time).
  */
-static __always_inline int file_path(int fd, struct tb_scratch *sc, __u32 *len)
+__noinline long tb_file_path(int fd, struct tb_scratch *sc)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt;
 	struct file **fda, *f = NULL;
+	__u32 len = 0;
+	int off;
 
-	if (fd == TB_AT_FDCWD)
-		return walk_path(BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry),
-				 sc, len);
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (fd < 0 || (unsigned)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!sc)
 		return -1;
-	fda = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]) < 0 || !f)
+	if (fd == TB_AT_FDCWD) {
+		off = walk_path(BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry),
+				sc, &len);
+	} else {
+		fdt = BPF_CORE_READ(task, files, fdt);
+		if (fd < 0 || (unsigned)fd >= BPF_CORE_READ(fdt, max_fds))
+			return -1;
+		fda = BPF_CORE_READ(fdt, fd);
+		if (bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]) < 0 || !f)
+			return -1;
+		off = walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), sc,
+				&len);
+	}
+	return off < 0 ? -1 : ((long)off << 16) | len;
+}
+
+static __always_inline int file_path(int fd, struct tb_scratch *sc, __u32 *len)
+{
+	long r = tb_file_path(fd, sc);
+
+	if (r < 0)
 		return -1;
-	return walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), sc, len);
+	*len = r & 0xffff;
+	return (int)(r >> 16);
 }
 
 /*
@@ -416,7 +445,7 @@ __noinline int tb_record_rel(struct tb_bpf_file_key *k, struct tb_scratch *sc, _
 			k->dirfd = dirfd;
 		}
 	}
-	record_file(k, sc, TB_REL, n, boff, blen);
+	tb_record_file(k, sc, TB_REL << 16 | n, (__u32)boff << 16 | blen);
 	return 0;
 }
 
@@ -615,7 +644,7 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 			__sync_fetch_and_add(&lost.paths, 1);
 			return 0;
 		}
-		record_file(&k, sc, off, n & (TB_BPF_PATH_MAX - 1), 0, 0);
+		tb_record_file(&k, sc, (__u32)off << 16 | (n & (TB_BPF_PATH_MAX - 1)), 0);
 		return 0;
 	}
 	default:
