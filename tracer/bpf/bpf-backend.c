@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <linux/seccomp.h>
 #include <linux/types.h>
 #include <sched.h>
 #include <signal.h>
@@ -44,6 +45,7 @@
 #include "tracer/backends.h"
 #include "tracer/bpf/bpf-shared.h"
 #include "tracer/bpf/bpf-spec.h"
+#include "tracer/ceiling.h"
 
 #include "record-btf.h"
 #include "record-notes.h"
@@ -134,6 +136,7 @@ struct tb_bpf_session {
 	FILE *log;   /* the reader's buffered stream on it */
 	uint64_t token;
 	int marker_nr;
+	struct sock_fprog ceiling; /* tracer/ceiling.h, answered EPERM by the kernel */
 };
 
 /*
@@ -392,6 +395,10 @@ static int hook_child_before_filter(void *data)
 {
 	struct tb_bpf_session *s = data;
 
+	/* The ceiling (refused with EPERM before sys_enter, counted at sys_exit), loaded before the
+	 * marker so that its own seccomp(2) is not the workload's. */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->ceiling) < 0)
+		return tb_negerrno();
 	/* getppid ignores its arguments; the program recognises magic + token and arms this task. */
 	syscall(s->marker_nr, (long)TB_BPF_MARKER_MAGIC, (long)s->token, 0L, 0L, 0L, 0L);
 	return 0;
@@ -501,6 +508,34 @@ static int collect_counts(struct tb_bpf_session *s)
 	return 0;
 }
 
+/* The calls the ceiling refused (counted at their sys_exit) into the recording's "denied". */
+static int collect_denied(struct tb_bpf_session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.denied);
+	struct tb_bpf_count_key k, next, *prev = NULL;
+	uint64_t c;
+	int r;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		const struct tb_arch *a;
+		_cleanup_free_ char *name = NULL;
+		char fallback[32];
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &c) < 0 || k.arch >= TB_BPF_N_ARCH)
+			continue;
+		a = bpf_arch(k.arch);
+		name = seccomp_syscall_resolve_num_arch(a->token, (int)(k.nr | a->nr_bit));
+		if (!name)
+			snprintf(fallback, sizeof(fallback), "__nr_%u", k.nr | a->nr_bit);
+		r = tb_recording_add_denied(s->rec, a->label, name ? name : fallback, c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int collect_args(struct tb_bpf_session *s)
 {
 	int fd = bpf_map__fd(s->skel->maps.args_seen);
@@ -589,6 +624,7 @@ static void session_free(struct tb_bpf_session *s)
 	if (s->log_fd >= 0)
 		close(s->log_fd);
 	free(s->tuples);
+	free(s->ceiling.filter);
 	free(s);
 }
 
@@ -609,6 +645,13 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	if (s->wake_fd < 0 || s->log_fd < 0) {
 		r = tb_negerrno();
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: eventfd: %s", strerror(-r));
+		goto fail;
+	}
+	r = tb_ceiling_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(TB_CEILING_ERRNO), TB_CEILING_DANGEROUS,
+			      &s->ceiling);
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: building the ceiling filter: %s",
+			    strerror(-r));
 		goto fail;
 	}
 	s->marker_nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "getppid");
@@ -747,6 +790,8 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 		r = collect_counts(s);
 	if (r >= 0)
 		r = collect_args(s);
+	if (r >= 0)
+		r = collect_denied(s);
 	if (r < 0) {
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: reading the maps: %s", strerror(-r));
 		goto out;

@@ -48,6 +48,19 @@ __u32 mode = 0; /* 0: off, 1: cgroup prefilter, 2: no cgroup (task marks only) *
 __u32 armed = 0;
 struct tb_bpf_lost lost = {};
 
+/*
+ * 1 between a recorded task's sys_enter and its sys_exit. An exit without an enter is a call
+ * seccomp refused before it ran (the recording ceiling): counted into "denied" when it returns
+ * EPERM. Task storage rather than a tid-keyed hash: a pointer walk, not a hashed lookup, on
+ * every syscall.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} entered SEC(".maps");
+
 /* Mode 2 only: the marked tasks, by thread id; entries go when the thread exits. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -96,6 +109,16 @@ struct {
 	__type(key, struct tb_bpf_count_key);
 	__type(value, __u64);
 } counts_other SEC(".maps");
+
+/* Calls a seccomp filter refused with EPERM (the recording ceiling): seccomp runs before the
+ * sys_enter tracepoint, so only their sys_exit is seen. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__type(key, struct tb_bpf_count_key);
+	__type(value, __u64);
+} denied SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -508,6 +531,13 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 		check_marker(regs, id);
 		return 0;
 	}
+	{
+		__u32 *e = bpf_task_storage_get(&entered, bpf_get_current_task_btf(), 0,
+						BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+		if (e)
+			*e = 1;
+	}
 	arch = task_arch(&nr);
 	if (nr >= TB_BPF_NR_MAX) {
 		struct tb_bpf_count_key k = {.arch = arch, .nr = (__u32)id};
@@ -555,6 +585,19 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
+static __always_inline void count_denied(struct pt_regs *regs)
+{
+	struct tb_bpf_count_key k = {.nr = (__u32)BPF_CORE_READ(regs, orig_ax)};
+	__u64 one = 1, *cnt;
+
+	k.arch = task_arch(&k.nr);
+	cnt = bpf_map_lookup_elem(&denied, &k);
+	if (cnt)
+		__sync_fetch_and_add(cnt, 1);
+	else
+		bpf_map_update_elem(&denied, &k, &one, BPF_NOEXIST);
+}
+
 static __always_inline void exit_paths(struct pt_regs *regs, __u32 arch, __u32 nr,
 				       const struct tb_bpf_sysinfo *si, bool ok, struct tb_scratch *sc)
 {
@@ -595,6 +638,18 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 
 	if (mode == 0 || !recorded())
 		return 0;
+	{
+		__u32 *e = bpf_task_storage_get(&entered, bpf_get_current_task_btf(), 0, 0);
+
+		/* No enter: refused by seccomp (or the task's first exit, from the fork or the
+		 * marker that made it recorded: those do not return EPERM). */
+		if (!e || !*e) {
+			if (ret == -1 /* -EPERM */)
+				count_denied(regs);
+			return 0;
+		}
+		*e = 0;
+	}
 	/* The number and the arch as at the entry: orig_ax is kept, TS_COMPAT cleared only later. */
 	nr = (__u32)BPF_CORE_READ(regs, orig_ax);
 	arch = task_arch(&nr);
