@@ -159,26 +159,27 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
+/* @regs is the task's pt_regs from bpf_task_pt_regs(): direct (exception-checked) loads. */
 static __always_inline __u64 sys_arg(struct pt_regs *regs, __u32 arch, int i)
 {
 	if (arch == TB_BPF_I386) {
 		/* int 0x80 passes ebx, ecx, edx, esi, edi, ebp; the kernel reads 32 bits. */
 		switch (i) {
-		case 0: return (__u32)BPF_CORE_READ(regs, bx);
-		case 1: return (__u32)BPF_CORE_READ(regs, cx);
-		case 2: return (__u32)BPF_CORE_READ(regs, dx);
-		case 3: return (__u32)BPF_CORE_READ(regs, si);
-		case 4: return (__u32)BPF_CORE_READ(regs, di);
-		default: return (__u32)BPF_CORE_READ(regs, bp);
+		case 0: return (__u32)regs->bx;
+		case 1: return (__u32)regs->cx;
+		case 2: return (__u32)regs->dx;
+		case 3: return (__u32)regs->si;
+		case 4: return (__u32)regs->di;
+		default: return (__u32)regs->bp;
 		}
 	}
 	switch (i) {
-	case 0: return BPF_CORE_READ(regs, di);
-	case 1: return BPF_CORE_READ(regs, si);
-	case 2: return BPF_CORE_READ(regs, dx);
-	case 3: return BPF_CORE_READ(regs, r10);
-	case 4: return BPF_CORE_READ(regs, r8);
-	default: return BPF_CORE_READ(regs, r9);
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	default: return regs->r9;
 	}
 }
 
@@ -493,11 +494,9 @@ static __always_inline bool recorded(void)
 	return bpf_map_lookup_elem(&tasks, &tid) != NULL;
 }
 
-static __always_inline __u32 task_arch(__u32 *nr)
+static __always_inline __u32 task_arch(struct task_struct *task, __u32 *nr)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	if (BPF_CORE_READ(task, thread_info.status) & TB_BPF_TS_COMPAT)
+	if (task->thread_info.status & TB_BPF_TS_COMPAT)
 		return TB_BPF_I386;
 	if (*nr & TB_BPF_X32_BIT) {
 		*nr &= ~TB_BPF_X32_BIT;
@@ -519,8 +518,10 @@ static __always_inline void check_marker(struct pt_regs *regs, long id)
 }
 
 SEC("raw_tp/sys_enter")
-int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
+int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 {
+	struct task_struct *task;
+	struct pt_regs *regs;
 	const struct tb_bpf_sysinfo *si;
 	__u32 nr = (__u32)id, arch, idx;
 	__u64 *cnt;
@@ -528,17 +529,20 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 	if (mode == 0)
 		return 0;
 	if (!recorded()) {
-		check_marker(regs, id);
+		check_marker(raw_regs, id);
 		return 0;
 	}
+	/* The same registers as raw_regs, as a BTF pointer: loads need no helper call. */
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	{
-		__u32 *e = bpf_task_storage_get(&entered, bpf_get_current_task_btf(), 0,
+		__u32 *e = bpf_task_storage_get(&entered, task, 0,
 						BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 		if (e)
 			*e = 1;
 	}
-	arch = task_arch(&nr);
+	arch = task_arch(task, &nr);
 	if (nr >= TB_BPF_NR_MAX) {
 		struct tb_bpf_count_key k = {.arch = arch, .nr = (__u32)id};
 		__u64 one = 1;
@@ -585,12 +589,12 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-static __always_inline void count_denied(struct pt_regs *regs)
+static __always_inline void count_denied(struct task_struct *task, struct pt_regs *regs)
 {
-	struct tb_bpf_count_key k = {.nr = (__u32)BPF_CORE_READ(regs, orig_ax)};
+	struct tb_bpf_count_key k = {.nr = (__u32)regs->orig_ax};
 	__u64 one = 1, *cnt;
 
-	k.arch = task_arch(&k.nr);
+	k.arch = task_arch(task, &k.nr);
 	cnt = bpf_map_lookup_elem(&denied, &k);
 	if (cnt)
 		__sync_fetch_and_add(cnt, 1);
@@ -629,8 +633,10 @@ static __always_inline void exit_paths(struct pt_regs *regs, __u32 arch, __u32 n
 }
 
 SEC("raw_tp/sys_exit")
-int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
+int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 {
+	struct task_struct *task;
+	struct pt_regs *regs;
 	const struct tb_bpf_sysinfo *si;
 	struct tb_scratch *sc;
 	__u32 idx, arch, nr, zero = 0;
@@ -638,21 +644,23 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 
 	if (mode == 0 || !recorded())
 		return 0;
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	{
-		__u32 *e = bpf_task_storage_get(&entered, bpf_get_current_task_btf(), 0, 0);
+		__u32 *e = bpf_task_storage_get(&entered, task, 0, 0);
 
 		/* No enter: refused by seccomp (or the task's first exit, from the fork or the
 		 * marker that made it recorded: those do not return EPERM). */
 		if (!e || !*e) {
 			if (ret == -1 /* -EPERM */)
-				count_denied(regs);
+				count_denied(task, regs);
 			return 0;
 		}
 		*e = 0;
 	}
 	/* The number and the arch as at the entry: orig_ax is kept, TS_COMPAT cleared only later. */
-	nr = (__u32)BPF_CORE_READ(regs, orig_ax);
-	arch = task_arch(&nr);
+	nr = (__u32)regs->orig_ax;
+	arch = task_arch(task, &nr);
 	if (nr >= TB_BPF_NR_MAX)
 		return 0;
 	idx = arch * TB_BPF_NR_MAX + nr;
