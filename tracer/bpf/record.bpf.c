@@ -14,8 +14,9 @@
  *
  * raw_tp rather than tp_btf: tp_btf makes libbpf parse all of vmlinux BTF at load (~27 ms here);
  * raw_tp with CO-RE against a minimised BTF (bpftool gen min_core_btf, embedded in the binary)
- * loads in a few ms. Hence tasks live in a pid-keyed hash, not task storage (raw_tp arguments are
- * not trusted task pointers).
+ * loads in a few ms. raw_tp's arguments are not trusted pointers, so the current task and its
+ * registers come from bpf_get_current_task_btf() and bpf_task_pt_regs(): BTF pointers, read
+ * with direct loads, and the task's storage holds the per-call flag.
  */
 #include "vmlinux.h"
 
