@@ -708,14 +708,38 @@ fail:
  * Puts what the program or the reader could not record into the recording ("lost", see
  * docs/recording-format.md) and the run's warnings, instead of dropping it silently.
  */
+/*
+ * Invocations the kernel skipped because the program was already running on that CPU (its
+ * recursion guard): each is a syscall enter or exit nobody saw.
+ */
+static uint64_t recursion_misses(struct tb_bpf_session *s)
+{
+	struct bpf_program *progs[] = {s->skel->progs.tb_sys_enter, s->skel->progs.tb_sys_exit,
+				       s->skel->progs.tb_fork, s->skel->progs.tb_exit};
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < TB_ARRAY_SIZE(progs); i++) {
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len) == 0)
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 static int report_lost(struct tb_bpf_session *s, struct tb_run_result *res, int reader_status)
 {
 	const struct tb_bpf_lost *l = &s->skel->bss->lost;
+	uint64_t missed = recursion_misses(s);
 	int r = 0;
 
-	s->rec->lost.events += l->events + l->tasks;
+	s->rec->lost.events += l->events + l->tasks + missed;
+	if (missed)
+		r = tb_run_result_add_warning(res, "bpf: %llu syscall events skipped by the kernel (program already running on that CPU)",
+					      (unsigned long long)missed);
 	s->rec->lost.paths += l->paths + s->unresolved_paths;
-	if (l->events)
+	if (r >= 0 && l->events)
 		r = tb_run_result_add_warning(res, "bpf: %llu events lost to a full ring buffer (files may be missing)",
 					      (unsigned long long)l->events);
 	if (r >= 0 && l->tasks)
