@@ -160,28 +160,32 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
-/* @regs is the task's pt_regs from bpf_task_pt_regs(): direct (exception-checked) loads. */
-static __always_inline __u64 sys_arg(struct pt_regs *regs, __u32 arch, int i)
+/*
+ * All six arguments at once from the task's pt_regs (bpf_task_pt_regs(): direct loads), one
+ * branch on the arch, then plain indexing.
+ */
+static __always_inline void load_args(struct pt_regs *regs, __u32 arch, __u64 a[6])
 {
 	if (arch == TB_BPF_I386) {
-		/* int 0x80 passes ebx, ecx, edx, esi, edi, ebp; the kernel reads 32 bits. */
-		switch (i) {
-		case 0: return (__u32)regs->bx;
-		case 1: return (__u32)regs->cx;
-		case 2: return (__u32)regs->dx;
-		case 3: return (__u32)regs->si;
-		case 4: return (__u32)regs->di;
-		default: return (__u32)regs->bp;
-		}
+		a[0] = (__u32)regs->bx;
+		a[1] = (__u32)regs->cx;
+		a[2] = (__u32)regs->dx;
+		a[3] = (__u32)regs->si;
+		a[4] = (__u32)regs->di;
+		a[5] = (__u32)regs->bp;
+	} else {
+		a[0] = regs->di;
+		a[1] = regs->si;
+		a[2] = regs->dx;
+		a[3] = regs->r10;
+		a[4] = regs->r8;
+		a[5] = regs->r9;
 	}
-	switch (i) {
-	case 0: return regs->di;
-	case 1: return regs->si;
-	case 2: return regs->dx;
-	case 3: return regs->r10;
-	case 4: return regs->r8;
-	default: return regs->r9;
-	}
+}
+
+static __always_inline __u64 arg_at(const __u64 a[6], __u8 i)
+{
+	return i < 6 ? a[i] : 0;
 }
 
 /*
@@ -209,7 +213,7 @@ static __always_inline void emit_args(const struct tb_bpf_args_key *k)
 	bpf_ringbuf_submit(ev, wake_flags());
 }
 
-static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 nr,
+static __always_inline void record_args(const __u64 a[6], __u32 arch, __u32 nr,
 					const struct tb_bpf_sysinfo *si)
 {
 	struct tb_bpf_args_key k = {.arch = arch, .nr = nr};
@@ -217,7 +221,7 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
 
 	if (si->kind == TB_BPF_K_CLONE3) {
 		/* clone3's flags live in user memory: the first member of struct clone_args. */
-		__u64 p = sys_arg(regs, arch, 0);
+		__u64 p = a[0];
 
 		if (bpf_probe_read_user(&k.vals[0], sizeof(k.vals[0]), (void *)p) < 0)
 			k.vals[0] = 0;
@@ -225,7 +229,7 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
 #pragma unroll
 		for (int i = 0; i < 6; i++)
 			if (si->argmask & (1u << i)) {
-				__u64 v = sys_arg(regs, arch, i);
+				__u64 v = a[i];
 
 				k.vals[i] = (si->lo32 & (1u << i)) ? (__u32)v : v;
 			}
@@ -525,7 +529,7 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 	struct pt_regs *regs;
 	const struct tb_bpf_sysinfo *si;
 	__u32 nr = (__u32)id, arch, idx;
-	__u64 *cnt;
+	__u64 *cnt, a[6];
 
 	if (mode == 0)
 		return 0;
@@ -563,8 +567,12 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 	si = bpf_map_lookup_elem(&sysinfo, &idx);
 	if (!si || !si->kind)
 		return 0;
+	/* Path calls do their work at the exit: here only arguments and an exec's path. */
+	if (!si->argmask && si->kind != TB_BPF_K_CLONE3 && si->kind != TB_BPF_K_EXEC)
+		return 0;
+	load_args(regs, arch, a);
 	if (si->argmask || si->kind == TB_BPF_K_CLONE3)
-		record_args(regs, arch, nr, si);
+		record_args(a, arch, nr, si);
 	if (si->kind == TB_BPF_K_EXEC) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
 		struct tb_scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
@@ -578,14 +586,14 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 			__sync_fetch_and_add(&lost.paths, 1);
 			return 0;
 		}
-		n = read_user_path(x->path, sys_arg(regs, arch, si->path_arg[0] & 7));
+		n = read_user_path(x->path, arg_at(a, si->path_arg[0]));
 		/* A page not mapped yet cannot be faulted in from here: counted, not guessed. */
 		if (n < 0)
 			__sync_fetch_and_add(&lost.paths, 1);
 		x->idx = idx;
 		x->len = n > 0 ? n : 0;
 		x->dirfd = si->dirfd_arg[0] != TB_BPF_NOARG
-				   ? (__s32)sys_arg(regs, arch, si->dirfd_arg[0] & 7)
+				   ? (__s32)arg_at(a, si->dirfd_arg[0])
 				   : TB_AT_FDCWD;
 	}
 	return 0;
@@ -604,33 +612,43 @@ static __always_inline void count_denied(struct task_struct *task, struct pt_reg
 		bpf_map_update_elem(&denied, &k, &one, BPF_NOEXIST);
 }
 
-static __always_inline void exit_paths(struct pt_regs *regs, __u32 arch, __u32 nr,
+/*
+ * One path argument at the exit: read it (its page is mapped: the kernel just copied it), then
+ * announce it. A global function, so each call site costs the verifier one call, not its body.
+ */
+__noinline int tb_exit_path(struct tb_bpf_file_key *k, struct tb_scratch *sc, __u64 ptr, int dirfd)
+{
+	int n;
+
+	if (!k || !sc)
+		return 0;
+	n = read_user_path(&sc->buf[TB_REL], ptr);
+	if (n < 0)
+		__sync_fetch_and_add(&lost.paths, 1);
+	/* An empty path (fstatat(fd, "", AT_EMPTY_PATH)) is an fd operation: no path. */
+	if (n <= 0)
+		return 0;
+	return tb_record_rel(k, sc, n, dirfd);
+}
+
+static __always_inline void exit_paths(const __u64 a[6], __u32 arch, __u32 nr,
 				       const struct tb_bpf_sysinfo *si, bool ok, struct tb_scratch *sc)
 {
 #pragma unroll
 	for (int s = 0; s < 2; s++) {
 		struct tb_bpf_file_key k = {.arch = arch, .nr = nr, .slot = s, .ok = ok};
-		int n;
 
 		if (si->path_arg[s] == TB_BPF_NOARG)
 			continue;
-		n = read_user_path(&sc->buf[TB_REL], sys_arg(regs, arch, si->path_arg[s] & 7));
-		if (n < 0)
-			__sync_fetch_and_add(&lost.paths, 1);
-		/* An empty path (fstatat(fd, "", AT_EMPTY_PATH)) is an fd operation: no path. */
-		if (n <= 0)
-			continue;
 		if (si->kind == TB_BPF_K_OPEN && s == 0) {
-			k.aux = sys_arg(regs, arch, si->aux_arg & 7);
+			k.aux = arg_at(a, si->aux_arg);
 		} else if (si->kind == TB_BPF_K_OPENAT2 && s == 0) {
-			if (bpf_probe_read_user(&k.aux, sizeof(k.aux),
-						(void *)sys_arg(regs, arch, si->aux_arg & 7)) < 0)
+			if (bpf_probe_read_user(&k.aux, sizeof(k.aux), (void *)arg_at(a, si->aux_arg)) < 0)
 				k.aux = 0;
 		}
-		tb_record_rel(&k, sc, n,
-			   si->dirfd_arg[s] == TB_BPF_NOARG
-				   ? TB_AT_FDCWD
-				   : (__s32)sys_arg(regs, arch, si->dirfd_arg[s] & 7));
+		tb_exit_path(&k, sc, arg_at(a, si->path_arg[s]),
+			     si->dirfd_arg[s] == TB_BPF_NOARG ? TB_AT_FDCWD
+							      : (__s32)arg_at(a, si->dirfd_arg[s]));
 	}
 }
 
@@ -642,6 +660,7 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 	const struct tb_bpf_sysinfo *si;
 	struct tb_scratch *sc;
 	__u32 idx, arch, nr, zero = 0;
+	__u64 a[6];
 	bool ok;
 
 	if (mode == 0 || !recorded())
@@ -672,6 +691,7 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!sc)
 		return 0;
+	load_args(regs, arch, a);
 	/* Errors are -4095..-1 (mmap's addresses are not errors, whatever their sign). */
 	ok = !(ret < 0 && ret >= -4095) ||
 	     ((si->flags & TB_BPF_SI_EINVAL_OK) && ret == -TB_EINVAL);
@@ -693,13 +713,12 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 	}
 	case TB_BPF_K_MMAP:
 		/* Only an executable mapping of a file names one (ptrace: the same test). */
-		if (!(sys_arg(regs, arch, 2) & TB_PROT_EXEC) ||
-		    (sys_arg(regs, arch, 3) & TB_MAP_ANONYMOUS))
+		if (!(a[2] & TB_PROT_EXEC) || (a[3] & TB_MAP_ANONYMOUS))
 			return 0;
 		/* fallthrough */
 	case TB_BPF_K_FD: {
 		struct tb_bpf_file_key k = {.arch = arch, .nr = nr, .ok = ok, .dirfd = TB_AT_FDCWD};
-		int fd = (int)sys_arg(regs, arch, si->aux_arg & 7), off;
+		int fd = (int)arg_at(a, si->aux_arg), off;
 		__u32 n = 0;
 
 		if (fd < 0)
@@ -713,7 +732,7 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 		return 0;
 	}
 	default:
-		exit_paths(regs, arch, nr, si, ok, sc);
+		exit_paths(a, arch, nr, si, ok, sc);
 		return 0;
 	}
 }
