@@ -10,7 +10,7 @@ import unittest
 
 import tbtest
 
-COMMANDS = ["run", "record", "scan", "generate", "export", "audit", "diff", "explain"]
+COMMANDS = ["run", "record", "scan", "generate", "export", "audit", "diff", "explain", "serve"]
 
 
 def no_profile_env():
