@@ -307,6 +307,8 @@ static int rules_from_json(const struct ll_loader *l, json_t *rules, struct tb_l
 
 	if (!json_is_array(rules))
 		return bad(l, "rules", "must be an array");
+	if (json_array_size(rules) > TB_LL_MAX_RULES)
+		return bad(l, "rules", "%zu rules, more than %d", json_array_size(rules), TB_LL_MAX_RULES);
 	json_array_foreach(rules, i, rule)
 	{
 		json_t *path = json_object_get(rule, "path");

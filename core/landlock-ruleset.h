@@ -42,6 +42,11 @@ void tb_ll_ruleset_free(struct tb_ll_ruleset *rs);
 int tb_ll_ruleset_add(struct tb_ll_ruleset *rs, const char *path, uint64_t access);
 
 /* LANDLOCK_ACCESS_FS_* bits by ABI (kernel UAPI values; repeated so an old linux/landlock.h works). */
+/* The most rules a ruleset file may hold: each costs an open and a landlock_add_rule in every
+ * run, and the reader checks each path against the others (100000 rules took a minute); a
+ * generated ruleset has tens. */
+#define TB_LL_MAX_RULES 4096
+
 #define TB_LL_FS_EXECUTE (1ULL << 0)
 #define TB_LL_FS_WRITE_FILE (1ULL << 1)
 #define TB_LL_FS_READ_FILE (1ULL << 2)

@@ -164,6 +164,40 @@ static void test_load_missing_and_empty(void **state)
 	unlink(path);
 }
 
+/* Too many rules are refused before any is checked (the duplicate check compares each path with
+ * every earlier one: 100000 rules took a minute); the largest accepted ruleset still reads. */
+static void test_too_many_rules(void **state)
+{
+	const char *head = "{\"format\": \"tightbox-landlock\", \"version\": 1, "
+			   "\"handled_access_fs\": [\"read\"], \"rules\": [";
+	size_t cap = strlen(head) + (TB_LL_MAX_RULES + 1) * 48 + 8;
+	char *text = malloc(cap);
+
+	(void)state;
+	assert_non_null(text);
+	for (int n = TB_LL_MAX_RULES + 1; n >= TB_LL_MAX_RULES; n--) {
+		struct tb_ll_ruleset *rs = (struct tb_ll_ruleset *)0x1;
+		struct tb_diag d;
+		size_t len = (size_t)sprintf(text, "%s", head);
+
+		for (int i = 0; i < n; i++)
+			len += (size_t)sprintf(text + len, "{\"path\": \"/p%d\", \"access\": []},", i);
+		text[len - 1] = ']';
+		text[len++] = '}';
+		tb_diag_clear(&d);
+		if (n > TB_LL_MAX_RULES) {
+			assert_int_equal(tb_ll_ruleset_parse(text, len, "big.json", &rs, &d), -EINVAL);
+			assert_ptr_equal(rs, (struct tb_ll_ruleset *)0x1);
+			assert_string_equal(d.where, "rules");
+			assert_non_null(strstr(d.message, "4097 rules, more than 4096"));
+		} else {
+			assert_int_equal(tb_ll_ruleset_parse(text, len, "big.json", &rs, &d), 0);
+			tb_ll_ruleset_free(rs);
+		}
+	}
+	free(text);
+}
+
 static void test_access_names(void **state)
 {
 	assert_string_equal(tb_ll_access_name(TB_LL_FS_EXECUTE), "execute");
@@ -180,7 +214,8 @@ int main(void)
 	    cmocka_unit_test(test_add_merges),
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_load_missing_and_empty),
-	    cmocka_unit_test(test_access_names),
+	    cmocka_unit_test(test_too_many_rules),
+		cmocka_unit_test(test_access_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
