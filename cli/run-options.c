@@ -59,6 +59,7 @@ void tb_run_cli_help(FILE *f)
 	      "                                python3 /sandbox/script.py when no command is given\n"
 	      "      --cgroup-parent NAME      parent cgroup name (default tightbox)\n"
 	      "      --json                    print one JSON result object instead of the output\n"
+	      "      --debug-timing            print the microseconds of each setup stage to stderr\n"
 	      "      --rm, -i                  accepted for docker compatibility (no effect)\n",
 	      f);
 }
@@ -368,6 +369,10 @@ int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_f
 		}
 		if (!strcmp(arg, "--explain")) {
 			o->explain = true;
+			continue;
+		}
+		if (!strcmp(arg, "--debug-timing")) {
+			o->debug_timing = true;
 			continue;
 		}
 		if (!strcmp(arg, "--read-only") || !strcmp(arg, "--rm") || !strcmp(arg, "-i") ||

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/securebits.h>
 
@@ -66,6 +67,19 @@ struct tree {
 	char link[4096];   /* symlink target when fd < 0 */
 };
 
+/* Timestamps a point of the setup for --debug-timing: clock_gettime is a vDSO call, no syscall
+ * where the clocksource allows (tsc, kvm-clock); elsewhere it is one syscall, which is why no mark
+ * is taken once a recorder's hook has run. */
+static void mark(struct tb_child_args *a, enum tb_child_mark m)
+{
+	struct timespec ts = {0, 0};
+
+	if (!a->shared)
+		return;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	a->shared->mark_ns[m] = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static __attribute__((noreturn)) void fail_step(struct tb_child_args *a, enum tb_step step, int err,
 						int index)
 {
@@ -77,7 +91,7 @@ static __attribute__((noreturn)) void fail_step(struct tb_child_args *a, enum tb
 	syscall(SYS_exit_group,
 		step == TB_STEP_EXEC || step == TB_STEP_EXEC_LOOKUP ? (err == ENOENT ? 127 : 126) : 125);
 	/* Only a profile that denies exit_group gets here (glibc's _exit would end in a hlt and a
-	 * SIGSEGV that looks like the program's); the parent reads the report from a->late. */
+	 * SIGSEGV that looks like the program's); the parent reads the report from a->shared. */
 	__builtin_trap();
 }
 
@@ -387,7 +401,9 @@ static void setup_root(struct tb_child_args *a)
 		close(trees[i].fd);
 	}
 	setup_dev(a);
+	mark(a, TB_MARK_PROC_START);
 	setup_proc(a);
+	mark(a, TB_MARK_PROC_END);
 	CHECK(a, mkdir(STAGING "/sys", 0555) == 0 || errno == EEXIST, TB_STEP_STAGING, -1);
 
 	/* 3. Writable tmpfs mounts (/tmp by default: size-capped, noexec, nosuid, nodev). */
@@ -597,10 +613,10 @@ static int lookup_exec(const char *file, char **envp, char *out, size_t size)
  */
 static __attribute__((noreturn)) void exec_failed(struct tb_child_args *a, bool filtered, int err)
 {
-	if (filtered && a->late && syscall(SYS_execve, NULL, NULL, NULL) < 0 && errno != EFAULT) {
-		a->late->err = err;
-		a->late->index = -1;
-		a->late->step = TB_STEP_EXEC_DENIED;
+	if (filtered && a->shared && syscall(SYS_execve, NULL, NULL, NULL) < 0 && errno != EFAULT) {
+		a->shared->late.err = err;
+		a->shared->late.index = -1;
+		a->shared->late.step = TB_STEP_EXEC_DENIED;
 		fail_step(a, TB_STEP_EXEC_DENIED, err, -1);
 	}
 	fail_step(a, TB_STEP_EXEC, err, -1);
@@ -617,6 +633,7 @@ void tb_child_main(struct tb_child_args *a)
 	CHECK(a, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0, TB_STEP_SYNC, -1);
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(125); /* parent gone or refused: it reports why itself */
+	mark(a, TB_MARK_WOKE);
 
 	/* A session and process group of its own: kill(0, SIG), kill(-pgrp) and a terminal's
 	 * job-control signals reach only the sandbox, never the caller's process group - whether
@@ -629,6 +646,7 @@ void tb_child_main(struct tb_child_args *a)
 	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS &&
 	    errno != EPERM)
 		fail_step(a, TB_STEP_KEYRING, errno, -1);
+	mark(a, TB_MARK_SESSION);
 	/* Into the v1 run cgroups first (the cgroup2 one we were born in): everything after this,
 	 * the setup included, is accounted and limited. */
 	if (a->cgroup && (err = tb_cgroup_join_v1(a->cgroup)) < 0)
@@ -636,29 +654,37 @@ void tb_child_main(struct tb_child_args *a)
 	/* A cgroup namespace rooted at our own cgroup hides the host's cgroup tree. */
 	CHECK(a, unshare(CLONE_NEWCGROUP) == 0, TB_STEP_SYNC, -2);
 	open_ns_quotas(a, ns_quota_fds);
+	mark(a, TB_MARK_CGROUP);
 	setup_root(a);
+	mark(a, TB_MARK_ROOT);
 	zero_ns_quotas(a, ns_quota_fds);
+	mark(a, TB_MARK_NSQUOTA);
 	CHECK(a, sethostname("tightbox", 8) == 0, TB_STEP_HOSTNAME, -1);
 	loopback_up(a);
 	CHECK(a, chdir(c->workdir ? c->workdir : (c->script ? "/sandbox" : "/")) == 0, TB_STEP_WORKDIR,
 	      -1);
 	setup_fds(a);
+	mark(a, TB_MARK_HOSTNAME);
 	/* The second byte: the parent is done with us (a recorder is attached). */
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(125);
+	mark(a, TB_MARK_RELEASED);
 	set_rlimits(a);
 	if (a->apparmor && tb_apparmor_change_onexec(c->apparmor_profile) < 0)
 		fail_step(a, TB_STEP_APPARMOR, errno, -1);
 	drop_privileges(a);
+	mark(a, TB_MARK_PRIVS);
 	if (a->landlock_abi > 0 && !c->landlock_off) {
 		err = tb_landlock_apply(c, a->landlock, a->landlock_abi);
 		if (err < 0)
 			fail_step(a, TB_STEP_LANDLOCK, -err, -1);
 	}
+	mark(a, TB_MARK_LANDLOCK);
 	/* Resolve the command now: after the filter only execve is needed. */
 	err = lookup_exec(c->argv[0], a->envp, exe, sizeof(exe));
 	if (err)
 		fail_step(a, TB_STEP_EXEC_LOOKUP, err, -1);
+	mark(a, TB_MARK_LOOKUP);
 	if (a->hooks && a->hooks->child_before_filter) {
 		err = a->hooks->child_before_filter(a->hooks->data);
 		if (err < 0)
@@ -670,6 +696,8 @@ void tb_child_main(struct tb_child_args *a)
 	if (filtered)
 		CHECK(a, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &a->prog) == 0,
 		      TB_STEP_SECCOMP, -1);
+	if (!a->hooks)
+		mark(a, TB_MARK_SECCOMP);
 	execve(exe, c->argv, a->envp);
 	exec_failed(a, filtered, errno);
 }

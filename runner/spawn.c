@@ -238,7 +238,7 @@ static int clone_init(const struct tb_run_config *c, const struct tb_run_hooks *
 		.status_fd = sb->status[1],
 		.sync_fd = sb->sync[0],
 		.parent = getpid(),
-		.late = sb->late,
+		.shared = sb->shared,
 	};
 
 	sb->t0_ms = tb_now_ms();
@@ -288,19 +288,22 @@ int tb_sandbox_spawn(const struct tb_run_config *c, const struct tb_run_hooks *h
 {
 	int r;
 
-	sb->late = mmap(NULL, sizeof(*sb->late), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			-1, 0);
-	if (sb->late == MAP_FAILED) {
-		sb->late = NULL;
+	sb->shared = mmap(NULL, sizeof(*sb->shared), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sb->shared == MAP_FAILED) {
+		sb->shared = NULL;
 		return -ENOMEM;
 	}
 	make_cgroups(c, sb, res);
+	sb->mark_ns[TB_PM_CGROUP] = tb_now_ns();
 	if ((r = make_pipes(sb)) < 0) {
 		tb_run_set_error(res, d, "cannot create pipes: %s", strerror(-r));
 		return r;
 	}
+	sb->mark_ns[TB_PM_PIPES] = tb_now_ns();
 	if (tb_cgroup_active(&sb->cg))
 		sb->janitor = spawn_janitor(&sb->cg, sb->lifeline[0]);
+	sb->mark_ns[TB_PM_JANITOR] = tb_now_ns();
 	if ((r = block_sigchld(sb)) < 0) {
 		tb_run_set_error(res, d, "cannot create a signalfd: %s", strerror(-r));
 		return r;
@@ -311,11 +314,16 @@ int tb_sandbox_spawn(const struct tb_run_config *c, const struct tb_run_hooks *h
 					  "masked, as inside a container, and a user namespace could "
 					  "not mount a fresh one): --ulimit nproc counts every process "
 					  "of uid %u on the host", c->uid);
+	sb->mark_ns[TB_PM_SIGNALS] = tb_now_ns();
 	if ((r = clone_init(c, hooks, plan, sb)) < 0) {
 		tb_run_set_error(res, d, "cannot create the sandbox namespaces: %s", strerror(-r));
 		return r;
 	}
-	return handshake(c, hooks, sb, res, d);
+	sb->mark_ns[TB_PM_CLONED] = tb_now_ns();
+	if ((r = handshake(c, hooks, sb, res, d)) < 0)
+		return r;
+	sb->mark_ns[TB_PM_RELEASED] = tb_now_ns();
+	return 0;
 }
 
 void tb_sandbox_kill(const struct tb_sandbox *sb)
@@ -344,6 +352,7 @@ void tb_sandbox_done(struct tb_sandbox *sb)
 		while (waitpid(sb->init, NULL, __WALL) < 0 && errno == EINTR)
 			;
 	}
+	sb->init = -1; /* reaped: done twice (tb_run calls it, then the cleanup) is harmless */
 	close_pair(sb->out);
 	close_pair(sb->err);
 	close_pair(sb->status);
@@ -361,8 +370,9 @@ void tb_sandbox_done(struct tb_sandbox *sb)
 		while (waitpid(sb->janitor, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (sb->late)
-		munmap(TB_TAKE_PTR(sb->late), sizeof(*sb->late));
+	sb->janitor = -1;
+	if (sb->shared)
+		munmap(TB_TAKE_PTR(sb->shared), sizeof(*sb->shared));
 	if (sb->pidfd >= 0)
 		close(TB_TAKE_FD(sb->pidfd));
 	if (sb->sigfd >= 0)
