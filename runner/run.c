@@ -127,7 +127,9 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 			    tb_read_file_strerror(r));
 		return r;
 	}
-	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d", c->trace_denials);
+	/* compiler=N: bumped whenever tb_profile_compile's program or warnings change for the same
+	 * bytes (2: copies of a name compile and warn once), so no entry of an older build is used. */
+	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d compiler=2", c->trace_denials);
 	if (tb_filter_cache_key(text, len, optstr, &key, &key_len) == 0) {
 		char *cached_warnings = NULL;
 
