@@ -1058,8 +1058,7 @@ struct add_entry {
 
 static int entry_cmp(const void *a, const void *b)
 {
-	const struct add_entry *x = *(const struct add_entry *const *)a;
-	const struct add_entry *y = *(const struct add_entry *const *)b;
+	const struct add_entry *x = a, *y = b;
 
 	if (x->nr != y->nr)
 		return x->nr < y->nr ? -1 : 1;
@@ -1076,28 +1075,31 @@ static int entry_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int seq_cmp(const void *a, const void *b)
+{
+	const struct add_entry *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 /*
  * Marks every entry identical to an earlier one (same syscall, action and conditions; for unknown
- * names, the same name) as skipped, in O(n log n): a profile that repeats its names hundreds of
- * times compiles as fast as one that lists each once. libseccomp would treat the copies as no-ops,
- * but each add is a transaction that costs as much as the whole filter so far.
+ * names, the same name) as skipped, in O(n log n), and leaves the entries in profile order again:
+ * a profile that repeats its names hundreds of times compiles as fast as one that lists each
+ * once. libseccomp would treat the copies as no-ops, but each add is a transaction that costs as
+ * much as the whole filter so far.
  */
-static int mark_duplicates(struct add_entry *e, size_t n)
+static void mark_duplicates(struct add_entry *e, size_t n)
 {
-	_cleanup_free_ struct add_entry **order = calloc(n ? n : 1, sizeof(*order));
-
-	if (!order)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		order[i] = &e[i];
-	qsort(order, n, sizeof(*order), entry_cmp);
+	qsort(e, n, sizeof(*e), entry_cmp);
 	for (size_t i = 1; i < n; i++) {
-		struct add_entry *a = order[i - 1], *b = order[i];
+		const struct add_entry *a = &e[i - 1];
+		struct add_entry *b = &e[i];
 
 		b->skip = a->nr == b->nr && a->act == b->act && a->argsid == b->argsid &&
 			  (b->nr != __NR_SCMP_ERROR || !strcmp(a->name_str, b->name_str));
 	}
-	return 0;
+	qsort(e, n, sizeof(*e), seq_cmp);
 }
 
 /* The (name, rule) pairs of the rules that apply, in profile order. */
@@ -1154,8 +1156,9 @@ static int add_rules(scmp_filter_ctx ctx, const struct tb_profile *p, const stru
 	int r;
 
 
-	if ((r = collect_entries(p, o, def, &e, &n, diag)) < 0 || (r = mark_duplicates(e, n)) < 0)
+	if ((r = collect_entries(p, o, def, &e, &n, diag)) < 0)
 		return r;
+	mark_duplicates(e, n);
 	/* libseccomp's time grows with the square of argument conditions on a syscall, and a filter
 	 * holds at most 4096 instructions anyway: refuse before spending seconds on it. */
 	for (size_t i = 0; i < n; i++)
