@@ -70,6 +70,7 @@ void tb_run_cli_help(FILE *f)
 	      "                                --code, --input and --output-dir create (default 64m)\n"
 	      "      --cgroup-parent NAME      parent cgroup name (default tightbox)\n"
 	      "      --json                    print one JSON result object instead of the output\n"
+	      "      --debug-timing            print the microseconds of each setup stage to stderr\n"
 	      "      --rm                      accepted for docker compatibility (no effect)\n",
 	      f);
 }
@@ -442,6 +443,10 @@ int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_f
 		}
 		if (!strcmp(arg, "--explain")) {
 			o->explain = true;
+			continue;
+		}
+		if (!strcmp(arg, "--debug-timing")) {
+			o->debug_timing = true;
 			continue;
 		}
 		if (!strcmp(arg, "-i") || !strcmp(arg, "--interactive")) {

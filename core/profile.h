@@ -61,6 +61,11 @@ struct tb_arch_entry {
 	char **sub_arches; /* NULL-terminated */
 };
 
+/* Size limits of a profile (the parser refuses more, naming the limit). */
+#define TB_PROFILE_MAX_RULES 65536      /* entries of "syscalls" */
+#define TB_PROFILE_MAX_NAMES 262144     /* names over all rules, copies included */
+#define TB_PROFILE_MAX_ARG_RULES 2048   /* distinct names of rules with "args" (compile) */
+
 struct tb_profile {
 	char *source; /* file it was read from */
 	struct tb_action default_action;

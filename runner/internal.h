@@ -54,6 +54,50 @@ struct tb_child_report {
 	int32_t index; /* which volume/tmpfs/rlimit, -1 when n/a */
 };
 
+/* Points of the child's setup it timestamps (CLOCK_MONOTONIC ns) for tb_run_result.stage_us. */
+enum tb_child_mark {
+	TB_MARK_WOKE,      /* the id maps are written: the setup starts */
+	TB_MARK_SESSION,   /* own session and keyring */
+	TB_MARK_CGROUP,    /* v1 cgroups joined, cgroup namespace, quota files opened */
+	TB_MARK_PROC_START,
+	TB_MARK_PROC_END,
+	TB_MARK_ROOT,      /* pivoted into the new root */
+	TB_MARK_NSQUOTA,
+	TB_MARK_HOSTNAME,  /* hostname, loopback, workdir, fds */
+	TB_MARK_RELEASED,  /* the parent's second byte */
+	TB_MARK_PRIVS,     /* rlimits, AppArmor, capabilities, uid, no_new_privs */
+	TB_MARK_LANDLOCK,
+	TB_MARK_LOOKUP,    /* command found, recorder hook done */
+	TB_MARK_SECCOMP,   /* filter loaded: execve follows */
+	TB_MARK_N,
+};
+
+/* The page the child shares with the parent (MAP_SHARED before the clone): reports that need no
+ * syscall. */
+struct tb_child_shared {
+	/* An execve the profile denies (write and exit_group may be denied as well). */
+	struct tb_child_report late;
+	uint64_t mark_ns[TB_MARK_N];
+};
+
+/* Points of the parent's side of a run it timestamps (CLOCK_MONOTONIC ns). */
+enum tb_parent_mark {
+	TB_PM_START,
+	TB_PM_VALIDATED,
+	TB_PM_PROFILE,
+	TB_PM_PLANNED,
+	TB_PM_CGROUP,
+	TB_PM_PIPES,
+	TB_PM_JANITOR,
+	TB_PM_SIGNALS,
+	TB_PM_CLONED,
+	TB_PM_RELEASED,
+	TB_PM_REAPED,
+	TB_PM_COLLECTED,
+	TB_PM_DONE,
+	TB_PM_N,
+};
+
 /*
  * What a run needs that can be checked and built before anything exists on the host (run.c):
  * the compiled filter, the Landlock ruleset, stdin and the environment. Owned; tb_run_plan_done.
@@ -111,7 +155,8 @@ struct tb_sandbox {
 	sigset_t oldmask;
 	bool mask_set;
 	uint64_t t0_ms;       /* the clone, for wall_ms */
-	struct tb_child_report *late; /* shared page (tb_child_args.late), NULL when unmapped */
+	struct tb_child_shared *shared; /* the page shared with the child, NULL when unmapped */
+	uint64_t mark_ns[TB_PM_N];      /* the parent's timestamps (tb_run_result.stage_us) */
 };
 
 #define TB_SANDBOX_INIT                                                                            \
@@ -175,15 +220,14 @@ struct tb_child_args {
 	int workdir_fd; /* the /sandbox tmpfs to attach, -1: none */
 	int stdin_fd, out_fd, err_fd, status_fd, sync_fd;
 	pid_t parent;
-	/* Shared with the parent (MAP_SHARED): a report that needs no syscall, for an execve the
-	 * profile denies (write and exit_group may be denied as well). */
-	struct tb_child_report *late;
+	struct tb_child_shared *shared; /* NULL: none */
 };
 
 const char *tb_step_name(enum tb_step s);
 
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds, nanoseconds. */
 uint64_t tb_now_ms(void);
+uint64_t tb_now_ns(void);
 /* Sets @res->error (and @d's message when still empty) to the printf-style text. */
 void tb_run_set_error(struct tb_run_result *res, struct tb_diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -6,7 +6,11 @@
  *
  * The default ruleset (no --security-opt landlock=FILE) mirrors the mounts: read everywhere,
  * write only beneath the writable mounts, execute only where nothing is writable, no signals or
- * abstract unix sockets outside the sandbox.
+ * abstract unix sockets outside the sandbox, and (ABI 9) no connect to a socket file the sandbox
+ * did not create: the right is handled and granted nowhere, so a host socket inside a volume
+ * stays unreachable while the sandbox's own sockets (same Landlock domain) work. No mount flag can
+ * do this: connect needs only write permission on the socket inode, which a read-only mount
+ * does not remove.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +31,10 @@
 #endif
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
+/* ABI 9: connect()/sendmsg() to a pathname unix socket needs this right on the socket's path. */
+#ifndef LANDLOCK_ACCESS_FS_RESOLVE_UNIX
+#define LANDLOCK_ACCESS_FS_RESOLVE_UNIX (1ULL << 16)
 #endif
 #define TB_LL_RULE_NET_PORT 2
 #define TB_LL_NET_BIND_TCP (1ULL << 0)
@@ -63,6 +71,8 @@ static uint64_t fs_mask_for_abi(int abi)
 		m |= LANDLOCK_ACCESS_FS_TRUNCATE;
 	if (abi >= 5)
 		m |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	if (abi >= 9)
+		m |= LANDLOCK_ACCESS_FS_RESOLVE_UNIX;
 	return m;
 }
 

@@ -23,12 +23,17 @@
 #include "runner/filter-cache.h"
 #include "runner/internal.h"
 
-uint64_t tb_now_ms(void)
+uint64_t tb_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t tb_now_ms(void)
+{
+	return tb_now_ns() / 1000000;
 }
 
 void tb_run_set_error(struct tb_run_result *res, struct tb_diag *d, const char *fmt, ...)
@@ -126,7 +131,9 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 			    tb_read_file_strerror(r));
 		return r;
 	}
-	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d", c->trace_denials);
+	/* compiler=N: bumped whenever tb_profile_compile's program or warnings change for the same
+	 * bytes (2: copies of a name compile and warn once), so no entry of an older build is used. */
+	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d compiler=2", c->trace_denials);
 	if (tb_filter_cache_key(text, len, optstr, &key, &key_len) == 0) {
 		char *cached_warnings = NULL;
 
@@ -331,12 +338,16 @@ void tb_run_plan_done(struct tb_run_plan *p)
 
 /* The plan stage: everything that can be refused before anything exists on the host. */
 static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
-		      struct tb_run_result *res, struct tb_diag *d)
+		      struct tb_run_result *res, struct tb_diag *d, uint64_t *mark_ns)
 {
 	int r;
 
-	if ((r = validate(c, d)) < 0 || (r = prepare_filter(c, &plan->prog, res, d)) < 0)
+	if ((r = validate(c, d)) < 0)
 		return r;
+	mark_ns[TB_PM_VALIDATED] = tb_now_ns();
+	if ((r = prepare_filter(c, &plan->prog, res, d)) < 0)
+		return r;
+	mark_ns[TB_PM_PROFILE] = tb_now_ns();
 	plan->landlock_abi = c->landlock_off ? 0 : tb_landlock_abi();
 	if (c->landlock_path) {
 		if ((r = tb_ll_ruleset_load(c->landlock_path, &plan->landlock, d)) < 0)
@@ -380,10 +391,67 @@ static int run_failed(struct tb_run_result *res, struct tb_diag *d, int r)
 	return r < 0 ? r : -EIO;
 }
 
+/* Microseconds from mark @a to mark @b, 0 when either is missing. */
+static uint64_t span_us(uint64_t a, uint64_t b)
+{
+	return a && b && b >= a ? (b - a) / 1000 : 0;
+}
+
+/* Fills @res->stage_us from the parent's and the child's timestamps. */
+static void fill_timing(const uint64_t *p, const struct tb_child_shared *cs, struct tb_run_result *res)
+{
+	const uint64_t *m = cs ? cs->mark_ns : NULL;
+	static const struct {
+		enum tb_run_stage stage;
+		enum tb_parent_mark from, to;
+	} parent[] = {
+		{TB_RUN_STAGE_VALIDATE, TB_PM_START, TB_PM_VALIDATED},
+		{TB_RUN_STAGE_PROFILE, TB_PM_VALIDATED, TB_PM_PROFILE},
+		{TB_RUN_STAGE_PLAN, TB_PM_PROFILE, TB_PM_PLANNED},
+		{TB_RUN_STAGE_CGROUP, TB_PM_PLANNED, TB_PM_CGROUP},
+		{TB_RUN_STAGE_PIPES, TB_PM_CGROUP, TB_PM_PIPES},
+		{TB_RUN_STAGE_JANITOR, TB_PM_PIPES, TB_PM_JANITOR},
+		{TB_RUN_STAGE_SIGNALS, TB_PM_JANITOR, TB_PM_SIGNALS},
+		{TB_RUN_STAGE_CLONE, TB_PM_SIGNALS, TB_PM_CLONED},
+		{TB_RUN_STAGE_IDMAPS, TB_PM_CLONED, TB_PM_RELEASED},
+		{TB_RUN_STAGE_DRAIN, TB_PM_REAPED, TB_PM_COLLECTED},
+		{TB_RUN_STAGE_TEARDOWN, TB_PM_COLLECTED, TB_PM_DONE},
+	};
+	static const struct {
+		enum tb_run_stage stage;
+		enum tb_child_mark from, to;
+	} child[] = {
+		{TB_RUN_STAGE_SESSION, TB_MARK_WOKE, TB_MARK_SESSION},
+		{TB_RUN_STAGE_CHILD_CGROUP, TB_MARK_SESSION, TB_MARK_CGROUP},
+		{TB_RUN_STAGE_PROC, TB_MARK_PROC_START, TB_MARK_PROC_END},
+		{TB_RUN_STAGE_NSQUOTA, TB_MARK_ROOT, TB_MARK_NSQUOTA},
+		{TB_RUN_STAGE_HOSTNAME, TB_MARK_NSQUOTA, TB_MARK_HOSTNAME},
+		{TB_RUN_STAGE_RELEASE, TB_MARK_HOSTNAME, TB_MARK_RELEASED},
+		{TB_RUN_STAGE_PRIVS, TB_MARK_RELEASED, TB_MARK_PRIVS},
+		{TB_RUN_STAGE_LANDLOCK, TB_MARK_PRIVS, TB_MARK_LANDLOCK},
+		{TB_RUN_STAGE_LOOKUP, TB_MARK_LANDLOCK, TB_MARK_LOOKUP},
+		{TB_RUN_STAGE_SECCOMP, TB_MARK_LOOKUP, TB_MARK_SECCOMP},
+	};
+
+	for (size_t i = 0; i < TB_ARRAY_SIZE(parent); i++)
+		res->stage_us[parent[i].stage] = span_us(p[parent[i].from], p[parent[i].to]);
+	if (!m)
+		return;
+	for (size_t i = 0; i < TB_ARRAY_SIZE(child); i++)
+		res->stage_us[child[i].stage] = span_us(m[child[i].from], m[child[i].to]);
+	res->stage_us[TB_RUN_STAGE_CHILD_START] = span_us(p[TB_PM_CLONED], m[TB_MARK_WOKE]);
+	/* The mounts around /proc (the root, /dev before it; tmpfs, volumes, pivot after). */
+	res->stage_us[TB_RUN_STAGE_MOUNTS] = span_us(m[TB_MARK_CGROUP], m[TB_MARK_PROC_START]) +
+					     span_us(m[TB_MARK_PROC_END], m[TB_MARK_ROOT]);
+	res->stage_us[TB_RUN_STAGE_EXEC] =
+		span_us(m[TB_MARK_SECCOMP] ? m[TB_MARK_SECCOMP] : m[TB_MARK_LOOKUP], p[TB_PM_REAPED]);
+}
+
 /*
  * The stages, in order: plan (validate and build, nothing on the host yet), spawn (cgroups,
- * janitor, clone, id maps, handshake), supervise (output, exits, timeout), result. Each stage's
- * resources have one owner and one destructor, run in reverse order on every path.
+ * janitor, clone, id maps, handshake), supervise (output, exits, timeout), result, teardown. Each
+ * stage's resources have one owner and one destructor; the cleanup attributes run them on the
+ * paths that return early, the end of a run calls them itself to time the teardown.
  */
 int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, struct tb_run_result *res,
 	   struct tb_diag *d)
@@ -391,19 +459,30 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	__attribute__((cleanup(tb_run_plan_done))) struct tb_run_plan plan = TB_RUN_PLAN_INIT;
 	__attribute__((cleanup(tb_supervisor_done))) struct tb_supervisor sv = TB_SUPERVISOR_INIT;
 	__attribute__((cleanup(tb_sandbox_done))) struct tb_sandbox sb = TB_SANDBOX_INIT;
+	struct tb_child_shared marks = {0};
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	tb_diag_clear(d);
-	if ((r = plan_build(c, &plan, res, d)) < 0 || (r = tb_supervisor_init(c, &sv, d)) < 0 ||
-	    (r = tb_sandbox_spawn(c, hooks, &plan, &sb, res, d)) < 0)
+	sb.mark_ns[TB_PM_START] = tb_now_ns();
+	if ((r = plan_build(c, &plan, res, d, sb.mark_ns)) < 0 ||
+	    (r = tb_supervisor_init(c, &sv, d)) < 0)
+		return run_failed(res, d, r);
+	sb.mark_ns[TB_PM_PLANNED] = tb_now_ns();
+	if ((r = tb_sandbox_spawn(c, hooks, &plan, &sb, res, d)) < 0)
 		return run_failed(res, d, r);
 	tb_supervise(c, hooks, &sb, &sv, res);
 	res->stdin_bytes = plan.stdin_bytes;
 	res->stdin_truncated = plan.stdin_truncated;
 	r = tb_run_collect(c, &sb, &sv, res, d);
+	sb.mark_ns[TB_PM_COLLECTED] = tb_now_ns();
+	if (sb.shared)
+		marks = *sb.shared;
+	tb_sandbox_done(&sb);
 	/* The sandbox is gone; its working directory lives on in our fd until the plan is done. */
 	if (r == 0 && (r = tb_workdir_copy_out(c, plan.workdir_fd, res, d)) < 0)
 		return run_failed(res, d, r);
+	sb.mark_ns[TB_PM_DONE] = tb_now_ns();
+	fill_timing(sb.mark_ns, sb.mark_ns[TB_PM_REAPED] ? &marks : NULL, res);
 	return r;
 }

@@ -151,8 +151,11 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 		ret = tb_ptrace_record(c, o->enforce, r, res, diag);
 	if (ret == 0 && res->exec_failed) {
 		ret = res->exec_errno ? -res->exec_errno : -ENOENT;
-		tb_diag_set(diag, NULL, 0, 0, NULL, "cannot execute %s: %s", c->argv[0],
-			    strerror(-ret));
+		if (res->error) /* the runner's own words (e.g. "the seccomp profile denies execve") */
+			tb_diag_set(diag, NULL, 0, 0, NULL, "%s", res->error);
+		else
+			tb_diag_set(diag, NULL, 0, 0, NULL, "cannot execute %s: %s", c->argv[0],
+				    strerror(-ret));
 	}
 	if (ret == 0) {
 		ret = fill_provenance(r, c, b == TB_BACKEND_BPF ? "bpf" : "ptrace", workload, res);
