@@ -57,6 +57,11 @@ void tb_run_cli_help(FILE *f)
 	      "                                that stream is a terminal)\n"
 	      "      --script FILE             mount FILE at /sandbox/script.py and run\n"
 	      "                                python3 /sandbox/script.py when no command is given\n"
+	      "      --two-phase PROFILE2      Python only: after start-up and --preload, stack the\n"
+	      "                                seccomp profile PROFILE2 before the script's first\n"
+	      "                                line (runs python3 -I with a bootstrap; exit 125 if\n"
+	      "                                phase 2 cannot be installed)\n"
+	      "      --preload MODULES         comma-separated modules imported in phase 1\n"
 	      "      --cgroup-parent NAME      parent cgroup name (default tightbox)\n"
 	      "      --json                    print one JSON result object instead of the output\n"
 	      "      --rm, -i                  accepted for docker compatibility (no effect)\n",
@@ -309,6 +314,10 @@ static int apply(struct tb_run_cli *o, const char *name, const char *val, struct
 	}
 	if (!strcmp(name, "--script"))
 		return replace_str(&c->script, val);
+	if (!strcmp(name, "--two-phase"))
+		return replace_str(&c->two_phase_path, val);
+	if (!strcmp(name, "--preload"))
+		return replace_str(&c->preload, val);
 	if (!strcmp(name, "--cgroup-parent")) {
 		if (!*val || strchr(val, '/') || !strcmp(val, "..") || !strcmp(val, "."))
 			return bad(d, name, "invalid cgroup name '%s' (one path component)", val);
@@ -322,7 +331,7 @@ static const char *const valued[] = {
 	"--pids-limit", "--ulimit", "--cap-drop", "--cap-add", "--security-opt", "--user", "-u",
 	"--env", "-e", "--volume", "-v", "--workdir", "-w", "--rootfs", "--timeout",
 	"--stdout-limit", "--stderr-limit", "--stdin", "--script", "--cgroup-parent",
-	"--escape-output",
+	"--escape-output", "--two-phase", "--preload",
 };
 
 static bool takes_value(const char *name)

@@ -493,7 +493,12 @@ static void setup_fds(struct tb_child_args *a)
 		CHECK(a, dup3(a->sync_fd, 4, O_CLOEXEC) == 4, TB_STEP_FDS, 4);
 		a->sync_fd = 4;
 	}
-	CHECK(a, syscall(SYS_close_range, 5U, ~0U, 0) == 0, TB_STEP_FDS, 5);
+	/* The phase-2 program (two-phase runs): at a fixed number, inherited by the bootstrap, which
+	 * closes it before user code runs. It comes from fd >= 10, so nothing above clobbered it. */
+	if (a->phase2_fd >= 0)
+		CHECK(a, dup2(a->phase2_fd, TB_PHASE2_FD) == TB_PHASE2_FD, TB_STEP_FDS, TB_PHASE2_FD);
+	CHECK(a, syscall(SYS_close_range, a->phase2_fd >= 0 ? TB_PHASE2_FD + 1U : 5U, ~0U, 0) == 0,
+	      TB_STEP_FDS, 5);
 }
 
 static void set_rlimits(struct tb_child_args *a)
@@ -656,7 +661,7 @@ void tb_child_main(struct tb_child_args *a)
 			fail_step(a, TB_STEP_LANDLOCK, -err, -1);
 	}
 	/* Resolve the command now: after the filter only execve is needed. */
-	err = lookup_exec(c->argv[0], a->envp, exe, sizeof(exe));
+	err = lookup_exec(a->argv[0], a->envp, exe, sizeof(exe));
 	if (err)
 		fail_step(a, TB_STEP_EXEC_LOOKUP, err, -1);
 	if (a->hooks && a->hooks->child_before_filter) {
@@ -670,6 +675,6 @@ void tb_child_main(struct tb_child_args *a)
 	if (filtered)
 		CHECK(a, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &a->prog) == 0,
 		      TB_STEP_SECCOMP, -1);
-	execve(exe, c->argv, a->envp);
+	execve(exe, a->argv, a->envp);
 	exec_failed(a, filtered, errno);
 }

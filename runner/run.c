@@ -91,16 +91,8 @@ static void warn_cb(void *data, const char *msg)
 static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog,
 			  struct tb_run_result *res, struct tb_diag *d)
 {
-	struct tb_profile *p = NULL;
-	struct warn_ctx w = {.res = res};
-	struct tb_compile_opts opts = {.caps = 0, .warn = warn_cb, .warn_data = &w,
-				       .trace_denials = c->trace_denials};
-	char path[PATH_MAX], optstr[64];
-	_cleanup_free_ char *text = NULL, *key = NULL;
-	size_t len, key_len = 0;
+	char path[PATH_MAX];
 	const char *file = c->seccomp_path;
-	void *ctx = NULL;
-	int r;
 
 	prog->filter = NULL;
 	prog->len = 0;
@@ -115,6 +107,24 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 		}
 		file = path;
 	}
+	return tb_run_compile_profile(file, c->trace_denials, c->two_phase_path != NULL, prog, res, d);
+}
+
+int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_seccomp_filter,
+			   struct sock_fprog *prog, struct tb_run_result *res, struct tb_diag *d)
+{
+	struct tb_profile *p = NULL;
+	struct warn_ctx w = {.res = res};
+	struct tb_compile_opts opts = {.caps = 0, .warn = warn_cb, .warn_data = &w,
+				       .trace_denials = trace_denials};
+	char optstr[64];
+	_cleanup_free_ char *text = NULL, *key = NULL;
+	size_t len, key_len = 0;
+	void *ctx = NULL;
+	int r;
+
+	prog->filter = NULL;
+	prog->len = 0;
 	/* Read once: the bytes that are parsed are the bytes the cache key holds. */
 	r = tb_read_file(file, 16 << 20, &text, &len);
 	if (r < 0) {
@@ -122,7 +132,8 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 			    tb_read_file_strerror(r));
 		return r;
 	}
-	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d", c->trace_denials);
+	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d seccomp_filter=%d", trace_denials,
+		 allow_seccomp_filter);
 	if (tb_filter_cache_key(text, len, optstr, &key, &key_len) == 0) {
 		char *cached_warnings = NULL;
 
@@ -141,6 +152,10 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 	if (r < 0)
 		goto out;
 	r = tb_profile_compile(p, &opts, &ctx, d);
+	if (r == 0 && allow_seccomp_filter && (r = tb_two_phase_allow_stacking(ctx)) < 0)
+		tb_diag_set(d, file, 0, 0, "--two-phase",
+			    "cannot allow seccomp(SECCOMP_SET_MODE_FILTER) in the phase-1 profile "
+			    "(does it name seccomp with another action?): %s", strerror(-r));
 	if (r == 0)
 		r = tb_profile_export_bpf(ctx, prog);
 	if (r < 0 && !d->message[0])
@@ -265,6 +280,9 @@ void tb_run_plan_done(struct tb_run_plan *p)
 	if (p->stdin_fd >= 0)
 		close(TB_TAKE_FD(p->stdin_fd));
 	free(TB_TAKE_PTR(p->envp));
+	if (p->phase2_fd >= 0)
+		close(TB_TAKE_FD(p->phase2_fd));
+	tb_two_phase_argv_free(TB_TAKE_PTR(p->argv));
 }
 
 /* The plan stage: everything that can be refused before anything exists on the host. */
@@ -295,7 +313,9 @@ static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
 	if (plan->stdin_fd < 0)
 		return plan->stdin_fd;
 	plan->envp = build_env(c);
-	return plan->envp ? 0 : -ENOMEM;
+	if (!plan->envp)
+		return -ENOMEM;
+	return tb_two_phase_plan(c, plan, res, d);
 }
 
 /* A failed run: @res->error says why (the diagnostic, or the errno when nothing said more). */

@@ -83,6 +83,12 @@ struct tb_run_config {
 	bool escape_stderr;
 	bool trace_denials;   /* compile the profile with deny actions turned into SCMP_ACT_TRACE (explain) */
 	char *cgroup_parent;  /* name of the parent cgroup, "tightbox" */
+	/* Two-phase policy (runner/two-phase.c): with two_phase_path set, argv must be
+	 * `python3 FILE [ARGS]`; start-up and the comma-separated @preload modules run under the
+	 * filter above, then a bootstrap stacks the filter compiled from two_phase_path before the
+	 * first line of FILE runs. */
+	char *two_phase_path; /* --two-phase PROFILE2; NULL: one phase */
+	char *preload;        /* --preload MODULES ("numpy,pandas"); NULL: none */
 };
 
 /* Result of one run. Strings are owned by the result (tb_run_result_free). */
