@@ -13,8 +13,8 @@
 #    the traceback of an uncaught exception and the exit status.
 #
 # Any failure before step 3 exits with status 125 and one line on stderr: user code never runs
-# without phase 2. Only this function's locals hold the bootstrap's state, and the bootstrap's own
-# __main__ module is replaced before the script's first line.
+# without phase 2. Only this function's locals hold the bootstrap's state (the function is gone
+# before the script starts), and the bootstrap's own __main__ module is replaced by a fresh one.
 
 
 def _tightbox_two_phase():
@@ -100,15 +100,21 @@ def _tightbox_two_phase():
     except SyntaxError as e:
         sys.excepthook(type(e), e, None)  # CPython prints no traceback for these either
         sys.exit(1)
-    del source
-    try:
-        exec(code, main.__dict__)
-    except SystemExit:
-        raise
-    except BaseException as e:  # noqa: BLE001 - reported as CPython reports it
-        tb = e.__traceback__.tb_next  # drop this frame: the trace starts in the script
-        sys.excepthook(type(e), e.with_traceback(tb), tb)
-        sys.exit(1)
+    return code, main.__dict__
 
 
-_tightbox_two_phase()
+# The script runs from this module level, not from inside the function: one bootstrap frame
+# (this "<string>" module) stays below the script's, as little as exec() allows.
+_tightbox_code, _tightbox_globals = _tightbox_two_phase()
+del _tightbox_two_phase
+try:
+    exec(_tightbox_code, _tightbox_globals)
+except SystemExit:
+    raise
+except BaseException as _tightbox_e:  # noqa: BLE001 - reported as CPython reports it
+    import sys as _tightbox_sys
+
+    _tightbox_tb = _tightbox_e.__traceback__.tb_next  # the trace starts in the script
+    _tightbox_sys.excepthook(type(_tightbox_e), _tightbox_e.with_traceback(_tightbox_tb),
+                             _tightbox_tb)
+    _tightbox_sys.exit(1)
