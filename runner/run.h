@@ -89,6 +89,9 @@ struct tb_run_config {
 	 * first line of FILE runs. */
 	char *two_phase_path; /* --two-phase PROFILE2; NULL: one phase */
 	char *preload;        /* --preload MODULES ("numpy,pandas"); NULL: none */
+	/* `record --phase`: the bootstrap runs with a phase 2 that allows everything (the recorder's
+	 * own filter still traces every call); two_phase_path must be NULL. */
+	bool two_phase_permissive;
 };
 
 /* Result of one run. Strings are owned by the result (tb_run_result_free). */

@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/profile.h"
 #include "core/util.h"
 #include "runner/internal.h"
 #include "runner/two-phase-bootstrap.h"
@@ -72,6 +73,21 @@ static int program_fd(const struct sock_fprog *prog)
 	return fd < 0 ? tb_negerrno() : fd;
 }
 
+/* The phase 2 of `record --phase`: allows every call, so the recorder sees the whole user phase. */
+static int allow_all(struct sock_fprog *prog, struct tb_diag *d)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r;
+
+	if (!ctx)
+		return -ENOMEM;
+	r = tb_profile_export_bpf(ctx, prog);
+	seccomp_release(ctx);
+	if (r < 0)
+		tb_diag_set(d, NULL, 0, 0, "--phase", "cannot build the phase-2 filter: %s", strerror(-r));
+	return r;
+}
+
 static bool is_python(const char *argv0)
 {
 	const char *base = strrchr(argv0, '/');
@@ -87,7 +103,7 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 	char **argv, num[16];
 	int nr, r;
 
-	if (!c->two_phase_path) {
+	if (!c->two_phase_path && !c->two_phase_permissive) {
 		if (c->preload) {
 			tb_diag_set(d, NULL, 0, 0, "--preload", "--preload needs --two-phase PROFILE2");
 			return -EINVAL;
@@ -116,7 +132,10 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 		tb_diag_set(d, NULL, 0, 0, "--two-phase", "libseccomp does not know seccomp(2)");
 		return -ENOSYS;
 	}
-	r = tb_run_compile_profile(c->two_phase_path, c->trace_denials, false, &prog, res, d);
+	if (c->two_phase_path)
+		r = tb_run_compile_profile(c->two_phase_path, c->trace_denials, false, &prog, res, d);
+	else
+		r = allow_all(&prog, d);
 	if (r < 0)
 		return r;
 	plan->phase2_fd = program_fd(&prog);

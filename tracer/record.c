@@ -142,12 +142,30 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 		tb_recording_free(r);
 		return -ENOMEM;
 	}
-	if (b == TB_BACKEND_AUTO)
-		b = tb_bpf_available(why, sizeof(why)) == 0 ? TB_BACKEND_BPF : TB_BACKEND_PTRACE;
-	if (b == TB_BACKEND_BPF)
-		ret = tb_bpf_record(c, o->enforce, r, res, diag);
-	else
-		ret = tb_ptrace_record(c, o->enforce, r, res, diag);
+	if (o->phase) {
+		struct tb_run_config pc = *c;
+
+		/* The ptrace backend sees the bootstrap's stack as one syscall stop: an exact
+		 * boundary. The eBPF backend has no such marker yet. */
+		if (b == TB_BACKEND_BPF) {
+			tb_diag_set(diag, NULL, 0, 0, "--phase",
+				    "--phase needs --backend ptrace (or auto)");
+			tb_recording_free(r);
+			return -EINVAL;
+		}
+		b = TB_BACKEND_PTRACE;
+		pc.two_phase_permissive = true;
+		ret = !strcmp(o->phase, "user") ? tb_ptrace_record_user_phase(&pc, o->enforce, r, res, diag)
+						: tb_ptrace_record(&pc, o->enforce, r, res, diag);
+	} else {
+		if (b == TB_BACKEND_AUTO)
+			b = tb_bpf_available(why, sizeof(why)) == 0 ? TB_BACKEND_BPF
+								    : TB_BACKEND_PTRACE;
+		if (b == TB_BACKEND_BPF)
+			ret = tb_bpf_record(c, o->enforce, r, res, diag);
+		else
+			ret = tb_ptrace_record(c, o->enforce, r, res, diag);
+	}
 	if (ret == 0 && res->exec_failed) {
 		ret = res->exec_errno ? -res->exec_errno : -ENOENT;
 		tb_diag_set(diag, NULL, 0, 0, NULL, "cannot execute %s: %s", c->argv[0],
@@ -155,6 +173,8 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 	}
 	if (ret == 0) {
 		ret = fill_provenance(r, c, b == TB_BACKEND_BPF ? "bpf" : "ptrace", workload, res);
+		if (ret == 0 && o->phase && !(r->prov.phase = strdup(o->phase)))
+			ret = -ENOMEM;
 		if (ret < 0)
 			tb_diag_set(diag, NULL, 0, 0, NULL, "recording: %s", strerror(-ret));
 	}
