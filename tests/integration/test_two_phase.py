@@ -115,6 +115,43 @@ class TwoPhase(unittest.TestCase):
         self.assertEqual(res["stdout"], "socket ok\n", res["stderr"])
         self.assertEqual(res["exit_code"], 0)
 
+    def test_attacks_phase2_adds_a_seccomp_stop(self):
+        # Attacks of tests/attacks that phase 1's seccomp lets through (another layer stops them)
+        # and that phase 2 stops in seccomp as well. Each line: attack, then errno or "ok".
+        code = r'''
+import errno, os, shutil, socket
+def attempt(name, fn):
+    try:
+        fn(); print(name, "ok", flush=True)
+    except OSError as e:
+        print(name, e.errno, flush=True)
+attempt("connect-host-loopback", lambda: socket.create_connection(("127.0.0.1", 9), timeout=2))
+attempt("udp-loopback", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", 9)))
+attempt("abstract-unix", lambda: socket.socket(socket.AF_UNIX).connect("\0tb-no-such"))
+attempt("raw-inet", lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, 1))
+shutil.copy("/bin/true", "/tmp/x"); os.chmod("/tmp/x", 0o755)
+pid = os.fork()
+if pid == 0:
+    for name, argv in (("exec-tmp", ["/tmp/x"]), ("ldso-tmp", ["/lib64/ld-linux-x86-64.so.2", "/tmp/x"])):
+        try:
+            os.execv(argv[0], argv)
+        except OSError as e:
+            print(name, e.errno, flush=True)
+    os._exit(0)
+print("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+'''
+        one, _ = self.script("att.py", code)
+        two, _ = self.script("att.py", code, "--two-phase", self.p2)
+        one = dict(l.split(" ", 1) for l in one["stdout"].splitlines())
+        two = dict(l.split(" ", 1) for l in two["stdout"].splitlines())
+        E = str(self.errno)
+        # Phase 1: the network namespace, capabilities and noexec stop them; ld.so itself runs
+        # and fails to map /tmp/x (exit 127).
+        self.assertEqual(one, {"connect-host-loopback": "111", "udp-loopback": "ok", "abstract-unix": "111",
+                               "raw-inet": "1", "exec-tmp": "13", "child": "127"})
+        self.assertEqual(two, {"connect-host-loopback": E, "udp-loopback": E, "abstract-unix": E,
+                               "raw-inet": E, "exec-tmp": E, "ldso-tmp": E, "child": "0"})
+
     def test_numpy_preload(self):
         code = ("import numpy as np, sys\n"
                 "a = np.arange(12.0).reshape(3, 4)\n"
