@@ -51,8 +51,9 @@ static bool recorded_exec_prot(const struct tb_gen_input *in, size_t n, const ch
 
 static json_t *masked_zero(unsigned index, uint64_t mask)
 {
-	return json_pack("{s:I,s:s,s:I,s:I}", "index", (json_int_t)index, "op", "SCMP_CMP_MASKED_EQ",
-			 "value", (json_int_t)mask, "valueTwo", (json_int_t)0);
+	return json_pack("{s:I,s:s,s:I,s:I}", "index", (json_int_t)index, "op",
+			 "SCMP_CMP_MASKED_EQ", "value", (json_int_t)mask, "valueTwo",
+			 (json_int_t)0);
 }
 
 static int add_rule(json_t *rules, const char *names, const char *comment, json_t *args)
@@ -83,7 +84,8 @@ int tb_gen_phase2(const char *seccomp, const struct tb_gen_input *user, size_t n
 		json_decref(root);
 		return -EINVAL;
 	}
-	json_array_foreach(rules, i, rule) {
+	json_array_foreach(rules, i, rule)
+	{
 		const char *action = json_string_value(json_object_get(rule, "action"));
 		bool conditional = json_array_size(json_object_get(rule, "args")) > 0;
 
@@ -95,7 +97,8 @@ int tb_gen_phase2(const char *seccomp, const struct tb_gen_input *user, size_t n
 			bool drop = name && !strcmp(name, "seccomp");
 
 			for (size_t k = 0; name && k < TB_ARRAY_SIZE(unless_recorded); k++)
-				drop |= !strcmp(name, unless_recorded[k]) && !recorded(user, n, name);
+				drop |=
+				    !strcmp(name, unless_recorded[k]) && !recorded(user, n, name);
 			for (size_t k = 0; name && !conditional && k < TB_ARRAY_SIZE(mem); k++)
 				if (!strcmp(name, mem[k]) && !keep_exec_prot[k])
 					had_mem[k] = drop = true;
@@ -108,24 +111,30 @@ int tb_gen_phase2(const char *seccomp, const struct tb_gen_input *user, size_t n
 		if (json_is_array(names = json_object_get(json_array_get(rules, i), "names")) &&
 		    !json_array_size(names))
 			json_array_remove(rules, i);
-	if (had_mem[0] &&
-	    ((r = add_rule(rules, "mmap", "phase 2: mmap without PROT_EXEC (no anonymous executable "
-			   "memory: stops shellcode)", json_pack("[o]", masked_zero(2, PROT_EXEC)))) < 0 ||
-	     (r = add_rule(rules, "mmap", "phase 2: mmap of a file (PROT_EXEC allowed: the loader "
-			   "maps extension modules so)", json_pack("[o]", masked_zero(3, MAP_ANONYMOUS)))) < 0))
+	if (had_mem[0] && ((r = add_rule(rules, "mmap",
+					 "phase 2: mmap without PROT_EXEC (no anonymous executable "
+					 "memory: stops shellcode)",
+					 json_pack("[o]", masked_zero(2, PROT_EXEC)))) < 0 ||
+			   (r = add_rule(rules, "mmap",
+					 "phase 2: mmap of a file (PROT_EXEC allowed: the loader "
+					 "maps extension modules so)",
+					 json_pack("[o]", masked_zero(3, MAP_ANONYMOUS)))) < 0))
 		goto out;
 	for (size_t k = 1; k < TB_ARRAY_SIZE(mem); k++)
 		if (had_mem[k] &&
-		    (r = add_rule(rules, mem[k], "phase 2: without PROT_EXEC (no memory made executable)",
+		    (r = add_rule(rules, mem[k],
+				  "phase 2: without PROT_EXEC (no memory made executable)",
 				  json_pack("[o]", masked_zero(2, PROT_EXEC)))) < 0)
 			goto out;
 	/* The names phase 2 allows, with or without argument rules. */
-	json_array_foreach(rules, i, rule) {
+	json_array_foreach(rules, i, rule)
+	{
 		const char *action = json_string_value(json_object_get(rule, "action"));
 
 		if (!action || strcmp(action, "SCMP_ACT_ALLOW"))
 			continue;
-		json_array_foreach(json_object_get(rule, "names"), j, names) {
+		json_array_foreach(json_object_get(rule, "names"), j, names)
+		{
 			const char *name = json_string_value(names);
 
 			if (name && (r = tb_strv_add_sorted(&list, name)) < 0)

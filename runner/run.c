@@ -132,8 +132,9 @@ int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_secc
 			    tb_read_file_strerror(r));
 		return r;
 	}
-	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d seccomp_filter=%d", trace_denials,
-		 allow_seccomp_filter);
+	/* The two-phase rule only when present: other keys stay what they were. */
+	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d%s", trace_denials,
+		 allow_seccomp_filter ? " two_phase=1" : "");
 	if (tb_filter_cache_key(text, len, optstr, &key, &key_len) == 0) {
 		char *cached_warnings = NULL;
 

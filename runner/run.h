@@ -139,6 +139,9 @@ struct tb_run_hooks {
 	void (*parent_on_wait)(pid_t pid, int status, void *data);
 };
 
+/* "python", "python3", "/usr/bin/python3.11": @argv0 names a Python interpreter. */
+bool tb_run_is_python(const char *argv0);
+
 /* Fills @c with the hardened defaults (the seed's docker run line). Returns 0 or -ENOMEM. */
 int tb_run_config_init(struct tb_run_config *c);
 /* Frees what tb_run_config_init and the tb_run_config_* setters allocated. Accepts NULL. */

@@ -32,9 +32,10 @@
 
 int tb_two_phase_allow_stacking(void *ctx)
 {
-	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 2,
-				 SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER),
-				 SCMP_A1(SCMP_CMP_MASKED_EQ, ~(uint64_t)SECCOMP_FILTER_FLAG_TSYNC, 0));
+	int r =
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 2,
+			     SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER),
+			     SCMP_A1(SCMP_CMP_MASKED_EQ, ~(uint64_t)SECCOMP_FILTER_FLAG_TSYNC, 0));
 
 	/* -EEXIST: the profile allows seccomp already. */
 	return r == -EEXIST ? 0 : r;
@@ -84,15 +85,22 @@ static int allow_all(struct sock_fprog *prog, struct tb_diag *d)
 	r = tb_profile_export_bpf(ctx, prog);
 	seccomp_release(ctx);
 	if (r < 0)
-		tb_diag_set(d, NULL, 0, 0, "--phase", "cannot build the phase-2 filter: %s", strerror(-r));
+		tb_diag_set(d, NULL, 0, 0, "--phase", "cannot build the phase-2 filter: %s",
+			    strerror(-r));
 	return r;
 }
 
-static bool is_python(const char *argv0)
+bool tb_run_is_python(const char *argv0)
 {
-	const char *base = strrchr(argv0, '/');
+	const char *b = strrchr(argv0, '/');
 
-	return !strncmp(base ? base + 1 : argv0, "python", 6);
+	b = b ? b + 1 : argv0;
+	if (strncmp(b, "python", 6))
+		return false;
+	for (b += 6; *b; b++)
+		if (!strchr("0123456789.", *b))
+			return false;
+	return true;
 }
 
 int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
@@ -105,7 +113,8 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 
 	if (!c->two_phase_path && !c->two_phase_permissive) {
 		if (c->preload) {
-			tb_diag_set(d, NULL, 0, 0, "--preload", "--preload needs --two-phase PROFILE2");
+			tb_diag_set(d, NULL, 0, 0, "--preload",
+				    "--preload needs --two-phase PROFILE2");
 			return -EINVAL;
 		}
 		return 0;
@@ -115,11 +124,12 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 			    "--two-phase needs a phase-1 profile (not seccomp=unconfined)");
 		return -EINVAL;
 	}
-	if (!is_python(c->argv[0]) || !c->argv[1] || c->argv[1][0] == '-') {
-		tb_diag_set(d, NULL, 0, 0, "--two-phase",
-			    "--two-phase runs a Python script: --script FILE, or -- python3 FILE [ARGS] "
-			    "(got '%s%s%s')", c->argv[0], c->argv[1] ? " " : "",
-			    c->argv[1] ? c->argv[1] : "");
+	if (!tb_run_is_python(c->argv[0]) || !c->argv[1] || c->argv[1][0] == '-') {
+		tb_diag_set(
+		    d, NULL, 0, 0, "--two-phase",
+		    "--two-phase runs a Python script: --script FILE, or -- python3 FILE [ARGS] "
+		    "(got '%s%s%s')",
+		    c->argv[0], c->argv[1] ? " " : "", c->argv[1] ? c->argv[1] : "");
 		return -EINVAL;
 	}
 	if (c->preload && strpbrk(c->preload, " \t\n/")) {
@@ -133,7 +143,8 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 		return -ENOSYS;
 	}
 	if (c->two_phase_path)
-		r = tb_run_compile_profile(c->two_phase_path, c->trace_denials, false, &prog, res, d);
+		r = tb_run_compile_profile(c->two_phase_path, c->trace_denials, false, &prog, res,
+					   d);
 	else
 		r = allow_all(&prog, d);
 	if (r < 0)

@@ -47,19 +47,6 @@ char *tb_record_default_workload(const struct tb_run_config *c)
 	return strdup(c->argv && c->argv[0] ? base_name(c->argv[0]) : "workload");
 }
 
-/* "python", "python3", "python3.11": the command is a Python interpreter. */
-static bool is_python(const char *argv0)
-{
-	const char *b = base_name(argv0);
-
-	if (strncmp(b, "python", 6))
-		return false;
-	for (b += 6; *b; b++)
-		if (!strchr("0123456789.", *b))
-			return false;
-	return true;
-}
-
 /*
  * The interpreter's version as the sandbox runs it: ask that interpreter, in the same sandbox
  * (same rootfs), rather than guessing from the host's. NULL when it cannot tell.
@@ -116,7 +103,7 @@ static int fill_provenance(struct tb_recording *r, const struct tb_run_config *c
 	for (size_t i = 0; i < n; i++)
 		if (!(p->command[i] = strdup(c->argv[i])))
 			return -ENOMEM;
-	if (n && is_python(c->argv[0]))
+	if (n && tb_run_is_python(c->argv[0]))
 		p->python = python_version(c);
 	p->exited = res->exited;
 	p->exit_code = res->exit_code;
