@@ -141,6 +141,15 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 			tb_recording_free(r);
 			return -EINVAL;
 		}
+		/* A real phase 2 would answer its denials before the recorder's trace filter sees
+		 * them: the user phase is recorded with a phase 2 that allows everything. */
+		if (c->two_phase_path) {
+			tb_diag_set(diag, NULL, 0, 0, "--phase",
+				    "--phase records with a phase 2 that allows everything: drop "
+				    "--two-phase");
+			tb_recording_free(r);
+			return -EINVAL;
+		}
 		b = TB_BACKEND_PTRACE;
 		pc.two_phase_permissive = true;
 		ret = !strcmp(o->phase, "user") ? tb_ptrace_record_user_phase(&pc, o->enforce, r, res, diag)
