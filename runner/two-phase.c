@@ -132,7 +132,9 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 		    c->argv[0], c->argv[1] ? " " : "", c->argv[1] ? c->argv[1] : "");
 		return -EINVAL;
 	}
-	if (c->preload && strpbrk(c->preload, " \t\n/")) {
+	if (c->preload && (!*c->preload || strspn(c->preload, "abcdefghijklmnopqrstuvwxyz"
+							  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,") !=
+						  strlen(c->preload))) {
 		tb_diag_set(d, NULL, 0, 0, "--preload",
 			    "expected comma-separated module names (got '%s')", c->preload);
 		return -EINVAL;

@@ -238,6 +238,15 @@ print("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
         self.assertIn(b"--two-phase runs a Python script", p.stderr)
         p = tightbox("run", "--preload", "json", "--", PYTHON, "-c", "print(1)")
         self.assertEqual((p.returncode, p.stdout), (125, b""))
+        p = tightbox("run", "--preload", "os;print(1)", "--two-phase", self.p2, "--", PYTHON, "/w/m.py")
+        self.assertEqual((p.returncode, p.stdout), (125, b""))
+        self.assertIn(b"comma-separated module names", p.stderr)
+        # record --phase: the ptrace backend only, and never with a real phase 2.
+        for opts in (["--backend", "bpf"], ["--two-phase", self.p2]):
+            p = tightbox("record", "--phase", "user", *opts, "-o", os.path.join(self.dir, "r.json"),
+                         "--", PYTHON, "/w/m.py")
+            self.assertEqual(p.returncode, 125, (opts, p.stderr))
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "r.json")))
 
 
 WORKLOADS = os.path.join(tbtest.SOURCE_DIR, "scripts", "workloads")
@@ -272,6 +281,11 @@ class Corpus(unittest.TestCase):
                                  "--name", n, "-o", out, "--script", script, timeout=300)
                     self.assertEqual(p.returncode, 0, "%s %s: %s" % (n, phase, p.stderr.decode()[-800:]))
                     self.assertTrue(p.stdout.startswith(b"OK"), (n, phase, p.stdout[:200]))
+                    with open(out) as f:
+                        rec = json.load(f)
+                    self.assertEqual(rec["provenance"]["phase"], phase)
+                    # The bootstrap's stack is the boundary: in the whole run, not in the user phase.
+                    self.assertEqual("seccomp" in rec["syscalls"]["x86_64"], phase == "all", (n, phase))
                     recs.append(out)
             p = tightbox("generate", "--phases", "-o", tmp, *recs)
             self.assertEqual(p.returncode, 0, p.stderr.decode())
