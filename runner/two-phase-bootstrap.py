@@ -92,8 +92,8 @@ def _tightbox_two_phase():
         with open(script, "rb") as f:
             source = f.read()
     except OSError as e:
-        sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n" % (
-            os.path.basename(sys.executable), script, e.errno, e.strerror))
+        prog = getattr(sys, "orig_argv", [sys.executable])[0]  # as CPython names itself
+        sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n" % (prog, script, e.errno, e.strerror))
         sys.exit(2)
     try:
         code = compile(source, script, "exec", dont_inherit=True)

@@ -180,6 +180,12 @@ print("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
         self.assertIn("KeyError: 'k'", two["stderr"])
         self.assertNotIn("<string>", two["stderr"])
 
+    def test_missing_script_as_plain_python(self):
+        plain, _ = run_json("--", PYTHON, "/no/such.py")
+        two, _ = run_json("--two-phase", self.p2, "--", PYTHON, "/no/such.py")
+        self.assertEqual((plain["stderr"], plain["exit_code"]), (two["stderr"], two["exit_code"]))
+        self.assertEqual(two["exit_code"], 2)
+
     def test_script_flag(self):
         path = self.write("s.py", "import sys; print(sys.argv, __name__); sys.exit(4)\n")
         res, _ = run_json("--script", path, "--two-phase", self.p2)
