@@ -234,6 +234,7 @@ static int clone_init(const struct tb_run_config *c, const struct tb_run_hooks *
 		.envp = plan->envp,
 		.argv = plan->argv ? plan->argv : c->argv,
 		.phase2_fd = plan->phase2_fd,
+		.workdir_fd = plan->workdir_fd,
 		.stdin_fd = plan->stdin_fd,
 		.out_fd = sb->out[1],
 		.err_fd = sb->err[1],
