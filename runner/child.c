@@ -518,7 +518,12 @@ static void setup_fds(struct tb_child_args *a)
 		CHECK(a, dup3(a->sync_fd, 4, O_CLOEXEC) == 4, TB_STEP_FDS, 4);
 		a->sync_fd = 4;
 	}
-	CHECK(a, syscall(SYS_close_range, 5U, ~0U, 0) == 0, TB_STEP_FDS, 5);
+	/* The phase-2 program (two-phase runs): at a fixed number, inherited by the bootstrap, which
+	 * closes it before user code runs. It comes from fd >= 10, so nothing above clobbered it. */
+	if (a->phase2_fd >= 0)
+		CHECK(a, dup2(a->phase2_fd, TB_PHASE2_FD) == TB_PHASE2_FD, TB_STEP_FDS, TB_PHASE2_FD);
+	CHECK(a, syscall(SYS_close_range, a->phase2_fd >= 0 ? TB_PHASE2_FD + 1U : 5U, ~0U, 0) == 0,
+	      TB_STEP_FDS, 5);
 }
 
 static void set_rlimits(struct tb_child_args *a)
@@ -690,7 +695,7 @@ void tb_child_main(struct tb_child_args *a)
 	}
 	mark(a, TB_MARK_LANDLOCK);
 	/* Resolve the command now: after the filter only execve is needed. */
-	err = lookup_exec(c->argv[0], a->envp, exe, sizeof(exe));
+	err = lookup_exec(a->argv[0], a->envp, exe, sizeof(exe));
 	if (err)
 		fail_step(a, TB_STEP_EXEC_LOOKUP, err, -1);
 	mark(a, TB_MARK_LOOKUP);
@@ -707,6 +712,6 @@ void tb_child_main(struct tb_child_args *a)
 		      TB_STEP_SECCOMP, -1);
 	if (!a->hooks)
 		mark(a, TB_MARK_SECCOMP);
-	execve(exe, c->argv, a->envp);
+	execve(exe, a->argv, a->envp);
 	exec_failed(a, filtered, errno);
 }

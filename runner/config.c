@@ -66,6 +66,8 @@ void tb_run_config_free(struct tb_run_config *c)
 	}
 	free(c->stdin_path);
 	free(c->seccomp_path);
+	free(c->two_phase_path);
+	free(c->preload);
 	free(c->apparmor_profile);
 	free(c->landlock_path);
 	free(c->cgroup_parent);

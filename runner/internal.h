@@ -112,9 +112,11 @@ struct tb_run_plan {
 	bool stdin_truncated;
 	int workdir_fd;    /* the /sandbox tmpfs (fsmount), -1: none (workdir.c) */
 	char **envp;       /* the strings belong to the config */
+	int phase2_fd;     /* -1, or a read-only sealed memfd with the phase-2 program */
+	char **argv;       /* NULL: cfg->argv; else the two-phase bootstrap command (owned) */
 };
 
-#define TB_RUN_PLAN_INIT {.stdin_fd = -1, .workdir_fd = -1}
+#define TB_RUN_PLAN_INIT {.stdin_fd = -1, .workdir_fd = -1, .phase2_fd = -1}
 
 /*
  * The working directory (workdir.c). tb_workdir_wanted: whether @c asks for the /sandbox tmpfs.
@@ -217,6 +219,8 @@ struct tb_child_args {
 			   * inside a container whose /proc is partly masked) */
 	bool rlimit_fallback; /* no cgroup: approximate memory/pids with rlimits */
 	char **envp;
+	char **argv;      /* the command to execute (cfg->argv or the two-phase bootstrap) */
+	int phase2_fd;    /* -1, or the phase-2 program: becomes fd TB_PHASE2_FD, inherited */
 	int workdir_fd; /* the /sandbox tmpfs to attach, -1: none */
 	int stdin_fd, out_fd, err_fd, status_fd, sync_fd;
 	pid_t parent;
@@ -231,6 +235,31 @@ uint64_t tb_now_ns(void);
 /* Sets @res->error (and @d's message when still empty) to the printf-style text. */
 void tb_run_set_error(struct tb_run_result *res, struct tb_diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The fd number at which the sandboxed bootstrap finds the phase-2 program. */
+#define TB_PHASE2_FD 5
+
+/*
+ * Compiles the profile in @file (read once, through the filter cache) into @prog. With
+ * @allow_seccomp_filter, seccomp(SECCOMP_SET_MODE_FILTER, ...) is also allowed: the phase-1 filter
+ * of a two-phase run, so that the bootstrap can stack phase 2 (a filter can only restrict more).
+ * Warnings go to @res. 0 or -errno (@d says why).
+ */
+int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_seccomp_filter,
+			   struct sock_fprog *prog, struct tb_run_result *res, struct tb_diag *d);
+
+/*
+ * The two-phase part of the plan stage (two-phase.c): checks that @c->argv is `python3 FILE
+ * [ARGS]`, compiles @c->two_phase_path into a sealed read-only memfd (@plan->phase2_fd, at fd >=
+ * 10) and builds the bootstrap command (@plan->argv). No-op without two_phase_path. 0 or -errno.
+ */
+int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
+		      struct tb_run_result *res, struct tb_diag *d);
+/* Adds the phase-1 rule that lets the bootstrap stack phase 2 to @ctx (a scmp_filter_ctx from
+ * tb_profile_compile): seccomp allowed when its first argument is SECCOMP_SET_MODE_FILTER. */
+int tb_two_phase_allow_stacking(void *ctx);
+/* Frees @argv as built by tb_two_phase_plan. Accepts NULL. */
+void tb_two_phase_argv_free(char **argv);
 
 /* Frees what a plan holds. Accepts a TB_RUN_PLAN_INIT plan. */
 void tb_run_plan_done(struct tb_run_plan *p);

@@ -100,16 +100,8 @@ static void add_cached_warnings(struct tb_run_result *res, const char *text)
 static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog,
 			  struct tb_run_result *res, struct tb_diag *d)
 {
-	struct tb_profile *p = NULL;
-	struct warn_ctx w = {.res = res};
-	struct tb_compile_opts opts = {.caps = 0, .warn = warn_cb, .warn_data = &w,
-				       .trace_denials = c->trace_denials};
-	char path[PATH_MAX], optstr[64];
-	_cleanup_free_ char *text = NULL, *key = NULL;
-	size_t len, key_len = 0;
+	char path[PATH_MAX];
 	const char *file = c->seccomp_path;
-	void *ctx = NULL;
-	int r;
 
 	prog->filter = NULL;
 	prog->len = 0;
@@ -124,6 +116,24 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 		}
 		file = path;
 	}
+	return tb_run_compile_profile(file, c->trace_denials, c->two_phase_path != NULL, prog, res, d);
+}
+
+int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_seccomp_filter,
+			   struct sock_fprog *prog, struct tb_run_result *res, struct tb_diag *d)
+{
+	struct tb_profile *p = NULL;
+	struct warn_ctx w = {.res = res};
+	struct tb_compile_opts opts = {.caps = 0, .warn = warn_cb, .warn_data = &w,
+				       .trace_denials = trace_denials};
+	char optstr[64];
+	_cleanup_free_ char *text = NULL, *key = NULL;
+	size_t len, key_len = 0;
+	void *ctx = NULL;
+	int r;
+
+	prog->filter = NULL;
+	prog->len = 0;
 	/* Read once: the bytes that are parsed are the bytes the cache key holds. */
 	r = tb_read_file(file, 16 << 20, &text, &len);
 	if (r < 0) {
@@ -132,8 +142,10 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 		return r;
 	}
 	/* compiler=N: bumped whenever tb_profile_compile's program or warnings change for the same
-	 * bytes (2: copies of a name compile and warn once), so no entry of an older build is used. */
-	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d compiler=2", c->trace_denials);
+	 * bytes (2: copies of a name compile and warn once), so no entry of an older build is used.
+	 * The two-phase rule only when present: other keys stay what they were. */
+	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d compiler=2%s", trace_denials,
+		 allow_seccomp_filter ? " two_phase=1" : "");
 	if (tb_filter_cache_key(text, len, optstr, &key, &key_len) == 0) {
 		char *cached_warnings = NULL;
 
@@ -147,6 +159,10 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 	if (r < 0)
 		goto out;
 	r = tb_profile_compile(p, &opts, &ctx, d);
+	if (r == 0 && allow_seccomp_filter && (r = tb_two_phase_allow_stacking(ctx)) < 0)
+		tb_diag_set(d, file, 0, 0, "--two-phase",
+			    "cannot allow seccomp(SECCOMP_SET_MODE_FILTER) in the phase-1 profile "
+			    "(does it name seccomp with another action?): %s", strerror(-r));
 	if (r == 0)
 		r = tb_profile_export_bpf(ctx, prog);
 	if (r < 0 && !d->message[0])
@@ -334,6 +350,9 @@ void tb_run_plan_done(struct tb_run_plan *p)
 	if (p->workdir_fd >= 0)
 		close(TB_TAKE_FD(p->workdir_fd));
 	free(TB_TAKE_PTR(p->envp));
+	if (p->phase2_fd >= 0)
+		close(TB_TAKE_FD(p->phase2_fd));
+	tb_two_phase_argv_free(TB_TAKE_PTR(p->argv));
 }
 
 /* The plan stage: everything that can be refused before anything exists on the host. */
@@ -375,7 +394,9 @@ static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
 			return plan->stdin_fd;
 	}
 	plan->envp = build_env(c);
-	return plan->envp ? 0 : -ENOMEM;
+	if (!plan->envp)
+		return -ENOMEM;
+	return tb_two_phase_plan(c, plan, res, d);
 }
 
 /* A failed run: @res->error says why (the diagnostic, or the errno when nothing said more). */

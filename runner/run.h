@@ -106,6 +106,15 @@ struct tb_run_config {
 	bool escape_stderr;
 	bool trace_denials;   /* compile the profile with deny actions turned into SCMP_ACT_TRACE (explain) */
 	char *cgroup_parent;  /* name of the parent cgroup, "tightbox" */
+	/* Two-phase policy (runner/two-phase.c): with two_phase_path set, argv must be
+	 * `python3 FILE [ARGS]`; start-up and the comma-separated @preload modules run under the
+	 * filter above, then a bootstrap stacks the filter compiled from two_phase_path before the
+	 * first line of FILE runs. */
+	char *two_phase_path; /* --two-phase PROFILE2; NULL: one phase */
+	char *preload;        /* --preload MODULES ("numpy,pandas"); NULL: none */
+	/* `record --phase`: the bootstrap runs with a phase 2 that allows everything (the recorder's
+	 * own filter still traces every call); two_phase_path must be NULL. */
+	bool two_phase_permissive;
 };
 
 /* The stages of a run, in order, as tb_run_result.stage_us times them (`run --debug-timing`). */
@@ -194,6 +203,9 @@ struct tb_run_hooks {
 	 */
 	void (*parent_on_wait)(pid_t pid, int status, void *data);
 };
+
+/* "python", "python3", "/usr/bin/python3.11": @argv0 names a Python interpreter. */
+bool tb_run_is_python(const char *argv0);
 
 /* Fills @c with the hardened defaults (the seed's docker run line). Returns 0 or -ENOMEM. */
 int tb_run_config_init(struct tb_run_config *c);
