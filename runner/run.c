@@ -491,9 +491,21 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 		r = tb_ll_ruleset_load(c->landlock_path, &ll, d);
 		if (r < 0)
 			goto fail;
+	}
+	if (!c->landlock_off) {
+		/* Best effort across ABIs: the run goes on with what the kernel knows, and says what not. */
+		char lost[256];
+
 		if (!args.landlock_abi)
 			tb_run_result_add_warning(res, "Landlock is not available in this kernel: %s not enforced",
-				    c->landlock_path);
+						  c->landlock_path ? c->landlock_path : "the built-in file ruleset");
+		else {
+			tb_landlock_unenforced(ll, args.landlock_abi, lost, sizeof(lost));
+			if (lost[0])
+				tb_run_result_add_warning(res, "Landlock ABI %d of this kernel does not enforce "
+							  "%s of %s", args.landlock_abi, lost,
+							  c->landlock_path ? c->landlock_path : "the built-in ruleset");
+		}
 	}
 	args.landlock = ll;
 	if (c->apparmor_profile) {

@@ -732,6 +732,7 @@ void tb_explain_report_free(struct tb_explain_report *r)
 		free(r->warnings[i]);
 	free(r->warnings);
 	free(r->profile);
+	tb_explain_aa_free(r);
 	free(r);
 }
 
@@ -747,10 +748,20 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 		.parent_started = hook_parent_started,
 		.parent_on_wait = hook_parent_on_wait,
 	};
+	_cleanup_close_ int kmsg = -1;
 	int r;
 
 	if (!rep)
 		return -ENOMEM;
+	if (c->apparmor_profile) {
+		/* AppArmor's denials are in the kernel log, not in front of the supervisor. */
+		if (!(rep->aa_profile = strdup(c->apparmor_profile))) {
+			r = -ENOMEM;
+			goto done;
+		}
+		kmsg = tb_explain_aa_open();
+		rep->aa_log_unreadable = kmsg < 0;
+	}
 	if (c->seccomp_mode == TB_SECCOMP_UNCONFINED) {
 		/* Nothing can be denied: run plainly and say so. */
 		r = tb_run(c, NULL, res, d);
@@ -780,6 +791,8 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 		res->signal = SIGSYS;
 	r = finish_report(rep, c, res);
 done:
+	if (r >= 0 && kmsg >= 0 && tb_explain_aa_collect(kmsg, rep->aa_profile, rep) < 0)
+		rep->aa_log_unreadable = true;
 	free(st.tasks);
 	if (r < 0) {
 		if (r == -ENOMEM)
