@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "core/parse.h"
 #include "core/util.h"
@@ -46,9 +47,14 @@ void tb_run_cli_help(FILE *f)
 	      "  -w, --workdir DIR             working directory (default /, /sandbox with --script)\n"
 	      "      --timeout SECONDS         wall-clock limit, kills the whole tree (default 10;\n"
 	      "                                fractions and ms/s/m/h suffixes allowed; 0 = none)\n"
-	      "      --stdout-limit BYTES      stdout bytes kept (default 10000; the rest is counted)\n"
+	      "      --stdout-limit BYTES      stdout bytes kept (default 10000, at most 1g; the\n"
+	      "                                rest is counted)\n"
 	      "      --stderr-limit BYTES      stderr bytes kept (default 2000)\n"
-	      "      --stdin FILE              file to use as stdin (default /dev/null)\n"
+	      "      --stdin FILE              file to use as stdin (default /dev/null; a regular\n"
+	      "                                file or a character device, never a FIFO)\n"
+	      "      --escape-output WHEN      auto|always|never: write terminal control sequences\n"
+	      "                                of the passed-through output as \\xNN (auto: when\n"
+	      "                                that stream is a terminal)\n"
 	      "      --script FILE             mount FILE at /sandbox/script.py and run\n"
 	      "                                python3 /sandbox/script.py when no command is given\n"
 	      "      --cgroup-parent NAME      parent cgroup name (default tightbox)\n"
@@ -290,6 +296,17 @@ static int apply(struct tb_run_cli *o, const char *name, const char *val, struct
 		return bytes_value(name, val, &c->stderr_limit, d);
 	if (!strcmp(name, "--stdin"))
 		return replace_str(&c->stdin_path, val);
+	if (!strcmp(name, "--escape-output")) {
+		if (!strcmp(val, "auto")) {
+			c->escape_stdout = isatty(STDOUT_FILENO);
+			c->escape_stderr = isatty(STDERR_FILENO);
+		} else if (!strcmp(val, "always") || !strcmp(val, "never")) {
+			c->escape_stdout = c->escape_stderr = !strcmp(val, "always");
+		} else {
+			return bad(d, name, "expected auto, always or never (got '%s')", val);
+		}
+		return 0;
+	}
 	if (!strcmp(name, "--script"))
 		return replace_str(&c->script, val);
 	if (!strcmp(name, "--cgroup-parent")) {
@@ -305,6 +322,7 @@ static const char *const valued[] = {
 	"--pids-limit", "--ulimit", "--cap-drop", "--cap-add", "--security-opt", "--user", "-u",
 	"--env", "-e", "--volume", "-v", "--workdir", "-w", "--rootfs", "--timeout",
 	"--stdout-limit", "--stderr-limit", "--stdin", "--script", "--cgroup-parent",
+	"--escape-output",
 };
 
 static bool takes_value(const char *name)
@@ -325,6 +343,9 @@ int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_f
 	if ((r = tb_run_config_init(c)) < 0)
 		return r;
 	c->passthrough = true;
+	/* Untrusted output never drives the caller's terminal unless asked to (--escape-output). */
+	c->escape_stdout = isatty(STDOUT_FILENO);
+	c->escape_stderr = isatty(STDERR_FILENO);
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		char name[64];

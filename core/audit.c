@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arch.h"
 #include "core/strv.h"
 #include "core/util.h"
 
@@ -85,28 +86,6 @@ const char *tb_audit_rule_description(const char *rule)
 const char *const *tb_audit_python_required(void)
 {
 	return python_required;
-}
-
-static const char *arch_label(uint32_t token)
-{
-	return tb_profile_arch_label(token);
-}
-
-/* The compat ABIs a CPU of @native also executes (a 64-bit kernel runs their syscalls too). */
-static bool is_compat_of(uint32_t native, uint32_t t)
-{
-	switch (native) {
-	case SCMP_ARCH_X86_64:
-		return t == SCMP_ARCH_X86 || t == SCMP_ARCH_X32;
-	case SCMP_ARCH_AARCH64:
-		return t == SCMP_ARCH_ARM;
-	case SCMP_ARCH_S390X:
-		return t == SCMP_ARCH_S390;
-	case SCMP_ARCH_PPC64:
-		return t == SCMP_ARCH_PPC;
-	default:
-		return false;
-	}
 }
 
 static bool cond_matches(const struct tb_arg *c, const uint64_t *args)
@@ -324,7 +303,8 @@ static int arch_names(uint32_t token, char ***out, size_t *n_out)
 {
 	size_t n = 0;
 	char **v = calloc(1025, sizeof(*v));
-	uint32_t base = token == SCMP_ARCH_X32 ? 0x40000000u : 0;
+	const struct tb_arch *a = tb_arch_by_token(token);
+	uint32_t base = a ? a->nr_bit : 0;
 
 	if (!v)
 		return -ENOMEM;
@@ -409,12 +389,12 @@ static int check_dangerous(struct builder *b, const struct tb_profile *p,
 			return r;
 		k = allowed_kind(&st);
 		if (k == 1)
-			add(b, t[i].severity, "dangerous-allowed", t[i].name, arch_label(native),
+			add(b, t[i].severity, "dangerous-allowed", t[i].name, tb_arch_label(native),
 			    st.uncond_index, t[i].fix, "%s is allowed (%s): %s", t[i].name,
 			    where_of(st.uncond_index, w, sizeof(w)), t[i].reason);
 		else if (k == 2)
 			add(b, t[i].severity > TB_SEV_LOW ? t[i].severity - 1 : TB_SEV_LOW,
-			    "dangerous-allowed", t[i].name, arch_label(native), st.cond_allow_index,
+			    "dangerous-allowed", t[i].name, tb_arch_label(native), st.cond_allow_index,
 			    t[i].fix, "%s is allowed for some argument values (%s): %s", t[i].name,
 			    where_of(st.cond_allow_index, w, sizeof(w)), t[i].reason);
 	}
@@ -444,7 +424,7 @@ static int check_clone_socket_ioctl(struct builder *b, const struct tb_profile *
 		{15, "AF_KEY"},	      {16, "AF_NETLINK"}, {17, "AF_PACKET"},
 		{38, "AF_ALG"},	      {40, "AF_VSOCK"},	  {44, "AF_XDP"},
 	};
-	const char *arch = arch_label(native);
+	const char *arch = tb_arch_label(native);
 	struct status st;
 	struct list l = {0};
 	bool ok, ok_hi;
@@ -453,7 +433,8 @@ static int check_clone_socket_ioctl(struct builder *b, const struct tb_profile *
 
 	/* clone's flags are argument 0 on x86_64 and aarch64 (s390 swaps the first two). */
 	if (exists_on(native, "clone")) {
-		unsigned idx = native == SCMP_ARCH_S390X || native == SCMP_ARCH_S390;
+		const struct tb_arch *na = tb_arch_by_token(native);
+		unsigned idx = na ? na->clone_flags_index : 0;
 
 		r = verdict_allows(p, o, "clone", idx ? 0 : 0x10000000 | 17, idx ? 0x10000000 | 17 : 0,
 				   &ok);
@@ -566,7 +547,7 @@ static int check_errno_fallback(struct builder *b, const struct tb_profile *p,
 		    st.cond_allow_index >= 0)
 			continue;
 		add(b, enosys_probes[i].severity, "errno-breaks-fallback", enosys_probes[i].name,
-		    arch_label(native), st.uncond_index,
+		    tb_arch_label(native), st.uncond_index,
 		    st.uncond_index < 0 ? "set defaultErrnoRet to 38 (ENOSYS), or deny it explicitly "
 					  "with errnoRet 38"
 					: "use errnoRet 38 (ENOSYS) for it",
@@ -582,7 +563,7 @@ static int check_essentials_python(struct builder *b, const struct tb_profile *p
 {
 	static const char *const essentials[] = {"exit", "exit_group", "restart_syscall",
 						 "rt_sigreturn"};
-	const char *arch = arch_label(native);
+	const char *arch = tb_arch_label(native);
 	struct list l = {0};
 	char e[48];
 	int r;
@@ -635,15 +616,15 @@ static int check_sub_arches(struct builder *b, const struct tb_profile *p, uint3
 	if (r < 0)
 		return r;
 	for (size_t i = 1; i < n; i++)
-		if (is_compat_of(native, tokens[i]))
-			add(b, TB_SEV_MEDIUM, "sub-arch-allowed", arch_label(tokens[i]),
-			    arch_label(native), -1,
+		if (tb_arch_is_compat_of(native, tokens[i]))
+			add(b, TB_SEV_MEDIUM, "sub-arch-allowed", tb_arch_label(tokens[i]),
+			    tb_arch_label(native), -1,
 			    "list only the native architecture (archMap without subArchitectures): "
 			    "tightbox then kills callers of any other ABI",
 			    "%s syscalls are allowed on this %s host: a second syscall table (e.g. "
 			    "int 0x80) with its own numbers that 64-bit workloads do not need and "
 			    "filters often forget",
-			    arch_label(tokens[i]), arch_label(native));
+			    tb_arch_label(tokens[i]), tb_arch_label(native));
 	return 0;
 }
 
@@ -744,13 +725,13 @@ static int check_names(struct builder *b, const struct tb_profile *p,
 	/* Allowed names that exist on none of a listed host arch's ABIs. */
 	for (size_t e = 0; e < p->n_arches; e++) {
 		uint32_t host = tb_profile_arch_token(p->arches[e].arch), subs[8];
-		const char *goarch = host ? tb_profile_goarch(host) : NULL;
+		const char *goarch = host ? tb_arch_by_token(host)->goarch : NULL;
 		size_t n_subs = 0;
 		struct list l = {0};
 		char **sorted = NULL;
 		size_t n_sorted = 0;
 
-		if (!goarch || is_compat_of(native, host))
+		if (!goarch || tb_arch_is_compat_of(native, host))
 			continue;
 		if (p->has_arch_map) {
 			for (char **s = p->arches[e].sub_arches; s && *s && n_subs < 8; s++)
@@ -760,7 +741,7 @@ static int check_names(struct builder *b, const struct tb_profile *p,
 			for (size_t j = 0; j < p->n_arches && n_subs < 8; j++) {
 				uint32_t t = tb_profile_arch_token(p->arches[j].arch);
 
-				if (t && is_compat_of(host, t))
+				if (t && tb_arch_is_compat_of(host, t))
 					subs[n_subs++] = t;
 			}
 		}
@@ -802,12 +783,12 @@ static int check_names(struct builder *b, const struct tb_profile *p,
 			qsort(sorted, n_sorted, sizeof(*sorted), cmp_str);
 			for (size_t j = 0; j < n_sorted; j++)
 				list_add(&l, sorted[j]);
-			add(b, TB_SEV_LOW, "name-not-on-arch", arch_label(host), arch_label(host), -1,
+			add(b, TB_SEV_LOW, "name-not-on-arch", tb_arch_label(host), tb_arch_label(host), -1,
 			    "put arch-specific names in rules with includes.arches, and add the "
 			    "replacements that arch uses (openat, newfstatat, ppoll, ...)",
 			    "%zu allowed name%s not exist on %s (%s lists it), so its replacement "
 			    "may be missing there: %s",
-			    n_sorted, n_sorted == 1 ? " does" : "s do", arch_label(host),
+			    n_sorted, n_sorted == 1 ? " does" : "s do", tb_arch_label(host),
 			    p->has_arch_map ? "archMap" : "architectures", l.buf);
 		}
 		free(sorted);
@@ -828,7 +809,7 @@ static int check_recordings(struct builder *b, const struct tb_profile *p,
 			    const struct tb_compile_opts *o, const struct tb_audit_opts *ao,
 			    uint32_t native)
 {
-	const char *arch = arch_label(native);
+	const char *arch = tb_arch_label(native);
 	char e[48];
 
 	for (size_t ri = 0; ri < ao->n_recordings; ri++) {
@@ -987,7 +968,7 @@ int tb_audit_run(const struct tb_profile *p, const struct tb_audit_opts *ao,
 	r = count_allowed(p, &o, native, names, &c);
 	if (r < 0)
 		return r;
-	snprintf(rep->summary.arch, sizeof(rep->summary.arch), "%s", arch_label(native));
+	snprintf(rep->summary.arch, sizeof(rep->summary.arch), "%s", tb_arch_label(native));
 	rep->summary.allowed = c.allowed;
 	rep->summary.conditional = c.conditional;
 	rep->summary.dangerous_allowed = c.dangerous;

@@ -4,18 +4,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/util.h"
 
 int tb_read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	size_t cap = 65536, n = 0;
+	struct stat st;
 	char *buf, *tmp;
 
-	if (fd < 0)
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return tb_negerrno();
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
 	buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;
@@ -52,4 +57,9 @@ int tb_read_file(const char *path, size_t max, char **out, size_t *len)
 	*out = buf;
 	*len = n;
 	return 0;
+}
+
+const char *tb_read_file_strerror(int r)
+{
+	return r == -EINVAL ? "not a regular file" : strerror(r < 0 ? -r : r);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/fileio.h"
 #include "core/util.h"
 
 #define TB_LL_FORMAT "tightbox-landlock"
@@ -471,42 +472,14 @@ int tb_ll_ruleset_parse(const char *text, size_t len, const char *name, struct t
 int tb_ll_ruleset_load(const char *path, struct tb_ll_ruleset **out, struct tb_diag *diag)
 {
 	_cleanup_free_ char *buf = NULL;
-	_cleanup_fclose_ FILE *f = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
+	/* Rulesets are small; refuse anything absurd rather than eat memory. */
+	int r = tb_read_file(path, 16u << 20, &buf, &len);
 
-	f = fopen(path, "re");
-	if (!f) {
-		int r = tb_negerrno();
-
-		tb_diag_set(diag, path, 0, 0, NULL, "cannot open: %s", strerror(-r));
+	if (r < 0) {
+		tb_diag_set(diag, path, 0, 0, NULL, "cannot read: %s",
+			    r == -EFBIG ? "file larger than 16 MiB" : tb_read_file_strerror(r));
 		return r;
-	}
-	for (;;) {
-		size_t got;
-
-		if (len + 4096 > cap) {
-			char *nb;
-
-			/* Rulesets are small; refuse anything absurd rather than eat memory. */
-			if (cap > (16u << 20)) {
-				tb_diag_set(diag, path, 0, 0, NULL, "file larger than 16 MiB");
-				return -EFBIG;
-			}
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				tb_diag_set(diag, path, 0, 0, NULL, "read error");
-				return -EIO;
-			}
-			break;
-		}
 	}
 	if (len == 0) {
 		tb_diag_set(diag, path, 0, 0, NULL,

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arch.h"
 #include "core/util.h"
 
 const char *tb_diff_kind_name(enum tb_diff_kind k)
@@ -205,12 +206,12 @@ static int diff_arches(const struct tb_profile *a, const struct tb_profile *b,
 		return r;
 	for (size_t i = 0; i < na && r >= 0; i++)
 		if (!token_in(tb, nb, ta[i])) {
-			r = add_entry(d, TB_DIFF_ARCH, tb_profile_arch_label(ta[i]), "in filter",
+			r = add_entry(d, TB_DIFF_ARCH, tb_arch_label(ta[i]), "in filter",
 				      "not in filter");
 		}
 	for (size_t i = 0; i < nb && r >= 0; i++)
 		if (!token_in(ta, na, tb[i])) {
-			r = add_entry(d, TB_DIFF_ARCH, tb_profile_arch_label(tb[i]), "not in filter",
+			r = add_entry(d, TB_DIFF_ARCH, tb_arch_label(tb[i]), "not in filter",
 				      "in filter");
 		}
 	return r;
@@ -298,7 +299,7 @@ int tb_profile_diff(const struct tb_profile *a, const struct tb_profile *b,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	snprintf(d->arch, sizeof(d->arch), "%s", tb_profile_arch_label(seccomp_arch_native()));
+	snprintf(d->arch, sizeof(d->arch), "%s", tb_arch_label(seccomp_arch_native()));
 	r = diff_arches(a, b, d);
 	if (r < 0)
 		return r;

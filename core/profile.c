@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "core/arch.h"
 #include "core/strv.h"
 #include "core/util.h"
 
@@ -37,25 +38,6 @@ static const char *const op_names[] = {
 	[TB_OP_NE] = "SCMP_CMP_NE", [TB_OP_LT] = "SCMP_CMP_LT", [TB_OP_LE] = "SCMP_CMP_LE",
 	[TB_OP_EQ] = "SCMP_CMP_EQ", [TB_OP_GE] = "SCMP_CMP_GE", [TB_OP_GT] = "SCMP_CMP_GT",
 	[TB_OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
-};
-
-/* The architecture names of the OCI runtime spec (config-linux.md). Some are newer than the
- * libseccomp we link; those parse, and compile only warns when the filter would need them. */
-static const char *const oci_arches[] = {
-	"SCMP_ARCH_AARCH64",  "SCMP_ARCH_ARM",	     "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
-	"SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",    "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
-	"SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PARISC",    "SCMP_ARCH_PARISC64",
-	"SCMP_ARCH_PPC",      "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE",     "SCMP_ARCH_RISCV64",
-	"SCMP_ARCH_S390",     "SCMP_ARCH_S390X",     "SCMP_ARCH_SH",	      "SCMP_ARCH_SHEB",
-	"SCMP_ARCH_X32",      "SCMP_ARCH_X86",	     "SCMP_ARCH_X86_64",
-};
-
-/* Go's GOARCH names, which moby compares includes/excludes "arches" with ("x86" appears in
- * Docker's own profile although Go calls it 386). */
-static const char *const go_arches[] = {
-	"386",	   "amd64",    "arm",	  "arm64",   "loong64", "mips",	 "mips64", "mips64le",
-	"mipsle",  "ppc",      "ppc64",	  "ppc64le", "riscv64", "s390",	 "s390x",  "x32",
-	"x86",
 };
 
 static const char *const known_flags[] = {
@@ -361,7 +343,7 @@ static int parse_rule_filter(struct parser *ps, json_t *v, const char *base,
 	if (r < 0)
 		return r;
 	for (size_t i = 0; f->arches && f->arches[i]; i++)
-		if (!in_list(go_arches, TB_ARRAY_SIZE(go_arches), f->arches[i])) {
+		if (!tb_arch_goarch_known(f->arches[i])) {
 			pathf(where, sizeof(where), "%s.arches[%zu]", base, i);
 			return perr(ps, where, "unknown arch \"%s\" (expected a Go arch name like amd64)",
 				    f->arches[i]);
@@ -558,7 +540,8 @@ static int parse_rule(struct parser *ps, json_t *v, size_t idx, struct tb_rule *
 
 static int check_arch(struct parser *ps, const char *where, const char *arch)
 {
-	if (!in_list(oci_arches, TB_ARRAY_SIZE(oci_arches), arch))
+	/* Arches newer than the libseccomp we link parse too; compiling only warns about them. */
+	if (!tb_arch_by_scmp(arch))
 		return perr(ps, where, "unknown arch \"%s\"", arch);
 	return 0;
 }
@@ -796,106 +779,19 @@ int tb_profile_load(const char *path, struct tb_profile **out, struct tb_diag *d
 
 /* ---- compiler -------------------------------------------------------------------------------- */
 
-const char *tb_profile_goarch(uint32_t token)
-{
-	switch (token) {
-	case SCMP_ARCH_X86_64:
-		return "amd64";
-	case SCMP_ARCH_X86:
-		return "386";
-	case SCMP_ARCH_X32:
-		return "x32";
-	case SCMP_ARCH_AARCH64:
-		return "arm64";
-	case SCMP_ARCH_ARM:
-		return "arm";
-	case SCMP_ARCH_PPC64LE:
-		return "ppc64le";
-	case SCMP_ARCH_PPC64:
-		return "ppc64";
-	case SCMP_ARCH_PPC:
-		return "ppc";
-	case SCMP_ARCH_S390X:
-		return "s390x";
-	case SCMP_ARCH_S390:
-		return "s390";
-	case SCMP_ARCH_RISCV64:
-		return "riscv64";
-	case SCMP_ARCH_MIPS64:
-		return "mips64";
-	case SCMP_ARCH_MIPSEL64:
-		return "mips64le";
-	case SCMP_ARCH_MIPS:
-		return "mips";
-	case SCMP_ARCH_MIPSEL:
-		return "mipsle";
-	default:
-		return NULL;
-	}
-}
-
-/* libseccomp's arch names, except i386 (as recordings spell it). */
-const char *tb_profile_arch_label(uint32_t token)
-{
-	switch (token) {
-	case SCMP_ARCH_X86_64:
-		return "x86_64";
-	case SCMP_ARCH_X86:
-		return "i386";
-	case SCMP_ARCH_X32:
-		return "x32";
-	case SCMP_ARCH_AARCH64:
-		return "aarch64";
-	case SCMP_ARCH_ARM:
-		return "arm";
-	case SCMP_ARCH_PPC64LE:
-		return "ppc64le";
-	case SCMP_ARCH_PPC64:
-		return "ppc64";
-	case SCMP_ARCH_PPC:
-		return "ppc";
-	case SCMP_ARCH_S390X:
-		return "s390x";
-	case SCMP_ARCH_S390:
-		return "s390";
-	case SCMP_ARCH_RISCV64:
-		return "riscv64";
-	case SCMP_ARCH_MIPS64:
-		return "mips64";
-	case SCMP_ARCH_MIPS64N32:
-		return "mips64n32";
-	case SCMP_ARCH_MIPSEL64:
-		return "mipsel64";
-	case SCMP_ARCH_MIPSEL64N32:
-		return "mipsel64n32";
-	case SCMP_ARCH_MIPS:
-		return "mips";
-	case SCMP_ARCH_MIPSEL:
-		return "mipsel";
-	default:
-		return "unknown";
-	}
-}
-
 /* GOARCH of the native arch: what moby compares includes/excludes "arches" with. */
 const char *tb_profile_native_goarch(void)
 {
-	const char *g = tb_profile_goarch(seccomp_arch_native());
+	const struct tb_arch *a = tb_arch_native();
 
-	return g ? g : "unknown";
+	return a && a->goarch ? a->goarch : "unknown";
 }
 
 uint32_t tb_profile_arch_token(const char *scmp_name)
 {
-	char lower[64];
-	size_t i;
+	const struct tb_arch *a = tb_arch_by_scmp(scmp_name);
 
-	if (strncmp(scmp_name, "SCMP_ARCH_", 10))
-		return 0;
-	for (i = 0; scmp_name[10 + i] && i + 1 < sizeof(lower); i++)
-		lower[i] = (char)tolower((unsigned char)scmp_name[10 + i]);
-	lower[i] = '\0';
-	return seccomp_arch_resolve_name(lower);
+	return a ? a->token : 0;
 }
 
 /* Kernel "major.minor" of @release or the running kernel, as major * 65536 + minor. */

@@ -129,7 +129,8 @@ bool tb_action_allows(enum tb_action_kind k);
 bool tb_rule_has_name(const struct tb_rule *r, const char *name);
 /* GOARCH name of the native arch ("amd64"): what includes/excludes "arches" are compared with. */
 const char *tb_profile_native_goarch(void);
-/* libseccomp arch token of "SCMP_ARCH_X86_64", 0 when libseccomp does not know the name. */
+/* libseccomp arch token of "SCMP_ARCH_X86_64", 0 when libseccomp does not know the name
+ * (core/arch.h holds the names). */
 uint32_t tb_profile_arch_token(const char *scmp_name);
 /*
  * Whether @r applies under @o (moby semantics): excluded when the native GOARCH is in
@@ -141,10 +142,6 @@ int tb_profile_rule_applies(const struct tb_rule *r, const struct tb_compile_opt
 /* Same for a host whose GOARCH is @goarch (audit looks at the other arches a profile lists). */
 int tb_profile_rule_applies_on(const struct tb_rule *r, const struct tb_compile_opts *o,
 			       const char *goarch);
-/* GOARCH name of a libseccomp arch token ("amd64" for SCMP_ARCH_X86_64), NULL when none. */
-const char *tb_profile_goarch(uint32_t token);
-/* libseccomp's name of an arch token ("x86_64"), except "i386" for x86 as recordings spell it. */
-const char *tb_profile_arch_label(uint32_t token);
 /*
  * The arch tokens the compiled filter will hold (native first, then the listed arches, or with an
  * archMap the native entry and its sub-arches), at most @max, deduplicated. Arch names libseccomp

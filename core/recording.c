@@ -161,6 +161,11 @@ void tb_recording_free(struct tb_recording *r)
 	free(r->files);
 	tb_strv_free(r->executables);
 	tb_strv_free(r->network_families);
+	for (size_t i = 0; i < r->n_denied; i++) {
+		free(r->denied[i].arch);
+		free(r->denied[i].name);
+	}
+	free(r->denied);
 	free(r);
 }
 
@@ -350,18 +355,67 @@ int tb_recording_add_file(struct tb_recording *r, const char *path, unsigned op,
 	size_t at = TB_BSEARCH(r->files, r->n_files, path, path, found);
 
 	if (!found) {
-		char *copy = strdup(path);
+		char *copy;
 
+		if (!tb_recording_file_fits(r, path)) {
+			r->lost.files++;
+			return 0;
+		}
+		copy = strdup(path);
 		if (!copy || array_insert((void **)&r->files, &r->n_files, sizeof(*r->files), at) < 0) {
 			free(copy);
 			return -ENOMEM;
 		}
 		r->files[at].path = copy;
+		r->path_bytes += strlen(path) + 1;
 	}
 	if (ok)
 		r->files[at].ok |= op;
 	else
 		r->files[at].failed |= op;
+	return 0;
+}
+
+bool tb_recording_file_fits(const struct tb_recording *r, const char *path)
+{
+	if (r->n_files < TB_REC_MAX_FILES && r->path_bytes + strlen(path) + 1 <= TB_REC_MAX_PATH_BYTES)
+		return true;
+	return tb_recording_file(r, path) != NULL;
+}
+
+static int denied_cmp(const struct tb_rec_denied *d, const char *arch, const char *name)
+{
+	int c = strcmp(d->arch, arch);
+
+	return c ? c : strcmp(d->name, name);
+}
+
+int tb_recording_add_denied(struct tb_recording *r, const char *arch, const char *name,
+			    uint64_t count)
+{
+	size_t at = 0, hi = r->n_denied;
+	char *a, *n;
+
+	while (at < hi) {
+		size_t mid = (at + hi) / 2;
+
+		if (denied_cmp(&r->denied[mid], arch, name) < 0)
+			at = mid + 1;
+		else
+			hi = mid;
+	}
+	if (at < r->n_denied && !denied_cmp(&r->denied[at], arch, name)) {
+		r->denied[at].count += count;
+		return 0;
+	}
+	a = strdup(arch);
+	n = strdup(name);
+	if (!a || !n || array_insert((void **)&r->denied, &r->n_denied, sizeof(*r->denied), at) < 0) {
+		free(a);
+		free(n);
+		return -ENOMEM;
+	}
+	r->denied[at] = (struct tb_rec_denied){a, n, count};
 	return 0;
 }
 
@@ -558,6 +612,28 @@ static json_t *recording_to_json(const struct tb_recording *r)
 	e |= json_object_set_new(root, "files", TB_TAKE_PTR(files));
 	e |= json_object_set_new(root, "executables", strv_to_json(r->executables));
 	e |= json_object_set_new(root, "network_families", strv_to_json(r->network_families));
+	/* Written only when there is something to say: older recordings stay byte-identical. */
+	if (r->n_denied) {
+		json_t *d = json_object();
+
+		for (size_t i = 0; d && i < r->n_denied; i++) {
+			json_t *ao = json_object_get(d, r->denied[i].arch);
+
+			if (!ao) {
+				ao = json_object();
+				e |= json_object_set_new(d, r->denied[i].arch, ao);
+			}
+			e |= json_object_set_new(ao, r->denied[i].name,
+						 json_integer((json_int_t)r->denied[i].count));
+		}
+		e |= json_object_set_new(root, "denied", d);
+	}
+	/* Only a lossy recording has the key: complete ones stay byte-identical to before. */
+	if (r->lost.events || r->lost.paths || r->lost.files)
+		e |= json_object_set_new(root, "lost",
+					 json_pack("{s:I,s:I,s:I}", "events", (json_int_t)r->lost.events,
+						   "paths", (json_int_t)r->lost.paths, "files",
+						   (json_int_t)r->lost.files));
 	if (e)
 		goto fail;
 	return root;
@@ -930,6 +1006,32 @@ static int files_from_json(const struct loader *l, struct tb_recording *r, json_
 	return 0;
 }
 
+static int denied_from_json(const struct loader *l, struct tb_recording *r, json_t *d)
+{
+	const char *arch, *name;
+	json_t *ao, *c;
+
+	if (!json_is_object(d))
+		return bad(l, "denied", "expected an object keyed by architecture");
+	json_object_foreach(d, arch, ao) {
+		char where[256];
+
+		snprintf(where, sizeof(where), "denied.%s", arch);
+		if (!json_is_object(ao))
+			return bad(l, where, "expected an object keyed by syscall name");
+		json_object_foreach(ao, name, c) {
+			uint64_t count = 0;
+			int ret;
+
+			snprintf(where, sizeof(where), "denied.%s.%s", arch, name);
+			if ((ret = get_uint(l, c, where, &count)) < 0 ||
+			    (ret = tb_recording_add_denied(r, arch, name, count)) < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 static int recording_from_json(const struct loader *l, json_t *root, struct tb_recording *r)
 {
 	json_t *v;
@@ -995,6 +1097,21 @@ static int recording_from_json(const struct loader *l, json_t *root, struct tb_r
 		tb_strv_free(r->network_families);
 		r->network_families = NULL;
 		if ((ret = get_strv(l, v, "network_families", true, &r->network_families)) < 0)
+			return ret;
+	}
+	v = json_object_get(root, "denied");
+	if (v && (ret = denied_from_json(l, r, v)) < 0)
+		return ret;
+	v = json_object_get(root, "lost");
+	if (v) {
+		if (!json_is_object(v))
+			return bad(l, "lost", "expected an object");
+		if ((json_object_get(v, "events") &&
+		     (ret = get_uint(l, json_object_get(v, "events"), "lost.events", &r->lost.events)) < 0) ||
+		    (json_object_get(v, "paths") &&
+		     (ret = get_uint(l, json_object_get(v, "paths"), "lost.paths", &r->lost.paths)) < 0) ||
+		    (json_object_get(v, "files") &&
+		     (ret = get_uint(l, json_object_get(v, "files"), "lost.files", &r->lost.files)) < 0))
 			return ret;
 	}
 	return 0;
@@ -1185,6 +1302,13 @@ static int merge_one(struct tb_recording *m, const struct tb_recording *r)
 	for (size_t i = 0; r->network_families && r->network_families[i]; i++)
 		if ((ret = tb_recording_add_family(m, r->network_families[i])) < 0)
 			return ret;
+	for (size_t i = 0; i < r->n_denied; i++)
+		if ((ret = tb_recording_add_denied(m, r->denied[i].arch, r->denied[i].name,
+						   r->denied[i].count)) < 0)
+			return ret;
+	m->lost.events += r->lost.events;
+	m->lost.paths += r->lost.paths;
+	m->lost.files += r->lost.files;
 	return 0;
 }
 

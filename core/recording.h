@@ -73,6 +73,17 @@ struct tb_rec_file {
 	unsigned failed; /* enum tb_file_op bits */
 };
 
+/* A call a seccomp filter refused before it ran (the recording ceiling, tracer/ceiling.h). */
+struct tb_rec_denied {
+	char *arch;
+	char *name;
+	uint64_t count;
+};
+
+/* Bounds on the files of one recording: a new path beyond either is dropped and counted. */
+#define TB_REC_MAX_FILES 65536
+#define TB_REC_MAX_PATH_BYTES (8u << 20)
+
 struct tb_recording {
 	struct tb_rec_provenance prov;
 	struct tb_rec_provenance *sources; /* merged recordings only */
@@ -83,6 +94,15 @@ struct tb_recording {
 	size_t n_files;
 	char **executables;      /* NULL-terminated */
 	char **network_families; /* NULL-terminated */
+	struct tb_rec_denied *denied; /* sorted by arch, then name */
+	size_t n_denied;
+	size_t path_bytes; /* bytes of the paths in files[] */
+	/* What the recorder saw but could not record ("lost"; 0 when nothing was lost). */
+	struct tb_rec_lost {
+		uint64_t events; /* announcements of files/argument tuples dropped (buffer full) */
+		uint64_t paths;	 /* paths that could not be read or resolved */
+		uint64_t files;	 /* path observations not kept: files[] was at its bounds */
+	} lost;
 };
 
 /* Allocates an empty recording. Returns NULL on ENOMEM. */
@@ -95,7 +115,14 @@ int tb_recording_add_syscall(struct tb_recording *r, const char *arch, const cha
 			     uint64_t count);
 int tb_recording_add_args(struct tb_recording *r, const char *arch, const char *syscall, size_t n,
 			  const char *const *keys, const uint64_t *values, uint64_t count);
+/* A new path beyond TB_REC_MAX_FILES / TB_REC_MAX_PATH_BYTES is not added: lost.files counts
+ * it and 0 is returned. */
 int tb_recording_add_file(struct tb_recording *r, const char *path, unsigned op, bool ok);
+/* Whether tb_recording_add_file would keep @path (already there, or within the bounds). */
+bool tb_recording_file_fits(const struct tb_recording *r, const char *path);
+/* Counts @count refusals of (@arch, @name) by the recording ceiling. 0 or -ENOMEM. */
+int tb_recording_add_denied(struct tb_recording *r, const char *arch, const char *name,
+			    uint64_t count);
 int tb_recording_add_executable(struct tb_recording *r, const char *path);
 int tb_recording_add_family(struct tb_recording *r, const char *family);
 /* Adds @workload to the workloads of syscall @name (created with count 0 when absent). */

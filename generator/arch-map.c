@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Architectures the generator can target, and the cross-arch equivalents of syscalls newer
+ * The cross-arch equivalents of syscalls newer
  * architectures (aarch64, riscv64) dropped in favour of their *at / *2 / p* forms. Data only:
  * whether a name exists on an arch is always asked of libseccomp
  * (seccomp_syscall_resolve_name_arch), the table only says what to use instead when it does not.
@@ -8,41 +8,16 @@
 #include <seccomp.h>
 #include <string.h>
 
+#include "core/arch.h"
 #include "core/util.h"
 #include "generator/internal.h"
 
-static const struct tb_gen_arch arches[] = {
-    {"aarch64", "SCMP_ARCH_AARCH64", "arm64", SCMP_ARCH_AARCH64, 0, NULL},
-    {"arm", "SCMP_ARCH_ARM", "arm", SCMP_ARCH_ARM, 0, "aarch64"},
-    {"ppc64le", "SCMP_ARCH_PPC64LE", "ppc64le", SCMP_ARCH_PPC64LE, 0, NULL},
-    {"riscv64", "SCMP_ARCH_RISCV64", "riscv64", SCMP_ARCH_RISCV64, 0, NULL},
-    /* s390 passes clone's stack first and its flags second. */
-    {"s390", "SCMP_ARCH_S390", "s390", SCMP_ARCH_S390, 1, "s390x"},
-    {"s390x", "SCMP_ARCH_S390X", "s390x", SCMP_ARCH_S390X, 1, NULL},
-    {"x32", "SCMP_ARCH_X32", "amd64", SCMP_ARCH_X32, 0, "x86_64"},
-    {"x86", "SCMP_ARCH_X86", "386", SCMP_ARCH_X86, 0, "x86_64"},
-    {"x86_64", "SCMP_ARCH_X86_64", "amd64", SCMP_ARCH_X86_64, 0, NULL},
-};
-
-const struct tb_gen_arch *tb_gen_arch_lookup(const char *name)
+const struct tb_arch *tb_gen_arch_lookup(const char *name)
 {
-	/* The recording format spells x86 "i386" (the kernel's and strace's name). */
-	if (!strcmp(name, "i386"))
-		name = "x86";
-	for (size_t i = 0; i < TB_ARRAY_SIZE(arches); i++)
-		if (!strcmp(arches[i].name, name))
-			return &arches[i];
-	return NULL;
-}
+	const struct tb_arch *a = tb_arch_by_name(name);
 
-const struct tb_gen_arch *tb_gen_arch_native(void)
-{
-	uint32_t tok = seccomp_arch_native();
-
-	for (size_t i = 0; i < TB_ARRAY_SIZE(arches); i++)
-		if (arches[i].token == tok)
-			return &arches[i];
-	return NULL;
+	/* A target needs libseccomp's numbers and a Go name for includes.arches. */
+	return a && a->token && a->goarch ? a : NULL;
 }
 
 #define EQ(...) ((const char *const[]){__VA_ARGS__, NULL})

@@ -108,7 +108,7 @@ static int render_cli(const struct tb_export_opts *o, const char *seccomp, FILE 
 /* Go arch name of the host, which decides includes/excludes "arches" like moby does. */
 static const char *native_goarch(void)
 {
-	const struct tb_gen_arch *a = tb_gen_arch_native();
+	const struct tb_arch *a = tb_arch_native();
 
 	return a ? a->goarch : "amd64";
 }

@@ -7,19 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arch.h"
 #include "core/recording.h"
 #include "core/strv.h"
 #include "core/landlock-ruleset.h"
 #include "generator/generate.h"
-
-struct tb_gen_arch {
-	const char *name;	    /* libseccomp name ("x86_64") */
-	const char *scmp;	    /* "SCMP_ARCH_X86_64" */
-	const char *goarch;	    /* "amd64": what moby compares includes.arches with */
-	uint32_t token;		    /* SCMP_ARCH_* */
-	unsigned clone_flags_index; /* 1 on s390/s390x, 0 elsewhere */
-	const char *parent; /* compat personality of this arch ("x86_64" for x86), or NULL */
-};
 
 /* Why a name is allowed, beside being recorded. */
 enum tb_gen_why {
@@ -45,7 +37,7 @@ struct tb_u64set {
 
 struct tb_gen_model {
 	const struct tb_gen_opts *opts;
-	struct tb_gen_arch arches[TB_GEN_MAX_ARCHES];
+	struct tb_arch arches[TB_GEN_MAX_ARCHES];
 	size_t n_arches;
 	struct tb_gen_name *names; /* allowed candidates, sorted by name */
 	size_t n_names;
@@ -59,8 +51,7 @@ struct tb_gen_model {
 };
 
 /* generator/arch-map.c */
-const struct tb_gen_arch *tb_gen_arch_lookup(const char *name);
-const struct tb_gen_arch *tb_gen_arch_native(void);
+const struct tb_arch *tb_gen_arch_lookup(const char *name);
 /* Equivalents of @name on an arch that lacks it (NULL-terminated), or NULL when the table has none;
  * *@why gets the table's note ("vDSO", "no equivalent") when the list is empty. */
 const char *const *tb_gen_arch_equivalents(const char *name, const char **why);

@@ -10,12 +10,11 @@
 #include "core/util.h"
 #include "generator/internal.h"
 
-static bool is_sub_arch(const struct tb_gen_arch *a)
+static bool is_sub_arch(const struct tb_arch *a)
 {
 	/* Compat personalities of a 64-bit arch: their recorded syscalls are not mapped elsewhere.
 	 */
-	return !strcmp(a->name, "x86") || !strcmp(a->name, "x32") || !strcmp(a->name, "arm") ||
-	       !strcmp(a->name, "s390");
+	return a->parent != NULL;
 }
 
 struct tb_gen_name *tb_gen_model_find(const struct tb_gen_model *m, const char *name)
@@ -105,7 +104,7 @@ bool tb_u64set_has(const struct tb_u64set *s, uint64_t v)
 	return false;
 }
 
-static bool resolves(const struct tb_gen_arch *a, const char *name)
+static bool resolves(const struct tb_arch *a, const char *name)
 {
 	return seccomp_syscall_resolve_name_arch(a->token, name) >= 0;
 }
@@ -113,7 +112,7 @@ static bool resolves(const struct tb_gen_arch *a, const char *name)
 static int set_arches(struct tb_gen_model *m, const struct tb_gen_opts *o, struct tb_diag *diag)
 {
 	if (o->n_arches == 0) {
-		const struct tb_gen_arch *n = tb_gen_arch_native();
+		const struct tb_arch *n = tb_arch_native();
 
 		if (!n) {
 			tb_diag_set(diag, "--arch", 0, 0, NULL, "unsupported native architecture");
@@ -123,7 +122,7 @@ static int set_arches(struct tb_gen_model *m, const struct tb_gen_opts *o, struc
 		return 0;
 	}
 	for (size_t i = 0; i < o->n_arches && i < TB_GEN_MAX_ARCHES; i++) {
-		const struct tb_gen_arch *a = tb_gen_arch_lookup(o->arches[i]);
+		const struct tb_arch *a = tb_gen_arch_lookup(o->arches[i]);
 		bool dup = false;
 
 		if (!a) {
@@ -150,7 +149,7 @@ static int set_arches(struct tb_gen_model *m, const struct tb_gen_opts *o, struc
 
 static int target_index(const struct tb_gen_model *m, const char *arch)
 {
-	const struct tb_gen_arch *a = tb_gen_arch_lookup(arch);
+	const struct tb_arch *a = tb_gen_arch_lookup(arch);
 
 	for (size_t i = 0; a && i < m->n_arches; i++)
 		if (m->arches[i].token == a->token)
@@ -192,10 +191,10 @@ static int check_input(const struct tb_gen_model *m, const struct tb_gen_input *
 	return 0;
 }
 
-static int map_name(struct tb_gen_model *m, const struct tb_gen_arch *src, size_t t,
+static int map_name(struct tb_gen_model *m, const struct tb_arch *src, size_t t,
 		    const struct tb_rec_syscall *s)
 {
-	const struct tb_gen_arch *dst = &m->arches[t];
+	const struct tb_arch *dst = &m->arches[t];
 	const char *const *eq;
 	const char *why;
 	bool any = false;
@@ -329,7 +328,7 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 
 	for (size_t i = 0; i < merged->n_arches; i++) {
 		const struct tb_rec_arch *sa = &merged->arches[i];
-		const struct tb_gen_arch *src = tb_gen_arch_lookup(sa->name);
+		const struct tb_arch *src = tb_gen_arch_lookup(sa->name);
 		bool used = false;
 
 		if (!src) {
@@ -342,7 +341,7 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 			continue;
 		}
 		for (size_t t = 0; t < m->n_arches; t++) {
-			const struct tb_gen_arch *dst = &m->arches[t];
+			const struct tb_arch *dst = &m->arches[t];
 
 			/* Compat-mode syscalls (int 0x80 on x86_64) only count for that very arch.
 			 */

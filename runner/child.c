@@ -11,6 +11,8 @@
 #include <poll.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <sched.h>
@@ -72,7 +74,11 @@ static __attribute__((noreturn)) void fail_step(struct tb_child_args *a, enum tb
 
 	n = write(a->status_fd, &rep, sizeof(rep));
 	(void)n;
-	_exit(step == TB_STEP_EXEC || step == TB_STEP_EXEC_LOOKUP ? (err == ENOENT ? 127 : 126) : 125);
+	syscall(SYS_exit_group,
+		step == TB_STEP_EXEC || step == TB_STEP_EXEC_LOOKUP ? (err == ENOENT ? 127 : 126) : 125);
+	/* Only a profile that denies exit_group gets here (glibc's _exit would end in a hlt and a
+	 * SIGSEGV that looks like the program's); the parent reads the report from a->late. */
+	__builtin_trap();
 }
 
 #define CHECK(a, cond, step, idx)                                                                  \
@@ -310,6 +316,37 @@ static void setup_proc(struct tb_child_args *a)
 	}
 }
 
+int tb_open_source(const char *path)
+{
+	/* No symlink in any component: a rw volume may hold links a previous run left there, and
+	 * following one as root would show the host's files (or bind them writable). No magic
+	 * links either (/proc/self/fd/N, /proc/PID/root). */
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	return fd < 0 ? tb_negerrno() : fd;
+}
+
+/* A detached clone of a host path resolved without following symlinks (tb_open_source). */
+static int clone_source(struct tb_child_args *a, const char *path, bool any_type, enum tb_step step,
+			int index)
+{
+	int src = tb_open_source(path), fd;
+	struct stat st;
+
+	if (src < 0)
+		fail_step(a, step, -src, index);
+	CHECK(a, fstat(src, &st) == 0, step, index);
+	if (!any_type && !S_ISREG(st.st_mode))
+		fail_step(a, step, EINVAL, index);
+	fd = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+					(S_ISDIR(st.st_mode) ? AT_RECURSIVE : 0));
+	CHECK(a, fd >= 0, step, index);
+	close(src);
+	return fd;
+}
+
 static void setup_root(struct tb_child_args *a)
 {
 	const struct tb_run_config *c = a->cfg;
@@ -325,18 +362,13 @@ static void setup_root(struct tb_child_args *a)
 	/* 1. Take detached clones of everything the sandbox shows, before STAGING hides anything. */
 	n = take_rootfs(a, trees);
 	for (size_t i = 0; i < c->n_volumes; i++) {
-		struct stat st;
-
-		CHECK(a, stat(c->volumes[i].src, &st) == 0, TB_STEP_VOLUME, (int)i);
-		vol_fd[i] = clone_tree(c->volumes[i].src, true);
-		CHECK(a, vol_fd[i] >= 0, TB_STEP_VOLUME, (int)i);
+		vol_fd[i] = clone_source(a, c->volumes[i].src, true, TB_STEP_VOLUME, (int)i);
 		/* Writable volumes are noexec: nothing the program writes may be executed. */
 		CHECK(a, set_tree_attrs(vol_fd[i], c->volumes[i].rw, c->volumes[i].rw) == 0,
 		      TB_STEP_VOLUME, (int)i);
 	}
 	if (c->script) {
-		script_fd = clone_tree(c->script, false);
-		CHECK(a, script_fd >= 0, TB_STEP_SCRIPT, -1);
+		script_fd = clone_source(a, c->script, false, TB_STEP_SCRIPT, -1);
 		CHECK(a, set_tree_attrs(script_fd, false, true) == 0, TB_STEP_SCRIPT, -1);
 	}
 
@@ -558,17 +590,45 @@ static int lookup_exec(const char *file, char **envp, char *out, size_t size)
 	return first_err;
 }
 
+/*
+ * execve failed. After the filter, the profile itself may deny it, and then perhaps write and
+ * exit_group too: the verdict goes to the shared page first, which needs no syscall. execve(NULL)
+ * tells which it is: the kernel answers EFAULT whenever the filter lets execve through.
+ */
+static __attribute__((noreturn)) void exec_failed(struct tb_child_args *a, bool filtered, int err)
+{
+	if (filtered && a->late && syscall(SYS_execve, NULL, NULL, NULL) < 0 && errno != EFAULT) {
+		a->late->err = err;
+		a->late->index = -1;
+		a->late->step = TB_STEP_EXEC_DENIED;
+		fail_step(a, TB_STEP_EXEC_DENIED, err, -1);
+	}
+	fail_step(a, TB_STEP_EXEC, err, -1);
+}
+
 void tb_child_main(struct tb_child_args *a)
 {
 	const struct tb_run_config *c = a->cfg;
 	char exe[4096], go;
 	int err, ns_quota_fds[TB_ARRAY_SIZE(ns_kinds)];
+	bool filtered;
 
 	/* Die with tightbox. The first byte says the id maps are written (user namespace). */
 	CHECK(a, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0, TB_STEP_SYNC, -1);
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(125); /* parent gone or refused: it reports why itself */
 
+	/* A session and process group of its own: kill(0, SIG), kill(-pgrp) and a terminal's
+	 * job-control signals reach only the sandbox, never the caller's process group - whether
+	 * or not Landlock scopes signals (ABI 6) and the profile allows kill. */
+	CHECK(a, setsid() >= 0, TB_STEP_SESSION, -1);
+	/* A fresh, empty session keyring: the caller's, and the keys it possesses through it, are
+	 * out of reach even with keyctl allowed. Without CONFIG_KEYS (ENOSYS) there is nothing to
+	 * inherit; a caller's own filter that denies keyctl (EPERM, as Docker's does) denies it to
+	 * the sandbox too. */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS &&
+	    errno != EPERM)
+		fail_step(a, TB_STEP_KEYRING, errno, -1);
 	/* Into the v1 run cgroups first (the cgroup2 one we were born in): everything after this,
 	 * the setup included, is accounted and limited. */
 	if (a->cgroup && (err = tb_cgroup_join_v1(a->cgroup)) < 0)
@@ -606,9 +666,10 @@ void tb_child_main(struct tb_child_args *a)
 	}
 	/* The filter is the very last step: the profile only has to allow execve and what the
 	 * program does, not our setup. */
-	if (a->prog.filter && !(a->hooks && a->hooks->skip_filter))
+	filtered = a->prog.filter && !(a->hooks && a->hooks->skip_filter);
+	if (filtered)
 		CHECK(a, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &a->prog) == 0,
 		      TB_STEP_SECCOMP, -1);
 	execve(exe, c->argv, a->envp);
-	fail_step(a, TB_STEP_EXEC, errno, -1);
+	exec_failed(a, filtered, errno);
 }

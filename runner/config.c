@@ -67,6 +67,8 @@ const char *tb_step_name(enum tb_step s)
 	static const char *const names[] = {
 		[TB_STEP_NONE] = "none",
 		[TB_STEP_SYNC] = "sync with parent",
+		[TB_STEP_SESSION] = "start a session of its own",
+		[TB_STEP_KEYRING] = "join a fresh session keyring",
 		[TB_STEP_CGROUP] = "join the run's cgroups",
 		[TB_STEP_NSQUOTA] = "set the namespace quota to zero",
 		[TB_STEP_MOUNT_PRIVATE] = "make mounts private",
@@ -92,6 +94,7 @@ const char *tb_step_name(enum tb_step s)
 		[TB_STEP_SECCOMP] = "load the seccomp filter",
 		[TB_STEP_EXEC_LOOKUP] = "find the command",
 		[TB_STEP_EXEC] = "execute the command",
+		[TB_STEP_EXEC_DENIED] = "execute the command (the profile denies execve)",
 	};
 
 	return (unsigned)s < TB_ARRAY_SIZE(names) && names[s] ? names[s] : "unknown";

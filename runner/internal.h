@@ -4,8 +4,10 @@
 #define TB_RUNNER_INTERNAL_H
 
 #include <linux/filter.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "core/landlock-ruleset.h"
 #include "runner/cgroup.h"
@@ -15,6 +17,8 @@
 enum tb_step {
 	TB_STEP_NONE = 0,
 	TB_STEP_SYNC,
+	TB_STEP_SESSION,
+	TB_STEP_KEYRING,
 	TB_STEP_CGROUP,
 	TB_STEP_NSQUOTA,
 	TB_STEP_MOUNT_PRIVATE,
@@ -40,6 +44,7 @@ enum tb_step {
 	TB_STEP_SECCOMP,
 	TB_STEP_EXEC_LOOKUP,
 	TB_STEP_EXEC,
+	TB_STEP_EXEC_DENIED, /* execve failed because the loaded profile denies it */
 };
 
 struct tb_child_report {
@@ -47,6 +52,84 @@ struct tb_child_report {
 	int32_t err;   /* errno */
 	int32_t index; /* which volume/tmpfs/rlimit, -1 when n/a */
 };
+
+/*
+ * What a run needs that can be checked and built before anything exists on the host (run.c):
+ * the compiled filter, the Landlock ruleset, stdin and the environment. Owned; tb_run_plan_done.
+ */
+struct tb_run_plan {
+	struct sock_fprog prog; /* .filter NULL: no filter */
+	struct tb_ll_ruleset *landlock; /* NULL: the built-in ruleset (or none) */
+	int landlock_abi;  /* 0: Landlock off or absent */
+	bool apparmor;     /* the AppArmor profile can be applied */
+	int stdin_fd;
+	char **envp;       /* the strings belong to the config */
+};
+
+#define TB_RUN_PLAN_INIT {.stdin_fd = -1}
+
+/*
+ * The spawn stage (spawn.c): the run's cgroups, the janitor, the sandbox init and every pipe to
+ * it. Created by tb_sandbox_spawn, released by tb_sandbox_done alone, which kills and reaps an init
+ * the supervisor did not reap. Other stages read these fds and mark what they reaped; they never
+ * close anything here.
+ */
+struct tb_sandbox {
+	struct tb_cgroup cg;
+	bool rlimit_fallback; /* no cgroup: rlimits approximate memory and pids */
+	bool own_userns;
+	bool into_unified;    /* born in its cgroup2 directory (clone3 CLONE_INTO_CGROUP) */
+	pid_t janitor;        /* -1: none */
+	bool janitor_reaped;
+	int lifeline[2];      /* the janitor's: it cleans up when the write end closes */
+	pid_t init;           /* -1 before the clone */
+	bool init_reaped;
+	int pidfd;
+	int out[2], err[2], status[2], sync[2]; /* pipes; the child's ends close after the clone */
+	int sigfd;            /* SIGCHLD, blocked while the sandbox runs */
+	sigset_t oldmask;
+	bool mask_set;
+	uint64_t t0_ms;       /* the clone, for wall_ms */
+	struct tb_child_report *late; /* shared page (tb_child_args.late), NULL when unmapped */
+};
+
+#define TB_SANDBOX_INIT                                                                            \
+	{                                                                                          \
+		.janitor = -1, .lifeline = {-1, -1}, .init = -1, .pidfd = -1, .out = {-1, -1},     \
+		.err = {-1, -1}, .status = {-1, -1}, .sync = {-1, -1}, .sigfd = -1,                \
+	}
+
+/* One output stream of the sandbox: its first @limit bytes are kept, the rest counted. */
+struct tb_capture {
+	int fd;          /* borrowed from the sandbox (never closed here) */
+	bool eof;
+	char *buf;       /* @limit + 1 bytes */
+	size_t limit, len;
+	uint64_t total;
+	int pass_fd;     /* -1, or where the kept bytes are copied as they arrive */
+	bool escape;     /* passthrough with terminal controls made visible (passthrough.c) */
+	bool held;       /* escape state: a c2 byte waits for the next one */
+	unsigned utf8_left; /* escape state: continuation bytes still expected */
+};
+
+/* Writes @n bytes of @cap's output to its pass_fd, escaped when @cap->escape; @eof flushes a
+ * byte held back for the next chunk. */
+void tb_passthrough_write(struct tb_capture *cap, const char *buf, size_t n, bool eof);
+
+/* The supervise stage (supervise.c): output, the child's status report, exits, the timeout. */
+struct tb_supervisor {
+	int timer_fd;
+	struct tb_capture out, err;
+	struct tb_child_report rep;
+	size_t rep_got;
+	bool status_done;
+	int wstatus;     /* of the sandbox init, once sb->init_reaped */
+	struct rusage ru;
+	uint64_t wall_ms;
+	uint64_t drain_deadline;
+};
+
+#define TB_SUPERVISOR_INIT {.timer_fd = -1, .out = {.fd = -1, .pass_fd = -1}, .err = {.fd = -1, .pass_fd = -1}}
 
 /* Everything the child needs, prepared by the parent before the clone. */
 struct tb_child_args {
@@ -64,9 +147,50 @@ struct tb_child_args {
 	char **envp;
 	int stdin_fd, out_fd, err_fd, status_fd, sync_fd;
 	pid_t parent;
+	/* Shared with the parent (MAP_SHARED): a report that needs no syscall, for an execve the
+	 * profile denies (write and exit_group may be denied as well). */
+	struct tb_child_report *late;
 };
 
 const char *tb_step_name(enum tb_step s);
+
+/* Monotonic milliseconds. */
+uint64_t tb_now_ms(void);
+/* Sets @res->error (and @d's message when still empty) to the printf-style text. */
+void tb_run_set_error(struct tb_run_result *res, struct tb_diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Frees what a plan holds. Accepts a TB_RUN_PLAN_INIT plan. */
+void tb_run_plan_done(struct tb_run_plan *p);
+
+/*
+ * The spawn stage: cgroups (a warning and rlimits where none can be made), pipes, the janitor, the
+ * clone into fresh namespaces, the id maps and the two-byte handshake that releases the child
+ * (with hooks->parent_started in between). 0 when the child runs the setup, or -errno with @res
+ * and @d saying why. @sb is released by tb_sandbox_done in both cases.
+ */
+int tb_sandbox_spawn(const struct tb_run_config *c, const struct tb_run_hooks *hooks,
+		     const struct tb_run_plan *plan, struct tb_sandbox *sb, struct tb_run_result *res,
+		     struct tb_diag *d);
+/* SIGKILLs the sandbox init (the kernel then kills its pid namespace) and the cgroup. */
+void tb_sandbox_kill(const struct tb_sandbox *sb);
+/* Kills and reaps an unreaped init, closes every fd, removes the cgroups, ends the janitor,
+ * restores the signal mask. Accepts a TB_SANDBOX_INIT sandbox. */
+void tb_sandbox_done(struct tb_sandbox *sb);
+
+/* Allocates the capture buffers and the timer before anything runs. 0 or -errno (@d names the
+ * flag whose size could not be allocated). */
+int tb_supervisor_init(const struct tb_run_config *c, struct tb_supervisor *sv, struct tb_diag *d);
+/* Multiplexes output, the status pipe, SIGCHLD (exits, hooks' ptrace stops) and the timeout
+ * until the sandbox init is reaped and its output drained. */
+void tb_supervise(const struct tb_run_config *c, const struct tb_run_hooks *hooks,
+		  struct tb_sandbox *sb, struct tb_supervisor *sv, struct tb_run_result *res);
+/* The result stage: exit status, usage, captured output (moved into @res), the child's setup
+ * failure. 0, or -ECHILD when the sandbox setup failed (then @res->error and @d say where). */
+int tb_run_collect(const struct tb_run_config *c, const struct tb_sandbox *sb,
+		   struct tb_supervisor *sv, struct tb_run_result *res, struct tb_diag *d);
+/* Frees the capture buffers and closes the timer. Accepts a TB_SUPERVISOR_INIT supervisor. */
+void tb_supervisor_done(struct tb_supervisor *sv);
 
 /*
  * Calls @fn for each entry of directory @path ("." and ".." skipped) without allocating memory:
@@ -76,6 +200,10 @@ const char *tb_step_name(enum tb_step s);
  * stop, -errno to fail. Returns 0 or -errno.
  */
 int tb_for_each_dirent(const char *path, int (*fn)(const char *name, void *data), void *data);
+
+/* Opens @path as O_PATH without following any symlink (or magic link) in it. fd or -errno
+ * (-ELOOP for a symlink). Allocation-free: the child resolves volume and script sources with it. */
+int tb_open_source(const char *path);
 
 /* Runs in the cloned child: sets the sandbox up and execs. Never returns. */
 __attribute__((noreturn)) void tb_child_main(struct tb_child_args *a);

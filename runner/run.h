@@ -17,6 +17,8 @@
 #include "core/diag.h"
 
 #define TB_MAX_MOUNTS 32
+/* The most bytes of stdout (and of stderr) a run keeps in memory. */
+#define TB_OUTPUT_LIMIT_MAX (1ull << 30)
 #define TB_MAX_ENV 128
 
 struct tb_tmpfs {
@@ -77,6 +79,8 @@ struct tb_run_config {
 	uint64_t stdout_limit; /* bytes kept */
 	uint64_t stderr_limit;
 	bool passthrough;     /* write the (capped) output to our stdout/stderr as it arrives */
+	bool escape_stdout;   /* ... with terminal control sequences written as \xNN (--escape-output) */
+	bool escape_stderr;
 	bool trace_denials;   /* compile the profile with deny actions turned into SCMP_ACT_TRACE (explain) */
 	char *cgroup_parent;  /* name of the parent cgroup, "tightbox" */
 };
@@ -115,12 +119,6 @@ struct tb_run_hooks {
 	int (*child_before_filter)(void *data);
 	/* When true, the configured seccomp filter is not loaded (recording without enforcement). */
 	bool skip_filter;
-	/*
-	 * Replaces the configured filter: called in the parent before the fork with the compiled
-	 * profile context (a scmp_filter_ctx, passed as void *) so the explainer can rewrite deny
-	 * actions into SCMP_ACT_TRACE. Return -errno to abort.
-	 */
-	int (*parent_adjust_filter)(void *scmp_ctx, void *data);
 	/* In the parent, once the child exists and is in its cgroup2 directory (the v1 ones it joins
 	 * itself), before it is released to run anything of the command. */
 	int (*parent_started)(pid_t child, void *data);
@@ -130,8 +128,6 @@ struct tb_run_hooks {
 	 * The hook must resume stopped tracees itself.
 	 */
 	void (*parent_on_wait)(pid_t pid, int status, void *data);
-	/* In the parent after the sandbox init was reaped (for final bookkeeping). */
-	void (*parent_finished)(const struct tb_run_result *res, void *data);
 };
 
 /* Fills @c with the hardened defaults (the seed's docker run line). Returns 0 or -ENOMEM. */

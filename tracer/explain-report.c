@@ -59,6 +59,7 @@ static json_t *denial_json(const struct tb_explain_denial *dn)
 		json_object_set_new(o, "errno", json_null());
 		json_object_set_new(o, "errno_name", json_null());
 	}
+	json_object_set_new(o, "ceiling", json_boolean(dn->ceiling));
 	if (dn->dangerous)
 		json_object_set_new(o, "dangerous",
 				    json_pack("{s:s,s:s,s:s}", "severity",
@@ -191,6 +192,9 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 			fprintf(f, "      ... (more argument combinations)\n");
 		if (dn->arg_specific)
 			fprintf(f, "      the profile allows %s only with other arguments\n", dn->name);
+		if (dn->ceiling)
+			fprintf(f, "      refused by tightbox itself, whatever the profile says (see "
+				   "docs/explain.md)\n");
 		if (dn->dangerous)
 			fprintf(f, "      dangerous (%s): %s\n", tb_severity_name(dn->dangerous->severity),
 				dn->dangerous->reason);

@@ -10,44 +10,23 @@
 #include "tracer/explain.h"
 
 #include <linux/audit.h>
-#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
-#include <sys/user.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "core/profile.h"
 #include "core/util.h"
-
-#ifndef SYS_SECCOMP
-#define SYS_SECCOMP 1
-#endif
-#define TB_X32_SYSCALL_BIT 0x40000000u
-
-struct tb_task {
-	pid_t pid;
-	bool expect_stop;  /* announced by a fork/clone event: its first SIGSTOP is ptrace's */
-	bool seen_stop;    /* its attach SIGSTOP already arrived (before the event) */
-	bool trap_pending; /* we queued SIGSYS for an emulated SECCOMP_RET_TRAP */
-	siginfo_t trap;
-};
+#include "tracer/ptrace-supervisor.h"
 
 struct tb_explain_state {
 	struct tb_explain_report *rep;
-	pid_t init;
-	bool options_set;
-	bool init_killed;
-	int err; /* first supervisor failure (-errno) */
+	int err; /* first failure of the report itself (-errno) */
 	const char *err_step;
 	struct timespec t0;
-	struct tb_task *tasks;
-	size_t n_tasks, cap_tasks;
 };
 
 static uint64_t since_us(const struct timespec *t0)
@@ -57,42 +36,6 @@ static uint64_t since_us(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (uint64_t)(now.tv_sec - t0->tv_sec) * 1000000u +
 	       (uint64_t)((now.tv_nsec - t0->tv_nsec) / 1000);
-}
-
-static struct tb_task *task_find(struct tb_explain_state *st, pid_t pid)
-{
-	for (size_t i = 0; i < st->n_tasks; i++)
-		if (st->tasks[i].pid == pid)
-			return &st->tasks[i];
-	return NULL;
-}
-
-static struct tb_task *task_add(struct tb_explain_state *st, pid_t pid)
-{
-	struct tb_task *t = task_find(st, pid);
-
-	if (t)
-		return t;
-	if (st->n_tasks == st->cap_tasks) {
-		size_t cap = st->cap_tasks ? st->cap_tasks * 2 : 16;
-		struct tb_task *n = realloc(st->tasks, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		st->tasks = n;
-		st->cap_tasks = cap;
-	}
-	t = &st->tasks[st->n_tasks++];
-	memset(t, 0, sizeof(*t));
-	t->pid = pid;
-	return t;
-}
-
-static void task_del(struct tb_explain_state *st, pid_t pid)
-{
-	struct tb_task *t = task_find(st, pid);
-
-	if (t)
-		*t = st->tasks[--st->n_tasks];
 }
 
 static void fail(struct tb_explain_state *st, int err, const char *step)
@@ -105,43 +48,11 @@ static void fail(struct tb_explain_state *st, int err, const char *step)
 
 /* ---- /proc helpers ---------------------------------------------------------------------- */
 
-/* Last number of the "KEY:" line of /proc/PID/status ("NSpid:\t812\t3" -> 3). 0 when unknown. */
-static pid_t proc_status_last(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	pid_t v = 0;
-	_cleanup_fclose_ FILE *f = NULL;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, klen) || line[klen] != ':')
-			continue;
-		for (char *s = line + klen + 1, *end; *s; s = end) {
-			long n = strtol(s, &end, 10);
-			if (end == s)
-				break;
-			v = (pid_t)n;
-		}
-		break;
-	}
-	return v;
-}
-
 static char *proc_exe(pid_t pid)
 {
-	char path[64], buf[4096];
-	ssize_t n;
+	char buf[4096];
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	return strdup(buf);
+	return tb_sv_proc_link(pid, "exe", buf, sizeof(buf)) == 0 ? strdup(buf) : NULL;
 }
 
 static char *proc_comm(pid_t pid)
@@ -161,45 +72,34 @@ static char *proc_comm(pid_t pid)
 
 /* ---- names -------------------------------------------------------------------------------- */
 
-static const char *arch_label(uint32_t audit_arch, uint64_t nr)
+/* The recording format's label of the arch (one table: the supervisor's). */
+static const char *arch_label(const struct tb_sv_call *c)
 {
-	switch (audit_arch) {
-	case AUDIT_ARCH_X86_64:
-		return (nr & TB_X32_SYSCALL_BIT) ? "x32" : "x86_64";
-	case AUDIT_ARCH_I386:
-		return "x86";
-	case AUDIT_ARCH_AARCH64:
-		return "aarch64";
-	case AUDIT_ARCH_ARM:
-		return "arm";
-	default:
-		return "unknown";
-	}
+	return c->arch >= 0 ? tb_sv_arch(c->arch)->label : "unknown";
 }
 
-static char *syscall_name(uint32_t audit_arch, uint64_t nr)
+static char *syscall_name(const struct tb_sv_call *c)
 {
-	/* libseccomp's arch tokens are the AUDIT_ARCH values; x32 has its own token. */
-	uint32_t token = audit_arch;
-	char *n;
+	char *n = c->arch >= 0 ? seccomp_syscall_resolve_num_arch(tb_sv_arch(c->arch)->token,
+								   (int)c->raw_nr)
+			       : NULL;
 
-	if (audit_arch == AUDIT_ARCH_X86_64 && (nr & TB_X32_SYSCALL_BIT))
-		token = SCMP_ARCH_X32;
-	n = seccomp_syscall_resolve_num_arch(token, (int)nr);
 	if (n)
 		return n;
-	if (asprintf(&n, "nr_%llu", (unsigned long long)nr) < 0)
+	if (asprintf(&n, "nr_%llu", (unsigned long long)c->raw_nr) < 0)
 		return NULL;
 	return n;
 }
 
 /* ---- recording one denial ----------------------------------------------------------------- */
 
-static int record(struct tb_explain_state *st, pid_t pid, const struct __ptrace_syscall_info *in,
+static int record(struct tb_explain_state *st, const struct tb_sv_call *in,
 		  struct tb_explain_denial **found)
 {
 	struct tb_explain_report *rep = st->rep;
-	uint32_t data = in->seccomp.ret_data;
+	uint32_t data = in->ceiling_errno ? (uint32_t)in->ceiling_errno : in->data;
+	bool ceiling = in->ceiling_errno > 0;
+	pid_t pid = in->pid;
 	struct tb_explain_denial *dn = NULL;
 	_cleanup_free_ char *name = NULL;
 	_cleanup_free_ char *decoded = NULL;
@@ -208,7 +108,8 @@ static int record(struct tb_explain_state *st, pid_t pid, const struct __ptrace_
 	rep->total++;
 	for (size_t i = 0; i < rep->n_denials; i++) {
 		struct tb_explain_denial *x = &rep->denials[i];
-		if (x->audit_arch == in->arch && x->nr == (int)in->seccomp.nr && x->data == data) {
+		if (x->audit_arch == in->audit_arch && x->nr == (int)in->raw_nr && x->data == data &&
+		    x->ceiling == ceiling) {
 			dn = x;
 			break;
 		}
@@ -219,21 +120,22 @@ static int record(struct tb_explain_state *st, pid_t pid, const struct __ptrace_
 		if (!n)
 			return -ENOMEM;
 		rep->denials = n;
-		name = syscall_name(in->arch, in->seccomp.nr);
+		name = syscall_name(in);
 		if (!name)
 			return -ENOMEM;
 		dn = &rep->denials[rep->n_denials++];
 		memset(dn, 0, sizeof(*dn));
 		dn->name = TB_TAKE_PTR(name);
-		dn->arch = arch_label(in->arch, in->seccomp.nr);
-		dn->audit_arch = in->arch;
-		dn->nr = (int)in->seccomp.nr;
+		dn->arch = arch_label(in);
+		dn->audit_arch = in->audit_arch;
+		dn->nr = (int)in->raw_nr;
 		dn->data = data;
+		dn->ceiling = ceiling;
 		dn->first_seq = rep->total;
 		dn->first_us = since_us(&st->t0);
-		dn->ip = in->instruction_pointer;
+		dn->ip = in->ip;
 		dn->pid = pid;
-		dn->nspid = proc_status_last(pid, "NSpid");
+		dn->nspid = tb_sv_proc_status(pid, "NSpid");
 		dn->exe = proc_exe(pid);
 		dn->comm = proc_comm(pid);
 		dn->dangerous = tb_dangerous_lookup(dn->name);
@@ -241,7 +143,7 @@ static int record(struct tb_explain_state *st, pid_t pid, const struct __ptrace_
 	dn->count++;
 	*found = dn;
 	for (size_t i = 0; i < dn->n_variants; i++)
-		if (!memcmp(dn->variants[i].args, in->seccomp.args, sizeof(dn->variants[i].args))) {
+		if (!memcmp(dn->variants[i].args, in->args, sizeof(dn->variants[i].args))) {
 			dn->variants[i].count++;
 			return 0;
 		}
@@ -249,208 +151,49 @@ static int record(struct tb_explain_state *st, pid_t pid, const struct __ptrace_
 		dn->more_variants = true;
 		return 0;
 	}
-	r = tb_explain_decode(pid, dn->name, (const uint64_t *)in->seccomp.args, &decoded);
+	r = tb_explain_decode(pid, dn->name, (const uint64_t *)in->args, &decoded);
 	if (r < 0)
 		return r;
-	memcpy(dn->variants[dn->n_variants].args, in->seccomp.args, sizeof(in->seccomp.args));
+	memcpy(dn->variants[dn->n_variants].args, in->args, sizeof(in->args));
 	dn->variants[dn->n_variants].decoded = TB_TAKE_PTR(decoded);
 	dn->variants[dn->n_variants].count = 1;
 	dn->n_variants++;
 	return 0;
 }
 
-/* Skips the syscall the tracee is stopped in and makes it return @ret (x86_64 register set: the
- * tracer's regset covers i386 tasks too). With orig_rax = -1 the kernel runs nothing and leaves
- * rax, so the program sees exactly -errno. */
-static int skip_syscall(pid_t pid, long ret)
+/*
+ * At each stop the profile's filter (or the supervisor's listener refusal) made: record the
+ * denial, then answer as the profile's action would have.
+ */
+static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, void **priv)
 {
-	struct user_regs_struct regs;
-
-	if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
-		return tb_negerrno();
-	regs.orig_rax = (unsigned long long)-1;
-	regs.rax = (unsigned long long)ret;
-	if (ptrace(PTRACE_SETREGS, pid, 0, &regs) < 0)
-		return tb_negerrno();
-	return 0;
-}
-
-static void on_seccomp_stop(struct tb_explain_state *st, pid_t pid)
-{
-	struct __ptrace_syscall_info in;
+	struct tb_explain_state *st = data;
+	struct tb_explain_report *rep = st->rep;
 	struct tb_explain_denial *dn = NULL;
-	uint32_t data;
 	int r;
 
-	memset(&in, 0, sizeof(in));
-	if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(in), &in) < 0 ||
-	    in.op != PTRACE_SYSCALL_INFO_SECCOMP) {
-		/* Vanished (SIGKILL) or not a seccomp stop after all: let it go on. */
-		ptrace(PTRACE_CONT, pid, 0, 0);
-		return;
-	}
-	data = in.seccomp.ret_data;
-	r = record(st, pid, &in, &dn);
+	(void)priv;
+	r = record(st, c, &dn);
 	if (r < 0)
 		fail(st, r, "recording a denial");
-
-	if (data == TB_TRACE_KILL) {
-		/* SECCOMP_RET_KILL_PROCESS: the whole thread group dies before the call runs. The kernel
-		 * would report SIGSYS; a tracer can only send SIGKILL, so tb_explain_run() rewrites the
-		 * sandbox init's status (see docs/explain.md). */
-		pid_t tgid = proc_status_last(pid, "Tgid");
-		struct tb_explain_report *rep = st->rep;
-
-		skip_syscall(pid, -ENOSYS);
+	if (c->ceiling_errno)
+		return (struct tb_sv_answer){TB_SV_ERRNO, c->ceiling_errno};
+	if (c->data == TB_TRACE_KILL) {
+		/* The kernel would report SIGSYS; a tracer can only send SIGKILL, so tb_explain_run()
+		 * rewrites the sandbox init's status (see docs/explain.md). */
 		if (!rep->killed) {
 			rep->killed = true;
-			rep->killed_nspid = proc_status_last(pid, "NSpid");
+			rep->killed_nspid = tb_sv_proc_status(c->pid, "NSpid");
 			rep->killed_by = dn ? strdup(dn->name) : NULL;
 		}
-		if ((tgid > 0 ? tgid : pid) == st->init)
-			st->init_killed = true;
-		kill(tgid > 0 ? tgid : pid, SIGKILL);
-		return;
+		return (struct tb_sv_answer){TB_SV_KILL, 0};
 	}
-	if (data == TB_TRACE_TRAP) {
-		/* SECCOMP_RET_TRAP: the call is skipped and SIGSYS arrives with si_code SYS_SECCOMP;
-		 * the kernel rolls the registers back (rax = the syscall number again) so the handler
-		 * sees the call as made. We queue SIGSYS now and fill in the siginfo at its delivery
-		 * stop, since a tracer cannot send a kernel-coded siginfo to another process. */
-		struct tb_task *t = task_add(st, pid);
-
-		if (!t) {
-			fail(st, -ENOMEM, "tracking a process");
-		} else {
-			memset(&t->trap, 0, sizeof(t->trap));
-			t->trap.si_signo = SIGSYS;
-			t->trap.si_code = SYS_SECCOMP;
-			t->trap.si_errno = 0;
-			t->trap.si_call_addr = (void *)(uintptr_t)in.instruction_pointer;
-			t->trap.si_syscall = (int)in.seccomp.nr;
-			t->trap.si_arch = in.arch;
-			t->trap_pending = true;
-		}
-		if (skip_syscall(pid, (long)in.seccomp.nr) == 0)
-			tgkill(proc_status_last(pid, "Tgid"), pid, SIGSYS);
-		ptrace(PTRACE_CONT, pid, 0, 0);
-		return;
-	}
-	if (skip_syscall(pid, -(long)data) < 0 && task_find(st, pid)) {
-		/* Could not make the call fail: never let it run instead. */
-		fail(st, tb_negerrno(), "skipping a denied syscall");
-		kill(pid, SIGKILL);
-		return;
-	}
-	ptrace(PTRACE_CONT, pid, 0, 0);
+	if (c->data == TB_TRACE_TRAP)
+		return (struct tb_sv_answer){TB_SV_TRAP, 0};
+	return (struct tb_sv_answer){TB_SV_ERRNO, (int)c->data};
 }
 
-/* ---- run hooks ---------------------------------------------------------------------------- */
-
-static int hook_child_before_filter(void *data)
-{
-	/* The filter must load with PTRACE_O_TRACESECCOMP already set (else RET_TRACE means
-	 * ENOSYS), so stop here and let the parent set the options first. */
-	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
-		return tb_negerrno();
-	if (raise(SIGSTOP) != 0)
-		return tb_negerrno();
-	return 0;
-}
-
-static int hook_parent_started(pid_t child, void *data)
-{
-	struct tb_explain_state *st = data;
-
-	st->init = child;
-	clock_gettime(CLOCK_MONOTONIC, &st->t0);
-	return 0;
-}
-
-static void hook_parent_on_wait(pid_t pid, int status, void *data)
-{
-	struct tb_explain_state *st = data;
-	struct tb_task *t;
-	int sig, event;
-
-	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		task_del(st, pid);
-		return;
-	}
-	if (!WIFSTOPPED(status))
-		return;
-	sig = WSTOPSIG(status);
-	event = status >> 16;
-	t = task_find(st, pid);
-
-	if (!st->options_set) {
-		/* The sandbox init's raise(SIGSTOP) from hook_child_before_filter. */
-		long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-			    PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
-		if (ptrace(PTRACE_SETOPTIONS, pid, 0, opts) < 0) {
-			/* Without TRACESECCOMP every denial would turn into ENOSYS: stop the run. */
-			fail(st, tb_negerrno(), "PTRACE_SETOPTIONS");
-			kill(pid, SIGKILL);
-			return;
-		}
-		st->options_set = true;
-		if (!task_add(st, pid))
-			fail(st, -ENOMEM, "tracking a process");
-		ptrace(PTRACE_CONT, pid, 0, 0);
-		return;
-	}
-	if (sig == SIGTRAP && event) {
-		if (event == PTRACE_EVENT_SECCOMP) {
-			on_seccomp_stop(st, pid);
-			return;
-		}
-		if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
-		    event == PTRACE_EVENT_CLONE) {
-			unsigned long child = 0;
-			if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &child) == 0 && child) {
-				struct tb_task *c = task_find(st, (pid_t)child);
-				if (c && c->seen_stop) {
-					/* Its attach stop came first and was already resumed. */
-				} else if ((c = task_add(st, (pid_t)child))) {
-					c->expect_stop = true;
-				} else {
-					fail(st, -ENOMEM, "tracking a process");
-				}
-			}
-		}
-		ptrace(PTRACE_CONT, pid, 0, 0);
-		return;
-	}
-	if (sig == SIGSTOP && (!t || t->expect_stop)) {
-		/* A new tracee's attach stop (possibly reported before its parent's event). */
-		if (!t) {
-			t = task_add(st, pid);
-			if (t)
-				t->seen_stop = true;
-		} else {
-			t->expect_stop = false;
-		}
-		ptrace(PTRACE_CONT, pid, 0, 0);
-		return;
-	}
-	if (sig == SIGSYS && t && t->trap_pending) {
-		t->trap_pending = false;
-		ptrace(PTRACE_SETSIGINFO, pid, 0, &t->trap);
-		ptrace(PTRACE_CONT, pid, 0, SIGSYS);
-		return;
-	}
-	if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
-		siginfo_t si;
-		/* GETSIGINFO fails for a group-stop (the signal already took effect): resume, since
-		 * the TRACEME-style tracer cannot park it the way the kernel would. */
-		if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) < 0) {
-			ptrace(PTRACE_CONT, pid, 0, 0);
-			return;
-		}
-	}
-	/* An ordinary signal: deliver it as if no one were watching. */
-	ptrace(PTRACE_CONT, pid, 0, sig);
-}
+static const struct tb_sv_ops explain_ops = {.on_seccomp = on_seccomp};
 
 /* ---- after the run: Python location, suggestion, warnings --------------------------------- */
 
@@ -599,7 +342,8 @@ static int build_suggestion(struct tb_explain_report *rep, const struct tb_profi
 
 		dn->arg_mask = p ? allow_arg_mask(p, dn->name) : 0;
 		dn->arg_specific = dn->arg_mask != 0;
-		if (!suggest_allow(dn))
+		/* A ceiling refusal is not the profile's: no profile change allows it. */
+		if (dn->ceiling || !suggest_allow(dn))
 			continue;
 		if (!dn->arg_specific) {
 			for (size_t k = 0; k < json_array_size(names); k++)
@@ -741,13 +485,10 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 {
 	struct tb_explain_report *rep = calloc(1, sizeof(*rep));
 	struct tb_explain_state st = {.rep = rep};
+	struct tb_sv *sv = NULL;
 	struct tb_run_config cc;
-	struct tb_run_hooks hooks = {
-		.data = &st,
-		.child_before_filter = hook_child_before_filter,
-		.parent_started = hook_parent_started,
-		.parent_on_wait = hook_parent_on_wait,
-	};
+	struct tb_run_hooks hooks = {0};
+	const char *step = NULL;
 	_cleanup_close_ int kmsg = -1;
 	int r;
 
@@ -777,23 +518,34 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 		goto done;
 	cc = *c; /* shallow: only trace_denials differs, nothing of @c is freed through it */
 	cc.trace_denials = true;
+	r = tb_sv_new(TB_SV_BASE_EXPLAIN, &explain_ops, &st, &sv);
+	if (r < 0) {
+		tb_diag_set(d, NULL, 0, 0, "explain", "building the supervisor's filter: %s",
+			    strerror(-r));
+		goto done;
+	}
+	tb_sv_hooks(sv, &hooks);
 	clock_gettime(CLOCK_MONOTONIC, &st.t0);
 	r = tb_run(&cc, &hooks, res, d);
 	if (r < 0)
 		goto done;
+	if (!st.err)
+		st.err = tb_sv_error(sv, &step);
+	else
+		step = st.err_step;
 	if (st.err) {
-		tb_diag_set(d, NULL, 0, 0, "explain", "supervisor failed at %s: %s",
-			    st.err_step, strerror(-st.err));
+		tb_diag_set(d, NULL, 0, 0, "explain", "supervisor failed at %s: %s", step,
+			    strerror(-st.err));
 		r = st.err;
 		goto done;
 	}
-	if (st.init_killed && !res->exited && res->signal == SIGKILL)
+	if (tb_sv_root_killed(sv) && !res->exited && res->signal == SIGKILL)
 		res->signal = SIGSYS;
 	r = finish_report(rep, c, res);
 done:
 	if (r >= 0 && kmsg >= 0 && tb_explain_aa_collect(kmsg, rep->aa_profile, rep) < 0)
 		rep->aa_log_unreadable = true;
-	free(st.tasks);
+	tb_sv_free(sv);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			tb_diag_set(d, NULL, 0, 0, "explain", "out of memory");

@@ -33,10 +33,12 @@ struct tb_explain_variant {
 /* One denied syscall (grouped by arch, number and the profile's action). */
 struct tb_explain_denial {
 	char *name;       /* libseccomp's name for (arch, nr); "nr_335" when it has none */
-	const char *arch; /* "x86_64", "x86" (int 0x80), "x32", "aarch64", ... (static) */
+	const char *arch; /* "x86_64", "i386" (int 0x80), "x32" (static; the recording's labels) */
 	uint32_t audit_arch;
 	int nr;
 	uint32_t data;    /* errno the profile returns, TB_TRACE_KILL or TB_TRACE_TRAP */
+	bool ceiling;     /* refused by tightbox's ceiling (tracer/ceiling.h), not by the profile:
+			   * data is its errno, and no profile change allows it */
 	unsigned long count;
 	/* First occurrence. */
 	unsigned long first_seq; /* 1-based position among all denials of the run */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The ptrace recording engine, independent of how the tracee was started (tb_run hooks or a
- * plain fork in tests). The tracee calls tb_ptrace_child_prepare() and then execs; the tracer
- * feeds every waitpid(-1, __WALL) result to tb_ptrace_on_wait() and finally calls
- * tb_ptrace_engine_finish(). See docs/recorder.md for the stop protocol and its costs.
+ * The ptrace recorder: a client of the ptrace supervisor (ptrace-supervisor.h) that turns its
+ * seccomp and exit stops into a recording. Independent of how the run is started: the caller
+ * puts tb_ptrace_engine_hooks() into tb_run() and calls tb_ptrace_engine_finish() afterwards.
+ * See docs/recorder.md for the stop protocol and its costs.
  */
 #ifndef TB_TRACER_PTRACE_ENGINE_H
 #define TB_TRACER_PTRACE_ENGINE_H
@@ -13,36 +13,21 @@
 #include <sys/types.h>
 
 #include "core/recording.h"
+#include "runner/run.h"
 
 struct tb_ptrace_engine;
 
 /*
- * Creates an engine that records into @rec (borrowed; must outlive the engine). Also builds the
- * SECCOMP_RET_TRACE filter the child loads. Returns 0 or -errno (-ENOMEM, libseccomp errors).
+ * Creates an engine that records into @rec (borrowed; must outlive the engine), with the
+ * supervisor's recording filter: every call stops once, the ceiling (tracer/ceiling.h) is refused
+ * with EPERM and counted in @rec's "denied". Returns 0 or -errno (-ENOMEM, libseccomp errors).
  */
 int tb_ptrace_engine_new(struct tb_recording *rec, struct tb_ptrace_engine **out);
 /* Frees @e (not the recording). Accepts NULL. */
 void tb_ptrace_engine_free(struct tb_ptrace_engine *e);
 
-/*
- * In the tracer, while the child @pid waits to be released (before it loads the filter):
- * PTRACE_SEIZE it with the recording options; @pid becomes the root tracee. 0 or -errno.
- */
-int tb_ptrace_engine_attach(struct tb_ptrace_engine *e, pid_t pid);
-
-/*
- * In the tracee, as the last step before execve (after tb_ptrace_engine_attach returned in the
- * tracer): loads the RET_TRACE filter (x86_64 + i386 + x32). Returns 0 or -errno. Uses
- * libseccomp's filter generation, so the child must be a fork, not a vfork.
- */
-int tb_ptrace_child_prepare(struct tb_ptrace_engine *e);
-
-/*
- * Handles one waitpid(-1, &status, __WALL) result for a tracee (or one of its auto-attached
- * descendants) and resumes it. Unknown pids are adopted as auto-attached children. Never fails:
- * a tracee that vanished is forgotten.
- */
-void tb_ptrace_on_wait(struct tb_ptrace_engine *e, pid_t pid, int status);
+/* Fills @h for tb_run() (skip_filter untouched: the caller decides on --enforce). */
+void tb_ptrace_engine_hooks(struct tb_ptrace_engine *e, struct tb_run_hooks *h);
 
 /*
  * Skip recording until the root's first successful execve (the runner's own syscalls between the
@@ -50,7 +35,8 @@ void tb_ptrace_on_wait(struct tb_ptrace_engine *e, pid_t pid, int status);
  */
 void tb_ptrace_engine_skip_until_exec(struct tb_ptrace_engine *e, bool skip);
 
-/* Adds the per-syscall counts to the recording. Call once, after the last tracee is gone. */
+/* Adds the per-syscall counts to the recording. Call once, after the last tracee is gone.
+ * 0, or -errno when the recorder or the supervisor failed. */
 int tb_ptrace_engine_finish(struct tb_ptrace_engine *e);
 
 /* Statistics for docs and the progress line: stops handled and syscalls seen. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The ptrace recorder backend: tb_run() with hooks that drive tracer/ptrace-engine.c. */
+/* The ptrace recorder backend: tb_run() with the hooks of tracer/ptrace-engine.c. */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -45,35 +45,10 @@ int tb_ptrace_available(char *why, size_t why_len)
 	return 0;
 }
 
-struct session {
-	struct tb_ptrace_engine *engine;
-};
-
-static int hook_child_before_filter(void *data)
-{
-	struct session *s = data;
-
-	return tb_ptrace_child_prepare(s->engine);
-}
-
-static int hook_parent_started(pid_t child, void *data)
-{
-	struct session *s = data;
-
-	return tb_ptrace_engine_attach(s->engine, child);
-}
-
-static void hook_parent_on_wait(pid_t pid, int status, void *data)
-{
-	struct session *s = data;
-
-	tb_ptrace_on_wait(s->engine, pid, status);
-}
-
 int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_recording *rec,
 		     struct tb_run_result *res, struct tb_diag *diag)
 {
-	struct session s = {0};
+	struct tb_ptrace_engine *engine = NULL;
 	struct tb_run_hooks hooks = {0};
 	cpu_set_t old, one;
 	bool pinned = false;
@@ -86,7 +61,7 @@ int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_reco
 			    why);
 		return r;
 	}
-	r = tb_ptrace_engine_new(rec, &s.engine);
+	r = tb_ptrace_engine_new(rec, &engine);
 	if (r < 0) {
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "ptrace: building the trace filter: %s",
 			    strerror(-r));
@@ -103,19 +78,16 @@ int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_reco
 		CPU_SET(cpu, &one);
 		pinned = sched_setaffinity(0, sizeof(one), &one) == 0;
 	}
-	hooks.data = &s;
+	tb_ptrace_engine_hooks(engine, &hooks);
 	hooks.skip_filter = !enforce;
-	hooks.child_before_filter = hook_child_before_filter;
-	hooks.parent_started = hook_parent_started;
-	hooks.parent_on_wait = hook_parent_on_wait;
 	r = tb_run(c, &hooks, res, diag);
 	if (pinned)
 		(void)sched_setaffinity(0, sizeof(old), &old);
 	if (r >= 0) {
-		r = tb_ptrace_engine_finish(s.engine);
+		r = tb_ptrace_engine_finish(engine);
 		if (r < 0)
 			tb_diag_set(diag, NULL, 0, 0, NULL, "ptrace: recording: %s", strerror(-r));
 	}
-	tb_ptrace_engine_free(s.engine);
+	tb_ptrace_engine_free(engine);
 	return r;
 }

@@ -57,6 +57,31 @@ class RecordPtrace(unittest.TestCase):
         self.assertEqual(rec["provenance"]["backend"], "ptrace")
         return rec
 
+    def test_path_flood_is_bounded_and_reported(self):
+        # 60k stat() on distinct ~4000-byte paths drove the recorder to 706 MB RSS and a 243 MB
+        # recording. Now the files it keeps are bounded (TB_REC_MAX_FILES / _PATH_BYTES in
+        # core/recording.h) and the rest is counted under "lost" ("files"); the counts stay exact.
+        tbtest.need_file(tbtest.probe("rec-stat-flood"), "probe not built")
+        out = os.path.join(self.tmp.name, "flood.json")
+        p = subprocess.Popen([tbtest.TIGHTBOX, "record", "--backend", "ptrace", "--timeout", "300",
+                              "-o", out, *CG, *VOL, "--", "/probes/rec-stat-flood", "60000"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = p.stderr.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, err.decode(errors="replace"))
+        with open(out) as f:
+            rec = json.load(f)
+        self.assertGreaterEqual(rec["syscalls"]["x86_64"]["newfstatat"]["count"], 60000)  # glibc: stat = newfstatat
+        self.assertLessEqual(len(rec["files"]), 65536)
+        self.assertLessEqual(sum(len(f) for f in rec["files"]), 8 << 20)
+        kept = sum(1 for f in rec["files"] if len(f) > 3900)
+        self.assertGreater(kept, 0)
+        # Every stat of a path not kept is counted (each path is statted once).
+        self.assertEqual(rec["lost"]["files"], 60000 - kept)
+        # ru_maxrss (KiB) of tightbox and what it waited for; the sandbox's limit is 256 MiB.
+        self.assertLess(ru.ru_maxrss, 128 * 1024, "recorder RSS %d KiB" % ru.ru_maxrss)
+        self.assertLess(os.path.getsize(out), 32 << 20)
+
     def test_int80_is_recorded_as_i386(self):
         rec = self.record("rec-int80")
         self.assertEqual(rec["syscalls"]["i386"]["getpid"]["count"], 1)

@@ -5,6 +5,8 @@ Every test runs the real binary in the real sandbox, and where the program's own
 """
 import json
 import os
+import signal
+import subprocess
 import tempfile
 import unittest
 
@@ -170,7 +172,7 @@ class Explain(unittest.TestCase):
         res, p = explain_json(*args)
         ex = res["explain"]
         d = self.denial(ex, "getpid")
-        self.assertEqual(d["arch"], "x86")
+        self.assertEqual(d["arch"], "i386")  # the label every other command uses
         self.assertEqual(ex["killed"]["syscall"], "getpid")
         self.assertTrue(any("i386 call (int 0x80)" in w for w in ex["warnings"]), ex["warnings"])
         _, pp = self.same_as_run(res, *args)
@@ -211,6 +213,24 @@ class Explain(unittest.TestCase):
         self.assertEqual(ex["python"]["error"], "OSError: [Errno 38] Function not implemented")
         self.assertEqual(res["stderr"], plain["stderr"])
         self.assertEqual(p.returncode, 1)
+
+    def test_crashing_init_exits_like_run(self):
+        # The sandbox init (pid 1 of its namespace) dies of SIGSEGV. A traced init that gets its
+        # fault re-injected drops it and faults forever: explain used to spin until the timeout
+        # (124), and never return with --timeout 0. The 30 s guard fails the test on a hang.
+        crash = tbtest.probe("rec-crash")
+        tbtest.need_file(crash, "probe not built")
+        args = ["--timeout", "0", *VOL, "--", "/probes/rec-crash"]
+        try:
+            res, p = explain_json(*args, timeout=30)
+        except subprocess.TimeoutExpired:
+            self.fail("explain did not return on a crashing init")
+        self.assertEqual(p.returncode, 128 + signal.SIGSEGV)
+        self.assertEqual(res["signal"], signal.SIGSEGV)
+        self.assertFalse(res["timed_out"])
+        self.assertEqual(res["stdout"], "crashing\n")
+        _, pp = self.same_as_run(res, *args)
+        self.assertEqual(p.returncode, pp.returncode)
 
     def test_exit_codes_as_run(self):
         res, p = explain_json("--security-opt", "seccomp=" + SEED, "--", "/nonexistent/cmd")

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <linux/seccomp.h>
 #include <linux/types.h>
 #include <sched.h>
 #include <signal.h>
@@ -37,10 +38,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "core/arch.h"
 #include "core/socket-family.h"
+#include "core/syscall-specs.h"
 #include "core/util.h"
 #include "tracer/backends.h"
 #include "tracer/bpf/bpf-shared.h"
+#include "tracer/bpf/bpf-spec.h"
+#include "tracer/ceiling.h"
 
 #include "record-btf.h"
 #include "record-notes.h"
@@ -48,89 +53,19 @@
 
 #define TB_BPF_BTF "/sys/kernel/btf/vmlinux"
 
-/* How the file op of a path syscall is derived. */
-enum tb_bpf_fop {
-	FOP_NONE = 0,
-	FOP_OPEN, /* from the open flags in aux */
-	FOP_FIXED,
+_Static_assert(TB_BPF_X32_BIT == TB_ARCH_X32_BIT, "two x32 bits");
+
+/* The arches the program tells apart (enum tb_bpf_arch), by core/arch.c's names. */
+static const char *const bpf_arch_names[TB_BPF_N_ARCH] = {
+	[TB_BPF_X86_64] = "x86_64",
+	[TB_BPF_I386] = "x86",
+	[TB_BPF_X32] = "x32",
 };
 
-/*
- * What the program records, by syscall name: resolved per arch through libseccomp, a name an arch
- * lacks is skipped (as systemd does). Argument indexes follow docs/recording-format.md.
- */
-struct tb_bpf_spec {
-	const char *name;
-	uint8_t argmask;
-	uint8_t path_arg, dirfd_arg, aux_arg;
-	uint32_t flags;
-	enum tb_bpf_fop fop_kind;
-	unsigned fop;
-};
-
-#define NA TB_BPF_NOARG
-#define ARGS(mask, fl) mask, NA, NA, NA, fl, FOP_NONE, 0
-#define PATH(p, d, fop) 0, p, d, NA, 0, FOP_FIXED, fop
-static const struct tb_bpf_spec specs[] = {
-	{"clone", ARGS(1u << 0, 0)},
-	{"clone3", ARGS(0, TB_BPF_SI_CLONE3)},
-	{"socket", ARGS(7u, 0)},
-	{"socketpair", ARGS(7u, 0)},
-	{"ioctl", ARGS(1u << 1, TB_BPF_SI_LO32)},
-	{"prctl", ARGS(1u << 0, 0)},
-	{"personality", ARGS(1u << 0, 0)},
-	{"mmap", ARGS(1u << 2, 0)},
-	{"mmap2", ARGS(1u << 2, 0)},
-	{"mprotect", ARGS(1u << 2, 0)},
-	{"pkey_mprotect", ARGS(1u << 2, 0)},
-	{"fcntl", ARGS(1u << 1, 0)},
-	{"fcntl64", ARGS(1u << 1, 0)},
-	{"arch_prctl", ARGS(1u << 0, 0)},
-	{"open", 0, 0, NA, 1, 0, FOP_OPEN, 0},
-	{"openat", 0, 1, 0, 2, 0, FOP_OPEN, 0},
-	{"openat2", 0, 1, 0, 2, TB_BPF_SI_AUX_HOW, FOP_OPEN, 0},
-	{"creat", PATH(0, NA, TB_FOP_CREATE | TB_FOP_WRITE)},
-	{"execve", 0, 0, NA, NA, TB_BPF_SI_EXEC, FOP_FIXED, TB_FOP_EXEC},
-	{"execveat", 0, 1, 0, NA, TB_BPF_SI_EXEC, FOP_FIXED, TB_FOP_EXEC},
-	{"stat", PATH(0, NA, TB_FOP_STAT)},
-	{"lstat", PATH(0, NA, TB_FOP_STAT)},
-	{"stat64", PATH(0, NA, TB_FOP_STAT)},
-	{"lstat64", PATH(0, NA, TB_FOP_STAT)},
-	{"newfstatat", PATH(1, 0, TB_FOP_STAT)},
-	{"fstatat64", PATH(1, 0, TB_FOP_STAT)},
-	{"statx", PATH(1, 0, TB_FOP_STAT)},
-	{"access", PATH(0, NA, TB_FOP_STAT)},
-	{"faccessat", PATH(1, 0, TB_FOP_STAT)},
-	{"faccessat2", PATH(1, 0, TB_FOP_STAT)},
-	{"readlink", PATH(0, NA, TB_FOP_STAT)},
-	{"readlinkat", PATH(1, 0, TB_FOP_STAT)},
-	{"statfs", PATH(0, NA, TB_FOP_STAT)},
-	{"statfs64", PATH(0, NA, TB_FOP_STAT)},
-	{"chdir", PATH(0, NA, TB_FOP_STAT)},
-	{"unlink", PATH(0, NA, TB_FOP_DELETE)},
-	{"unlinkat", PATH(1, 0, TB_FOP_DELETE)},
-	{"rmdir", PATH(0, NA, TB_FOP_DELETE)},
-	{"mkdir", PATH(0, NA, TB_FOP_CREATE)},
-	{"mkdirat", PATH(1, 0, TB_FOP_CREATE)},
-	{"rename", PATH(0, NA, TB_FOP_RENAME)},
-	{"renameat", PATH(1, 0, TB_FOP_RENAME)},
-	{"renameat2", PATH(1, 0, TB_FOP_RENAME)},
-	{"truncate", PATH(0, NA, TB_FOP_WRITE)},
-	{"truncate64", PATH(0, NA, TB_FOP_WRITE)},
-};
-#undef ARGS
-#undef PATH
-#undef NA
-
-static const struct {
-	const char *name; /* recording-format name */
-	uint32_t token;   /* libseccomp arch token */
-} arches[TB_BPF_N_ARCH] = {
-	[TB_BPF_X86_64] = {"x86_64", SCMP_ARCH_X86_64},
-	[TB_BPF_I386] = {"i386", SCMP_ARCH_X86},
-	[TB_BPF_X32] = {"x32", SCMP_ARCH_X32},
-};
-
+static const struct tb_arch *bpf_arch(size_t i)
+{
+	return tb_arch_by_name(bpf_arch_names[i]);
+}
 
 /* libbpf's last message: library code never prints, the diag carries it instead. */
 static _Thread_local char libbpf_last[256];
@@ -192,9 +127,7 @@ struct tb_bpf_session {
 	struct tb_record *skel;
 	struct ring_buffer *rb;
 	struct tb_recording *rec;
-	uint8_t fop_kind[TB_BPF_N_ARCH][TB_BPF_NR_MAX];
-	unsigned fop[TB_BPF_N_ARCH][TB_BPF_NR_MAX];
-	bool is_exec[TB_BPF_N_ARCH][TB_BPF_NR_MAX];
+	const struct tb_syscall_spec *spec[TB_BPF_N_ARCH][TB_BPF_NR_MAX];
 	struct tb_bpf_tuple *tuples;
 	size_t n_tuples, cap_tuples;
 	uint64_t unresolved_paths;
@@ -203,45 +136,30 @@ struct tb_bpf_session {
 	FILE *log;   /* the reader's buffered stream on it */
 	uint64_t token;
 	int marker_nr;
+	struct sock_fprog ceiling; /* tracer/ceiling.h, answered EPERM by the kernel */
 };
-
-static unsigned open_fop(uint64_t flags)
-{
-	unsigned op = 0;
-
-	switch (flags & O_ACCMODE) {
-	case O_WRONLY:
-		op = TB_FOP_WRITE;
-		break;
-	case O_RDWR:
-		op = TB_FOP_READ | TB_FOP_WRITE;
-		break;
-	default:
-		op = TB_FOP_READ;
-	}
-	if (flags & O_CREAT)
-		op |= TB_FOP_CREATE;
-	if (flags & O_TRUNC)
-		op |= TB_FOP_WRITE;
-	if (flags & O_DIRECTORY)
-		op = TB_FOP_READDIR;
-	return op;
-}
 
 /*
  * Makes @path absolute the way the sandboxed task saw it: through its cwd or dirfd in /proc. This
  * runs while the task lives (the ring buffer is drained during the run), so it races only with a
  * task that exits or changes directory right after the call; such paths are counted as unresolved.
  */
-static int resolve_path(const struct tb_bpf_file_key *k, uint32_t tgid, char *out, size_t size)
+static int resolve_path(const struct tb_bpf_event *ev, char *out, size_t size)
 {
+	const struct tb_bpf_file_key *k = &ev->file;
 	char link[64], base[PATH_MAX];
-	const char *rel = k->path;
+	const char *rel = ev->path;
+	uint32_t tgid = ev->tgid;
 	ssize_t n;
 
-	if (k->path[0] == '/') {
-		snprintf(out, size, "%s", k->path);
+	if (rel[0] == '/') {
+		snprintf(out, size, "%s", rel);
 		return 0;
+	}
+	if (ev->base[0] == '/') {
+		/* The program resolved the directory at the call. */
+		n = snprintf(base, sizeof(base), "%s", ev->base);
+		goto join;
 	}
 	if (k->dirfd == AT_FDCWD)
 		snprintf(link, sizeof(link), "/proc/%u/cwd", tgid);
@@ -251,6 +169,7 @@ static int resolve_path(const struct tb_bpf_file_key *k, uint32_t tgid, char *ou
 	if (n <= 0 || base[0] != '/')
 		return -ENOENT;
 	base[n] = '\0';
+join:
 	while (rel[0] == '.' && rel[1] == '/')
 		rel += 2;
 	if (!strcmp(rel, "."))
@@ -266,9 +185,15 @@ static int on_file(struct tb_bpf_session *s, const struct tb_bpf_file_key *k, co
 	unsigned op;
 	int r;
 
-	if (k->arch >= TB_BPF_N_ARCH || k->nr >= TB_BPF_NR_MAX)
+	const struct tb_syscall_spec *sp;
+
+	if (k->arch >= TB_BPF_N_ARCH || k->nr >= TB_BPF_NR_MAX || k->slot > 1)
 		return 0;
-	op = s->fop_kind[k->arch][k->nr] == FOP_OPEN ? open_fop(k->aux) : s->fop[k->arch][k->nr];
+	sp = s->spec[k->arch][k->nr];
+	if (!sp)
+		return 0;
+	op = sp->kind == TB_SPEC_OPEN || sp->kind == TB_SPEC_OPENAT2 ? tb_syscall_spec_open_ops(k->aux)
+								     : sp->path[k->slot].op;
 	if (!op)
 		return 0;
 	if (!path) {
@@ -329,7 +254,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(l.ev))
 		return 0;
 	memcpy(&l.ev, data, sizeof(l.ev));
-	if (l.ev.kind == TB_BPF_EV_FILE && resolve_path(&l.ev.file, l.ev.tgid, path, sizeof(path)) == 0)
+	l.ev.path[sizeof(l.ev.path) - 1] = '\0';
+	l.ev.base[sizeof(l.ev.base) - 1] = '\0';
+	if (l.ev.kind == TB_BPF_EV_FILE && resolve_path(&l.ev, path, sizeof(path)) == 0)
 		l.path_len = strlen(path) + 1;
 	if (log_write(s, &l, path) < 0)
 		return -EIO; /* stops this drain; the parent sees a short log */
@@ -338,7 +265,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	 * right after a successful exec the task still lives, so /proc/PID/exe says.
 	 */
 	if (l.ev.kind == TB_BPF_EV_FILE && l.ev.file.ok && l.ev.file.arch < TB_BPF_N_ARCH &&
-	    l.ev.file.nr < TB_BPF_NR_MAX && s->is_exec[l.ev.file.arch][l.ev.file.nr]) {
+	    l.ev.file.nr < TB_BPF_NR_MAX && s->spec[l.ev.file.arch][l.ev.file.nr] &&
+	    s->spec[l.ev.file.arch][l.ev.file.nr]->kind == TB_SPEC_EXEC) {
 		char link[64];
 		ssize_t n;
 
@@ -467,6 +395,10 @@ static int hook_child_before_filter(void *data)
 {
 	struct tb_bpf_session *s = data;
 
+	/* The ceiling (refused with EPERM before sys_enter, counted at sys_exit), loaded before the
+	 * marker so that its own seccomp(2) is not the workload's. */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &s->ceiling) < 0)
+		return tb_negerrno();
 	/* getppid ignores its arguments; the program recognises magic + token and arms this task. */
 	syscall(s->marker_nr, (long)TB_BPF_MARKER_MAGIC, (long)s->token, 0L, 0L, 0L, 0L);
 	return 0;
@@ -475,36 +407,35 @@ static int hook_child_before_filter(void *data)
 static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
 {
 	int fd = bpf_map__fd(s->skel->maps.sysinfo);
+	size_t n_specs;
+	const struct tb_syscall_spec *specs = tb_syscall_specs(&n_specs);
 
 	for (size_t a = 0; a < TB_BPF_N_ARCH; a++)
-		for (size_t i = 0; i < TB_ARRAY_SIZE(specs); i++) {
-			const struct tb_bpf_spec *sp = &specs[i];
-			struct tb_bpf_sysinfo si = {
-				.argmask = sp->argmask,
-				.path_arg = sp->path_arg,
-				.dirfd_arg = sp->dirfd_arg,
-				.aux_arg = sp->aux_arg,
-				.flags = sp->flags | (sp->path_arg != TB_BPF_NOARG ? TB_BPF_SI_PATH : 0),
-			};
-			int nr = seccomp_syscall_resolve_name_arch(arches[a].token, sp->name);
+		for (size_t i = 0; i < n_specs; i++) {
+			const struct tb_syscall_spec *sp = &specs[i];
+			struct tb_bpf_sysinfo si;
+			int nr = seccomp_syscall_resolve_name_arch(bpf_arch(a)->token, sp->name), r;
 			__u32 key;
 
 			if (nr < 0)
 				continue; /* not on this arch */
-			nr &= ~(int)TB_BPF_X32_BIT;
+			nr &= ~(int)bpf_arch(a)->nr_bit;
 			if (nr >= TB_BPF_NR_MAX)
 				continue;
+			r = tb_bpf_sysinfo_from_spec(sp, &si);
+			if (r < 0) {
+				/* The build checks the table (bpf-spec-check): cannot happen. */
+				tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: cannot record %s", sp->name);
+				return r;
+			}
 			key = a * TB_BPF_NR_MAX + nr;
 			if (bpf_map_update_elem(fd, &key, &si, BPF_ANY) < 0) {
-				int r = tb_negerrno();
-
+				r = tb_negerrno();
 				tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: filling the syscall table: %s",
 					    strerror(-r));
 				return r;
 			}
-			s->fop_kind[a][nr] = sp->fop_kind;
-			s->fop[a][nr] = sp->fop;
-			s->is_exec[a][nr] = sp->flags & TB_BPF_SI_EXEC;
+			s->spec[a][nr] = sp;
 		}
 	return 0;
 }
@@ -512,13 +443,14 @@ static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
 /* A syscall name from libseccomp, or "__nr_N" (the recording format's name for unknown numbers). */
 static int add_syscall(struct tb_recording *rec, size_t arch, uint32_t nr, uint64_t count)
 {
-	uint32_t full = arch == TB_BPF_X32 ? (nr | TB_BPF_X32_BIT) : nr;
-	_cleanup_free_ char *name = seccomp_syscall_resolve_num_arch(arches[arch].token, (int)full);
+	const struct tb_arch *a = bpf_arch(arch);
+	uint32_t full = nr | a->nr_bit;
+	_cleanup_free_ char *name = seccomp_syscall_resolve_num_arch(a->token, (int)full);
 	char fallback[32];
 
 	if (!name)
 		snprintf(fallback, sizeof(fallback), "__nr_%u", full);
-	return tb_recording_add_syscall(rec, arches[arch].name, name ? name : fallback, count);
+	return tb_recording_add_syscall(rec, a->label, name ? name : fallback, count);
 }
 
 static int collect_counts(struct tb_bpf_session *s)
@@ -554,7 +486,35 @@ static int collect_counts(struct tb_bpf_session *s)
 		if (bpf_map_lookup_elem(fd, &k, &c) < 0 || k.arch >= TB_BPF_N_ARCH)
 			continue;
 		/* The key keeps the raw number (x32 bit included): name it as such. */
-		r = add_syscall(s->rec, k.arch, k.arch == TB_BPF_X32 ? k.nr & ~TB_BPF_X32_BIT : k.nr, c);
+		r = add_syscall(s->rec, k.arch, k.nr & ~bpf_arch(k.arch)->nr_bit, c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The calls the ceiling refused (counted at their sys_exit) into the recording's "denied". */
+static int collect_denied(struct tb_bpf_session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.denied);
+	struct tb_bpf_count_key k, next, *prev = NULL;
+	uint64_t c;
+	int r;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		const struct tb_arch *a;
+		_cleanup_free_ char *name = NULL;
+		char fallback[32];
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &c) < 0 || k.arch >= TB_BPF_N_ARCH)
+			continue;
+		a = bpf_arch(k.arch);
+		name = seccomp_syscall_resolve_num_arch(a->token, (int)(k.nr | a->nr_bit));
+		if (!name)
+			snprintf(fallback, sizeof(fallback), "__nr_%u", k.nr | a->nr_bit);
+		r = tb_recording_add_denied(s->rec, a->label, name ? name : fallback, c);
 		if (r < 0)
 			return r;
 	}
@@ -563,39 +523,37 @@ static int collect_counts(struct tb_bpf_session *s)
 
 static int collect_args(struct tb_bpf_session *s)
 {
-	static const char *const akeys[6] = {"a0", "a1", "a2", "a3", "a4", "a5"};
 	int fd = bpf_map__fd(s->skel->maps.args_seen);
 
 	for (size_t i = 0; i < s->n_tuples; i++) {
 		const struct tb_bpf_args_key *k = &s->tuples[i].key;
-		uint32_t full = k->arch == TB_BPF_X32 ? (k->nr | TB_BPF_X32_BIT) : k->nr;
-		_cleanup_free_ char *name = NULL;
+		const struct tb_syscall_spec *sp;
+		const struct tb_arch *arch;
 		const char *keys[6];
 		uint64_t vals[6], count = 0;
 		size_t n = 0;
-		__u32 key = k->arch * TB_BPF_NR_MAX + k->nr;
-		struct tb_bpf_sysinfo si;
 		int r;
 
 		if (k->arch >= TB_BPF_N_ARCH || k->nr >= TB_BPF_NR_MAX)
 			continue;
-		name = seccomp_syscall_resolve_num_arch(arches[k->arch].token, (int)full);
-		if (!name || bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.sysinfo), &key, &si) < 0)
+		sp = s->spec[k->arch][k->nr];
+		arch = bpf_arch(k->arch);
+		if (!sp)
 			continue;
 		if (bpf_map_lookup_elem(fd, k, &count) < 0)
 			count = s->tuples[i].events; /* the map was full: the ring saw each call */
-		if (si.flags & TB_BPF_SI_CLONE3) {
-			keys[n] = "flags";
+		if (sp->kind == TB_SPEC_CLONE3) {
+			keys[n] = tb_syscall_spec_arg_key(sp, 0);
 			vals[n++] = k->vals[0];
 		} else {
-			for (int a = 0; a < 6; a++)
-				if (si.argmask & (1u << a)) {
-					keys[n] = akeys[a];
+			for (unsigned a = 0; a < 6; a++)
+				if (sp->argmask & (1u << a)) {
+					keys[n] = tb_syscall_spec_arg_key(sp, a);
 					vals[n++] = k->vals[a];
 				}
 		}
-		r = tb_recording_add_args(s->rec, arches[k->arch].name, name, n, keys, vals, count);
-		if (r >= 0 && (!strcmp(name, "socket") || !strcmp(name, "socketpair"))) {
+		r = tb_recording_add_args(s->rec, arch->label, sp->name, n, keys, vals, count);
+		if (r >= 0 && (sp->flags & TB_SPEC_FAMILY)) {
 			char buf[32];
 
 			r = tb_recording_add_family(
@@ -651,6 +609,7 @@ static void session_free(struct tb_bpf_session *s)
 	if (s->log_fd >= 0)
 		close(s->log_fd);
 	free(s->tuples);
+	free(s->ceiling.filter);
 	free(s);
 }
 
@@ -671,6 +630,13 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	if (s->wake_fd < 0 || s->log_fd < 0) {
 		r = tb_negerrno();
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: eventfd: %s", strerror(-r));
+		goto fail;
+	}
+	r = tb_ceiling_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(TB_CEILING_ERRNO), TB_CEILING_DANGEROUS,
+			      &s->ceiling);
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: building the ceiling filter: %s",
+			    strerror(-r));
 		goto fail;
 	}
 	s->marker_nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "getppid");
@@ -720,6 +686,37 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	return 0;
 fail:
 	session_free(s);
+	return r;
+}
+
+/*
+ * Puts what the program or the reader could not record into the recording ("lost", see
+ * docs/recording-format.md) and the run's warnings, instead of dropping it silently.
+ */
+static int report_lost(struct tb_bpf_session *s, struct tb_run_result *res, int reader_status)
+{
+	const struct tb_bpf_lost *l = &s->skel->bss->lost;
+	int r = 0;
+
+	s->rec->lost.events += l->events + l->tasks;
+	s->rec->lost.paths += l->paths + s->unresolved_paths;
+	if (l->events)
+		r = tb_run_result_add_warning(res, "bpf: %llu events lost to a full ring buffer (files may be missing)",
+					      (unsigned long long)l->events);
+	if (r >= 0 && l->tasks)
+		r = tb_run_result_add_warning(res, "bpf: %llu tasks not followed (the task table was full)",
+					      (unsigned long long)l->tasks);
+	if (r >= 0 && !(WIFEXITED(reader_status) && WEXITSTATUS(reader_status) == 0)) {
+		s->rec->lost.events++;
+		r = tb_run_result_add_warning(res, "bpf: the reader failed (status %d): files and arguments may be missing",
+					      reader_status);
+	}
+	if (r >= 0 && l->paths)
+		r = tb_run_result_add_warning(res, "bpf: %llu paths could not be read from the task's memory or fd",
+					      (unsigned long long)l->paths);
+	if (r >= 0 && s->unresolved_paths)
+		r = tb_run_result_add_warning(res, "bpf: %llu relative paths could not be resolved (the task was gone)",
+					      (unsigned long long)s->unresolved_paths);
 	return r;
 }
 
@@ -778,22 +775,13 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 		r = collect_counts(s);
 	if (r >= 0)
 		r = collect_args(s);
+	if (r >= 0)
+		r = collect_denied(s);
 	if (r < 0) {
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: reading the maps: %s", strerror(-r));
 		goto out;
 	}
-	if (s->skel->bss->lost_events)
-		r = tb_run_result_add_warning(res, "bpf: %llu events lost to a full ring buffer (files may be missing)",
-				(unsigned long long)s->skel->bss->lost_events);
-	if (r >= 0 && !(WIFEXITED(reader_status) && WEXITSTATUS(reader_status) == 0))
-		r = tb_run_result_add_warning(res, "bpf: %llu reader failed: files and arguments may be missing (status)",
-				(unsigned long long)reader_status);
-	if (r >= 0 && s->skel->bss->lost_paths)
-		r = tb_run_result_add_warning(res, "bpf: %llu paths could not be read from the task's memory",
-				(unsigned long long)s->skel->bss->lost_paths);
-	if (r >= 0 && s->unresolved_paths)
-		r = tb_run_result_add_warning(res, "bpf: %llu relative paths could not be resolved (the task was gone)",
-				(unsigned long long)s->unresolved_paths);
+	r = report_lost(s, res, reader_status);
 out:
 	session_free(s);
 	return r;

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
- * tightbox's eBPF syscall recorder. Attached to every syscall of every process (raw_tp costs
- * ~115 ns per syscall, as tp_btf does and a third less than tracepoint/), so the common path is:
- * compare the cgroup id, return. Inside the sandbox's cgroup only tasks that made the marker
- * syscall (the sandbox child, right where tightbox loads the seccomp filter) and their
+ * tightbox's eBPF syscall recorder. Attached to every syscall of every process, so the common
+ * path is: compare the cgroup id, return. Inside the sandbox's cgroup only tasks that made the
+ * marker syscall (the sandbox child, right where tightbox loads the seccomp filter) and their
  * descendants count, which is exactly what the ptrace backend sees.
+ *
+ * Everything is aggregated here: counts per (arch, nr) in a per-CPU array, argument tuples and
+ * (syscall, path hash, outcome) keys in hash maps; the ring buffer carries only a key's first
+ * occurrence. Paths are read at the syscall's exit, when the kernel has just copied them (their
+ * pages are mapped, so no read fails for want of a page fault), except an exec's, which is read
+ * at entry because its exit runs in the new image. What this program records per syscall is
+ * the table in core/syscall-specs.c, which userspace encodes into the sysinfo map.
  *
  * raw_tp rather than tp_btf: tp_btf makes libbpf parse all of vmlinux BTF at load (~27 ms here);
  * raw_tp with CO-RE against a minimised BTF (bpftool gen min_core_btf, embedded in the binary)
@@ -21,6 +27,12 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+#define TB_EINVAL 22
+#define TB_PROT_EXEC 0x4
+#define TB_MAP_ANONYMOUS 0x20
+#define TB_AT_FDCWD -100
+#define TB_DENTRY_DEPTH 40
+
 /* Set before load: the marker syscall (getppid from libseccomp) and this session's token. */
 const volatile __u32 marker_nr = 0;
 const volatile __u64 marker_token = 0;
@@ -28,18 +40,15 @@ const volatile __u64 marker_token = 0;
 /* Set by userspace through the mmap'd .bss once the child's cgroup is known. */
 __u64 target_cgid = 0;
 __u32 mode = 0; /* 0: off, 1: cgroup prefilter, 2: no cgroup (task marks only) */
-__u64 lost_events = 0;
-__u64 lost_args = 0;
-__u64 lost_files = 0;
-__u64 lost_paths = 0;
+struct tb_bpf_lost lost = {};
 
 struct tb_task {
 	__u32 counting;
-	__u32 pending; /* key holds a file syscall waiting for its exit */
-	__u32 retry;   /* the path still has to be read (at the exit) */
-	__s32 dirfd;
-	__u64 path_ptr;
-	struct tb_bpf_file_key key;
+	__u32 entered; /* between its sys_enter and sys_exit: an exit without one was refused by seccomp */
+	__u32 pending; /* sysinfo index + 1 of a call whose exit has work, 0 none */
+	__s32 exec_dirfd;
+	__u32 exec_len; /* length of exec_path read at the entry; 0: none */
+	char exec_path[TB_BPF_PATH_MAX];
 };
 
 /* Keyed by thread id; entries go when the thread exits (sched_process_exit). */
@@ -74,6 +83,16 @@ struct {
 	__type(value, __u64);
 } counts_other SEC(".maps");
 
+/* Calls a seccomp filter refused with EPERM (the recording ceiling): seccomp runs before the
+ * sys_enter tracepoint, so only their sys_exit is seen. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__type(key, struct tb_bpf_count_key);
+	__type(value, __u64);
+} denied SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -85,14 +104,29 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 32768);
+	__uint(max_entries, 65536);
 	__type(key, struct tb_bpf_file_key);
 	__type(value, __u8);
 } files_seen SEC(".maps");
 
+/* Per-CPU scratch: a path is built here (fd-named files are built backwards from the end). */
+struct tb_scratch {
+	/* [0, PATH_MAX): a walked directory or file, built backwards; [PATH_MAX, 2 PATH_MAX): a
+	 * path argument; the rest is slack for the masked offsets. */
+	char buf[3 * TB_BPF_PATH_MAX];
+};
+#define TB_REL TB_BPF_PATH_MAX /* where path arguments are read into the scratch buffer */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tb_scratch);
+} scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
 static __always_inline __u64 sys_arg(struct pt_regs *regs, __u32 arch, int i)
@@ -118,26 +152,29 @@ static __always_inline __u64 sys_arg(struct pt_regs *regs, __u32 arch, int i)
 	}
 }
 
-static __always_inline void emit(__u32 kind, const void *key, __u32 size)
+/*
+ * A wake-up per event is a context switch per distinct key: let the reader poll every few ms
+ * instead, and wake it only when a backlog builds up.
+ */
+static __always_inline __u64 wake_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > (256 << 10) ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void emit_args(const struct tb_bpf_args_key *k)
 {
 	struct tb_bpf_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 
 	if (!ev) {
-		__sync_fetch_and_add(&lost_events, 1);
+		__sync_fetch_and_add(&lost.events, 1);
 		return;
 	}
-	ev->kind = kind;
+	ev->kind = TB_BPF_EV_ARGS;
 	ev->tgid = bpf_get_current_pid_tgid() >> 32;
-	if (kind == TB_BPF_EV_ARGS)
-		__builtin_memcpy(&ev->args, key, sizeof(struct tb_bpf_args_key));
-	else
-		__builtin_memcpy(&ev->file, key, sizeof(struct tb_bpf_file_key));
-	/*
-	 * A wake-up per event is a context switch per distinct file: let the reader poll every few
-	 * ms instead, and wake it only when a backlog builds up.
-	 */
-	bpf_ringbuf_submit(ev, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > (64 << 10) ?
-				       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	__builtin_memcpy(&ev->args, k, sizeof(*k));
+	ev->path[0] = '\0';
+	bpf_ringbuf_submit(ev, wake_flags());
 }
 
 static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 nr,
@@ -146,7 +183,7 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
 	struct tb_bpf_args_key k = {.arch = arch, .nr = nr};
 	__u64 one = 1, *cnt;
 
-	if (si->flags & TB_BPF_SI_CLONE3) {
+	if (si->kind == TB_BPF_K_CLONE3) {
 		/* clone3's flags live in user memory: the first member of struct clone_args. */
 		__u64 p = sys_arg(regs, arch, 0);
 
@@ -158,7 +195,7 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
 			if (si->argmask & (1u << i)) {
 				__u64 v = sys_arg(regs, arch, i);
 
-				k.vals[i] = (si->flags & TB_BPF_SI_LO32) ? (__u32)v : v;
+				k.vals[i] = (si->lo32 & (1u << i)) ? (__u32)v : v;
 			}
 	}
 	cnt = bpf_map_lookup_elem(&args_seen, &k);
@@ -166,78 +203,233 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
 		__sync_fetch_and_add(cnt, 1);
 		return;
 	}
-	if (bpf_map_update_elem(&args_seen, &k, &one, BPF_NOEXIST) == 0)
-		emit(TB_BPF_EV_ARGS, &k, sizeof(k));
-	else if (!bpf_map_lookup_elem(&args_seen, &k))
+	if (bpf_map_update_elem(&args_seen, &k, &one, BPF_NOEXIST) == 0) {
+		emit_args(&k);
+	} else if (!bpf_map_lookup_elem(&args_seen, &k)) {
 		/* The map is full: userspace still learns the tuple once per call from the ring. */
-		__sync_fetch_and_add(&lost_args, 1), emit(TB_BPF_EV_ARGS, &k, sizeof(k));
+		__sync_fetch_and_add(&lost.keys, 1);
+		emit_args(&k);
+	}
 }
 
 /*
- * Reads the pending path (the last byte stays NUL so userspace always sees a string): 0 done,
- * 1 empty (fstatat(fd, "", AT_EMPTY_PATH) is an fstat: no path to record), -1 not readable now.
+ * A 64-bit hash of the @len bytes at @off in the scratch buffer, eight bytes a step (FNV-1a's
+ * constants on words; the bytes past the path are masked off).
  */
-static __always_inline int read_path(struct tb_task *t)
+__noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
 {
-	long n = bpf_probe_read_user_str(t->key.path, sizeof(t->key.path), (void *)t->path_ptr);
+	__u64 h = 0xcbf29ce484222325ull;
+
+	/* A global function: verified once, not at each of its call sites (load time). */
+	if (!sc)
+		return 0;
+	off &= 2 * TB_BPF_PATH_MAX - 1;
+	for (__u32 i = 0; i < TB_BPF_PATH_MAX / 8; i++) {
+		__u64 w;
+
+		if (i * 8 >= len)
+			break;
+		__builtin_memcpy(&w, &sc->buf[off + i * 8], 8);
+		if (len - i * 8 < 8)
+			w &= (1ull << ((len - i * 8) * 8)) - 1;
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	return h ^ len;
+}
+
+/*
+ * Announces @k, the path of @len bytes at @off in the scratch buffer, relative to the directory of
+ * @blen bytes at @boff when @blen (the walked cwd or dirfd), unless seen. A failed announcement
+ * forgets the key again, so a later call retries it; lost.events counts the drops.
+ */
+static __always_inline void record_file(struct tb_bpf_file_key *k, const struct tb_scratch *sc,
+					__u32 off, __u32 len, __u32 boff, __u32 blen)
+{
+	static const __u8 one = 1;
+	struct tb_bpf_event *ev;
+	bool full = false;
+
+	k->hash = tb_hash_path(sc, off, len);
+	if (blen)
+		k->hash = k->hash * 31 + tb_hash_path(sc, boff, blen);
+	if (bpf_map_lookup_elem(&files_seen, k))
+		return;
+	if (bpf_map_update_elem(&files_seen, k, &one, BPF_NOEXIST) != 0) {
+		if (bpf_map_lookup_elem(&files_seen, k))
+			return; /* another CPU announced it meanwhile */
+		__sync_fetch_and_add(&lost.keys, 1);
+		full = true;
+	}
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&lost.events, 1);
+		if (!full)
+			bpf_map_delete_elem(&files_seen, k);
+		return;
+	}
+	ev->kind = TB_BPF_EV_FILE;
+	ev->tgid = bpf_get_current_pid_tgid() >> 32;
+	__builtin_memcpy(&ev->file, k, sizeof(*k));
+	if (bpf_probe_read_kernel_str(ev->path, sizeof(ev->path),
+				      &sc->buf[off & (2 * TB_BPF_PATH_MAX - 1)]) < 0)
+		ev->path[0] = '\0';
+	ev->base[0] = '\0';
+	if (blen && bpf_probe_read_kernel_str(ev->base, sizeof(ev->base),
+					      &sc->buf[boff & (TB_BPF_PATH_MAX - 1)]) < 0)
+		ev->base[0] = '\0';
+	bpf_ringbuf_submit(ev, wake_flags());
+}
+
+/* Reads path argument @ptr into @buf: its length without the NUL, 0 empty, < 0 unreadable. */
+static __always_inline int read_user_path(char *buf, __u64 ptr)
+{
+	long n = bpf_probe_read_user_str(buf, TB_BPF_PATH_MAX, (void *)ptr);
 
 	if (n < 0)
 		return -1;
-	if (n <= 1)
+	return n > 0 ? (int)n - 1 : 0;
+}
+
+/* The walk of fd_path(), one dentry per bpf_loop() step (verified once, not 40 times). */
+struct tb_walk {
+	struct dentry *d;
+	struct vfsmount *vm;
+	struct mount *m;
+	__u32 off; /* the path so far starts here in the scratch buffer */
+	int done;  /* 1: complete, -1: failed */
+};
+
+static long walk_step(__u64 i, void *ctx)
+{
+	struct tb_walk *w = ctx;
+	/* Locals: CO-RE would relocate w's own fields inside BPF_CORE_READ. */
+	struct dentry *d = w->d, *parent = BPF_CORE_READ(d, d_parent);
+	struct vfsmount *vm = w->vm;
+	struct mount *m = w->m;
+	struct tb_scratch *sc;
+	__u32 zero = 0, n, off = w->off;
+
+	if (d == BPF_CORE_READ(vm, mnt_root) || d == parent) {
+		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+
+		/* The top of the task's mount tree (or a root that is not a mount's: give up). */
+		if (d != BPF_CORE_READ(vm, mnt_root) || mp == m) {
+			w->done = 1;
+			return 1;
+		}
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->m = mp;
+		w->vm = &mp->mnt;
+		return 0;
+	}
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	n = BPF_CORE_READ(d, d_name.len);
+	if (!sc || n + 1 > off) {
+		w->done = -1; /* longer than TB_BPF_PATH_MAX */
 		return 1;
-	t->key.dirfd = t->key.path[0] == '/' ? -100 : t->dirfd;
+	}
+	off -= n;
+	bpf_probe_read_kernel(&sc->buf[off & (TB_BPF_PATH_MAX - 1)], n & (TB_BPF_PATH_MAX - 1),
+			      BPF_CORE_READ(d, d_name.name));
+	off--;
+	sc->buf[off & (TB_BPF_PATH_MAX - 1)] = '/';
+	w->off = off;
+	w->d = parent;
 	return 0;
 }
 
-static __always_inline void remember_path(struct tb_task *t, struct pt_regs *regs, __u32 arch,
-					  __u32 nr, const struct tb_bpf_sysinfo *si)
+/* Walks (@vm, @d) into the scratch buffer; see file_path(). */
+static __always_inline int walk_path(struct vfsmount *vm, struct dentry *d, struct tb_scratch *sc,
+				     __u32 *len)
 {
-	int r;
+	struct tb_walk w = {.off = TB_BPF_PATH_MAX - 1, .d = d, .vm = vm};
 
-	__builtin_memset(&t->key, 0, sizeof(t->key));
-	t->key.arch = arch;
-	t->key.nr = nr;
-	t->path_ptr = sys_arg(regs, arch, si->path_arg & 7);
-	t->dirfd = si->dirfd_arg != TB_BPF_NOARG ? (__s32)sys_arg(regs, arch, si->dirfd_arg & 7) : -100;
-	if (si->aux_arg != TB_BPF_NOARG) {
-		__u64 a = sys_arg(regs, arch, si->aux_arg & 7);
+	if (!vm || !d)
+		return -1;
+	w.m = container_of(vm, struct mount, mnt);
+	sc->buf[TB_BPF_PATH_MAX - 1] = '\0';
+	bpf_loop(TB_DENTRY_DEPTH, walk_step, &w, 0);
+	if (w.done != 1)
+		return -1;
+	if (w.off == TB_BPF_PATH_MAX - 1)
+		sc->buf[--w.off & (TB_BPF_PATH_MAX - 1)] = '/';
+	*len = TB_BPF_PATH_MAX - 1 - w.off;
+	return w.off;
+}
 
-		if (si->flags & TB_BPF_SI_AUX_HOW) {
-			if (bpf_probe_read_user(&t->key.aux, sizeof(t->key.aux), (void *)a) < 0)
-				t->key.aux = 0;
-		} else {
-			t->key.aux = a;
+/*
+ * The path of the file open as @fd, or of the cwd when @fd is AT_FDCWD, built backwards in the
+ * scratch buffer (ending at TB_BPF_PATH_MAX - 1) the way /proc/PID/fd/N shows it to tightbox:
+ * through mount points up to the top of the task's mount tree. Resolved here, at the call, it
+ * cannot race with a later chdir or close. Returns the path's offset, its length in *@len, or -1.
+ */
+static __always_inline int file_path(int fd, struct tb_scratch *sc, __u32 *len)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt;
+	struct file **fda, *f = NULL;
+
+	if (fd == TB_AT_FDCWD)
+		return walk_path(BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry),
+				 sc, len);
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (fd < 0 || (unsigned)fd >= BPF_CORE_READ(fdt, max_fds))
+		return -1;
+	fda = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]) < 0 || !f)
+		return -1;
+	return walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), sc, len);
+}
+
+/* Announces the path of @n bytes at TB_REL, resolving a relative one against @dirfd here. */
+static __always_inline void record_rel(struct tb_bpf_file_key *k, struct tb_scratch *sc, __u32 n,
+				       int dirfd)
+{
+	__u32 blen = 0;
+	int boff = 0;
+
+	k->dirfd = TB_AT_FDCWD;
+	if (sc->buf[TB_REL] != '/') {
+		boff = file_path(dirfd, sc, &blen);
+		if (boff < 0) {
+			/* Userspace falls back to /proc/PID/cwd or fd/N, as good as it gets. */
+			boff = 0;
+			blen = 0;
+			k->dirfd = dirfd;
 		}
 	}
-	t->pending = 1;
-	/*
-	 * A program cannot fault user pages in: right after fork or exec the string's page is often
-	 * not mapped yet. The kernel maps it while copying the path, so read again at the exit; an
-	 * exec's exit runs in the new image, where the old pointer means nothing.
-	 */
-	r = read_path(t);
-	t->retry = r < 0;
-	if (r > 0 || (t->retry && (si->flags & TB_BPF_SI_EXEC))) {
-		t->pending = 0;
-		if (r < 0)
-			__sync_fetch_and_add(&lost_paths, 1);
-	}
+	record_file(k, sc, TB_REL, n, boff, blen);
 }
 
 static __always_inline void mark_task(__u32 tid)
 {
-	static const struct tb_task fresh = {.counting = 1};
+	/* Marked inside a call (the marker, or the fork a child returns from): its exit follows. */
+	static const struct tb_task fresh = {.counting = 1, .entered = 1};
 
-	bpf_map_update_elem(&tasks, &tid, &fresh, BPF_ANY);
+	if (bpf_map_update_elem(&tasks, &tid, &fresh, BPF_ANY) < 0)
+		__sync_fetch_and_add(&lost.tasks, 1);
+}
+
+static __always_inline __u32 task_arch(__u32 *nr)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	if (BPF_CORE_READ(task, thread_info.status) & TB_BPF_TS_COMPAT)
+		return TB_BPF_I386;
+	if (*nr & TB_BPF_X32_BIT) {
+		*nr &= ~TB_BPF_X32_BIT;
+		return TB_BPF_X32;
+	}
+	return TB_BPF_X86_64;
 }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 {
-	struct task_struct *task;
 	const struct tb_bpf_sysinfo *si;
 	struct tb_task *t;
-	__u32 arch = TB_BPF_X86_64, nr = (__u32)id, idx, tid;
+	__u32 nr = (__u32)id, arch, idx, tid;
 	__u64 *cnt;
 
 	if (mode == 0)
@@ -253,13 +445,8 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 	t->pending = 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	if (BPF_CORE_READ(task, thread_info.status) & TB_BPF_TS_COMPAT) {
-		arch = TB_BPF_I386;
-	} else if (nr & TB_BPF_X32_BIT) {
-		arch = TB_BPF_X32;
-		nr &= ~TB_BPF_X32_BIT;
-	}
+	t->entered = 1;
+	arch = task_arch(&nr);
 	if (nr >= TB_BPF_NR_MAX) {
 		struct tb_bpf_count_key k = {.arch = arch, .nr = (__u32)id};
 		__u64 one = 1;
@@ -267,30 +454,89 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 		cnt = bpf_map_lookup_elem(&counts_other, &k);
 		if (cnt)
 			__sync_fetch_and_add(cnt, 1);
-		else
-			bpf_map_update_elem(&counts_other, &k, &one, BPF_NOEXIST);
+		else if (bpf_map_update_elem(&counts_other, &k, &one, BPF_NOEXIST) < 0)
+			__sync_fetch_and_add(&lost.keys, 1);
 		return 0;
 	}
 	idx = arch * TB_BPF_NR_MAX + nr;
 	cnt = bpf_map_lookup_elem(&counts, &idx);
 	if (cnt)
-		__sync_fetch_and_add(cnt, 1);
+		*cnt += 1; /* per-CPU: no other writer */
 	si = bpf_map_lookup_elem(&sysinfo, &idx);
-	if (!si)
+	if (!si || !si->kind)
 		return 0;
-	if (si->argmask || (si->flags & TB_BPF_SI_CLONE3))
+	if (si->argmask || si->kind == TB_BPF_K_CLONE3)
 		record_args(regs, arch, nr, si);
-	if (si->flags & TB_BPF_SI_PATH)
-		remember_path(t, regs, arch, nr, si);
+	if (si->kind == TB_BPF_K_ARGS || si->kind == TB_BPF_K_CLONE3)
+		return 0;
+	if (si->kind == TB_BPF_K_EXEC) {
+		int n = read_user_path(t->exec_path, sys_arg(regs, arch, si->path_arg[0] & 7));
+
+		/* A page not mapped yet cannot be faulted in from here: counted, not guessed. */
+		if (n < 0)
+			__sync_fetch_and_add(&lost.paths, 1);
+		if (n <= 0)
+			return 0;
+		t->exec_len = n;
+		t->exec_dirfd = si->dirfd_arg[0] != TB_BPF_NOARG
+					? (__s32)sys_arg(regs, arch, si->dirfd_arg[0] & 7)
+					: TB_AT_FDCWD;
+	}
+	t->pending = idx + 1;
 	return 0;
+}
+
+static __always_inline void count_denied(struct pt_regs *regs)
+{
+	struct tb_bpf_count_key k = {.nr = (__u32)BPF_CORE_READ(regs, orig_ax)};
+	__u64 one = 1, *cnt;
+
+	k.arch = task_arch(&k.nr);
+	cnt = bpf_map_lookup_elem(&denied, &k);
+	if (cnt)
+		__sync_fetch_and_add(cnt, 1);
+	else
+		bpf_map_update_elem(&denied, &k, &one, BPF_NOEXIST);
+}
+
+static __always_inline void exit_paths(struct pt_regs *regs, __u32 arch, __u32 nr,
+				       const struct tb_bpf_sysinfo *si, bool ok, struct tb_scratch *sc)
+{
+#pragma unroll
+	for (int s = 0; s < 2; s++) {
+		struct tb_bpf_file_key k = {.arch = arch, .nr = nr, .slot = s, .ok = ok};
+		int n;
+
+		if (si->path_arg[s] == TB_BPF_NOARG)
+			continue;
+		n = read_user_path(&sc->buf[TB_REL], sys_arg(regs, arch, si->path_arg[s] & 7));
+		if (n < 0)
+			__sync_fetch_and_add(&lost.paths, 1);
+		/* An empty path (fstatat(fd, "", AT_EMPTY_PATH)) is an fd operation: no path. */
+		if (n <= 0)
+			continue;
+		if (si->kind == TB_BPF_K_OPEN && s == 0) {
+			k.aux = sys_arg(regs, arch, si->aux_arg & 7);
+		} else if (si->kind == TB_BPF_K_OPENAT2 && s == 0) {
+			if (bpf_probe_read_user(&k.aux, sizeof(k.aux),
+						(void *)sys_arg(regs, arch, si->aux_arg & 7)) < 0)
+				k.aux = 0;
+		}
+		record_rel(&k, sc, n,
+			   si->dirfd_arg[s] == TB_BPF_NOARG
+				   ? TB_AT_FDCWD
+				   : (__s32)sys_arg(regs, arch, si->dirfd_arg[s] & 7));
+	}
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 {
+	const struct tb_bpf_sysinfo *si;
+	struct tb_scratch *sc;
 	struct tb_task *t;
-	__u32 tid;
-	__u8 one = 1;
+	__u32 tid, idx, arch, nr, zero = 0;
+	bool ok;
 
 	if (mode == 0)
 		return 0;
@@ -298,25 +544,64 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	t = bpf_map_lookup_elem(&tasks, &tid);
-	if (!t || !t->pending)
+	if (!t)
 		return 0;
-	t->pending = 0;
-	if (t->retry) {
-		int r = read_path(t);
-
-		if (r < 0)
-			__sync_fetch_and_add(&lost_paths, 1);
-		if (r)
-			return 0;
+	if (!t->entered) {
+		if (ret == -1 /* -EPERM */)
+			count_denied(regs);
+		return 0;
 	}
-	t->key.ok = ret >= 0;
-	if (bpf_map_lookup_elem(&files_seen, &t->key))
+	t->entered = 0;
+	if (!t->pending)
 		return 0;
-	if (bpf_map_update_elem(&files_seen, &t->key, &one, BPF_NOEXIST) == 0)
-		emit(TB_BPF_EV_FILE, &t->key, sizeof(t->key));
-	else if (!bpf_map_lookup_elem(&files_seen, &t->key))
-		__sync_fetch_and_add(&lost_files, 1), emit(TB_BPF_EV_FILE, &t->key, sizeof(t->key));
-	return 0;
+	idx = t->pending - 1;
+	t->pending = 0;
+	si = bpf_map_lookup_elem(&sysinfo, &idx);
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!si || !sc)
+		return 0;
+	arch = idx / TB_BPF_NR_MAX;
+	nr = idx % TB_BPF_NR_MAX;
+	/* Errors are -4095..-1 (mmap's addresses are not errors, whatever their sign). */
+	ok = !(ret < 0 && ret >= -4095) ||
+	     ((si->flags & TB_BPF_SI_EINVAL_OK) && ret == -TB_EINVAL);
+	switch (si->kind) {
+	case TB_BPF_K_EXEC: {
+		struct tb_bpf_file_key k = {
+			.arch = arch, .nr = nr, .ok = ok, .dirfd = t->exec_dirfd};
+		__u32 n = t->exec_len;
+
+		if (n == 0 || n >= TB_BPF_PATH_MAX ||
+		    bpf_probe_read_kernel(&sc->buf[TB_REL], TB_BPF_PATH_MAX, t->exec_path) < 0)
+			return 0;
+		record_rel(&k, sc, n, k.dirfd);
+		return 0;
+	}
+	case TB_BPF_K_MMAP:
+		/* Only an executable mapping of a file names one (ptrace: the same test). */
+		if (!(sys_arg(regs, arch, 2) & TB_PROT_EXEC) ||
+		    (sys_arg(regs, arch, 3) & TB_MAP_ANONYMOUS))
+			return 0;
+		/* fallthrough */
+	case TB_BPF_K_FD: {
+		struct tb_bpf_file_key k = {.arch = arch, .nr = nr, .ok = ok, .dirfd = TB_AT_FDCWD};
+		int fd = (int)sys_arg(regs, arch, si->aux_arg & 7), off;
+		__u32 n = 0;
+
+		if (fd < 0)
+			return 0;
+		off = file_path(fd, sc, &n);
+		if (off < 0) {
+			__sync_fetch_and_add(&lost.paths, 1);
+			return 0;
+		}
+		record_file(&k, sc, off, n & (TB_BPF_PATH_MAX - 1), 0, 0);
+		return 0;
+	}
+	default:
+		exit_paths(regs, arch, nr, si, ok, sc);
+		return 0;
+	}
 }
 
 /* Children and threads of a counted task count too. */
