@@ -11,8 +11,8 @@ import unittest
 import tbtest
 import vmlib
 
-NAME = "tb-vm-aa-%d" % os.getpid()
-CG = ("--cgroup-parent", "tb-vm-aa-%d" % os.getpid())
+NAME = "tb-vm-aa-%d" % os.getpid()  # the AppArmor profile
+CG = ("--cgroup-parent", vmlib.cgroup_parent("aa"))
 # Reads a file the recording sees, then (with an argument) one it does not. Both are world-readable
 # and visible in the sandbox: only AppArmor can tell them apart.
 APP = """import errno, sys
@@ -34,8 +34,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for d in tbtest.cgroup_parents(CG[1]):
-        os.rmdir(d)
+    vmlib.remove_cgroup_parent(CG[1])
 
 
 def kernel_log():

@@ -13,7 +13,7 @@ import unittest
 import tbtest
 import vmlib
 
-CG_PARENT = "tb-vm-cg-%d" % os.getpid()
+CG_PARENT = vmlib.cgroup_parent("cg")
 PARENT_DIR = "/sys/fs/cgroup/" + CG_PARENT
 OPTS = (*vmlib.SLOW, "--cgroup-parent", CG_PARENT)
 
@@ -23,8 +23,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for d in tbtest.cgroup_parents(CG_PARENT):
-        os.rmdir(d)
+    vmlib.remove_cgroup_parent(CG_PARENT)
 
 
 def run_dirs():

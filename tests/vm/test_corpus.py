@@ -12,7 +12,7 @@ import vmlib
 
 WORKLOADS = os.path.join(tbtest.SOURCE_DIR, "scripts", "workloads")
 DEFAULT = os.path.join(tbtest.SOURCE_DIR, "profiles", "default.json")
-CG = ("--cgroup-parent", "tb-vm-corpus-%d" % os.getpid())
+CG = ("--cgroup-parent", vmlib.cgroup_parent("corpus"))
 
 
 def setUpModule():
@@ -20,8 +20,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for d in tbtest.cgroup_parents(CG[1]):
-        os.rmdir(d)
+    vmlib.remove_cgroup_parent(CG[1])
 
 
 def allowed_names(profile):

@@ -13,7 +13,7 @@ import unittest
 import tbtest
 import vmlib
 
-CG = ("--cgroup-parent", "tb-vm-kill0-%d" % os.getpid())
+CG = ("--cgroup-parent", vmlib.cgroup_parent("kill0"))
 CODE = ("import os, signal\n"
         "try:\n    os.kill(0, signal.SIGTERM); print('sent')\n"
         "except OSError as e:\n    print('refused', e.errno)\n"
@@ -25,8 +25,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for d in tbtest.cgroup_parents(CG[1]):
-        os.rmdir(d)
+    vmlib.remove_cgroup_parent(CG[1])
 
 
 class KillZero(unittest.TestCase):

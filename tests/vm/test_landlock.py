@@ -8,7 +8,7 @@ import unittest
 import tbtest
 import vmlib
 
-CG = ("--cgroup-parent", "tb-vm-landlock-%d" % os.getpid())
+CG = ("--cgroup-parent", vmlib.cgroup_parent("landlock"))
 
 
 def setUpModule():
@@ -18,8 +18,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for d in tbtest.cgroup_parents(CG[1]):
-        os.rmdir(d)
+    vmlib.remove_cgroup_parent(CG[1])
 
 
 def ruleset(tmp, **extra):

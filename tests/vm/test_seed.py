@@ -9,7 +9,7 @@ import unittest
 import tbtest
 import vmlib
 
-CG_PARENT = "tb-vm-seed-%d" % os.getpid()
+CG_PARENT = vmlib.cgroup_parent("seed")
 OPTS = (*vmlib.SLOW, "--cgroup-parent", CG_PARENT)
 
 
@@ -18,8 +18,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for d in tbtest.cgroup_parents(CG_PARENT):
-        os.rmdir(d)
+    vmlib.remove_cgroup_parent(CG_PARENT)
 
 
 class Seed(unittest.TestCase):

@@ -42,3 +42,14 @@ def landlock_abi():
     nr = 444  # landlock_create_ruleset on x86_64
     v = libc.syscall(nr, None, ctypes.c_size_t(0), ctypes.c_uint32(1))  # LANDLOCK_CREATE_RULESET_VERSION
     return v if v > 0 else 0
+
+
+def cgroup_parent(tag):
+    """A --cgroup-parent for one test file (leak checks then see no other suite's sandboxes)."""
+    return "tb-vm-%s-%d" % (tag, os.getpid())
+
+
+def remove_cgroup_parent(name):
+    """Removes the (empty) parent directories of cgroup_parent() NAME after a test file's runs."""
+    for d in tbtest.cgroup_parents(name):
+        os.rmdir(d)
