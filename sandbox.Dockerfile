@@ -16,8 +16,9 @@
 #    corpus (scripts/workloads) with the ptrace backend inside the image it will run in, and writes
 #    the generated profiles to /etc/tightbox/ (stage 2).
 #
-# With Docker and network access:
-#   docker build -f sandbox.Dockerfile -t code-sandbox:latest .
+# With Docker and network access (Docker's builder cannot grant the recording step its capabilities,
+# so the image generates its profiles from the shipped recording, profiles/corpus.json):
+#   docker build -f sandbox.Dockerfile --build-arg RECORD=shipped -t code-sandbox:latest .
 # Offline with podman (no registry, images from debootstrap): scripts/build-sandbox-image, which
 # passes BASE/BUILDER = the images scripts/build-image makes.
 #
@@ -61,10 +62,16 @@ COPY --from=build /usr/local/bin/tightbox /usr/local/bin/tightbox
 COPY --from=build /usr/local/share/tightbox /usr/local/share/tightbox
 COPY scripts/workloads /usr/share/tightbox/workloads
 COPY scripts/record-corpus /usr/share/tightbox/record-corpus
-# Record every workload with the ptrace backend in this very image (scripts/record-corpus: one
-# `tightbox record --script` per workload, then --merge), and generate the profiles from the merged
-# recording: /etc/tightbox/seccomp.json for engines (--runtime runc adds what runc itself calls after
-# loading the filter) and /etc/tightbox/tightbox-run/ for `tightbox run`.
+COPY profiles/corpus.json /usr/share/tightbox/corpus.json
+# RECORD=here (default): record every workload with the ptrace backend in this very image
+# (scripts/record-corpus: one `tightbox record --script` per workload, then --merge).
+# RECORD=shipped: use profiles/corpus.json, the project's recording of the same workloads on Debian 12
+# with these very Python builds - for builders that cannot grant the recording step what it needs
+# (Docker's classic builder: no --cap-add for a build step; measured with docker.io 20.10, the step
+# fails with "umount: /proc/timer_list: must be superuser to unmount").
+# Either way the profiles are generated from that recording: /etc/tightbox/seccomp.json for engines
+# (--runtime runc adds what runc itself calls after loading the filter) and
+# /etc/tightbox/tightbox-run/ for `tightbox run`.
 # tightbox record builds its own sandbox (namespaces, its own user namespace even as root, a fresh
 # /proc, loopback up), which an image build allows only with CAP_SYS_ADMIN and CAP_NET_ADMIN:
 # `podman build --cap-add SYS_ADMIN,NET_ADMIN` (what scripts/build-sandbox-image passes; without them
@@ -75,10 +82,16 @@ COPY scripts/record-corpus /usr/share/tightbox/record-corpus
 # container. Both last only for this step, which runs the project's own corpus: the host's sysctls
 # stay unwritable (no CAP_SYS_RESOURCE: EACCES), /proc/kcore stays closed (no CAP_SYS_RAWIO), and
 # the image itself carries no capabilities.
+ARG RECORD=here
 RUN set -e; mkdir -p /etc/tightbox/tightbox-run; \
-    awk '$5 ~ "^/proc/" { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount; \
-    /usr/bin/python3 /usr/share/tightbox/record-corpus --backend ptrace --tightbox /usr/local/bin/tightbox \
-      --workloads /usr/share/tightbox/workloads -o /etc/tightbox/recording.json; \
+    case "$RECORD" in \
+    here) \
+      awk '$5 ~ "^/proc/" { print $5 }' /proc/self/mountinfo | sort -r | xargs -r -n1 umount; \
+      /usr/bin/python3 /usr/share/tightbox/record-corpus --backend ptrace --tightbox /usr/local/bin/tightbox \
+        --workloads /usr/share/tightbox/workloads -o /etc/tightbox/recording.json ;; \
+    shipped) cp /usr/share/tightbox/corpus.json /etc/tightbox/recording.json ;; \
+    *) echo "sandbox.Dockerfile: RECORD must be 'here' or 'shipped', not '$RECORD'" >&2; exit 2 ;; \
+    esac; \
     tightbox generate --runtime runc -o /etc/tightbox /etc/tightbox/recording.json; \
     tightbox generate -o /etc/tightbox/tightbox-run /etc/tightbox/recording.json
 RUN dpkg --purge --force-remove-essential bash && \

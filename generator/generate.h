@@ -94,6 +94,19 @@ struct tb_export_opts {
 	const char *image; /* NULL: "tightbox-sandbox:latest" */
 	const char *name;  /* AppArmor profile / resource name; NULL: "tightbox-sandbox" */
 	bool apparmor;	   /* add the AppArmor option (false on hosts without AppArmor) */
+	/* Why @apparmor is false ("AppArmor is not enabled in this kernel"), for the note; NULL:
+	 * no note (the user said --no-apparmor). */
+	const char *apparmor_off_reason;
+	bool json; /* kubernetes, spo: JSON instead of YAML */
+	/* Absolute host path of the script, mounted read-only at /sandbox/script.py (docker,
+	 * podman, oci: a bind mount; kubernetes: a ConfigMap key); NULL: nothing mounted. */
+	const char *script;
+	/* Absolute host paths mounted read-only at /sandbox/input/BASENAME, NULL-terminated; NULL:
+	 * none. Kubernetes takes regular files only (their contents go into the ConfigMap). */
+	char *const *inputs;
+	/* oci: root.path, absolute (`ctr run --config` needs that); NULL: "rootfs", beside
+	 * config.json in the bundle (runc run --bundle). */
+	const char *rootfs;
 	char *const
 	    *command; /* command to run, NULL-terminated; NULL: python3 /sandbox/script.py */
 };
@@ -102,9 +115,19 @@ struct tb_export_opts {
 int tb_export_format_parse(const char *s, enum tb_export_format *out);
 
 /*
+ * What the output of @o cannot say in its own terms (Kubernetes has no "no network", pids limit or
+ * rlimits per Pod; AppArmor left out; the profile must be copied to the nodes), one line each, as
+ * a new NULL-terminated vector in *@out. The docker/podman/YAML outputs carry them as `#` comments;
+ * a caller printing JSON should show them beside it. 0 or -ENOMEM.
+ */
+int tb_export_notes(const struct tb_export_opts *o, char ***out);
+
+/*
  * Renders the deployment wiring for @o->profile_dir/seccomp.json as text (*@out, malloc'd): a shell
- * command line for docker/podman, JSON for oci/kubernetes/spo. -EINVAL with @diag when the profile
- * is missing or malformed.
+ * command line for docker/podman, JSON for oci, YAML (or JSON with @o->json) for kubernetes/spo.
+ * -EINVAL with @diag when the profile is missing or malformed, when it denies a syscall runc makes
+ * after loading the filter (every container would fail before the workload starts: the message
+ * names `tightbox generate --runtime`), or when an input cannot be mounted as asked.
  */
 int tb_export(const struct tb_export_opts *o, char **out, struct tb_diag *diag);
 

@@ -148,26 +148,97 @@ class GenerateGolden(unittest.TestCase):
 
 
 class ExportGolden(unittest.TestCase):
+    # Engines run the container through runc: the profile must carry runc's prelude. --apparmor
+    # keeps the expected files the same on hosts with and without AppArmor.
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tb-golden-export-")
-        p = generate(self.tmp, [], ["rec-hello.json"])
+        p = generate(self.tmp, ["--runtime", "tightbox,runc"], ["rec-hello.json"])
         self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.script = os.path.join(self.tmp, "script.py")
+        with open(self.script, "w") as f:
+            f.write("print('OK')\n")
 
     def tearDown(self):
         shutil.rmtree(self.tmp)
 
+    def export(self, fmt, *args):
+        return tbtest.tightbox("export", "--format", fmt, "--profile-dir", self.tmp, "--script", self.script,
+                               "--apparmor", *args)
+
     def test_formats(self):
+        import yaml
         for fmt in EXPORTS:
             with self.subTest(format=fmt):
-                p = tbtest.tightbox("export", "--format", fmt, "--profile-dir", self.tmp)
+                p = self.export(fmt)
                 self.assertEqual(p.returncode, 0, p.stderr.decode())
                 text = p.stdout.replace(os.path.realpath(self.tmp).encode(), b"PROFILE_DIR")
                 compare(self, os.path.join(EXPECTED, "export", fmt + ".txt"), text)
-                if fmt not in ("docker", "podman"):
+                if fmt == "oci":
                     json.loads(p.stdout)
+                elif fmt in ("kubernetes", "spo"):
+                    # The YAML holds exactly what --json prints.
+                    docs = list(yaml.safe_load_all(p.stdout))
+                    j = json.loads(self.export(fmt, "--json").stdout)
+                    self.assertEqual(docs, j["items"] if j["kind"] == "List" else [j])
+
+    def test_refuses_a_profile_without_runcs_prelude(self):
+        gen = os.path.join(self.tmp, "tightbox-only")
+        os.mkdir(gen)
+        p = generate(gen, [], ["rec-hello.json"])
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        for fmt in EXPORTS:
+            with self.subTest(format=fmt):
+                p = tbtest.tightbox("export", "--format", fmt, "--profile-dir", gen, "--script", self.script)
+                self.assertEqual(p.returncode, 2)
+                self.assertEqual(p.stdout, b"")
+                self.assertIn(b"fstatfs", p.stderr)
+                self.assertIn(b"tightbox generate --runtime tightbox,runc", p.stderr)
+
+    def test_apparmor_only_where_the_host_has_it(self):
+        p = tbtest.tightbox("export", "--format", "docker", "--profile-dir", self.tmp, "--script", self.script)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        enabled = open("/sys/module/apparmor/parameters/enabled").read().strip() == "Y" \
+            if os.path.exists("/sys/module/apparmor/parameters/enabled") else False
+        self.assertEqual(b"apparmor=" in p.stdout, enabled)
+        if not enabled:
+            self.assertIn(b"# note: AppArmor: not used", p.stdout)
+        p = tbtest.tightbox("export", "--format", "docker", "--profile-dir", self.tmp, "--script", self.script,
+                            "--no-apparmor")
+        self.assertNotIn(b"apparmor", p.stdout)
+
+    def test_script_and_inputs_are_mounted(self):
+        data = os.path.join(self.tmp, "data.csv")
+        with open(data, "w") as f:
+            f.write("a,b\n1,2\n")
+        p = self.export("docker", "--input", data)
+        line = p.stdout.decode()
+        self.assertIn("--volume %s:/sandbox/script.py:ro" % os.path.realpath(self.script), line)
+        self.assertIn("--volume %s:/sandbox/input/data.csv:ro" % os.path.realpath(data), line)
+        objs = json.loads(self.export("kubernetes", "--json", "--input", data).stdout)["items"]
+        self.assertEqual([o["kind"] for o in objs], ["ConfigMap", "NetworkPolicy", "Pod"])
+        self.assertEqual(objs[0]["data"], {"script.py": "print('OK')\n", "data.csv": "a,b\n1,2\n"})
+        mounts = {m["mountPath"]: m for m in objs[2]["spec"]["containers"][0]["volumeMounts"]}
+        self.assertEqual(mounts["/sandbox/script.py"]["subPath"], "script.py")
+        self.assertEqual(mounts["/sandbox/input/data.csv"]["subPath"], "data.csv")
+        # Two inputs of one name would be two mounts on one path: refused.
+        os.mkdir(os.path.join(self.tmp, "other"))
+        shutil.copy(data, os.path.join(self.tmp, "other", "data.csv"))
+        p = self.export("podman", "--input", data, "--input", os.path.join(self.tmp, "other", "data.csv"))
+        self.assertEqual((p.returncode, p.stdout), (2, b""))
+        self.assertIn(b"/sandbox/input/data.csv", p.stderr)
+        # Without a script the default command has nothing to run: refused, not printed.
+        empty = tempfile.mkdtemp(prefix="tb-golden-export-cwd-")
+        try:
+            p = subprocess.run([tbtest.TIGHTBOX, "export", "--format", "docker", "--profile-dir", self.tmp],
+                               cwd=empty, capture_output=True)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(b"--script", p.stderr)
+            self.assertEqual(p.stdout, b"")
+        finally:
+            shutil.rmtree(empty)
 
     def test_docker_line_has_the_seed_flags(self):
-        p = tbtest.tightbox("export", "--format", "docker", "--profile-dir", self.tmp,
+        p = tbtest.tightbox("export", "--format", "docker", "--profile-dir", self.tmp, "--apparmor",
                             "--image", "my image", "--", "python3", "-c", "print('x y')")
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         line = p.stdout.decode().replace("\\\n", " ")
@@ -181,9 +252,8 @@ class ExportGolden(unittest.TestCase):
             self.assertIn(flag, line)
 
     def test_kubernetes_pod(self):
-        p = tbtest.tightbox("export", "--format", "kubernetes", "--profile-dir", self.tmp,
-                            "--name", "pyjob")
-        pod = json.loads(p.stdout)
+        p = self.export("kubernetes", "--json", "--name", "pyjob")
+        pod = json.loads(p.stdout)["items"][-1]
         spec = pod["spec"]
         c = spec["containers"][0]
         self.assertEqual(pod["kind"], "Pod")
@@ -200,6 +270,9 @@ class ExportGolden(unittest.TestCase):
         self.assertEqual(c["resources"]["limits"]["memory"], "256Mi")
         self.assertEqual(c["resources"]["limits"]["cpu"], "500m")
         self.assertEqual(spec["volumes"][0]["emptyDir"], {"medium": "Memory", "sizeLimit": "50Mi"})
+        # The caveats travel with the output: on stderr beside JSON, as comments in YAML.
+        self.assertIn(b"podPidsLimit", p.stderr)
+        self.assertIn(b"# note: pids limit 64", self.export("kubernetes").stdout)
 
     def test_bad_usage(self):
         p = tbtest.tightbox("export", "--format", "ansible", "--profile-dir", self.tmp)
@@ -207,12 +280,12 @@ class ExportGolden(unittest.TestCase):
         self.assertIn(b"ansible", p.stderr)
         empty = tempfile.mkdtemp(prefix="tb-golden-export-empty-")
         try:
-            p = tbtest.tightbox("export", "--format", "docker", "--profile-dir", empty)
+            p = tbtest.tightbox("export", "--format", "docker", "--profile-dir", empty, "--script", self.script)
             self.assertEqual(p.returncode, 2)
             self.assertIn(b"seccomp.json", p.stderr)
             with open(os.path.join(empty, "seccomp.json"), "w") as f:
                 f.write('{"defaultAction": "SCMP_ACT_ERRNO",\n "syscalls": [}')
-            p = tbtest.tightbox("export", "--format", "oci", "--profile-dir", empty)
+            p = tbtest.tightbox("export", "--format", "oci", "--profile-dir", empty, "--script", self.script)
             self.assertEqual(p.returncode, 2)
             self.assertIn(b"seccomp.json:2", p.stderr)
             self.assertEqual(p.stdout, b"")

@@ -451,6 +451,16 @@ static void test_export(void **state)
 	/* Missing profile: an error naming it. */
 	assert_int_equal(tb_export(&eo, &text, &d), -EINVAL);
 	assert_non_null(strstr(d.file, "seccomp.json"));
+	/* The tightbox-only profile lacks runc's prelude: refused, naming the generate flag. */
+	f = fopen(path, "w");
+	fputs(res.seccomp, f);
+	fclose(f);
+	assert_int_equal(tb_export(&eo, &text, &d), -EINVAL);
+	assert_non_null(strstr(d.message, "fstatfs"));
+	assert_non_null(strstr(d.message, "--runtime tightbox,runc"));
+	tb_gen_result_free(&res);
+	o.runtimes = TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_TIGHTBOX) | TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_RUNC);
+	gen(r, &o, &res);
 	f = fopen(path, "w");
 	fputs(res.seccomp, f);
 	fclose(f);
