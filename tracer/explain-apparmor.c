@@ -90,7 +90,8 @@ static int add_denial(struct tb_explain_report *rep, const char *rec)
 	d = &d[rep->n_aa_denials++];
 	*d = (struct tb_explain_aa_denial){.operation = TB_TAKE_PTR(op), .name = TB_TAKE_PTR(name),
 					   .denied_mask = TB_TAKE_PTR(denied), .comm = field(rec, "comm"),
-					   .pid = pid ? atoi(pid) : 0, .count = 1};
+					   .pid = pid ? (pid_t)strtol(pid, NULL, 10) : 0,
+					   .count = 1};
 	return 0;
 }
 
