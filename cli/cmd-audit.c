@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "core/audit.h"
+#include "core/fileio.h"
 #include "core/profile.h"
 #include "core/recording.h"
 #include "core/util.h"
@@ -35,7 +37,8 @@ static void usage(FILE *f)
 		"  --fail-on LEVEL      exit 1 when a finding is at or above LEVEL: info, low, medium,\n"
 		"                       high (default high)\n"
 		"  --baseline FILE      compare the allowed count with this profile (default: Docker's\n"
-		"                       default from ../shared/peers when present; 'none' to skip)\n\n"
+		"                       default, installed as baseline/docker-default.json beside the\n"
+		"                       profiles; 'none' to skip)\n\n"
 		"Exit codes: 0 no finding at/above --fail-on, 1 findings, 2 bad input.\n");
 }
 
@@ -149,18 +152,12 @@ fail:
 	return NULL;
 }
 
-/* Docker's default profile where the project keeps peer data, when it is there. */
+/* Docker's default profile, installed with tightbox's own profiles. */
 static const char *default_baseline(void)
 {
 	static char path[4096];
-	const char *peers = getenv("TB_PEERS_DIR");
 
-	if (peers)
-		snprintf(path, sizeof(path), "%s/docker-default.json", peers);
-	else
-		snprintf(path, sizeof(path), "%s/../shared/peers/docker-default.json",
-			 TB_SOURCE_DIR);
-	return access(path, R_OK) == 0 ? path : NULL;
+	return tb_data_path("baseline/docker-default.json", path, sizeof(path)) == 0 ? path : NULL;
 }
 
 int tb_cmd_audit(int argc, char **argv)
@@ -184,6 +181,7 @@ int tb_cmd_audit(int argc, char **argv)
 	void *ctx = NULL;
 
 	optind = 1;
+	opterr = 0; /* tb_cli_print_bad_option says why, with a "did you mean" */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -219,7 +217,7 @@ int tb_cmd_audit(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			tb_cli_print_bad_option("tightbox audit", argv, optind, opts);
 			return 2;
 		}
 	}

@@ -9,15 +9,85 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "core/profile-diff.h"
 #include "core/profile.h"
+#include "core/util.h"
+
+#define WIDTH 100 /* text lines are folded to this many columns */
+
+/*
+ * Prints "    LABEL: TEXT", folded at WIDTH: a line may break after "; " (between rules) or
+ * before " || " (between alternatives); continuation lines are indented under the text. A token
+ * longer than a line is kept whole rather than cut.
+ */
+static void print_folded(const char *label, const char *text)
+{
+	size_t indent = 4 + strlen(label) + 2, col;
+	const char *p = text;
+
+	col = (size_t)printf("    %s: ", label);
+	while (*p) {
+		/* The next token runs to the next break point: after a ';' or before a " ||". */
+		const char *semi = strstr(p + 1, "; "), *alt = strstr(p + 1, " || "), *end;
+
+		end = p + strlen(p);
+		if (semi && semi + 1 < end)
+			end = semi + 1;
+		if (alt && alt < end)
+			end = alt;
+		if (col > indent && col + (size_t)(end - p) > WIDTH) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+			p += *p == ' '; /* the separator's space is where the line broke */
+		}
+		col += (size_t)printf("%.*s", (int)(end - p), p);
+		p = end;
+	}
+	printf("\n");
+}
+
+static void print_text(const char *pa, const char *pb, const struct tb_profile_diff *d)
+{
+	static const char *const what[] = {
+		[TB_DIFF_ONLY_A] = "allowed by A only",  [TB_DIFF_ONLY_B] = "allowed by B only",
+		[TB_DIFF_ACTION] = "denied differently", [TB_DIFF_ARGS] = "different argument rules",
+		[TB_DIFF_ARCH] = "arch in one filter only",
+	};
+	size_t per_kind[TB_ARRAY_SIZE(what)] = {0};
+
+	for (size_t i = 0; i < d->n_entries; i++)
+		if ((size_t)d->entries[i].kind < TB_ARRAY_SIZE(per_kind))
+			per_kind[d->entries[i].kind]++;
+	/* The summary first: what a reader needs before 200 lines of detail. */
+	printf("A: %s\nB: %s\n%s: %zu difference%s\n", pa, pb, d->arch, d->n_entries,
+	       d->n_entries == 1 ? "" : "s");
+	for (size_t k = 0; k < TB_ARRAY_SIZE(what); k++)
+		if (per_kind[k])
+			printf("  %5zu %-7s %s\n", per_kind[k], tb_diff_kind_name((enum tb_diff_kind)k),
+			       what[k]);
+	for (size_t i = 0; i < d->n_entries; i++) {
+		const struct tb_diff_entry *e = &d->entries[i];
+		int head = printf("%s %s %s:", d->arch, tb_diff_kind_name(e->kind), e->name);
+
+		if ((size_t)head + strlen(e->a) + strlen(e->b) + 12 <= WIDTH) {
+			printf(" A: %s | B: %s\n", e->a, e->b);
+			continue;
+		}
+		printf("\n");
+		print_folded("A", e->a);
+		print_folded("B", e->b);
+	}
+}
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: tightbox diff A.json B.json [--json]\n\n"
 		   "Compare two seccomp profiles as the filter on this machine's arch would apply them:\n"
 		   "names allowed by one only, different deny actions or errnos, different argument\n"
-		   "rules, and architectures in one filter only.\n\n"
+		   "rules, and architectures in one filter only. The text output starts with a summary\n"
+		   "(how many differences of each kind), then one entry per difference, long argument\n"
+		   "rules folded at 100 columns.\n\n"
 		   "Exit codes: 0 same, 1 different, 2 bad input.\n");
 }
 
@@ -35,6 +105,7 @@ int tb_cmd_diff(int argc, char **argv)
 	int c, r, ret = 2;
 
 	optind = 1;
+	opterr = 0; /* tb_cli_print_bad_option says why, with a "did you mean" */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -44,7 +115,7 @@ int tb_cmd_diff(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			tb_cli_print_bad_option("tightbox diff", argv, optind, opts);
 			return 2;
 		}
 	}
@@ -85,13 +156,7 @@ int tb_cmd_diff(int argc, char **argv)
 		json_decref(root);
 		printf("\n");
 	} else {
-		for (size_t i = 0; i < d->n_entries; i++) {
-			const struct tb_diff_entry *e = &d->entries[i];
-
-			printf("%s %s %s: A: %s | B: %s\n", d->arch, tb_diff_kind_name(e->kind), e->name,
-			       e->a, e->b);
-		}
-		printf("%s: %zu difference%s\n", d->arch, d->n_entries, d->n_entries == 1 ? "" : "s");
+		print_text(argv[optind], argv[optind + 1], d);
 	}
 	ret = d->n_entries ? 1 : 0;
 out:

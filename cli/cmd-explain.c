@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/run-options.h"
 #include "core/util.h"
 #include "tracer/explain.h"
@@ -23,7 +24,7 @@ static void explain_help(FILE *f)
 		   "report goes to stderr. With --json, stdout gets the 'tightbox run --json' result\n"
 		   "with an \"explain\" member instead.\n\n"
 		   "Exit status: as 'tightbox run' (the command's code, 128+N killed by signal N, 124\n"
-		   "timeout, 125 tightbox failed, 126 cannot execute, 127 not found).\n\nOptions:\n");
+		   "timeout, 125 tightbox failed, 126 cannot execute, 127 not found).\n\n");
 	tb_run_cli_help(f);
 }
 
@@ -41,8 +42,7 @@ int tb_cli_explain(struct tb_run_cli *o)
 	/* Text mode shows the program's output as it comes, like `tightbox run`. */
 	o->cfg.passthrough = !o->json;
 	r = tb_explain_run(&o->cfg, &rep, &res, &d);
-	for (char **w = res.warnings; w && *w; w++)
-		fprintf(stderr, "tightbox: warning: %s\n", *w);
+	tb_cli_print_warnings("tightbox explain", res.warnings, res.n_warnings);
 	if (r < 0) {
 		if (!res.exec_failed)
 			tb_cli_print_diag("tightbox explain", &d);

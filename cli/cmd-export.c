@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "apparmor/apparmor.h"
 #include "core/strv.h"
 #include "core/util.h"
@@ -89,6 +90,7 @@ int tb_cmd_export(int argc, char **argv)
 
 	tb_diag_clear(&d);
 	optind = 1;
+	opterr = 0; /* tb_cli_print_bad_option says why, with a "did you mean" */
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -144,7 +146,7 @@ int tb_cmd_export(int argc, char **argv)
 			ret = 0;
 			goto out;
 		default:
-			usage(stderr);
+			tb_cli_print_bad_option("tightbox export", argv, optind, longopts);
 			goto out;
 		}
 	}

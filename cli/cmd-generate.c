@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
+#include "core/fileio.h"
 #include "core/recording.h"
 #include "core/util.h"
 #include "generator/generate.h"
@@ -83,40 +85,47 @@ static bool valid_name(const char *s)
 struct out_file {
 	const char *name;
 	const char *text;
-	char *tmp;
-	char *final;
+	struct tb_atomic_file af;
 };
 
+/* Writes @o to a temporary file beside its target (renamed later with the others). */
 static int write_tmp(const char *dir, struct out_file *o)
 {
+	_cleanup_free_ char *path = NULL;
 	size_t len = strlen(o->text);
-	int fd, r = 0;
+	int r;
 
-	if (asprintf(&o->final, "%s/%s", dir, o->name) < 0 ||
-	    asprintf(&o->tmp, "%s/.%s.tmp.XXXXXX", dir, o->name) < 0)
+	if (asprintf(&path, "%s/%s", dir, o->name) < 0)
 		return -ENOMEM;
-	fd = mkstemp(o->tmp);
-	if (fd < 0) {
-		r = tb_negerrno();
-		free(o->tmp);
-		o->tmp = NULL;
+	r = tb_atomic_open(path, 0644, &o->af);
+	if (r < 0)
+		return r;
+	if (fwrite(o->text, 1, len, o->af.f) != len ||
+	    (len && o->text[len - 1] != '\n' && fputc('\n', o->af.f) == EOF))
+		return -EIO;
+	return tb_atomic_close(&o->af);
+}
+
+/* The output folder: created when missing (its parent must exist); anything else that is not a
+ * directory is refused before a recording is read. 0, or -errno after printing why. */
+static int output_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0755) == 0)
+		return 0;
+	if (errno != EEXIST) {
+		int r = tb_negerrno();
+
+		fprintf(stderr, "tightbox generate: -o %s: cannot create the folder: %s\n", dir,
+			strerror(-r));
 		return r;
 	}
-	for (size_t off = 0; off < len && r == 0;) {
-		ssize_t n = write(fd, o->text + off, len - off);
-
-		if (n < 0 && errno != EINTR)
-			r = tb_negerrno();
-		else if (n > 0)
-			off += (size_t)n;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "tightbox generate: -o %s: exists and is not a directory\n", dir);
+		return -ENOTDIR;
 	}
-	if (r == 0 && o->text[len ? len - 1 : 0] != '\n' && write(fd, "\n", 1) != 1)
-		r = tb_negerrno();
-	if (r == 0 && fchmod(fd, 0644) < 0)
-		r = tb_negerrno();
-	if (close(fd) < 0 && r == 0)
-		r = tb_negerrno();
-	return r;
+	return 0;
 }
 
 static void print_wrapped(char *const *names)
@@ -192,6 +201,7 @@ int tb_cmd_generate(int argc, char **argv)
 	tb_gen_opts_init(&o);
 	tb_diag_clear(&d);
 	optind = 1;
+	opterr = 0; /* tb_cli_print_bad_option says why, with a "did you mean" */
 	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -247,7 +257,7 @@ int tb_cmd_generate(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			tb_cli_print_bad_option("tightbox generate", argv, optind, longopts);
 			return EXIT_BAD_INPUT;
 		}
 	}
@@ -256,8 +266,9 @@ int tb_cmd_generate(int argc, char **argv)
 		usage(stderr);
 		return EXIT_BAD_INPUT;
 	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "tightbox generate: -o %s: not a directory\n", dir);
+	/* Refused before anything is read; a missing folder is only created once all is ready. */
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "tightbox generate: -o %s: exists and is not a directory\n", dir);
 		return EXIT_BAD_INPUT;
 	}
 	n_in = (size_t)(argc - optind);
@@ -289,6 +300,11 @@ int tb_cmd_generate(int argc, char **argv)
 		ret = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
 		goto out;
 	}
+	r = output_dir(dir);
+	if (r < 0) {
+		ret = r == -ENOTDIR ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
+		goto out;
+	}
 	/* All three to temporary files first, then renamed: never a half-written set. */
 	outs[0] = (struct out_file){.name = "seccomp.json", .text = res.seccomp};
 	outs[1] = (struct out_file){.name = res.profile_name, .text = res.apparmor};
@@ -302,24 +318,19 @@ int tb_cmd_generate(int argc, char **argv)
 			ret = EXIT_WRITE_FAILED;
 		}
 	}
-	for (size_t i = 0; i < TB_ARRAY_SIZE(outs) && ret == 0; i++)
-		if (rename(outs[i].tmp, outs[i].final) < 0) {
+	for (size_t i = 0; i < TB_ARRAY_SIZE(outs) && ret == 0; i++) {
+		r = tb_atomic_commit(&outs[i].af);
+		if (r < 0) {
 			fprintf(stderr, "tightbox generate: cannot rename into %s: %s\n",
-				outs[i].final, strerror(errno));
+				outs[i].af.path, strerror(-r));
 			ret = EXIT_WRITE_FAILED;
-		} else {
-			free(outs[i].tmp);
-			outs[i].tmp = NULL;
 		}
+	}
 	if (ret == 0 && !quiet)
 		summary(&res, &o, n_in, dir);
 out:
-	for (size_t i = 0; i < TB_ARRAY_SIZE(outs); i++) {
-		if (outs[i].tmp)
-			unlink(outs[i].tmp);
-		free(outs[i].tmp);
-		free(outs[i].final);
-	}
+	for (size_t i = 0; i < TB_ARRAY_SIZE(outs); i++)
+		tb_atomic_discard(&outs[i].af);
 	for (size_t i = 0; recs && i < n_in; i++)
 		tb_recording_free(recs[i]);
 	free(recs);

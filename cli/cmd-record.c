@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/run-options.h"
 #include "core/recording.h"
 #include "tracer/record.h"
@@ -199,8 +200,7 @@ int tb_cmd_record(int argc, char **argv)
 	if (!strcmp(f.output, "-"))
 		o.cfg.passthrough = false;
 	r = tb_record(&o.cfg, &f.opts, &rec, &res, &d);
-	for (char **w = res.warnings; w && *w; w++)
-		fprintf(stderr, "tightbox record: warning: %s\n", *w);
+	tb_cli_print_warnings("tightbox record", res.warnings, res.n_warnings);
 	if (r < 0) {
 		tb_cli_print_diag("tightbox record", &d);
 		status = res.exec_failed ? tb_run_result_exit_status(&res) : 125;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/run-options.h"
 #include "runner/run.h"
 
@@ -26,39 +27,6 @@ static void usage(FILE *f)
 	      "stderr_bytes, exit_code, signal, timed_out, oom_killed, wall_ms, cpu_ms, max_rss_kib,\n"
 	      "error} on stdout; the exit status is the same.\n",
 	      f);
-}
-
-void tb_cli_print_diag(const char *prog, const struct tb_diag *d)
-{
-	char buf[1400]; /* the longest tb_diag_format output: file, position, where, message */
-
-	fprintf(stderr, "%s: %s\n", prog, tb_diag_format(d, buf, sizeof(buf)));
-}
-
-void tb_cli_print_warnings(const char *prog, char *const *warnings)
-{
-	char names[1024] = "";
-	size_t n_unknown = 0, used = 0;
-
-	/* Profiles written for newer kernels name many syscalls this libseccomp does not know:
-	 * one line for all of them, as they are expected and harmless. */
-	for (char *const *w = warnings; w && *w; w++) {
-		const char *q = strstr(*w, "unknown syscall \"");
-
-		if (!q) {
-			fprintf(stderr, "%s: warning: %s\n", prog, *w);
-			continue;
-		}
-		q += strlen("unknown syscall \"");
-		if (used < sizeof(names))
-			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%.*s",
-						 n_unknown ? ", " : "", (int)strcspn(q, "\""), q);
-		n_unknown++;
-	}
-	if (n_unknown)
-		fprintf(stderr, "%s: warning: seccomp: %zu syscall name%s unknown to this libseccomp "
-				"skipped, as Docker does: %s\n",
-			prog, n_unknown, n_unknown == 1 ? "" : "s", names);
 }
 
 /* With --json every outcome, including a refused option, is one JSON object on stdout. */
@@ -106,7 +74,7 @@ int tb_cmd_run(int argc, char **argv)
 		return status;
 	}
 	r = tb_run(&o.cfg, NULL, &res, &d);
-	tb_cli_print_warnings("tightbox run", res.warnings);
+	tb_cli_print_warnings("tightbox run", res.warnings, res.n_warnings);
 	if (r < 0 && !res.exec_failed) {
 		tb_diag_format(&d, msg, sizeof(msg));
 		fprintf(stderr, "tightbox run: %s\n", msg);

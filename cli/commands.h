@@ -15,11 +15,4 @@ struct tb_run_cli;
 /* `tightbox run --explain`: implemented with `tightbox explain` (cli/cmd-explain.c). */
 int tb_cli_explain(struct tb_run_cli *o);
 
-/* Prints "PROG: file:line:column: where: message" for @d to stderr. */
-struct tb_diag;
-void tb_cli_print_diag(const char *prog, const struct tb_diag *d);
-
-/* Prints a run's warnings to stderr, unknown syscall names folded into one line. */
-void tb_cli_print_warnings(const char *prog, char *const *warnings);
-
 #endif

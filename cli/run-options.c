@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "cli/output.h"
 #include "core/parse.h"
 #include "core/util.h"
 
@@ -66,13 +67,11 @@ void tb_run_cli_help(FILE *f)
 __attribute__((format(printf, 3, 4))) static int bad(struct tb_diag *d, const char *flag,
 						       const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	tb_diag_setv(d, NULL, 0, 0, flag, fmt, ap);
 	va_end(ap);
-	tb_diag_set(d, NULL, 0, 0, flag, "%s", msg);
 	return -EINVAL;
 }
 
@@ -333,6 +332,20 @@ static bool takes_value(const char *name)
 	return false;
 }
 
+/* "unknown option", with the run option it most likely meant ("--memroy": --memory). */
+static int unknown_option(const char *name, struct tb_diag *d)
+{
+	static const char *const switches[] = {"--help", "--json", "--explain", "--read-only",
+						"--rm", "--privileged", "--tty"};
+	const char *near = tb_cli_closest(name, valued, TB_ARRAY_SIZE(valued));
+
+	if (!near)
+		near = tb_cli_closest(name, switches, TB_ARRAY_SIZE(switches));
+	if (near)
+		return bad(d, name, "unknown option '%s' (did you mean %s?)", name, near);
+	return bad(d, name, "unknown option '%s' (see --help)", name);
+}
+
 int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_fn extra, void *data,
 		     struct tb_diag *d)
 {
@@ -405,7 +418,7 @@ int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_f
 				continue;
 			}
 		}
-		return bad(d, name, "unknown option '%s' (see --help)", arg);
+		return unknown_option(name, d);
 	}
 	if (i < argc) {
 		c->argv = argv + i;

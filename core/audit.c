@@ -83,11 +83,6 @@ const char *tb_audit_rule_description(const char *rule)
 	return NULL;
 }
 
-const char *const *tb_audit_python_required(void)
-{
-	return python_required;
-}
-
 static bool cond_matches(const struct tb_arg *c, const uint64_t *args)
 {
 	uint64_t v = args[c->index];

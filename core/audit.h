@@ -60,11 +60,6 @@ void tb_audit_report_free(struct tb_audit_report *r);
 /* One-line description of a finding rule id (for SARIF rules[] and docs), NULL when unknown. */
 const char *tb_audit_rule_description(const char *rule);
 
-/*
- * The syscalls `/usr/bin/python3 -c pass` (Python 3.11, glibc 2.36, x86_64) cannot start without
- * (NULL-terminated, sorted). Measured; see core/audit.c.
- */
-const char *const *tb_audit_python_required(void);
 
 /*
  * What the compiled filter does with syscall @name on the native arch with argument values @args

@@ -11,11 +11,9 @@ void tb_diag_clear(struct tb_diag *d)
 		memset(d, 0, sizeof(*d));
 }
 
-void tb_diag_set(struct tb_diag *d, const char *file, int line, int column, const char *where,
-		 const char *fmt, ...)
+void tb_diag_setv(struct tb_diag *d, const char *file, int line, int column, const char *where,
+		  const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	if (!d)
 		return;
 	memset(d, 0, sizeof(*d));
@@ -25,8 +23,16 @@ void tb_diag_set(struct tb_diag *d, const char *file, int line, int column, cons
 		snprintf(d->where, sizeof(d->where), "%s", where);
 	d->line = line;
 	d->column = column;
-	va_start(ap, fmt);
 	vsnprintf(d->message, sizeof(d->message), fmt, ap);
+}
+
+void tb_diag_set(struct tb_diag *d, const char *file, int line, int column, const char *where,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tb_diag_setv(d, file, line, column, where, fmt, ap);
 	va_end(ap);
 }
 

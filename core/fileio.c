@@ -10,6 +10,10 @@
 
 #include "core/util.h"
 
+#ifndef TB_PROFILE_DIR /* CMake sets it from the install datadir; this is CMake's default prefix */
+#define TB_PROFILE_DIR "/usr/local/share/tightbox/profiles"
+#endif
+
 int tb_read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -62,4 +66,108 @@ int tb_read_file(const char *path, size_t max, char **out, size_t *len)
 const char *tb_read_file_strerror(int r)
 {
 	return r == -EINVAL ? "not a regular file" : strerror(r < 0 ? -r : r);
+}
+
+int tb_atomic_open(const char *path, mode_t mode, struct tb_atomic_file *af)
+{
+	char *tmp = NULL;
+	int fd, r;
+
+	*af = (struct tb_atomic_file){0};
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+		return -ENOMEM;
+	/* mkostemp creates 0600 with O_EXCL and a random name: never follows or reuses a file. */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		r = tb_negerrno();
+		free(tmp);
+		return r;
+	}
+	af->tmp = tmp;
+	af->path = strdup(path);
+	af->f = af->path ? fdopen(fd, "w") : NULL;
+	if (!af->f) {
+		r = af->path ? tb_negerrno() : -ENOMEM;
+		close(fd);
+		tb_atomic_discard(af);
+		return r;
+	}
+	af->mode = mode;
+	return 0;
+}
+
+int tb_atomic_close(struct tb_atomic_file *af)
+{
+	mode_t um = umask(0);
+	int r = 0;
+
+	umask(um);
+	if (af->closed)
+		return 0;
+	if (fflush(af->f) != 0)
+		r = tb_negerrno();
+	if (r == 0 && fchmod(fileno(af->f), af->mode & ~um) < 0)
+		r = tb_negerrno();
+	/* Durable before the rename: a crash leaves the old file or the whole new one. */
+	if (r == 0 && fsync(fileno(af->f)) < 0 && errno != EINVAL)
+		r = tb_negerrno();
+	if (fclose(af->f) != 0 && r == 0)
+		r = tb_negerrno();
+	af->f = NULL;
+	af->closed = true;
+	return r;
+}
+
+int tb_atomic_commit(struct tb_atomic_file *af)
+{
+	int r = tb_atomic_close(af);
+
+	if (r < 0)
+		return r;
+	if (rename(af->tmp, af->path) < 0)
+		return tb_negerrno();
+	free(af->tmp);
+	af->tmp = NULL;
+	return 0;
+}
+
+void tb_atomic_discard(struct tb_atomic_file *af)
+{
+	if (!af)
+		return;
+	if (af->f)
+		fclose(af->f);
+	if (af->tmp)
+		unlink(af->tmp);
+	free(af->tmp);
+	free(af->path);
+	*af = (struct tb_atomic_file){0};
+}
+
+int tb_write_file_atomic(const char *path, mode_t mode, int (*write_fn)(FILE *f, const void *data),
+			 const void *data)
+{
+	struct tb_atomic_file af;
+	int r = tb_atomic_open(path, mode, &af);
+
+	if (r < 0)
+		return r;
+	r = write_fn(af.f, data);
+	if (r >= 0 && ferror(af.f))
+		r = -EIO;
+	if (r >= 0)
+		r = tb_atomic_commit(&af);
+	tb_atomic_discard(&af);
+	return r < 0 ? r : 0;
+}
+
+int tb_data_path(const char *name, char *out, size_t size)
+{
+	const char *env = getenv("TIGHTBOX_PROFILE_DIR");
+	const char *dir = env && *env ? env : TB_PROFILE_DIR;
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return access(out, R_OK) == 0 ? 0 : -ENOENT;
 }

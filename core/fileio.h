@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Whole-file reads for the JSON readers (profiles, rulesets, recordings). */
+/*
+ * The one place tightbox reads whole files, writes files atomically and finds its installed data.
+ */
 #ifndef TB_FILEIO_H
 #define TB_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 /*
  * Reads all of @path (at most @max bytes) into a NUL-terminated malloc'd buffer. Returns 0,
@@ -14,5 +19,45 @@
 int tb_read_file(const char *path, size_t max, char **out, size_t *len);
 /* strerror() for tb_read_file's codes: -EINVAL reads "not a regular file". */
 const char *tb_read_file_strerror(int r);
+
+/*
+ * A file being written atomically: a temporary file beside the target (same directory, so the
+ * rename cannot cross filesystems), renamed over the target only when everything was written.
+ */
+struct tb_atomic_file {
+	FILE *f;     /* write here */
+	char *tmp;   /* the temporary file, NULL once renamed or removed */
+	char *path;  /* the target */
+	mode_t mode; /* final mode, before the umask */
+	bool closed;
+};
+
+/*
+ * Creates the temporary file for @path; the target gets @mode & ~umask when committed (0644 for
+ * outputs, 0600 for private files). 0 or -errno; on failure @af needs no cleanup.
+ */
+int tb_atomic_open(const char *path, mode_t mode, struct tb_atomic_file *af);
+/* Flushes, sets the mode, fsyncs and closes the temporary file (still not renamed). 0 or -errno. */
+int tb_atomic_close(struct tb_atomic_file *af);
+/* Closes (when needed) and renames the temporary file over the target. 0 or -errno. */
+int tb_atomic_commit(struct tb_atomic_file *af);
+/* Removes the temporary file unless it was committed, and frees @af's strings. Accepts NULL. */
+void tb_atomic_discard(struct tb_atomic_file *af);
+
+/*
+ * Writes @path atomically with @write_fn(@f, @data) filling the content (returns 0 or -errno).
+ * On any failure nothing replaces @path. 0 or -errno.
+ */
+int tb_write_file_atomic(const char *path, mode_t mode, int (*write_fn)(FILE *f, const void *data),
+			 const void *data);
+
+/*
+ * The path of the installed data file @name (e.g. "default.json", "baseline/docker-default.json")
+ * in $TIGHTBOX_PROFILE_DIR when that is set (tests point it at the source tree's profiles/), else
+ * in the install prefix's profile folder (CMake's datadir: /usr/share/tightbox/profiles for the
+ * package). Returns 0 with @out set when the file is readable, -ENOENT (with @out naming where it
+ * was looked for), or -ENAMETOOLONG.
+ */
+int tb_data_path(const char *name, char *out, size_t size);
 
 #endif

@@ -186,38 +186,6 @@ int tb_ll_ruleset_write(const struct tb_ll_ruleset *rs, FILE *f)
 	return 0;
 }
 
-int tb_ll_ruleset_save(const struct tb_ll_ruleset *rs, const char *path)
-{
-	_cleanup_free_ char *tmp = NULL;
-	FILE *f;
-	int fd, r;
-
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return tb_negerrno();
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = tb_negerrno();
-		close(fd);
-		unlink(tmp);
-		return r;
-	}
-	r = tb_ll_ruleset_write(rs, f);
-	if (fflush(f) != 0 && r == 0)
-		r = tb_negerrno();
-	if (fchmod(fd, 0644) < 0 && r == 0)
-		r = tb_negerrno();
-	if (fclose(f) != 0 && r == 0)
-		r = tb_negerrno();
-	if (r == 0 && rename(tmp, path) < 0)
-		r = tb_negerrno();
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
 /* ---- reader ---- */
 
 struct ll_loader {

@@ -68,8 +68,6 @@ int tb_ll_ruleset_add(struct tb_ll_ruleset *rs, const char *path, uint64_t acces
 
 /* Allocates an empty ruleset (handles nothing). NULL on ENOMEM. */
 struct tb_ll_ruleset *tb_ll_ruleset_new(void);
-/* Writes @rs to @path atomically (temp file + rename). 0 or -errno. */
-int tb_ll_ruleset_save(const struct tb_ll_ruleset *rs, const char *path);
 /* The format's name of one access bit ("read_file"), NULL when @bit is not a single known bit. */
 const char *tb_ll_access_name(uint64_t bit);
 

@@ -19,13 +19,11 @@
 #define fail(d, ...) (fail_set((d), __VA_ARGS__), -EINVAL)
 __attribute__((format(printf, 2, 3))) static void fail_set(struct tb_diag *d, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	tb_diag_setv(d, NULL, 0, 0, NULL, fmt, ap);
 	va_end(ap);
-	tb_diag_set(d, NULL, 0, 0, NULL, "%s", msg);
 }
 
 /* Parses a finite non-negative decimal ("1", "1.5", ".5") and returns the rest in @end. */

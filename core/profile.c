@@ -24,6 +24,7 @@
 #include <sys/utsname.h>
 
 #include "core/arch.h"
+#include "core/fileio.h"
 #include "core/strv.h"
 #include "core/util.h"
 
@@ -54,14 +55,8 @@ const char *tb_action_name(enum tb_action_kind k)
 	return "SCMP_ACT_UNKNOWN";
 }
 
-const char *tb_arg_op_name(enum tb_arg_op op)
-{
-	if ((size_t)op < TB_ARRAY_SIZE(op_names))
-		return op_names[op];
-	return "SCMP_CMP_UNKNOWN";
-}
-
-int tb_action_parse(const char *s, enum tb_action_kind *out)
+/* Parses "SCMP_ACT_ERRNO" etc. ("SCMP_ACT_KILL" = KILL_THREAD). 0 or -EINVAL. */
+static int action_parse(const char *s, enum tb_action_kind *out)
 {
 	if (!strcmp(s, "SCMP_ACT_KILL")) {
 		/* libseccomp's SCMP_ACT_KILL is SECCOMP_RET_KILL_THREAD. */
@@ -261,7 +256,7 @@ static int parse_action(struct parser *ps, json_t *v, const char *where, struct 
 	r = parse_string(ps, v, where, &s);
 	if (r < 0)
 		return r;
-	if (tb_action_parse(s, &a->kind) < 0)
+	if (action_parse(s, &a->kind) < 0)
 		return perr(ps, where, "unknown action \"%s\"", s);
 	return 0;
 }
@@ -754,27 +749,15 @@ int tb_profile_parse(const char *text, size_t len, const char *name, struct tb_p
 
 int tb_profile_load(const char *path, struct tb_profile **out, struct tb_diag *diag)
 {
-	json_auto_t *root = NULL;
-	_cleanup_fclose_ FILE *f = NULL;
-	json_error_t err;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = tb_read_file(path, 16u << 20, &text, &len);
 
-	f = fopen(path, "re");
-	if (!f) {
-		int r = tb_negerrno();
-
-		tb_diag_set(diag, path, 0, 0, NULL, "cannot open: %s", strerror(-r));
+	if (r < 0) {
+		tb_diag_set(diag, path, 0, 0, NULL, "cannot read: %s", tb_read_file_strerror(r));
 		return r;
 	}
-	root = json_loadf(f, 0, &err);
-	if (!root) {
-		if (ferror(f)) {
-			tb_diag_set(diag, path, 0, 0, NULL, "cannot read: %s", strerror(EIO));
-			return -EIO;
-		}
-		tb_diag_set(diag, path, err.line, err.column, NULL, "not valid JSON: %s", err.text);
-		return -EINVAL;
-	}
-	return parse_json(root, path, out, diag);
+	return tb_profile_parse(text, len, path, out, diag);
 }
 
 /* ---- compiler -------------------------------------------------------------------------------- */
@@ -922,19 +905,21 @@ static uint32_t scmp_action(const struct tb_action *a, bool trace_denials)
 	return SCMP_ACT_KILL_PROCESS;
 }
 
-static void warnf(const struct tb_compile_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void warnf(const struct tb_compile_opts *o, const char *fmt, ...)
+static void warnf(const struct tb_compile_opts *o, enum tb_warning_kind kind, const char *subject,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void warnf(const struct tb_compile_opts *o, enum tb_warning_kind kind, const char *subject,
+		  const char *fmt, ...)
 {
-	char msg[512];
+	struct tb_warning w = {.kind = kind};
 	va_list ap;
 
 	if (!o->warn)
 		return;
+	snprintf(w.subject, sizeof(w.subject), "%s", subject ? subject : "");
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(w.message, sizeof(w.message), fmt, ap);
 	va_end(ap);
-	o->warn(o->warn_data, msg);
+	o->warn(o->warn_data, &w);
 }
 
 int tb_profile_filter_arches(const struct tb_profile *p, uint32_t *tokens, size_t max, size_t *n,
@@ -949,7 +934,7 @@ int tb_profile_filter_arches(const struct tb_profile *p, uint32_t *tokens, size_
 		bool dup_ = false;                                                                 \
 		if (!t_) {                                                                         \
 			if (o)                                                                     \
-				warnf(o, "arch %s is unknown to libseccomp %u.%u: skipped", (name),   \
+				warnf(o, TB_WARN_UNKNOWN_ARCH, (name), "arch %s is unknown to libseccomp %u.%u: skipped", (name),   \
 				      seccomp_version()->major, seccomp_version()->minor);          \
 			break;                                                                     \
 		}                                                                                  \
@@ -1021,7 +1006,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct tb_rule *rule, const char 
 		/* Dropping a deny rule could let the call through the default action: fail closed. */
 		return r;
 	if (r < 0)
-		warnf(o, "syscalls[%zu]: %s: rule not added (%s): skipped", rule->index, name,
+		warnf(o, TB_WARN_RULE_SKIPPED, name, "syscalls[%zu]: %s: rule not added (%s): skipped", rule->index, name,
 		      strerror(-r));
 	return 0;
 }
@@ -1079,12 +1064,14 @@ int tb_profile_compile(const struct tb_profile *p, const struct tb_compile_opts 
 			if (!strcmp(p->flags[i], flag_attr_names[k])) {
 				r = seccomp_attr_set(ctx, flag_attrs[k], 1);
 				if (r < 0)
-					warnf(o, "flags[%zu]: %s not supported here (%s): ignored", i,
+					warnf(o, TB_WARN_FLAG_IGNORED, p->flags[i],
+					      "flags[%zu]: %s not supported here (%s): ignored", i,
 					      p->flags[i], strerror(-r));
 				done = true;
 			}
 		if (!done)
-			warnf(o, "flags[%zu]: %s not supported by libseccomp %u.%u: ignored", i,
+			warnf(o, TB_WARN_FLAG_IGNORED, p->flags[i],
+			      "flags[%zu]: %s not supported by libseccomp %u.%u: ignored", i,
 			      p->flags[i], seccomp_version()->major, seccomp_version()->minor);
 	}
 
@@ -1114,7 +1101,7 @@ int tb_profile_compile(const struct tb_profile *p, const struct tb_compile_opts 
 		if (r == 0)
 			continue;
 		if (rule->action.kind == TB_ACT_ERRNO && tb_action_errno(&rule->action) > 4094)
-			warnf(o, "syscalls[%zu]: errnoRet %u is above 4094: compiled as 4094", i,
+			warnf(o, TB_WARN_ERRNO_CLAMPED, NULL, "syscalls[%zu]: errnoRet %u is above 4094: compiled as 4094", i,
 			      tb_action_errno(&rule->action));
 		act = scmp_action(&rule->action, o->trace_denials);
 		/* runc skips rules whose action is the default one; libseccomp would refuse them. */
@@ -1124,7 +1111,8 @@ int tb_profile_compile(const struct tb_profile *p, const struct tb_compile_opts 
 			int nr = seccomp_syscall_resolve_name(rule->names[k]);
 
 			if (nr == __NR_SCMP_ERROR) {
-				warnf(o, "syscalls[%zu]: unknown syscall \"%s\" skipped", i,
+				warnf(o, TB_WARN_UNKNOWN_SYSCALL, rule->names[k],
+				      "syscalls[%zu]: unknown syscall \"%s\" skipped", i,
 				      rule->names[k]);
 				continue;
 			}

@@ -89,7 +89,7 @@ struct tb_compile_opts {
 	 * TB_TRACE_KILL for KILL*, TB_TRACE_TRAP for TRAP (used by `tightbox explain`). */
 	bool trace_denials;
 	/* Called for each warning (unknown syscall name skipped, ...). May be NULL. */
-	void (*warn)(void *data, const char *msg);
+	void (*warn)(void *data, const struct tb_warning *w);
 	void *warn_data;
 };
 
@@ -115,10 +115,6 @@ const char *tb_action_name(enum tb_action_kind k);
 
 /* ---- helpers shared by audit, diff and explain (additions to the contract) ---- */
 
-/* "SCMP_CMP_EQ" etc. */
-const char *tb_arg_op_name(enum tb_arg_op op);
-/* Parses "SCMP_ACT_ERRNO" etc. ("SCMP_ACT_KILL" = KILL_THREAD). 0 or -EINVAL. */
-int tb_action_parse(const char *s, enum tb_action_kind *out);
 /* The errno an ERRNO/TRACE action returns: its errnoRet, else EPERM (as runc does). */
 uint32_t tb_action_errno(const struct tb_action *a);
 /* Whether @a and @b act alike: same kind and, for ERRNO/TRACE, the same errno. */

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/strv.h"
 #include "core/util.h"
 
@@ -662,43 +663,14 @@ int tb_recording_write(const struct tb_recording *r, FILE *f)
 	return ret;
 }
 
+static int write_cb(FILE *f, const void *data)
+{
+	return tb_recording_write(data, f);
+}
+
 int tb_recording_save(const struct tb_recording *r, const char *path)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *f;
-	int fd, ret;
-
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
-		return -ENOMEM;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return tb_negerrno();
-	/* mkostemp makes 0600; a recording is not secret, give it the usual 0644 (umask applies). */
-	{
-		mode_t um = umask(0);
-
-		umask(um);
-		(void)fchmod(fd, 0666 & ~um);
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		ret = tb_negerrno();
-		close(fd);
-		unlink(tmp);
-		return ret;
-	}
-	ret = tb_recording_write(r, f);
-	if (ret == 0 && fsync(fileno(f)) < 0)
-		ret = tb_negerrno();
-	if (fclose(f) == EOF && ret == 0)
-		ret = tb_negerrno();
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = tb_negerrno();
-	if (ret < 0)
-		unlink(tmp);
-	return ret;
+	return tb_write_file_atomic(path, 0644, write_cb, r);
 }
 
 /* ---- loading ---- */
@@ -1117,43 +1089,6 @@ static int recording_from_json(const struct loader *l, json_t *root, struct tb_r
 	return 0;
 }
 
-/* Reads the whole file into memory (NUL-terminated). 0 or -errno. */
-static int read_all(const char *path, char **out, size_t *len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	if (fd < 0)
-		return tb_negerrno();
-	for (;;) {
-		ssize_t k;
-
-		if (cap - n < 4096) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap + 1);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		k = read(fd, buf + n, cap - n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return tb_negerrno();
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	buf[n] = '\0';
-	*len = n;
-	*out = TB_TAKE_PTR(buf);
-	return 0;
-}
-
 int tb_recording_load(const char *path, struct tb_recording **out, struct tb_diag *diag)
 {
 	struct loader l = {.file = path, .diag = diag};
@@ -1164,9 +1099,10 @@ int tb_recording_load(const char *path, struct tb_recording **out, struct tb_dia
 	json_t *root;
 	int ret;
 
-	ret = read_all(path, &buf, &len);
+	/* The merged corpus is ~100 KiB; 256 MiB bounds what a foreign file can make us hold. */
+	ret = tb_read_file(path, 256u << 20, &buf, &len);
 	if (ret < 0) {
-		tb_diag_set(diag, path, 0, 0, NULL, "cannot read: %s", strerror(-ret));
+		tb_diag_set(diag, path, 0, 0, NULL, "cannot read: %s", tb_read_file_strerror(ret));
 		return ret;
 	}
 	for (i = 0; i < len && strchr(" \t\r\n", buf[i]); i++)

@@ -57,8 +57,7 @@ static int insert_at(char ***v, size_t at, const char *s)
 /* Binary search: recordings hold thousands of paths. */
 int tb_strv_add_sorted(char ***v, const char *s)
 {
-	size_t n = tb_strv_len(*v), lo = 0, hi = n;
-	char **nv, *copy;
+	size_t lo = 0, hi = tb_strv_len(*v);
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -71,19 +70,7 @@ int tb_strv_add_sorted(char ***v, const char *s)
 		else
 			hi = mid;
 	}
-	copy = strdup(s);
-	if (!copy)
-		return -ENOMEM;
-	nv = realloc(*v, (n + 2) * sizeof(*nv));
-	if (!nv) {
-		free(copy);
-		return -ENOMEM;
-	}
-	memmove(nv + lo + 1, nv + lo, (n - lo) * sizeof(*nv));
-	nv[lo] = copy;
-	nv[n + 1] = NULL;
-	*v = nv;
-	return 0;
+	return insert_at(v, lo, s);
 }
 
 int tb_strv_add(char ***v, const char *s)
@@ -91,21 +78,29 @@ int tb_strv_add(char ***v, const char *s)
 	return insert_at(v, tb_strv_len(*v), s);
 }
 
-int tb_strv_addf(char ***v, const char *fmt, ...)
+int tb_strv_addfv(char ***v, const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *s = NULL;
-	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
+	if (vasprintf(&s, fmt, ap) < 0) {
+		s = NULL;
 		return -ENOMEM;
+	}
 	/* Notes are built from loops over arches: say each thing once. */
 	if (tb_strv_has(*v, s))
 		return 0;
 	return tb_strv_add(v, s);
+}
+
+int tb_strv_addf(char ***v, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = tb_strv_addfv(v, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 char *tb_strv_join(char *const *v, const char *sep)

@@ -3,6 +3,7 @@
 #ifndef TB_CORE_STRV_H
 #define TB_CORE_STRV_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -12,6 +13,8 @@ int tb_strv_add_sorted(char ***v, const char *s);
 int tb_strv_add(char ***v, const char *s);
 /* Appends a formatted string unless @v already holds it. 0 or -ENOMEM. */
 int tb_strv_addf(char ***v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* tb_strv_addf with a va_list. */
+int tb_strv_addfv(char ***v, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Number of strings in @v. */
 size_t tb_strv_len(char *const *v);
 /* Frees @v and its strings; NULL is fine. */

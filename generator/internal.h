@@ -58,7 +58,6 @@ const char *const *tb_gen_arch_equivalents(const char *name, const char **why);
 
 /* generator/runtime-prelude.c */
 const char *const *tb_gen_prelude(enum tb_gen_runtime rt, const char **how);
-const char *tb_gen_runtime_name(enum tb_gen_runtime rt);
 /* @o->runtimes, with 0 meaning tightbox. */
 unsigned tb_gen_runtimes(const struct tb_gen_opts *o);
 const char *const *tb_gen_baseline(void);

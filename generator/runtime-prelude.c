@@ -49,11 +49,6 @@ const char *const *tb_gen_prelude(enum tb_gen_runtime rt, const char **how)
 	}
 }
 
-const char *tb_gen_runtime_name(enum tb_gen_runtime rt)
-{
-	return rt == TB_GEN_RUNTIME_RUNC ? "runc" : "tightbox";
-}
-
 unsigned tb_gen_runtimes(const struct tb_gen_opts *o)
 {
 	return o->runtimes ? o->runtimes : TB_GEN_RUNTIME_BIT(TB_GEN_RUNTIME_TIGHTBOX);

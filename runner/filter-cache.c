@@ -20,10 +20,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/util.h"
 #include "runner/filter-cache.h"
 
-#define MAGIC "tightbox-bpf-cache 1\n"
+#define MAGIC "tightbox-bpf-cache 2\n" /* 2: warnings stored with their kind */
 
 static int cache_dir(char *out, size_t size)
 {
@@ -154,37 +155,35 @@ int tb_filter_cache_get(const char *key, size_t key_len, struct sock_fprog *prog
 	return 0;
 }
 
+struct entry {
+	const char *key;
+	uint64_t klen, wlen, n;
+	const char *warnings;
+	const struct sock_filter *insns;
+};
+
+static int write_entry(FILE *f, const void *data)
+{
+	const struct entry *e = data;
+
+	if (fwrite(&e->klen, sizeof(e->klen), 1, f) != 1 || fwrite(e->key, 1, e->klen, f) != e->klen ||
+	    fwrite(&e->wlen, sizeof(e->wlen), 1, f) != 1 ||
+	    fwrite(e->warnings, 1, e->wlen, f) != e->wlen || fwrite(&e->n, sizeof(e->n), 1, f) != 1 ||
+	    fwrite(e->insns, sizeof(struct sock_filter), e->n, f) != e->n)
+		return -EIO;
+	return 0;
+}
+
 int tb_filter_cache_put(const char *key, size_t key_len, const struct sock_fprog *prog,
 			const char *warnings)
 {
-	char path[320], tmp[340];
-	uint64_t klen = key_len, wlen = strlen(warnings), n = prog->len;
-	_cleanup_fclose_ FILE *f = NULL;
-	int fd, r = entry_path(key, key_len, path, sizeof(path));
+	struct entry e = {.key = key, .klen = key_len, .wlen = strlen(warnings), .n = prog->len,
+			  .warnings = warnings, .insns = prog->filter};
+	char path[320];
+	int r = entry_path(key, key_len, path, sizeof(path));
 
 	if (r < 0)
 		return r;
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return tb_negerrno();
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		return -ENOMEM;
-	}
-	if (fwrite(&klen, sizeof(klen), 1, f) != 1 || fwrite(key, 1, key_len, f) != key_len ||
-	    fwrite(&wlen, sizeof(wlen), 1, f) != 1 || fwrite(warnings, 1, wlen, f) != wlen ||
-	    fwrite(&n, sizeof(n), 1, f) != 1 ||
-	    fwrite(prog->filter, sizeof(struct sock_filter), n, f) != n || fflush(f) != 0) {
-		unlink(tmp);
-		return -EIO;
-	}
-	if (rename(tmp, path) < 0) {
-		r = tb_negerrno();
-		unlink(tmp);
-		return r;
-	}
-	return 0;
+	/* Private to root (0600); the temporary name is random and created O_EXCL. */
+	return tb_write_file_atomic(path, 0600, write_entry, &e);
 }

@@ -18,35 +18,32 @@ void tb_run_result_free(struct tb_run_result *r)
 	free(r->out);
 	free(r->err);
 	free(r->error);
-	for (char **w = r->warnings; w && *w; w++)
-		free(*w);
 	free(r->warnings);
 	memset(r, 0, sizeof(*r));
 }
 
-int tb_run_result_add_warning(struct tb_run_result *res, const char *fmt, ...)
+int tb_run_result_add_warning(struct tb_run_result *res, const struct tb_warning *w)
 {
-	size_t n = 0;
-	char **w, *msg;
+	struct tb_warning *n = realloc(res->warnings, (res->n_warnings + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n[res->n_warnings++] = *w;
+	res->warnings = n;
+	return 0;
+}
+
+int tb_run_result_warnf(struct tb_run_result *res, enum tb_warning_kind kind, const char *subject,
+			const char *fmt, ...)
+{
+	struct tb_warning w = {.kind = kind};
 	va_list ap;
 
+	snprintf(w.subject, sizeof(w.subject), "%s", subject ? subject : "");
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	vsnprintf(w.message, sizeof(w.message), fmt, ap);
 	va_end(ap);
-	if (!msg)
-		return -ENOMEM;
-	while (res->warnings && res->warnings[n])
-		n++;
-	w = realloc(res->warnings, (n + 2) * sizeof(*w));
-	if (!w) {
-		free(msg);
-		return -ENOMEM;
-	}
-	w[n] = msg;
-	w[n + 1] = NULL;
-	res->warnings = w;
-	return 0;
+	return tb_run_result_add_warning(res, &w);
 }
 
 int tb_run_result_exit_status(const struct tb_run_result *r)
@@ -102,7 +99,8 @@ static size_t utf8_len(const unsigned char *s, size_t n)
  * Program output as a JSON string: valid UTF-8 is kept, every invalid byte becomes the four
  * characters "\xNN" (Python's backslashreplace), so the result never carries raw bytes.
  */
-json_t *tb_json_bytes(const char *buf, size_t n)
+/* Bytes as a JSON string: valid UTF-8 kept, invalid bytes written as the text "\xNN". */
+static json_t *json_bytes(const char *buf, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)buf;
 	char *tmp = malloc(n * 4 + 1);
@@ -134,8 +132,8 @@ json_t *tb_run_result_to_json(const struct tb_run_result *r)
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "stdout", tb_json_bytes(r->out ? r->out : "", r->out_len));
-	json_object_set_new(o, "stderr", tb_json_bytes(r->err ? r->err : "", r->err_len));
+	json_object_set_new(o, "stdout", json_bytes(r->out ? r->out : "", r->out_len));
+	json_object_set_new(o, "stderr", json_bytes(r->err ? r->err : "", r->err_len));
 	json_object_set_new(o, "stdout_truncated", json_boolean(r->out_truncated));
 	json_object_set_new(o, "stderr_truncated", json_boolean(r->err_truncated));
 	json_object_set_new(o, "stdout_bytes", json_integer((json_int_t)r->out_bytes));

@@ -44,48 +44,51 @@ void tb_run_set_error(struct tb_run_result *res, struct tb_diag *d, const char *
 	res->error = strdup(buf);
 }
 
-/* Where the shipped profiles live: $TIGHTBOX_PROFILE_DIR, the install prefix, or the source tree. */
-static int default_profile_path(char *out, size_t size)
-{
-	const char *env = getenv("TIGHTBOX_PROFILE_DIR");
-	const char *dirs[] = {env, TB_PROFILE_DIR, TB_SOURCE_DIR "/profiles"};
-
-	for (size_t i = 0; i < TB_ARRAY_SIZE(dirs); i++) {
-		if (!dirs[i] || !*dirs[i])
-			continue;
-		snprintf(out, size, "%s/default.json", dirs[i]);
-		if (access(out, R_OK) == 0)
-			return 0;
-	}
-	return -ENOENT;
-}
-
 struct warn_ctx {
 	struct tb_run_result *res;
-	char *text; /* every warning, newline-separated (stored with a cached program) */
+	char *text; /* every warning as "KIND\tSUBJECT\tMESSAGE\n" (stored with a cached program) */
 	size_t len;
 };
 
-static void warn_text(struct warn_ctx *w, const char *msg)
+static void warn_cb(void *data, const struct tb_warning *w)
 {
-	size_t n = strlen(msg);
-	char *t = realloc(w->text, w->len + n + 2);
+	struct warn_ctx *c = data;
+	struct tb_warning prefixed = *w;
+	char *line = NULL;
+	int n;
 
-	if (!t)
-		return;
-	memcpy(t + w->len, msg, n);
-	t[w->len + n] = '\n';
-	t[w->len + n + 1] = '\0';
-	w->text = t;
-	w->len += n + 1;
+	snprintf(prefixed.message, sizeof(prefixed.message), "seccomp: %s", w->message);
+	tb_run_result_add_warning(c->res, &prefixed);
+	n = asprintf(&line, "%d\t%s\t%s\n", (int)w->kind, w->subject, prefixed.message);
+	if (n > 0) {
+		char *t = realloc(c->text, c->len + (size_t)n + 1);
+
+		if (t) {
+			memcpy(t + c->len, line, (size_t)n + 1);
+			c->text = t;
+			c->len += (size_t)n;
+		}
+	}
+	free(line);
 }
 
-static void warn_cb(void *data, const char *msg)
+/* Re-adds the warnings stored with a cached program (warn_cb's lines). */
+static void add_cached_warnings(struct tb_run_result *res, const char *text)
 {
-	struct warn_ctx *w = data;
+	for (const char *line = text, *nl; line && *line; line = *nl ? nl + 1 : nl) {
+		struct tb_warning w = {0};
+		const char *t1, *t2;
 
-	tb_run_result_add_warning(w->res, "seccomp: %s", msg);
-	warn_text(w, msg);
+		nl = strchrnul(line, '\n');
+		t1 = memchr(line, '\t', (size_t)(nl - line));
+		t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
+		if (!t2)
+			continue;
+		w.kind = (enum tb_warning_kind)strtol(line, NULL, 10);
+		snprintf(w.subject, sizeof(w.subject), "%.*s", (int)(t2 - t1 - 1), t1 + 1);
+		snprintf(w.message, sizeof(w.message), "%.*s", (int)(nl - t2 - 1), t2 + 1);
+		tb_run_result_add_warning(res, &w);
+	}
 }
 
 static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog,
@@ -107,8 +110,8 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 	if (c->seccomp_mode == TB_SECCOMP_UNCONFINED)
 		return 0;
 	if (c->seccomp_mode == TB_SECCOMP_DEFAULT) {
-		if (default_profile_path(path, sizeof(path)) < 0) {
-			tb_diag_set(d, "profiles/default.json", 0, 0, NULL,
+		if (tb_data_path("default.json", path, sizeof(path)) < 0) {
+			tb_diag_set(d, path, 0, 0, NULL,
 				    "the default seccomp profile is not installed (set "
 				    "TIGHTBOX_PROFILE_DIR or pass --security-opt seccomp=FILE)");
 			return -ENOENT;
@@ -127,12 +130,7 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 		char *cached_warnings = NULL;
 
 		if (tb_filter_cache_get(key, key_len, prog, &cached_warnings) == 0) {
-			for (char *line = cached_warnings, *nl; line && *line; line = nl + 1) {
-				nl = strchrnul(line, '\n');
-				tb_run_result_add_warning(res, "seccomp: %.*s", (int)(nl - line), line);
-				if (!*nl)
-					break;
-			}
+			add_cached_warnings(res, cached_warnings);
 			free(cached_warnings);
 			return 0;
 		}
@@ -284,13 +282,14 @@ static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
 		char lost[256];
 
 		if (!plan->landlock_abi) {
-			tb_run_result_add_warning(res, "Landlock is not available in this kernel: %s "
-						  "not enforced", what);
+			tb_run_result_warnf(res, TB_WARN_NO_LANDLOCK, c->landlock_path,
+					    "Landlock is not available in this kernel: %s not enforced", what);
 		} else {
 			tb_landlock_unenforced(plan->landlock, plan->landlock_abi, lost, sizeof(lost));
 			if (lost[0])
-				tb_run_result_add_warning(res, "Landlock ABI %d of this kernel does not "
-							  "enforce %s of %s", plan->landlock_abi, lost, what);
+				tb_run_result_warnf(res, TB_WARN_LANDLOCK_PARTIAL, c->landlock_path,
+						    "Landlock ABI %d of this kernel does not enforce %s of %s",
+						    plan->landlock_abi, lost, what);
 		}
 	}
 	if (c->apparmor_profile) {
@@ -298,7 +297,7 @@ static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
 
 		plan->apparmor = tb_apparmor_enabled(why, sizeof(why));
 		if (!plan->apparmor)
-			tb_run_result_add_warning(res, "apparmor=%s not enforced: %s; Landlock enforces "
+			tb_run_result_warnf(res, TB_WARN_NO_APPARMOR, c->apparmor_profile, "apparmor=%s not enforced: %s; Landlock enforces "
 						  "the file policy instead", c->apparmor_profile, why);
 	}
 	plan->stdin_fd = open_stdin(c->stdin_path, d);

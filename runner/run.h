@@ -102,7 +102,8 @@ struct tb_run_result {
 	int exec_errno;
 	uint64_t wall_ms, cpu_ms, max_rss_kib;
 	char *error;     /* NULL, or why tightbox itself failed (setup step and errno) */
-	char **warnings; /* NULL-terminated list (e.g. "no cgroup: using rlimits"), may be NULL */
+	struct tb_warning *warnings; /* n_warnings of them (e.g. TB_WARN_NO_CGROUP), may be NULL */
+	size_t n_warnings;
 };
 
 /*
@@ -143,9 +144,11 @@ void tb_run_config_free(struct tb_run_config *c);
 int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, struct tb_run_result *res,
 	   struct tb_diag *diag);
 
-/* Appends a printf-style warning to @res->warnings (NULL-terminated, owned by @res). 0 or -ENOMEM. */
-int tb_run_result_add_warning(struct tb_run_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Appends a copy of @w to @res->warnings (owned by @res). 0 or -ENOMEM. */
+int tb_run_result_add_warning(struct tb_run_result *res, const struct tb_warning *w);
+/* Appends a warning of @kind about @subject (may be NULL) with a printf-style message. 0 or -ENOMEM. */
+int tb_run_result_warnf(struct tb_run_result *res, enum tb_warning_kind kind, const char *subject,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Frees the strings of @r. Accepts NULL. */
 void tb_run_result_free(struct tb_run_result *r);
@@ -154,8 +157,6 @@ struct json_t;
 /* The documented JSON object for @r (a new jansson reference; the caller may add members, e.g.
  * "explain"). NULL on ENOMEM. */
 struct json_t *tb_run_result_to_json(const struct tb_run_result *r);
-/* Bytes as a JSON string: valid UTF-8 kept, invalid bytes written as the text "\xNN". */
-struct json_t *tb_json_bytes(const char *buf, size_t n);
 
 /* Writes @r as the documented JSON object (one line) to @fd. Returns 0 or -errno. */
 int tb_run_result_write_json(const struct tb_run_result *r, int fd);

@@ -37,7 +37,7 @@ static void make_cgroups(const struct tb_run_config *c, struct tb_sandbox *sb,
 	r = tb_cgroup_create(&sb->cg, c->cgroup_parent ? c->cgroup_parent : "tightbox", name, &lim);
 	if (r < 0) {
 		sb->rlimit_fallback = true;
-		tb_run_result_add_warning(res, "no cgroup could be created (%s): memory is limited by "
+		tb_run_result_warnf(res, TB_WARN_NO_CGROUP, NULL, "no cgroup could be created (%s): memory is limited by "
 					  "RLIMIT_AS, processes by RLIMIT_NPROC only, CPU is not limited",
 					  strerror(-r));
 	}
@@ -307,7 +307,7 @@ int tb_sandbox_spawn(const struct tb_run_config *c, const struct tb_run_hooks *h
 	}
 	sb->own_userns = geteuid() != 0 || proc_fully_visible();
 	if (!sb->own_userns)
-		tb_run_result_add_warning(res, "no user namespace for the sandbox (this /proc is partly "
+		tb_run_result_warnf(res, TB_WARN_NO_USERNS, NULL, "no user namespace for the sandbox (this /proc is partly "
 					  "masked, as inside a container, and a user namespace could "
 					  "not mount a fresh one): --ulimit nproc counts every process "
 					  "of uid %u on the host", c->uid);

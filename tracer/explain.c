@@ -9,6 +9,7 @@
  */
 #include "tracer/explain.h"
 
+#include <limits.h>
 #include <linux/audit.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -18,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/fileio.h"
 #include "core/profile.h"
+#include "core/strv.h"
 #include "core/util.h"
 #include "tracer/ptrace-supervisor.h"
 
@@ -201,25 +204,14 @@ static int add_warning(struct tb_explain_report *rep, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int add_warning(struct tb_explain_report *rep, const char *fmt, ...)
 {
-	char **n;
-	char *msg;
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	n = realloc(rep->warnings, (rep->n_warnings + 2) * sizeof(*n));
-	if (!n) {
-		free(msg);
-		return -ENOMEM;
-	}
-	rep->warnings = n;
-	n[rep->n_warnings++] = msg;
-	n[rep->n_warnings] = NULL;
-	return 0;
+	rep->n_warnings = tb_strv_len(rep->warnings);
+	return r;
 }
 
 /*
@@ -260,28 +252,6 @@ static int find_python_location(struct tb_explain_report *rep, const char *err, 
 	rep->py_error = exc ? strndup(exc, exc_len) : NULL;
 	if (!rep->py_file)
 		return -ENOMEM;
-	return 0;
-}
-
-/* The profile tb_run() uses for TB_SECCOMP_DEFAULT (same search order as runner/run.c). */
-static int default_profile_path(char **out)
-{
-	const char *dirs[] = {getenv("TIGHTBOX_PROFILE_DIR"), TB_PROFILE_DIR, TB_SOURCE_DIR "/profiles"};
-
-	for (size_t i = 0; i < TB_ARRAY_SIZE(dirs); i++) {
-		char *p;
-
-		if (!dirs[i] || !*dirs[i])
-			continue;
-		if (asprintf(&p, "%s/default.json", dirs[i]) < 0)
-			return -ENOMEM;
-		if (access(p, R_OK) == 0) {
-			*out = p;
-			return 0;
-		}
-		free(p);
-	}
-	*out = NULL;
 	return 0;
 }
 
@@ -512,8 +482,15 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 	}
 	if (c->seccomp_mode == TB_SECCOMP_FILE)
 		r = (rep->profile = strdup(c->seccomp_path)) ? 0 : -ENOMEM;
-	else
-		r = default_profile_path(&rep->profile);
+	else {
+		/* The default profile tb_run() will load (a missing one fails there, with its
+		 * diagnostic). */
+		char path[PATH_MAX];
+
+		r = 0;
+		if (tb_data_path("default.json", path, sizeof(path)) == 0)
+			r = (rep->profile = strdup(path)) ? 0 : -ENOMEM;
+	}
 	if (r < 0)
 		goto done;
 	cc = *c; /* shallow: only trace_denials differs, nothing of @c is freed through it */

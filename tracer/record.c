@@ -32,7 +32,8 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-char *tb_record_default_workload(const struct tb_run_config *c)
+/* Default workload name for @c: --script basename without ".py", else argv[0]'s basename. */
+static char *default_workload(const struct tb_run_config *c)
 {
 	const char *b;
 	size_t n;
@@ -137,7 +138,7 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 
 	if (!r)
 		return -ENOMEM;
-	workload = o->workload ? strdup(o->workload) : tb_record_default_workload(c);
+	workload = o->workload ? strdup(o->workload) : default_workload(c);
 	if (!workload) {
 		tb_recording_free(r);
 		return -ENOMEM;

@@ -29,8 +29,6 @@ struct tb_record_opts {
 /* Parses "ptrace", "bpf" or "auto". 0 or -EINVAL. */
 int tb_backend_parse(const char *s, enum tb_backend *out);
 
-/* Default workload name for @c: --script basename without ".py", else argv[0]'s basename. */
-char *tb_record_default_workload(const struct tb_run_config *c);
 
 /*
  * Runs @c through the chosen backend and returns the recording in *@out (also when the command

@@ -35,7 +35,7 @@ class Golden(unittest.TestCase):
         self.check_golden("seed.txt", ["audit", "--baseline", "none", "tests/fixtures/profiles/seed.json"], 1)
 
     def test_docker(self):
-        tbtest.need_file(DOCKER, "Docker's default profile (../shared/peers)")
+        tbtest.need_file(DOCKER, "Docker's default profile (tests/fixtures/profiles)")
         self.check_golden("docker-default.txt", ["audit", "--baseline", "none", "--json", DOCKER], 1)
 
     def test_podman(self):
@@ -96,6 +96,17 @@ class Behaviour(unittest.TestCase):
             self.assertTrue(res["message"]["text"])
             uri = res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             self.assertEqual(uri, SEED)
+
+    def test_diff_summary_first_and_folded(self):
+        p = tbtest.tightbox("diff", CORRECTED, DOCKER)
+        self.assertEqual(p.returncode, 1)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(lines[0], "A: " + CORRECTED)
+        self.assertEqual(lines[1], "B: " + DOCKER)
+        self.assertRegex(lines[2], r"^x86_64: \d+ differences$")
+        self.assertRegex(lines[3], r"^ +\d+ (only-a|only-b|action|args|arch) ")
+        self.assertEqual([l for l in lines if len(l) > 100], [])
+        self.assertEqual([l for l in lines if l.endswith(" ")], [])
 
     def test_diff_same(self):
         p = tbtest.tightbox("diff", CORRECTED, CORRECTED)

@@ -60,10 +60,41 @@ class BadInput(unittest.TestCase):
         self.check([], ["no recordings"])
 
     def test_output_not_a_directory(self):
-        p = tbtest.tightbox("generate", "-o", os.path.join(self.out, "nope"),
-                            os.path.join(HERE, "rec-hello.json"))
+        """-o naming a file is refused (exit 2) and the file is left as it was."""
+        path = os.path.join(self.out, "afile")
+        with open(path, "w") as f:
+            f.write("keep\n")
+        p = tbtest.tightbox("generate", "-o", path, os.path.join(HERE, "rec-hello.json"))
         self.assertEqual(p.returncode, 2)
         self.assertIn(b"not a directory", p.stderr)
+        with open(path) as f:
+            self.assertEqual(f.read(), "keep\n")
+
+    def test_output_folder_is_created(self):
+        """The README's `generate -o policy/ rec.json` works when policy/ does not exist yet."""
+        out = os.path.join(self.out, "policy") + "/"
+        p = tbtest.tightbox("generate", "-q", "-o", out, os.path.join(HERE, "rec-hello.json"))
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertEqual(sorted(os.listdir(out)),
+                         ["landlock.json", "seccomp.json", "tightbox-sandbox"])
+        self.assertEqual(os.stat(out).st_mode & 0o777, 0o755 & ~current_umask())
+
+    def test_output_folder_not_created_on_bad_input(self):
+        out = os.path.join(self.out, "policy")
+        p = tbtest.tightbox("generate", "-o", out, os.path.join(HERE, "no-such.json"))
+        self.assertEqual(p.returncode, 2)
+        self.assertFalse(os.path.exists(out))
+        p = tbtest.tightbox("generate", "-o", os.path.join(self.out, "a", "b"),
+                            os.path.join(HERE, "rec-hello.json"))
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"cannot create the folder", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.out, "a")))
+
+
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 if __name__ == "__main__":

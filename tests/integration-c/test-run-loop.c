@@ -42,7 +42,6 @@ static void test_many_runs_leave_nothing(void **state)
 	(void)state;
 	assert_int_equal(tb_run_config_init(&c), 0);
 	c.argv = argv_ok;
-	setenv("TIGHTBOX_PROFILE_DIR", TB_SOURCE_DIR "/profiles", 1);
 	sigprocmask(SIG_SETMASK, NULL, &before);
 	fds = count_fds();
 	for (int i = 0; i < 100; i++) {

@@ -255,7 +255,7 @@ class Profiles(unittest.TestCase):
 
     def test_docker_default(self):
         path = os.path.join(tbtest.PEERS_DIR, "docker-default.json")
-        tbtest.need_file(path, "Docker's default profile from ../shared/peers")
+        tbtest.need_file(path, "Docker's default profile (tests/fixtures/profiles)")
         self.run_profile(path)
 
     def test_podman_default(self):

@@ -15,7 +15,7 @@ SOURCE_DIR = os.environ.get("TB_SOURCE_DIR", os.path.abspath(os.path.join(os.pat
 BUILD_DIR = os.environ.get("TB_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
 TIGHTBOX = os.environ.get("TIGHTBOX", os.path.join(BUILD_DIR, "cli", "tightbox"))
 PROBES = os.path.join(BUILD_DIR, "probes")
-PEERS_DIR = os.environ.get("TB_PEERS_DIR", os.path.join(SOURCE_DIR, "..", "shared", "peers"))
+PEERS_DIR = os.environ.get("TB_PEERS_DIR", os.path.join(SOURCE_DIR, "tests", "fixtures", "profiles"))
 PYTHON = "/usr/bin/python3"  # Debian's interpreter, the one the sandbox shows
 
 

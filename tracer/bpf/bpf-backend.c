@@ -701,21 +701,21 @@ static int report_lost(struct tb_bpf_session *s, struct tb_run_result *res, int 
 	s->rec->lost.events += l->events + l->tasks;
 	s->rec->lost.paths += l->paths + s->unresolved_paths;
 	if (l->events)
-		r = tb_run_result_add_warning(res, "bpf: %llu events lost to a full ring buffer (files may be missing)",
+		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu events lost to a full ring buffer (files may be missing)",
 					      (unsigned long long)l->events);
 	if (r >= 0 && l->tasks)
-		r = tb_run_result_add_warning(res, "bpf: %llu tasks not followed (the task table was full)",
+		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu tasks not followed (the task table was full)",
 					      (unsigned long long)l->tasks);
 	if (r >= 0 && !(WIFEXITED(reader_status) && WEXITSTATUS(reader_status) == 0)) {
 		s->rec->lost.events++;
-		r = tb_run_result_add_warning(res, "bpf: the reader failed (status %d): files and arguments may be missing",
+		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: the reader failed (status %d): files and arguments may be missing",
 					      reader_status);
 	}
 	if (r >= 0 && l->paths)
-		r = tb_run_result_add_warning(res, "bpf: %llu paths could not be read from the task's memory or fd",
+		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu paths could not be read from the task's memory or fd",
 					      (unsigned long long)l->paths);
 	if (r >= 0 && s->unresolved_paths)
-		r = tb_run_result_add_warning(res, "bpf: %llu relative paths could not be resolved (the task was gone)",
+		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu relative paths could not be resolved (the task was gone)",
 					      (unsigned long long)s->unresolved_paths);
 	return r;
 }
