@@ -42,6 +42,7 @@ COPY core /src/core
 COPY runner /src/runner
 COPY tracer /src/tracer
 COPY generator /src/generator
+COPY scanner /src/scanner
 COPY apparmor /src/apparmor
 COPY cli /src/cli
 COPY profiles /src/profiles

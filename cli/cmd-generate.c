@@ -13,8 +13,10 @@
 #include "cli/output.h"
 #include "core/fileio.h"
 #include "core/recording.h"
+#include "core/strv.h"
 #include "core/util.h"
 #include "generator/generate.h"
+#include "scanner/scan.h"
 
 #define EXIT_BAD_INPUT 2
 #define EXIT_WRITE_FAILED 1
@@ -36,6 +38,11 @@ static void usage(FILE *f)
 	    "                        what the runtime calls after loading the filter\n"
 	    "      --args MODE       none, safe (default) or strict argument rules\n"
 	    "      --name NAME       AppArmor profile name (default tightbox-sandbox)\n"
+	    "      --scan FILE       also allow what tightbox scan found reachable (docs/scan.md);\n"
+	    "                        the dangerous set stays EPERM whatever the scan says\n"
+	    "      --static MODE     with --scan: safe (default: names reached through imported\n"
+	    "                        glibc functions), all (also syscall() calls and inline\n"
+	    "                        instructions with a known number) or none\n"
 	    "  -q, --quiet           no summary\n"
 	    "  -h, --help            this text\n\n"
 	    "Exit status: 0 written, 1 cannot write the outputs, 2 bad input or usage (nothing is\n"
@@ -161,6 +168,10 @@ static void summary(const struct tb_gen_result *res, const struct tb_gen_opts *o
 	       o->args == TB_GEN_ARGS_NONE     ? "none"
 	       : o->args == TB_GEN_ARGS_STRICT ? "strict"
 					       : "safe");
+	if (o->static_mode != TB_GEN_STATIC_NONE && o->n_statics)
+		printf("%s: recorded %zu, static-only %zu (--static %s), dangerous-denied %zu\n",
+		       res->n_arches ? res->arches[0].arch : "", res->n_recorded, res->n_static_only,
+		       o->static_mode == TB_GEN_STATIC_ALL ? "all" : "safe", res->n_dangerous_denied);
 	for (size_t i = 0; i < res->n_arches; i++) {
 		printf("%s: %zu syscalls allowed\n", res->arches[i].arch, res->arches[i].allowed);
 		print_wrapped(res->arches[i].names);
@@ -178,12 +189,75 @@ static void summary(const struct tb_gen_result *res, const struct tb_gen_opts *o
 		printf("note: %s\n", res->notes[i]);
 }
 
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* The scan's syscalls as the generator's input, each with the provenance its rule's comment
+ * shows: the interpreter's own reference when it has one, else the first. */
+static int load_statics(const char *path, struct tb_scan **scan, struct tb_gen_static_name **out,
+			char ***whys, struct tb_diag *d)
+{
+	struct tb_gen_static_name *v;
+	int r = tb_scan_load(path, scan, d);
+
+	if (r < 0)
+		return r;
+	v = calloc((*scan)->n_syscalls + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < (*scan)->n_syscalls; i++) {
+		const struct tb_scan_syscall *sc = &(*scan)->syscalls[i];
+		const struct tb_scan_ref *ref = sc->n_refs ? &sc->refs[0] : NULL;
+		size_t objects = 0;
+		char sym[256];
+
+		for (size_t k = 0; k < sc->n_refs; k++) {
+			objects += !k || strcmp(sc->refs[k].object, sc->refs[k - 1].object);
+			if ((*scan)->python && !strcmp(sc->refs[k].object, (*scan)->python) &&
+			    ref && strcmp(ref->object, (*scan)->python))
+				ref = &sc->refs[k];
+		}
+		v[i].name = sc->name;
+		v[i].via = sc->via;
+		if (!ref) {
+			r = tb_strv_add(whys, "scan");
+		} else {
+			_cleanup_free_ char *why = NULL;
+
+			/* tb_strv_addf would drop a repeated text: the vector is indexed by syscall. */
+			snprintf(sym, sizeof(sym), "%.*s", (int)strcspn(ref->symbol, "@"), ref->symbol);
+			char more[48] = "";
+
+			if (objects > 1)
+				snprintf(more, sizeof(more), ", %zu more object%s", objects - 1,
+					 objects == 2 ? "" : "s");
+			r = asprintf(&why, "%s %s %s%s", base_name(ref->object),
+				     strchr(sym, '(') ? "has" : "imports", sym, more) < 0
+				? -ENOMEM
+				: tb_strv_add(whys, why);
+		}
+		if (r < 0) {
+			free(v);
+			return r;
+		}
+	}
+	for (size_t i = 0; i < (*scan)->n_syscalls; i++)
+		v[i].why = (*whys)[i];
+	*out = v;
+	return 0;
+}
+
 int tb_cmd_generate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'},  {"arch", required_argument, NULL, 'A'},
 	    {"runtime", required_argument, NULL, 'R'}, {"args", required_argument, NULL, 'G'},
 	    {"name", required_argument, NULL, 'N'},    {"quiet", no_argument, NULL, 'q'},
+	    {"scan", required_argument, NULL, 'S'},    {"static", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	struct tb_recording **recs = NULL;
@@ -193,6 +267,10 @@ int tb_cmd_generate(int argc, char **argv)
 	const char *dir = ".";
 	struct tb_gen_opts o;
 	struct tb_diag d;
+	struct tb_scan *scan = NULL;
+	struct tb_gen_static_name *statics = NULL;
+	char **whys = NULL;
+	const char *scan_path = NULL, *static_arg = NULL;
 	bool quiet = false;
 	size_t n_in = 0;
 	int c, ret = EXIT_BAD_INPUT, r;
@@ -253,6 +331,25 @@ int tb_cmd_generate(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'S':
+			scan_path = optarg;
+			break;
+		case 'T':
+			static_arg = optarg;
+			if (!strcmp(optarg, "none"))
+				o.static_mode = TB_GEN_STATIC_NONE;
+			else if (!strcmp(optarg, "safe"))
+				o.static_mode = TB_GEN_STATIC_SAFE;
+			else if (!strcmp(optarg, "all"))
+				o.static_mode = TB_GEN_STATIC_ALL;
+			else {
+				fprintf(stderr,
+					"tightbox generate: --static: expected none, safe or all, "
+					"not '%s'\n",
+					optarg);
+				return EXIT_BAD_INPUT;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -270,6 +367,26 @@ int tb_cmd_generate(int argc, char **argv)
 	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "tightbox generate: -o %s: exists and is not a directory\n", dir);
 		return EXIT_BAD_INPUT;
+	}
+	if (static_arg && !scan_path) {
+		fprintf(stderr, "tightbox generate: --static needs --scan FILE\n");
+		return EXIT_BAD_INPUT;
+	}
+	if (scan_path) {
+		r = load_statics(scan_path, &scan, &statics, &whys, &d);
+		if (r < 0) {
+			if (!d.message[0])
+				tb_diag_set(&d, scan_path, 0, 0, NULL, "cannot read the scan: %s",
+					    strerror(-r));
+			tb_cli_print_diag("tightbox generate", &d);
+			goto out;
+		}
+		if (!static_arg)
+			o.static_mode = TB_GEN_STATIC_SAFE;
+		o.statics = statics;
+		o.n_statics = scan->n_syscalls;
+		o.static_arch = scan->arch;
+		o.static_source = scan_path;
 	}
 	n_in = (size_t)(argc - optind);
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by its element */
@@ -335,6 +452,9 @@ out:
 		tb_recording_free(recs[i]);
 	free(recs);
 	free(in);
+	free(statics);
+	tb_strv_free(whys);
+	tb_scan_free(scan);
 	tb_gen_result_free(&res);
 	return ret;
 }

@@ -26,6 +26,7 @@ static const struct tb_command commands[] = {
 	{"audit", tb_cmd_audit, "lint a seccomp profile and predict what it breaks"},
 	{"diff", tb_cmd_diff, "compare two seccomp profiles"},
 	{"explain", tb_cmd_explain, "run a command and name every syscall its profile denied"},
+	{"scan", tb_cmd_scan, "list the syscalls ELF files or a Python interpreter can reach"},
 };
 
 static const struct tb_command *find_command(const char *name)

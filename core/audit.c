@@ -56,6 +56,7 @@ static const struct {
 static const struct {
 	const char *id, *description;
 } rule_descriptions[] = {
+	{"allow-shadows-args", "an unconditional allow shadows the argument rules of the same syscall"},
 	{"clone-namespaces", "clone is allowed with CLONE_NEW* flags: the workload can create namespaces"},
 	{"clone3-allowed", "clone3 is allowed: its flags are in memory and cannot be filtered"},
 	{"contradictory-rule", "a syscall is given two different actions; libseccomp keeps the first"},
@@ -128,12 +129,17 @@ static bool rule_matches(const struct tb_rule *r, const uint64_t *args)
 	return !separate;
 }
 
-/* How a name is treated on a host of @goarch, ignoring argument values. */
+/* How a name is treated on a host of @goarch, ignoring argument values. libseccomp lets an
+ * unconditional rule replace every conditional rule of the same syscall, wherever it stands in
+ * the profile: those are then shadowed and never evaluated. */
 struct status {
 	struct tb_action action; /* the unconditional outcome (first unconditional rule or default) */
 	long uncond_index;       /* rule giving it, -1 = default action */
-	long cond_allow_index;   /* first conditional ALLOW/LOG rule before it, -1 when none */
-	long cond_index;         /* first conditional rule of any action, -1 when none */
+	long cond_allow_index;   /* first effective conditional ALLOW/LOG rule, -1 when none */
+	long cond_index;         /* first effective conditional rule of any action, -1 when none */
+	long shadowed_index;     /* first conditional rule the unconditional one replaces, -1 none */
+	size_t n_shadowed;       /* how many */
+	bool shadowed_deny;      /* one of them denies (an EPERM guard that no longer runs) */
 };
 
 /* Whether rule @r can decide @name on @goarch: it names it, its action is not the default one
@@ -149,8 +155,8 @@ static int rule_decides(const struct tb_profile *p, const struct tb_rule *r,
 static int name_status(const struct tb_profile *p, const struct tb_compile_opts *o,
 		       const char *goarch, const char *name, struct status *st)
 {
-	st->action = p->default_action;
-	st->uncond_index = st->cond_allow_index = st->cond_index = -1;
+	*st = (struct status){.action = p->default_action};
+	st->uncond_index = st->cond_allow_index = st->cond_index = st->shadowed_index = -1;
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct tb_rule *r = &p->rules[i];
 		int a;
@@ -161,14 +167,25 @@ static int name_status(const struct tb_profile *p, const struct tb_compile_opts 
 		if (!a)
 			continue;
 		if (r->n_args == 0) {
-			st->action = r->action;
-			st->uncond_index = (long)i;
-			return 0;
+			if (st->uncond_index < 0) {
+				st->action = r->action;
+				st->uncond_index = (long)i;
+			}
+			continue;
 		}
 		if (st->cond_index < 0)
 			st->cond_index = (long)i;
 		if (tb_action_allows(r->action.kind) && st->cond_allow_index < 0)
 			st->cond_allow_index = (long)i;
+		st->n_shadowed++;
+		st->shadowed_deny |= !tb_action_allows(r->action.kind);
+	}
+	if (st->uncond_index >= 0) {
+		st->shadowed_index = st->cond_index;
+		st->cond_index = st->cond_allow_index = -1;
+	} else {
+		st->n_shadowed = 0;
+		st->shadowed_deny = false;
 	}
 	return 0;
 }
@@ -185,16 +202,25 @@ int tb_audit_verdict(const struct tb_profile *p, const struct tb_compile_opts *o
 		     const uint64_t args[6], struct tb_action *out)
 {
 	const char *goarch = tb_profile_native_goarch();
+	struct status st;
+	int r = name_status(p, o, goarch, name, &st);
 
+	if (r < 0)
+		return r;
+	/* An unconditional rule decides alone: libseccomp dropped the conditional ones. */
+	if (st.uncond_index >= 0) {
+		*out = st.action;
+		return 0;
+	}
 	for (size_t i = 0; i < p->n_rules; i++) {
-		const struct tb_rule *r = &p->rules[i];
+		const struct tb_rule *rl = &p->rules[i];
 		int a;
 
-		a = rule_decides(p, r, o, goarch, name);
+		a = rule_decides(p, rl, o, goarch, name);
 		if (a < 0)
 			return a;
-		if (a && rule_matches(r, args)) {
-			*out = r->action;
+		if (a && rule_matches(rl, args)) {
+			*out = rl->action;
 			return 0;
 		}
 	}
@@ -365,6 +391,9 @@ static void check_default(struct builder *b, const struct tb_profile *p)
 	    tb_action_name(p->default_action.kind));
 }
 
+static int verdict_allows(const struct tb_profile *p, const struct tb_compile_opts *o,
+			  const char *name, uint64_t a0, uint64_t a1, bool *allowed);
+
 static int check_dangerous(struct builder *b, const struct tb_profile *p,
 			   const struct tb_compile_opts *o, uint32_t native)
 {
@@ -387,7 +416,27 @@ static int check_dangerous(struct builder *b, const struct tb_profile *p,
 			add(b, t[i].severity, "dangerous-allowed", t[i].name, tb_arch_label(native),
 			    st.uncond_index, t[i].fix, "%s is allowed (%s): %s", t[i].name,
 			    where_of(st.uncond_index, w, sizeof(w)), t[i].reason);
-		else if (k == 2)
+		else if (k == 2 && !strcmp(t[i].name, "personality")) {
+			/* Only the flags that weaken memory protections matter; a rule for the
+			 * 0xffffffff query (what glibc and CPython ask) changes nothing. */
+			static const uint64_t risky[] = {0x0400000 /* READ_IMPLIES_EXEC */,
+							 0x0040000 /* ADDR_NO_RANDOMIZE */};
+			bool any = false;
+
+			for (size_t v = 0; v < TB_ARRAY_SIZE(risky) && r >= 0; v++) {
+				bool ok = false;
+
+				r = verdict_allows(p, o, t[i].name, risky[v], 0, &ok);
+				any |= ok;
+			}
+			if (r < 0)
+				return r;
+			if (any)
+				add(b, t[i].severity, "dangerous-allowed", t[i].name, tb_arch_label(native),
+				    st.cond_allow_index, t[i].fix,
+				    "%s is allowed with READ_IMPLIES_EXEC or ADDR_NO_RANDOMIZE (%s): %s",
+				    t[i].name, where_of(st.cond_allow_index, w, sizeof(w)), t[i].reason);
+		} else if (k == 2)
 			add(b, t[i].severity > TB_SEV_LOW ? t[i].severity - 1 : TB_SEV_LOW,
 			    "dangerous-allowed", t[i].name, tb_arch_label(native), st.cond_allow_index,
 			    t[i].fix, "%s is allowed for some argument values (%s): %s", t[i].name,
@@ -466,9 +515,23 @@ static int check_clone_socket_ioctl(struct builder *b, const struct tb_profile *
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < TB_ARRAY_SIZE(families); i++) {
-			r = verdict_allows(p, o, "socket", families[i].family, 0, &ok);
-			if (r < 0)
-				return r;
+			/* AF_NETLINK is judged by its protocols (a2): NETLINK_ROUTE (0) alone only
+			 * queries the sandbox's own network namespace; xfrm, audit, netfilter,
+			 * uevent and generic netlink are the kernel surfaces. */
+			static const uint64_t netlink_risky[] = {6, 9, 12, 15, 16};
+			size_t n_proto = families[i].family == 16 ? TB_ARRAY_SIZE(netlink_risky) : 1;
+
+			ok = false;
+			for (size_t k = 0; k < n_proto && !ok; k++) {
+				uint64_t args[6] = {families[i].family, 0,
+						    families[i].family == 16 ? netlink_risky[k] : 0};
+				struct tb_action act;
+
+				r = tb_audit_verdict(p, o, "socket", args, &act);
+				if (r < 0)
+					return r;
+				ok = tb_action_allows(act.kind);
+			}
 			if (ok)
 				list_add(&l, families[i].name);
 		}
@@ -601,6 +664,44 @@ static int check_essentials_python(struct builder *b, const struct tb_profile *p
 	return 0;
 }
 
+/* An unconditional allow for a name that also has argument rules: libseccomp keeps only the
+ * unconditional rule, so the argument rules (typically EPERM guards on clone's namespace flags or
+ * ioctl's TIOCSTI) silently stop existing. */
+static int check_shadowed(struct builder *b, const struct tb_profile *p,
+			  const struct tb_compile_opts *o, uint32_t native)
+{
+	char **seen = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < p->n_rules && r >= 0; i++)
+		for (size_t k = 0; k < p->rules[i].n_names && r >= 0; k++) {
+			const char *name = p->rules[i].names[k];
+			struct status st;
+			char w[64], ws[64];
+
+			if (tb_strv_has(seen, name) || !exists_on(native, name))
+				continue;
+			r = tb_strv_add(&seen, name);
+			if (r < 0)
+				break;
+			r = name_status(p, o, tb_profile_native_goarch(), name, &st);
+			if (r < 0 || st.shadowed_index < 0 || !tb_action_allows(st.action.kind))
+				continue;
+			add(b, st.shadowed_deny ? TB_SEV_HIGH : TB_SEV_LOW, "allow-shadows-args", name,
+			    tb_arch_label(native), st.uncond_index,
+			    "remove the unconditional rule, or list the name only in rules with the "
+			    "argument conditions it needs",
+			    "%s allows %s without conditions, which replaces its %zu argument rule%s "
+			    "(first %s) under libseccomp%s",
+			    where_of(st.uncond_index, w, sizeof(w)), name, st.n_shadowed,
+			    st.n_shadowed == 1 ? "" : "s", where_of(st.shadowed_index, ws, sizeof(ws)),
+			    st.shadowed_deny ? ": the argument values those rules deny are allowed"
+					     : ": they have no effect");
+		}
+	tb_strv_free(seen);
+	return r < 0 ? r : 0;
+}
+
 static int check_sub_arches(struct builder *b, const struct tb_profile *p, uint32_t native)
 {
 	uint32_t tokens[32];
@@ -621,6 +722,19 @@ static int check_sub_arches(struct builder *b, const struct tb_profile *p, uint3
 			    "filters often forget",
 			    tb_arch_label(tokens[i]), tb_arch_label(native));
 	return 0;
+}
+
+/*
+ * Whether an ERRNO rule equal to the default still does something: it names an errno other than
+ * EPERM that the default gives only through defaultErrnoRet. Consumers that ignore
+ * defaultErrnoRet (the Security Profiles Operator's spec has no such field; runtimes before it
+ * existed) then return EPERM for the default but still this rule's errno: the generator's
+ * clone3 ENOSYS rule keeps glibc's fallback to clone there.
+ */
+static bool pins_errno(const struct tb_rule *r, const struct tb_profile *p)
+{
+	return r->action.kind == TB_ACT_ERRNO && r->action.has_value &&
+	       p->default_action.has_value && tb_action_errno(&r->action) != EPERM;
 }
 
 static int check_names(struct builder *b, const struct tb_profile *p,
@@ -673,7 +787,8 @@ static int check_names(struct builder *b, const struct tb_profile *p,
 			return a;
 		if (!a)
 			continue;
-		if (ri->n_names && tb_action_equal(&ri->action, &p->default_action)) {
+		if (ri->n_names && tb_action_equal(&ri->action, &p->default_action) &&
+		    !pins_errno(ri, p)) {
 			add(b, TB_SEV_INFO, "no-effect-rule", "", "", (long)i,
 			    "remove the rule, or give it a different action",
 			    "syscalls[%zu] has the default action %s: it changes nothing", i,
@@ -946,6 +1061,8 @@ int tb_audit_run(const struct tb_profile *p, const struct tb_audit_opts *ao,
 		r = check_errno_fallback(&b, p, &o, native);
 	if (r >= 0)
 		r = check_essentials_python(&b, p, &o, native);
+	if (r >= 0)
+		r = check_shadowed(&b, p, &o, native);
 	if (r >= 0)
 		r = check_sub_arches(&b, p, native);
 	if (r >= 0)

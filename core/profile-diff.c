@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Profile comparison. Each syscall of the native arch (and every name either profile lists) is
- * described by what the filter would do with it: the first applicable unconditional rule, the
- * argument rules before it, or the default action. Two profiles differ where the descriptions do.
+ * described by what the filter would do with it: an applicable unconditional rule (which replaces
+ * the name's argument rules under libseccomp), else its argument rules and the default action. Two profiles differ where the descriptions do.
  */
 #include "core/profile-diff.h"
 
@@ -100,13 +100,20 @@ static size_t rule_args_text(const struct tb_rule *r, char *buf, size_t n, size_
 	return len;
 }
 
-/* Describes @name under @p into @buf; *@allowed says whether any call of it can pass. */
+/*
+ * Describes what the compiled filter does with @name under @p into @buf: libseccomp lets an
+ * unconditional rule replace every conditional rule of the same syscall wherever it stands, so an
+ * unconditional rule is the whole effective rule ("allow (syscalls[12], unconditional: replaces 8
+ * argument rules)"); otherwise the argument rules in order, then the default. *@allowed says
+ * whether any call of it can pass.
+ */
 static int describe(const struct tb_profile *p, const struct tb_compile_opts *o, const char *name,
 		    char *buf, size_t n, bool *allowed)
 {
 	struct tb_action final = p->default_action;
-	char act[64];
-	size_t len = 0;
+	char act[64], more[128];
+	size_t len = 0, n_cond = 0;
+	long uncond = -1;
 	bool any_cond_allow = false;
 
 	buf[0] = '\0';
@@ -122,9 +129,15 @@ static int describe(const struct tb_profile *p, const struct tb_compile_opts *o,
 		if (!a)
 			continue;
 		if (r->n_args == 0) {
-			final = r->action;
-			break;
+			if (uncond < 0) {
+				uncond = (long)i;
+				final = r->action;
+			}
+			continue;
 		}
+		n_cond++;
+		if (uncond >= 0)
+			continue;
 		action_text(&r->action, act, sizeof(act));
 		len = append(buf, n, len, act);
 		len = append(buf, n, len, " if ");
@@ -133,6 +146,18 @@ static int describe(const struct tb_profile *p, const struct tb_compile_opts *o,
 		any_cond_allow |= tb_action_allows(r->action.kind);
 	}
 	action_text(&final, act, sizeof(act));
+	if (uncond >= 0 && n_cond) {
+		snprintf(more, sizeof(more), " (syscalls[%ld], unconditional: replaces %zu argument rule%s)",
+			 uncond, n_cond, n_cond == 1 ? "" : "s");
+		snprintf(buf, n, "%s%s", act, more);
+		*allowed = tb_action_allows(final.kind);
+		return 0;
+	}
+	if (uncond >= 0) {
+		snprintf(buf, n, "%s", act);
+		*allowed = tb_action_allows(final.kind);
+		return 0;
+	}
 	len = append(buf, n, len, len ? "else " : "");
 	append(buf, n, len, act);
 	*allowed = tb_action_allows(final.kind) || any_cond_allow;

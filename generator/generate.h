@@ -30,6 +30,20 @@ enum tb_gen_runtime {
 	TB_GEN_RUNTIME_RUNC,	 /* runc (docker, podman) runs a few syscalls after loading it */
 };
 
+/* Which statically reachable names (tightbox scan) join the recorded ones. */
+enum tb_gen_static {
+	TB_GEN_STATIC_NONE, /* recordings only */
+	TB_GEN_STATIC_SAFE, /* names reached through imported glibc functions (the table) */
+	TB_GEN_STATIC_ALL,  /* also syscall() calls and inline instructions with a known number */
+};
+
+/* One statically reachable syscall (from a scan, docs/scan.md). */
+struct tb_gen_static_name {
+	const char *name; /* libseccomp name on @arch of tb_gen_opts.static_arch */
+	unsigned via;	  /* enum tb_scan_via bits: 1 import, 2 syscall(), 4 inline */
+	const char *why;  /* "python3.11 imports sigaltstack" (the rule's comment says "static: " why) */
+};
+
 struct tb_gen_opts {
 	/* libseccomp arch names ("x86_64", "aarch64"); n_arches == 0 means the native arch only. */
 	const char *arches[TB_GEN_MAX_ARCHES];
@@ -37,6 +51,13 @@ struct tb_gen_opts {
 	unsigned runtimes; /* 1 << enum tb_gen_runtime for each runtime to allow; 0: tightbox */
 	enum tb_gen_args args;
 	const char *name; /* AppArmor profile name; NULL: "tightbox-sandbox" */
+	/* Statically reachable names (generate --scan); the dangerous set stays EPERM whatever
+	 * they say. */
+	enum tb_gen_static static_mode;
+	const struct tb_gen_static_name *statics;
+	size_t n_statics;
+	const char *static_arch;   /* the arch the scan was made on ("x86_64") */
+	const char *static_source; /* the scan file, for diagnostics */
 };
 
 /* One recording and the file it came from (for diagnostics). */
@@ -62,6 +83,10 @@ struct tb_gen_result {
 	char **groups;	  /* groups with at least one allowed name, in emission order */
 	char **workloads; /* sorted, unique */
 	char **notes;	  /* things the user should know (dropped names, denied dangerous calls) */
+	/* On the first target arch: names allowed because recorded (or mapped from a recording),
+	 * allowed only because statically reachable, and recorded or reachable names that are
+	 * dangerous and therefore denied. */
+	size_t n_recorded, n_static_only, n_dangerous_denied;
 };
 
 /* Fills @o with the defaults: native arch, runtime tightbox, args safe. */

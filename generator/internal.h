@@ -21,6 +21,9 @@ enum tb_gen_why {
 	TB_WHY_BASELINE =
 	    1 << 3, /* always needed (signal return, exit) though a recording can miss it */
 	TB_WHY_FALLBACK = 1 << 4, /* glibc falls back to it (clone for clone3) */
+	TB_WHY_STATIC = 1 << 5,	  /* statically reachable (tightbox scan) */
+	TB_WHY_LEGACY = 1 << 6,	  /* a legacy form (open, creat, stat) of an allowed call (openat,
+				   * newfstatat): the same kernel code, nothing more */
 };
 
 struct tb_gen_name {
@@ -28,6 +31,7 @@ struct tb_gen_name {
 	char **workloads;   /* sorted, unique, NULL-terminated (may be empty) */
 	unsigned arch_mask; /* bit i: allowed on model arch i */
 	unsigned why;	    /* enum tb_gen_why bits */
+	char *static_why;   /* the first scan provenance ("python3.11 imports sigaltstack"), or NULL */
 };
 
 struct tb_u64set {
@@ -43,6 +47,7 @@ struct tb_gen_model {
 	size_t n_names;
 	/* Argument values seen, union over arches. */
 	struct tb_u64set socket_domains, personality, ioctl_cmds, prctl_opts;
+	struct tb_u64set netlink_protocols; /* socket(AF_NETLINK, _, protocol) recorded */
 	bool seen_args_socket, seen_args_personality, seen_args_ioctl, seen_args_prctl;
 	const struct tb_recording *merged;
 	char **workloads;

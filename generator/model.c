@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dangerous.h"
 #include "core/util.h"
 #include "generator/internal.h"
 
@@ -66,6 +67,19 @@ static int add_name(struct tb_gen_model *m, const char *name, size_t arch, char 
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+static int add_static(struct tb_gen_model *m, const char *name, size_t arch, const char *why)
+{
+	struct tb_gen_name *e;
+	int r = add_name(m, name, arch, NULL, TB_WHY_STATIC);
+
+	if (r < 0)
+		return r;
+	e = tb_gen_model_find(m, name);
+	if (!e->static_why && why && !(e->static_why = strdup(why)))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -248,6 +262,20 @@ static int collect_args(struct tb_gen_model *m, const struct tb_rec_arch *a)
 		} else {
 			continue;
 		}
+		for (size_t j = 0; set == &m->socket_domains && j < x->n_vals; j++) {
+			/* AF_NETLINK is allowed only for the protocols recorded with it (a2). */
+			bool netlink = false;
+
+			for (size_t k = 0; k < x->vals[j].n; k++)
+				netlink |= !strcmp(x->vals[j].keys[k], "a0") && x->vals[j].values[k] == 16;
+			for (size_t k = 0; netlink && k < x->vals[j].n; k++)
+				if (!strcmp(x->vals[j].keys[k], "a2")) {
+					int r = u64set_add(&m->netlink_protocols, x->vals[j].values[k]);
+
+					if (r < 0)
+						return r;
+				}
+		}
 		for (size_t j = 0; j < x->n_vals; j++)
 			for (size_t k = 0; k < x->vals[j].n; k++)
 				if (!strcmp(x->vals[j].keys[k], key)) {
@@ -285,6 +313,124 @@ static int add_workloads(struct tb_gen_model *m, const struct tb_recording *r)
 		if (r->sources[i].workload)
 			ret = tb_strv_add_sorted(&m->workloads, r->sources[i].workload);
 	return ret;
+}
+
+/*
+ * Names a scan alone never allows, only a recording: they undo another layer of the sandbox or
+ * open a channel no Python workload of the corpus uses, so "some library imports it" is not
+ * reason enough. memfd_create: an executable file outside every mount, past /tmp's noexec and
+ * Landlock's execute right (fileless exec). SysV IPC (libcrypto and libdb import shmget): the
+ * sandbox has its own IPC namespace, but multiprocessing uses POSIX shared memory in /dev/shm.
+ */
+static const char *const static_never[] = {
+	"memfd_create", "msgctl", "msgget", "msgrcv", "msgsnd", "semctl", "semget", "semop",
+	"semtimedop", "shmat", "shmctl", "shmdt", "shmget",
+};
+
+static bool static_refused(const char *name)
+{
+	for (size_t i = 0; i < TB_ARRAY_SIZE(static_never); i++)
+		if (!strcmp(static_never[i], name))
+			return true;
+	return false;
+}
+
+/* Statically reachable names, mapped to each target arch as a recording of the scan's arch would
+ * be; each keeps its first provenance for the rule's comment. */
+static int add_statics(struct tb_gen_model *m, const struct tb_gen_opts *o, struct tb_diag *diag)
+{
+	const struct tb_arch *src;
+	unsigned want;
+
+	if (o->static_mode == TB_GEN_STATIC_NONE || !o->n_statics)
+		return 0;
+	want = o->static_mode == TB_GEN_STATIC_ALL ? ~0u : 1u; /* 1: TB_SCAN_VIA_IMPORT */
+	src = o->static_arch ? tb_gen_arch_lookup(o->static_arch) : NULL;
+	if (!src || target_index(m, o->static_arch) < 0) {
+		tb_diag_set(diag, o->static_source, 0, 0, "provenance.arch",
+			    "scanned on %s but generating for %s only: pass --arch %s,%s",
+			    o->static_arch ? o->static_arch : "(none)", m->arches[0].name,
+			    m->arches[0].name, o->static_arch ? o->static_arch : "ARCH");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < o->n_statics; i++) {
+		const struct tb_gen_static_name *x = &o->statics[i];
+		struct tb_rec_syscall sc = {.name = (char *)x->name};
+
+		if (!(x->via & want))
+			continue;
+		if (static_refused(x->name)) {
+			int r = tb_strv_addf(&m->notes,
+					     "statically reachable but allowed only when recorded: %s (%s)",
+					     x->name, x->why ? x->why : "scan");
+
+			if (r < 0)
+				return r;
+			continue;
+		}
+		for (size_t t = 0; t < m->n_arches; t++) {
+			const struct tb_arch *dst = &m->arches[t];
+			const char *const *eq;
+			const char *why;
+			int r;
+
+			if (src->token != dst->token && (is_sub_arch(src) || is_sub_arch(dst)))
+				continue;
+			if (resolves(dst, x->name)) {
+				r = add_static(m, x->name, t, x->why);
+			} else if (src->token == dst->token) {
+				continue; /* libseccomp does not know it here: nothing to allow */
+			} else {
+				r = 0;
+				eq = tb_gen_arch_equivalents(sc.name, &why);
+				for (size_t k = 0; eq && eq[k] && r == 0; k++)
+					if (resolves(dst, eq[k]))
+						r = add_static(m, eq[k], t, x->why);
+			}
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Legacy forms of allowed calls: on an arch that has both, open/creat do what openat does, stat
+ * what newfstatat does, fork what clone without namespace flags does (arch-map.c's table read in
+ * reverse). Allowing them adds no kernel surface, and programs built against older libcs or with
+ * their own syscall layer (GNU tar calls creat) use them.
+ */
+static int add_legacy_forms(struct tb_gen_model *m)
+{
+	for (size_t t = 0; t < m->n_arches; t++) {
+		uint32_t base = m->arches[t].token == SCMP_ARCH_X32 ? 0x40000000u : 0;
+
+		for (int nr = 0; nr < 1024; nr++) {
+			char *name = seccomp_syscall_resolve_num_arch(m->arches[t].token,
+								      (int)(base + (uint32_t)nr));
+			const char *const *eq;
+			const char *why;
+			struct tb_gen_name *have;
+			bool any = false;
+			int r = 0;
+
+			if (!name)
+				continue;
+			have = tb_gen_model_find(m, name);
+			eq = tb_gen_arch_equivalents(name, &why);
+			for (size_t k = 0; eq && eq[k] && !any; k++) {
+				const struct tb_gen_name *e = tb_gen_model_find(m, eq[k]);
+
+				any = e && (e->arch_mask & (1u << t)) && !tb_dangerous_lookup(eq[k]);
+			}
+			if (any && !tb_dangerous_lookup(name) && !(have && (have->arch_mask & (1u << t))))
+				r = add_name(m, name, t, NULL, TB_WHY_LEGACY);
+			free(name);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
 }
 
 int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, size_t n,
@@ -366,6 +512,9 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 		if (r < 0)
 			return r;
 	}
+	r = add_statics(m, o, diag);
+	if (r < 0)
+		return r;
 	r = add_fixed(m, tb_gen_baseline(), TB_WHY_BASELINE, NULL);
 	if (r < 0)
 		return r;
@@ -398,7 +547,7 @@ int tb_gen_model_build(struct tb_gen_model *m, const struct tb_gen_input *in, si
 				}
 		}
 	}
-	return 0;
+	return add_legacy_forms(m);
 }
 
 void tb_gen_model_clear(struct tb_gen_model *m)
@@ -407,10 +556,12 @@ void tb_gen_model_clear(struct tb_gen_model *m)
 		return;
 	for (size_t i = 0; i < m->n_names; i++) {
 		free(m->names[i].name);
+		free(m->names[i].static_why);
 		tb_strv_free(m->names[i].workloads);
 	}
 	free(m->names);
 	free(m->socket_domains.v);
+	free(m->netlink_protocols.v);
 	free(m->personality.v);
 	free(m->ioctl_cmds.v);
 	free(m->prctl_opts.v);

@@ -29,9 +29,16 @@ static const char *const prelude_runc[] = {
 /* Always allowed: a recording only sees them when a signal arrived, the program ended in a
  * particular way or something failed, yet without them a signal handler's return, the
  * interpreter's exit or the dynamic loader's error message (written with writev: FACTS.md) fails.
+ * The vDSO-backed calls (clock_gettime, clock_getres, gettimeofday, time, getcpu) are answered in
+ * user space where the clock source allows it, so a recording made there never sees them; on a
+ * host whose clock source has no vDSO support (many hypervisors, TCG guests) they reach the
+ * kernel, and without them `time.time()` fails with ENOSYS (issue 16: Debian's 6.1 kernel in
+ * qemu). Names an arch lacks (time on aarch64) are skipped there.
  */
-static const char *const baseline[] = {"exit",	       "exit_group", "restart_syscall",
-				       "rt_sigreturn", "writev",     NULL};
+static const char *const baseline[] = {
+    "clock_getres", "clock_gettime", "exit",	     "exit_group", "getcpu", "gettimeofday",
+    "restart_syscall", "rt_sigreturn", "time",	     "writev",	   NULL,
+};
 
 const char *const *tb_gen_prelude(enum tb_gen_runtime rt, const char **how)
 {

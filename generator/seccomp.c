@@ -15,34 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dangerous-args.h"
 #include "core/dangerous.h"
 #include "core/syscall-groups.h"
 #include "core/util.h"
 #include "generator/internal.h"
 
-/* CLONE_NEWNS .. CLONE_NEWNET as clone(2) takes them (CLONE_NEWTIME only exists for clone3). */
-static const struct {
-	const char *name;
-	uint64_t bit;
-} clone_ns_flags[] = {
-    {"CLONE_NEWNS", 0x00020000},  {"CLONE_NEWCGROUP", 0x02000000}, {"CLONE_NEWUTS", 0x04000000},
-    {"CLONE_NEWIPC", 0x08000000}, {"CLONE_NEWUSER", 0x10000000},   {"CLONE_NEWPID", 0x20000000},
-    {"CLONE_NEWNET", 0x40000000},
-};
-#define CLONE_NS_MASK 0x7E020000ULL
-
-#define TIOCSTI_REQ 0x5412u
-#define TIOCLINUX_REQ 0x541Cu
-
-/* Socket families an untrusted program has no business creating unless a recording shows it:
- * raw link-layer access, kernel interfaces with a history of bugs, and host-only transports. */
-static const struct {
-	const char *name;
-	uint64_t family;
-} risky_families[] = {
-    {"AF_KEY", 15}, {"AF_NETLINK", 16}, {"AF_PACKET", 17},
-    {"AF_ALG", 38}, {"AF_VSOCK", 40},	{"AF_XDP", 44},
-};
+/* clone's namespace flags, the terminal-injection ioctls and the risky socket families come from
+ * core/dangerous-args.c, the table audit and explain read too. */
 
 struct emitter {
 	const struct tb_gen_model *m;
@@ -168,6 +148,18 @@ static bool denied_dangerous(const struct tb_gen_model *m, const char *name)
 	return !(!strcmp(name, "personality") && args_filtered(m, name));
 }
 
+/* Allowed only because a scan reached it (tightbox scan), nothing else. */
+static bool static_only(const struct tb_gen_name *n)
+{
+	return n->why == TB_WHY_STATIC;
+}
+
+/* Allowed only as the legacy form of an allowed call (a scan may have reached it too). */
+static bool legacy_only(const struct tb_gen_name *n)
+{
+	return (n->why & ~(unsigned)TB_WHY_STATIC) == TB_WHY_LEGACY;
+}
+
 /* Whether the model allows @n at all (and so appears in the summary and an allow rule). */
 static bool allowed(const struct tb_gen_model *m, const struct tb_gen_name *n)
 {
@@ -179,7 +171,9 @@ static char *workloads_text(char *const *wl, unsigned why)
 	if (wl && wl[0])
 		return tb_strv_join(wl, ", ");
 	if (why & TB_WHY_BASELINE)
-		return strdup("baseline (signal return, exit, loader errors)");
+		return strdup("baseline (signal return, exit, loader errors, vDSO clock calls)");
+	if (why & TB_WHY_LEGACY)
+		return strdup("their allowed equivalents");
 	return strdup("-");
 }
 
@@ -221,6 +215,8 @@ static void emit_dangerous(struct emitter *e)
 static void emit_arg_denies(struct emitter *e)
 {
 	const struct tb_gen_model *m = e->m;
+	size_t n_dargs;
+	const struct tb_dangerous_arg *dargs = tb_dangerous_args(&n_dargs);
 	unsigned mask;
 	char comment[256];
 
@@ -236,38 +232,41 @@ static void emit_arg_denies(struct emitter *e)
 				amask |= 1u << t;
 		if (!amask)
 			continue;
-		for (size_t i = 0; i < TB_ARRAY_SIZE(clone_ns_flags); i++) {
-			snprintf(comment, sizeof(comment),
-				 "clone with %s: EPERM (new namespaces are the sandbox's job)",
-				 clone_ns_flags[i].name);
+		for (size_t i = 0; i < n_dargs; i++) {
+			if (dargs[i].kind != TB_DARG_CLONE_NS)
+				continue;
+			snprintf(comment, sizeof(comment), "clone with %s: EPERM (%s)", dargs[i].name,
+				 dargs[i].reason);
 			push_one(e, "clone", "SCMP_ACT_ERRNO", EPERM,
-				 arg1(idx, "SCMP_CMP_MASKED_EQ", clone_ns_flags[i].bit,
-				      clone_ns_flags[i].bit),
+				 arg1(idx, "SCMP_CMP_MASKED_EQ", dargs[i].mask, dargs[i].value),
 				 comment, amask);
 		}
 	}
 	/* The kernel compares the low 32 bits of the request: mask them, so high bits set in the
 	 * 64-bit register do not slip past. */
-	if (resolves_any(m, "ioctl", &mask)) {
-		push_one(e, "ioctl", "SCMP_ACT_ERRNO", EPERM,
-			 arg1(1, "SCMP_CMP_MASKED_EQ", 0xffffffffu, TIOCSTI_REQ),
-			 "ioctl TIOCSTI: EPERM (injects input into the controlling terminal)",
-			 mask);
-		push_one(e, "ioctl", "SCMP_ACT_ERRNO", EPERM,
-			 arg1(1, "SCMP_CMP_MASKED_EQ", 0xffffffffu, TIOCLINUX_REQ),
-			 "ioctl TIOCLINUX: EPERM (console selection can inject input)", mask);
-	}
+	if (resolves_any(m, "ioctl", &mask))
+		for (size_t i = 0; i < n_dargs; i++) {
+			if (dargs[i].kind != TB_DARG_IOCTL)
+				continue;
+			snprintf(comment, sizeof(comment), "ioctl %s: EPERM (%s)", dargs[i].name,
+				 dargs[i].reason);
+			push_one(e, "ioctl", "SCMP_ACT_ERRNO", EPERM,
+				 arg1(dargs[i].index, "SCMP_CMP_MASKED_EQ", dargs[i].mask,
+				      dargs[i].value),
+				 comment, mask);
+		}
 	if (resolves_any(m, "socket", &mask))
-		for (size_t i = 0; i < TB_ARRAY_SIZE(risky_families); i++) {
-			if (tb_u64set_has(&m->socket_domains, risky_families[i].family))
+		for (size_t i = 0; i < n_dargs; i++) {
+			if (dargs[i].kind != TB_DARG_SOCKET_FAMILY ||
+			    tb_u64set_has(&m->socket_domains, dargs[i].value))
 				continue;
 			snprintf(comment, sizeof(comment),
 				 "socket %s: EPERM (not recorded; raw or kernel-facing family)",
-				 risky_families[i].name);
-			push_one(
-			    e, "socket", "SCMP_ACT_ERRNO", EPERM,
-			    arg1(0, "SCMP_CMP_MASKED_EQ", 0xffffffffu, risky_families[i].family),
-			    comment, mask);
+				 dargs[i].name);
+			push_one(e, "socket", "SCMP_ACT_ERRNO", EPERM,
+				 arg1(dargs[i].index, "SCMP_CMP_MASKED_EQ", dargs[i].mask,
+				      dargs[i].value),
+				 comment, mask);
 		}
 }
 
@@ -330,7 +329,7 @@ static void emit_groups(struct emitter *e, struct tb_gen_result *res)
 			const struct tb_syscall_group *xg = tb_syscall_group_of(x->name);
 
 			if (!allowed(m, x) || args_filtered(m, x->name) ||
-			    (x->why & TB_WHY_PRELUDE))
+			    (x->why & TB_WHY_PRELUDE) || static_only(x) || legacy_only(x))
 				continue;
 			if (i < ng ? xg == &g[i] : xg == NULL)
 				sel[n++] = x;
@@ -345,6 +344,50 @@ static void emit_groups(struct emitter *e, struct tb_gen_result *res)
 			e->err = -ENOMEM;
 		emit_names(e, sel, n, label);
 	}
+}
+
+/*
+ * One rule per name only a scan found (never recorded, not baseline or prelude), its comment
+ * naming the object and symbol that reach it: a reader sees exactly what the scan added.
+ */
+static void emit_static(struct emitter *e)
+{
+	const struct tb_gen_model *m = e->m;
+
+	for (size_t k = 0; k < m->n_names; k++) {
+		const struct tb_gen_name *x = &m->names[k];
+		const struct tb_syscall_group *g = tb_syscall_group_of(x->name);
+		char *names[2] = {x->name, NULL};
+		_cleanup_free_ char *comment = NULL;
+
+		if (!static_only(x) || !allowed(m, x) || args_filtered(m, x->name))
+			continue;
+		if (asprintf(&comment, "static: %s (%s)", x->static_why ? x->static_why : "scan",
+			     g ? g->name : "@other") < 0)
+			e->err = -ENOMEM;
+		push_rule(e, names, "SCMP_ACT_ALLOW", -1, NULL, comment, x->arch_mask);
+	}
+}
+
+static void emit_legacy(struct emitter *e)
+{
+	const struct tb_gen_model *m = e->m;
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by its element */
+	_cleanup_free_ struct tb_gen_name **sel = calloc(m->n_names + 1, sizeof(*sel));
+	size_t n = 0;
+
+	if (!sel) {
+		e->err = -ENOMEM;
+		return;
+	}
+	for (size_t k = 0; k < m->n_names; k++)
+		if (legacy_only(&m->names[k]) && allowed(m, &m->names[k]) &&
+		    !args_filtered(m, m->names[k].name))
+			sel[n++] = &m->names[k];
+	if (n)
+		emit_names(e, sel, n,
+			   "legacy forms of allowed calls (open/creat of openat, stat of newfstatat, "
+			   "...: the same kernel code, nothing more)");
 }
 
 static void emit_prelude(struct emitter *e)
@@ -421,13 +464,30 @@ static void emit_arg_allows(struct emitter *e)
 			amask &= x->arch_mask;
 			if (amask)
 				push_one(e, "clone", "SCMP_ACT_ALLOW", -1,
-					 arg1(idx, "SCMP_CMP_MASKED_EQ", CLONE_NS_MASK, 0),
+					 arg1(idx, "SCMP_CMP_MASKED_EQ", TB_CLONE_NS_MASK, 0),
 					 "clone without namespace flags: fork, vfork, threads",
 					 amask);
 		}
 	x = tb_gen_model_find(m, "socket");
 	if (x && allowed(m, x) && m->seen_args_socket)
 		for (size_t i = 0; i < m->socket_domains.n; i++) {
+			if (m->socket_domains.v[i] == 16 && m->netlink_protocols.n) {
+				/* Netlink families differ widely (route, audit, xfrm, ...): only the
+				 * recorded protocols, each ANDed with the domain. */
+				for (size_t k = 0; k < m->netlink_protocols.n; k++) {
+					json_t *args = arg1(0, "SCMP_CMP_EQ", 16, 0);
+					json_t *proto = arg1(2, "SCMP_CMP_EQ", m->netlink_protocols.v[k], 0);
+
+					json_array_extend(args, proto);
+					json_decref(proto);
+					snprintf(comment, sizeof(comment),
+						 "socket AF_NETLINK protocol %llu (recorded)",
+						 (unsigned long long)m->netlink_protocols.v[k]);
+					push_one(e, "socket", "SCMP_ACT_ALLOW", -1, args, comment,
+						 x->arch_mask);
+				}
+				continue;
+			}
 			snprintf(comment, sizeof(comment), "socket domain %llu (recorded)",
 				 (unsigned long long)m->socket_domains.v[i]);
 			push_one(e, "socket", "SCMP_ACT_ALLOW", -1,
@@ -445,13 +505,18 @@ static void emit_arg_allows(struct emitter *e)
 		}
 	x = tb_gen_model_find(m, "ioctl");
 	if (x && allowed(m, x)) {
-		static const uint32_t excl[] = {TIOCSTI_REQ, TIOCLINUX_REQ};
+		size_t n_dargs, n_excl = 0;
+		const struct tb_dangerous_arg *dargs = tb_dangerous_args(&n_dargs);
+		uint32_t excl[8];
 
+		for (size_t i = 0; i < n_dargs && n_excl < TB_ARRAY_SIZE(excl); i++)
+			if (dargs[i].kind == TB_DARG_IOCTL)
+				excl[n_excl++] = (uint32_t)dargs[i].value;
 		if (m->opts->args == TB_GEN_ARGS_STRICT && m->seen_args_ioctl) {
 			for (size_t i = 0; i < m->ioctl_cmds.n; i++) {
 				uint64_t c = m->ioctl_cmds.v[i];
 
-				if (c == TIOCSTI_REQ || c == TIOCLINUX_REQ)
+				if (tb_dangerous_arg_match("ioctl", (const uint64_t[6]){0, c}))
 					continue;
 				snprintf(comment, sizeof(comment),
 					 "ioctl request 0x%llx (recorded; low 32 bits compared)",
@@ -462,7 +527,7 @@ static void emit_arg_allows(struct emitter *e)
 			}
 		} else {
 			emit_complement(
-			    e, "ioctl", 1, excl, TB_ARRAY_SIZE(excl), 0, 0, 31,
+			    e, "ioctl", 1, excl, n_excl, 0, 0, 31,
 			    "ioctl: any request but TIOCSTI and TIOCLINUX (low 32 bits, "
 			    "as the kernel compares)",
 			    x->arch_mask);
@@ -495,6 +560,29 @@ static int add_notes(const struct tb_gen_model *m, struct tb_gen_result *res)
 				return -ENOMEM;
 		}
 	}
+	{
+		char **dang = NULL;
+
+		for (size_t i = 0; i < m->n_names; i++)
+			if ((m->names[i].why & TB_WHY_STATIC) &&
+			    !(m->names[i].why & (TB_WHY_RECORDED | TB_WHY_MAPPED)) &&
+			    denied_dangerous(m, m->names[i].name) &&
+			    tb_strv_add(&dang, m->names[i].name) < 0) {
+				tb_strv_free(dang);
+				return -ENOMEM;
+			}
+		if (dang) {
+			_cleanup_free_ char *list = tb_strv_join(dang, " ");
+			int r = tb_strv_addf(&res->notes,
+					     "statically reachable but dangerous, still denied with "
+					     "EPERM: %s",
+					     list ? list : "");
+
+			tb_strv_free(dang);
+			if (r < 0 || !list)
+				return -ENOMEM;
+		}
+	}
 	x = tb_gen_model_find(m, "clone3");
 	if (x && tb_strv_add(&res->notes, "clone3 answers ENOSYS so glibc falls back to clone, "
 					  "whose flags the filter can check") < 0)
@@ -512,8 +600,35 @@ static int add_notes(const struct tb_gen_model *m, struct tb_gen_result *res)
 	return 0;
 }
 
+/* Whether a recording saw @name on the first target arch (why bits are a union over arches). */
+static bool recorded_on_first(const struct tb_gen_model *m, const char *name)
+{
+	const struct tb_rec_arch *a = tb_recording_arch(m->merged, m->arches[0].name);
+
+	for (size_t i = 0; a && i < a->n_syscalls; i++)
+		if (!strcmp(a->syscalls[i].name, name))
+			return true;
+	return false;
+}
+
 static int summarise(const struct tb_gen_model *m, struct tb_gen_result *res)
 {
+	for (size_t i = 0; i < m->n_names; i++) {
+		const struct tb_gen_name *x = &m->names[i];
+
+		if (!(x->arch_mask & 1u))
+			continue;
+		if (!(x->why & (TB_WHY_RECORDED | TB_WHY_MAPPED | TB_WHY_STATIC)))
+			continue;
+		if (denied_dangerous(m, x->name))
+			res->n_dangerous_denied++;
+		else if (!allowed(m, x))
+			continue;
+		else if (recorded_on_first(m, x->name))
+			res->n_recorded++;
+		else if (static_only(x))
+			res->n_static_only++;
+	}
 	res->n_arches = m->n_arches;
 	for (size_t t = 0; t < m->n_arches; t++) {
 		res->arches[t].arch = strdup(m->arches[t].name);
@@ -577,6 +692,8 @@ int tb_gen_seccomp(const struct tb_gen_model *m, char **out, struct tb_gen_resul
 		    mask);
 	emit_arg_denies(&e);
 	emit_groups(&e, res);
+	emit_static(&e);
+	emit_legacy(&e);
 	emit_arg_allows(&e);
 	emit_prelude(&e);
 	json_object_set_new(root, "syscalls", e.rules);

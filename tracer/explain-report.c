@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The explain report as JSON (docs/explain.md) and as text, and the run result with it. */
+#include <linux/audit.h>
+#include <seccomp.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "core/dangerous-args.h"
 #include "core/profile.h"
+#include "core/strv.h"
 #include "core/util.h"
 #include "tracer/explain.h"
 
@@ -296,4 +302,233 @@ int tb_explain_result_write_json(const struct tb_run_result *res, const struct t
 out:
 	json_decref(root);
 	return ret;
+}
+
+/* ---- the smallest safe change: which rules explain suggests ----------------------------------- */
+
+static int vwarn(struct tb_explain_report *rep, const char *fmt, va_list ap)
+{
+	int r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
+
+	rep->n_warnings = tb_strv_len(rep->warnings);
+	return r;
+}
+
+int tb_explain_report_warn(struct tb_explain_report *rep, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vwarn(rep, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Argument indexes the profile's rules for @name test (bit i = args[i]): its allow rules only
+ * (@allow_only), or rules of any action. 0 when it has no argument rule for it. */
+static unsigned rule_arg_mask(const struct tb_profile *p, const char *name, bool allow_only)
+{
+	struct tb_compile_opts o = {0};
+	unsigned mask = 0;
+
+	for (size_t i = 0; p && i < p->n_rules; i++) {
+		const struct tb_rule *r = &p->rules[i];
+
+		if (allow_only && !tb_action_allows(r->action.kind))
+			continue;
+		if (!r->n_args || !tb_rule_has_name(r, name) || tb_profile_rule_applies(r, &o) != 1)
+			continue;
+		for (size_t a = 0; a < r->n_args; a++)
+			if (r->args[a].index < 6)
+				mask |= 1u << r->args[a].index;
+	}
+	return mask;
+}
+
+static bool profile_has_arch(const struct tb_profile *p, uint32_t audit_arch)
+{
+	uint32_t tokens[32];
+	size_t n = 0;
+
+	if (tb_profile_filter_arches(p, tokens, TB_ARRAY_SIZE(tokens), &n, NULL) < 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (tokens[i] == audit_arch)
+			return true;
+	return false;
+}
+
+/* Why a denial gets no allow rule at all, or NULL when one may be suggested. */
+static const char *never_suggested(const struct tb_explain_denial *dn)
+{
+	if (dn->ceiling)
+		return "tightbox's ceiling refused it, not the profile: no profile change allows it";
+	if (!strcmp(dn->name, "clone3"))
+		return "clone3 must keep failing with ENOSYS: glibc then falls back to clone, whose "
+		       "flags the filter can check (seccomp cannot read clone3's flags)";
+	/* A number libseccomp has no name for cannot be written into a profile (nr_1000). */
+	if (seccomp_syscall_resolve_name_arch(dn->audit_arch, dn->name) < 0)
+		return "it is not a syscall libseccomp knows on this arch, so no profile rule can "
+		       "name it";
+	if (dn->dangerous)
+		return "it is in the dangerous set";
+	return NULL;
+}
+
+static json_t *arg_json(unsigned index, uint64_t value, uint64_t value_two, const char *op)
+{
+	return json_pack("{s:i,s:I,s:I,s:s}", "index", (int)index, "value", (json_int_t)value,
+			 "valueTwo", (json_int_t)value_two, "op", op);
+}
+
+static int append_unique(json_t *rules, json_t *rule)
+{
+	size_t i;
+	json_t *x;
+
+	if (!rule)
+		return -ENOMEM;
+	json_array_foreach(rules, i, x) if (json_equal(x, rule))
+	{
+		json_decref(rule);
+		return 0;
+	}
+	return json_array_append_new(rules, rule) < 0 ? -ENOMEM : 0;
+}
+
+/*
+ * The allow rule for one denied call whose syscall must stay argument-filtered: clone without
+ * namespace flags, ioctl for exactly that request (low 32 bits, as the kernel compares), socket
+ * for that family, or, where the profile already filters the syscall's arguments, exactly the
+ * values seen on the arguments its rules test. An unconditional allow would replace every
+ * conditional rule of the name under libseccomp, EPERM guards included.
+ */
+static json_t *filtered_rule(const struct tb_explain_denial *dn, const struct tb_explain_variant *v)
+{
+	json_t *rule = json_pack("{s:[s],s:s,s:[]}", "names", dn->name, "action", "SCMP_ACT_ALLOW",
+				 "args");
+	json_t *args = rule ? json_object_get(rule, "args") : NULL;
+
+	if (!rule)
+		return NULL;
+	if (!strcmp(dn->name, "clone"))
+		json_array_append_new(args, arg_json(0, TB_CLONE_NS_MASK, 0, "SCMP_CMP_MASKED_EQ"));
+	else if (!strcmp(dn->name, "ioctl"))
+		json_array_append_new(args, arg_json(1, 0xffffffffu, v->args[1] & 0xffffffffu,
+						     "SCMP_CMP_MASKED_EQ"));
+	else if (!strcmp(dn->name, "socket"))
+		json_array_append_new(args, arg_json(0, v->args[0], 0, "SCMP_CMP_EQ"));
+	else
+		for (unsigned a = 0; a < 6; a++)
+			if (dn->arg_mask & (1u << a))
+				json_array_append_new(args,
+						      arg_json(a, v->args[a], 0, "SCMP_CMP_EQ"));
+	return rule;
+}
+
+static int sort_names(json_t *names)
+{
+	size_t n = json_array_size(names);
+
+	for (size_t a = 1; a < n; a++)
+		for (size_t b = a; b > 0; b--) {
+			json_t *x = json_array_get(names, b - 1), *y = json_array_get(names, b);
+
+			if (strcmp(json_string_value(x), json_string_value(y)) <= 0)
+				break;
+			json_incref(x);
+			json_array_set(names, b - 1, y);
+			json_array_set_new(names, b, x);
+		}
+	return 0;
+}
+
+static int suggest_one(struct tb_explain_report *rep, struct tb_explain_denial *dn, json_t *rules,
+		       json_t *names)
+{
+	const char *no = never_suggested(dn);
+	bool filtered = tb_dangerous_arg_syscall(dn->name) || dn->arg_mask;
+	bool dup = false;
+	int r = 0;
+
+	if (no) {
+		if (dn->dangerous && !dn->ceiling)
+			return tb_explain_report_warn(rep,
+				    "%s was denied: that is the profile doing its job; do not allow it "
+				    "(%s). %s",
+				    dn->name, dn->dangerous->reason, dn->dangerous->fix);
+		return tb_explain_report_warn(rep, "%s was denied; not suggested: %s", dn->name, no);
+	}
+	if (!filtered) {
+		for (size_t k = 0; k < json_array_size(names); k++)
+			dup |= !strcmp(json_string_value(json_array_get(names, k)), dn->name);
+		if (!dup && json_array_append_new(names, json_string(dn->name)) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	for (size_t v = 0; v < dn->n_variants && r == 0; v++) {
+		const struct tb_dangerous_arg *da = tb_dangerous_arg_match(dn->name, dn->variants[v].args);
+
+		if (da)
+			r = tb_explain_report_warn(rep, "%s was denied: %s is a dangerous argument value (%s); not suggested",
+				 dn->variants[v].decoded, da->name, da->reason);
+		else
+			r = append_unique(rules, filtered_rule(dn, &dn->variants[v]));
+	}
+	if (r == 0 && dn->more_variants)
+		r = tb_explain_report_warn(rep, "%s was denied with more argument combinations than explain keeps; "
+			      "run it again after adding the suggestion", dn->name);
+	return r;
+}
+
+int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p)
+{
+	json_t *rules = json_array(), *names = json_array();
+	int r = -ENOMEM;
+
+	if (!rules || !names)
+		goto out;
+	r = 0;
+	for (size_t i = 0; i < rep->n_denials && r == 0; i++) {
+		struct tb_explain_denial *dn = &rep->denials[i];
+
+		dn->arg_specific = rule_arg_mask(p, dn->name, true) != 0;
+		dn->arg_mask = rule_arg_mask(p, dn->name, false);
+		r = suggest_one(rep, dn, rules, names);
+		if (r == 0 && dn->audit_arch == AUDIT_ARCH_I386)
+			r = tb_explain_report_warn(rep,
+				 "%s was an i386 call (int 0x80) from %s: 32-bit calls from 64-bit "
+				 "programs are a classic filter bypass%s",
+				 dn->name, dn->exe ? dn->exe : "the program",
+				 p && !profile_has_arch(p, AUDIT_ARCH_I386)
+				     ? "; the profile does not list SCMP_ARCH_X86, so the call was "
+				       "killed as a foreign arch"
+				     : "");
+		if (r == 0 && !strcmp(dn->name, "clone3") && dn->data != ENOSYS)
+			r = tb_explain_report_warn(rep, "clone3 failed with errno %u: glibc falls back to clone only on "
+				      "ENOSYS; deny clone3 with errnoRet 38 instead",
+				 dn->data);
+	}
+	if (r < 0)
+		goto out;
+	r = -ENOMEM;
+	if (json_array_size(names)) {
+		json_t *rule;
+
+		sort_names(names);
+		rule = json_pack("{s:O,s:s}", "names", names, "action", "SCMP_ACT_ALLOW");
+		if (!rule || json_array_insert_new(rules, 0, rule) < 0)
+			goto out;
+	}
+	if (json_array_size(rules)) {
+		rep->suggestion = json_dumps(rules, JSON_INDENT(2) | JSON_SORT_KEYS);
+		if (!rep->suggestion)
+			goto out;
+	}
+	r = 0;
+out:
+	json_decref(rules);
+	json_decref(names);
+	return r;
 }

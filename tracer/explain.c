@@ -200,20 +200,6 @@ static const struct tb_sv_ops explain_ops = {.on_seccomp = on_seccomp};
 
 /* ---- after the run: Python location, suggestion, warnings --------------------------------- */
 
-static int add_warning(struct tb_explain_report *rep, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int add_warning(struct tb_explain_report *rep, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
-	va_end(ap);
-	rep->n_warnings = tb_strv_len(rep->warnings);
-	return r;
-}
-
 /*
  * The last `File "X", line N, in F` of the traceback CPython printed on stderr, and the exception
  * line that ends it. The captured stderr is the only view tightbox has into the interpreter.
@@ -255,119 +241,6 @@ static int find_python_location(struct tb_explain_report *rep, const char *err, 
 	return 0;
 }
 
-/* Which arguments the profile's allow rules for @name test (bit i = args[i]); 0 when the profile
- * has no conditional allow rule for it. */
-static unsigned allow_arg_mask(const struct tb_profile *p, const char *name)
-{
-	struct tb_compile_opts o = {0};
-	unsigned mask = 0;
-
-	for (size_t i = 0; i < p->n_rules; i++) {
-		const struct tb_rule *r = &p->rules[i];
-		bool named = false;
-
-		if (r->action.kind != TB_ACT_ALLOW && r->action.kind != TB_ACT_LOG)
-			continue;
-		if (!r->n_args || tb_profile_rule_applies(r, &o) != 1)
-			continue;
-		for (size_t k = 0; k < r->n_names && !named; k++)
-			named = !strcmp(r->names[k], name);
-		if (!named)
-			continue;
-		for (size_t a = 0; a < r->n_args; a++)
-			if (r->args[a].index < 6)
-				mask |= 1u << r->args[a].index;
-	}
-	return mask;
-}
-
-static bool profile_has_arch(const struct tb_profile *p, uint32_t audit_arch)
-{
-	uint32_t tokens[32];
-	size_t n = 0;
-
-	if (tb_profile_filter_arches(p, tokens, TB_ARRAY_SIZE(tokens), &n, NULL) < 0)
-		return true;
-	for (size_t i = 0; i < n; i++)
-		if (tokens[i] == audit_arch)
-			return true;
-	return false;
-}
-
-static bool suggest_allow(const struct tb_explain_denial *dn)
-{
-	return !dn->dangerous || dn->dangerous->severity < TB_SEV_MEDIUM;
-}
-
-static int build_suggestion(struct tb_explain_report *rep, const struct tb_profile *p)
-{
-	json_t *rules = json_array(), *names = json_array();
-	int r = -ENOMEM;
-
-	if (!rules || !names)
-		goto out;
-	for (size_t i = 0; i < rep->n_denials; i++) {
-		struct tb_explain_denial *dn = &rep->denials[i];
-		bool dup = false;
-
-		dn->arg_mask = p ? allow_arg_mask(p, dn->name) : 0;
-		dn->arg_specific = dn->arg_mask != 0;
-		/* A ceiling refusal is not the profile's: no profile change allows it. */
-		if (dn->ceiling || !suggest_allow(dn))
-			continue;
-		if (!dn->arg_specific) {
-			for (size_t k = 0; k < json_array_size(names); k++)
-				dup |= !strcmp(json_string_value(json_array_get(names, k)), dn->name);
-			if (!dup && json_array_append_new(names, json_string(dn->name)) < 0)
-				goto out;
-			continue;
-		}
-		/* Argument-specific: allow exactly what was seen, on the arguments the profile tests. */
-		for (size_t v = 0; v < dn->n_variants; v++) {
-			json_t *rule = json_pack("{s:[s],s:s,s:[]}", "names", dn->name, "action",
-						 "SCMP_ACT_ALLOW", "args");
-			if (!rule)
-				goto out;
-			for (unsigned a = 0; a < 6; a++)
-				if (dn->arg_mask & (1u << a))
-					json_array_append_new(
-						json_object_get(rule, "args"),
-						json_pack("{s:i,s:I,s:i,s:s}", "index", (int)a, "value",
-							  (json_int_t)dn->variants[v].args[a], "valueTwo", 0,
-							  "op", "SCMP_CMP_EQ"));
-			if (json_array_append_new(rules, rule) < 0)
-				goto out;
-		}
-	}
-	if (json_array_size(names)) {
-		json_t *rule;
-		/* Sorted names make the snippet stable from run to run. */
-		size_t n = json_array_size(names);
-		for (size_t a = 1; a < n; a++)
-			for (size_t b = a; b > 0; b--) {
-				json_t *x = json_array_get(names, b - 1), *y = json_array_get(names, b);
-				if (strcmp(json_string_value(x), json_string_value(y)) <= 0)
-					break;
-				json_incref(x);
-				json_array_set(names, b - 1, y);
-				json_array_set_new(names, b, x);
-			}
-		rule = json_pack("{s:O,s:s}", "names", names, "action", "SCMP_ACT_ALLOW");
-		if (!rule || json_array_insert_new(rules, 0, rule) < 0)
-			goto out;
-	}
-	if (json_array_size(rules)) {
-		rep->suggestion = json_dumps(rules, JSON_INDENT(2) | JSON_SORT_KEYS);
-		if (!rep->suggestion)
-			goto out;
-	}
-	r = 0;
-out:
-	json_decref(rules);
-	json_decref(names);
-	return r;
-}
-
 static int finish_report(struct tb_explain_report *rep, const struct tb_run_config *c,
 			 const struct tb_run_result *res)
 {
@@ -385,38 +258,14 @@ static int finish_report(struct tb_explain_report *rep, const struct tb_run_conf
 		tb_diag_clear(&d);
 		if (tb_profile_load(rep->profile, &p, &d) < 0) {
 			char buf[1200];
-			r = add_warning(rep, "cannot re-read the profile for suggestions: %s",
+			r = tb_explain_report_warn(rep, "cannot re-read the profile for suggestions: %s",
 					tb_diag_format(&d, buf, sizeof(buf)));
 			if (r < 0)
 				return r;
 		}
 	}
-	r = build_suggestion(rep, p);
-	for (size_t i = 0; r >= 0 && i < rep->n_denials; i++) {
-		const struct tb_explain_denial *dn = &rep->denials[i];
-
-		if (dn->dangerous && !suggest_allow(dn))
-			r = add_warning(rep,
-					"%s was denied: that is the profile doing its job; do not allow "
-					"it (%s). %s",
-					dn->name, dn->dangerous->reason, dn->dangerous->fix);
-		else if (dn->dangerous)
-			r = add_warning(rep, "%s is in the dangerous set (%s): allow it only if needed",
-					dn->name, dn->dangerous->reason);
-		if (r >= 0 && dn->audit_arch == AUDIT_ARCH_I386)
-			r = add_warning(rep,
-					"%s was an i386 call (int 0x80) from %s: 32-bit calls from 64-bit "
-					"programs are a classic filter bypass%s",
-					dn->name, dn->exe ? dn->exe : "the program",
-					p && !profile_has_arch(p, AUDIT_ARCH_I386)
-						? "; the profile does not list SCMP_ARCH_X86, so the "
-						  "call was killed as a foreign arch"
-						: "");
-		if (r >= 0 && !strcmp(dn->name, "clone3") && dn->data != ENOSYS)
-			r = add_warning(rep, "clone3 failed with errno %u: glibc falls back to clone "
-					     "only on ENOSYS; deny clone3 with errnoRet 38 instead",
-					dn->data);
-	}
+	/* Suggestions and the warnings about what is left out: tracer/explain-report.c. */
+	r = tb_explain_suggest(rep, p);
 	(void)c;
 	tb_profile_free(p);
 	return r;
@@ -477,7 +326,7 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 		/* Nothing can be denied: run plainly and say so. */
 		r = tb_run(c, NULL, res, d);
 		if (r >= 0)
-			r = add_warning(rep, "seccomp=unconfined: no profile, nothing can be denied");
+			r = tb_explain_report_warn(rep, "seccomp=unconfined: no profile, nothing can be denied");
 		goto done;
 	}
 	if (c->seccomp_mode == TB_SECCOMP_FILE)

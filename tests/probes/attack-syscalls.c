@@ -139,7 +139,7 @@ static long a_pidfd_open(void) { return syscall(SYS_pidfd_open, -1, 0); }
 static long a_seccomp(void) { return syscall(SYS_seccomp, 0x7fff, 0, NULL); }
 static long a_landlock_create_ruleset(void) { return syscall(SYS_landlock_create_ruleset, BAD, 0, 0x7fff); }
 static long a_socket_packet(void) { return syscall(SYS_socket, 17 /* AF_PACKET */, 3, 0); }
-static long a_socket_netlink(void) { return syscall(SYS_socket, 16 /* AF_NETLINK */, 3, 0); }
+static long a_socket_netlink(void) { return syscall(SYS_socket, 16 /* AF_NETLINK */, 3, 9 /* NETLINK_AUDIT */); }
 static long a_socket_inet_raw(void) { return syscall(SYS_socket, 2, 3 /* SOCK_RAW */, 1); }
 
 static const struct attack attacks[] = {

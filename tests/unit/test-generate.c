@@ -266,6 +266,56 @@ static void test_runc_prelude(void **state)
 	tb_recording_free(r);
 }
 
+/* issue 16: the vDSO-backed calls are allowed whatever the recording saw (a host without a vDSO
+ * clock source sends them to the kernel); time exists on x86_64 only. */
+static void test_vdso_baseline(void **state)
+{
+	static const char *const vdso[] = {"clock_gettime", "clock_getres", "gettimeofday", "getcpu"};
+	struct tb_recording *r = basic_rec();
+	struct tb_gen_result res = {0};
+	struct tb_gen_opts o;
+	json_t *root;
+
+	tb_gen_opts_init(&o);
+	o.arches[0] = "x86_64";
+	o.arches[1] = "aarch64";
+	o.n_arches = 2;
+	gen(r, &o, &res);
+	root = rules_of(res.seccomp);
+	for (size_t i = 0; i < sizeof(vdso) / sizeof(vdso[0]); i++) {
+		assert_true(summary_has(&res, 0, vdso[i]));
+		assert_true(summary_has(&res, 1, vdso[i]));
+		assert_non_null(find_rule(root, vdso[i], "SCMP_ACT_ALLOW", -1, false));
+	}
+	assert_true(summary_has(&res, 0, "time"));
+	assert_false(summary_has(&res, 1, "time"));
+	json_decref(root);
+	tb_gen_result_free(&res);
+	tb_recording_free(r);
+}
+
+/* Legacy forms of allowed calls come along (creat, open of openat), on the arch that has them. */
+static void test_legacy_forms(void **state)
+{
+	struct tb_recording *r = basic_rec();
+	struct tb_gen_result res = {0};
+	struct tb_gen_opts o;
+	json_t *root, *rule;
+
+	tb_gen_opts_init(&o);
+	gen(r, &o, &res);
+	root = rules_of(res.seccomp);
+	assert_true(summary_has(&res, 0, "open"));
+	assert_true(summary_has(&res, 0, "creat"));
+	assert_false(summary_has(&res, 0, "stat")); /* newfstatat was not recorded */
+	rule = find_rule(root, "creat", "SCMP_ACT_ALLOW", -1, false);
+	assert_non_null(rule);
+	assert_non_null(strstr(json_string_value(json_object_get(rule, "comment")), "legacy forms"));
+	json_decref(root);
+	tb_gen_result_free(&res);
+	tb_recording_free(r);
+}
+
 static void test_args_modes(void **state)
 {
 	struct tb_recording *r = basic_rec();
@@ -496,6 +546,8 @@ int main(void)
 	    cmocka_unit_test(test_landlock_output),
 	    cmocka_unit_test(test_arch_mapping),
 	    cmocka_unit_test(test_runc_prelude),
+	    cmocka_unit_test(test_vdso_baseline),
+	    cmocka_unit_test(test_legacy_forms),
 	    cmocka_unit_test(test_args_modes),
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_enforced),
