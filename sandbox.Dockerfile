@@ -45,6 +45,7 @@ COPY generator /src/generator
 COPY scanner /src/scanner
 COPY apparmor /src/apparmor
 COPY cli /src/cli
+COPY serve /src/serve
 COPY profiles /src/profiles
 # The build's link check and install rules (man pages are skipped without scdoc).
 COPY cmake /src/cmake
@@ -52,8 +53,10 @@ COPY man /src/man
 COPY completions /src/completions
 COPY docs /src/docs
 COPY README.md /src/
-# The eBPF recorder and AppArmor need clang/libbpf/libapparmor; the image only records with ptrace.
-RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DTB_TESTS=OFF -DTB_BPF=OFF -DTB_APPARMOR=OFF && \
+# The eBPF recorder and AppArmor need clang/libbpf/libapparmor, serve libmicrohttpd; the image only
+# records with ptrace and runs.
+RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DTB_TESTS=OFF -DTB_BPF=OFF -DTB_APPARMOR=OFF \
+      -DTB_SERVE=OFF && \
     cmake --build /build -j"$(nproc)" && \
     cmake --install /build --prefix /usr/local
 

@@ -24,13 +24,62 @@ static void explain_help(FILE *f)
 		   "report goes to stderr. With --json, stdout gets the 'tightbox run --json' result\n"
 		   "with an \"explain\" member instead.\n\n"
 		   "Exit status: as 'tightbox run' (the command's code, 128+N killed by signal N, 124\n"
-		   "timeout, 125 tightbox failed, 126 cannot execute, 127 not found).\n\n");
+		   "timeout, 125 tightbox failed, 126 cannot execute, 127 not found).\n\n"
+		   "Explain options:\n"
+		   "      --learn                   let every call the profile denies run (the dangerous\n"
+		   "                                set and fileless exec are still refused), so one run\n"
+		   "                                names every denial\n"
+		   "      --apply -o FIXED.json     write the profile with the suggested (smallest safe)\n"
+		   "                                additions to FIXED.json\n\n");
 	tb_run_cli_help(f);
 }
+
+struct explain_flags {
+	struct tb_explain_opts opts;
+	bool apply;
+	const char *output;
+};
+
+/* --learn, --apply, -o/--output FILE (the run options' parser calls this for what it lacks). */
+static int extra_opt(int argc, char **argv, int i, void *data, struct tb_diag *d)
+{
+	struct explain_flags *f = data;
+	const char *a = argv[i];
+
+	if (!strcmp(a, "--learn")) {
+		f->opts.learn = true;
+		return 1;
+	}
+	if (!strcmp(a, "--apply")) {
+		f->apply = true;
+		return 1;
+	}
+	if (!strncmp(a, "--output=", 9)) {
+		f->output = a + 9;
+		return 1;
+	}
+	if (strcmp(a, "-o") && strcmp(a, "--output"))
+		return 0;
+	if (i + 1 >= argc) {
+		tb_diag_set(d, NULL, 0, 0, a, "%s needs a value", a);
+		return -1;
+	}
+	f->output = argv[i + 1];
+	return 2;
+}
+
+static int explain_and_print(struct tb_run_cli *o, const struct explain_flags *f);
 
 /* Runs the parsed command under the explainer and prints; shared by `explain` and `run --explain`.
  * Does not free @o. Returns the exit status. */
 int tb_cli_explain(struct tb_run_cli *o)
+{
+	static const struct explain_flags none;
+
+	return explain_and_print(o, &none);
+}
+
+static int explain_and_print(struct tb_run_cli *o, const struct explain_flags *f)
 {
 	struct tb_run_result res;
 	struct tb_explain_report *rep = NULL;
@@ -41,7 +90,7 @@ int tb_cli_explain(struct tb_run_cli *o)
 	tb_diag_clear(&d);
 	/* Text mode shows the program's output as it comes, like `tightbox run`. */
 	o->cfg.passthrough = !o->json;
-	r = tb_explain_run(&o->cfg, &rep, &res, &d);
+	r = tb_explain_run(&o->cfg, &f->opts, &rep, &res, &d);
 	tb_cli_print_warnings("tightbox explain", res.warnings, res.n_warnings);
 	if (r < 0) {
 		if (!res.exec_failed)
@@ -73,6 +122,16 @@ int tb_cli_explain(struct tb_run_cli *o)
 			fputs(text, stderr);
 		}
 	}
+	if (f->apply && status != 125) {
+		tb_diag_clear(&d);
+		if (tb_explain_apply(rep, f->output, &d) < 0) {
+			tb_cli_print_diag("tightbox explain", &d);
+			status = 125;
+		} else {
+			fprintf(stderr, "tightbox explain: wrote %s (%s)\n", f->output,
+				rep->suggestion ? "with the suggested additions" : "nothing to add");
+		}
+	}
 out:
 	tb_explain_report_free(rep);
 	tb_run_result_free(&res);
@@ -81,13 +140,14 @@ out:
 
 int tb_cmd_explain(int argc, char **argv)
 {
+	struct explain_flags f = {0};
 	struct tb_run_cli o;
 	struct tb_diag d;
 	int status;
 
 	memset(&o, 0, sizeof(o));
 	tb_diag_clear(&d);
-	if (tb_run_cli_parse(argc, argv, &o, NULL, NULL, &d) < 0) {
+	if (tb_run_cli_parse(argc, argv, &o, extra_opt, &f, &d) < 0) {
 		tb_cli_print_diag("tightbox explain", &d);
 		tb_run_cli_free(&o);
 		return 125;
@@ -98,8 +158,11 @@ int tb_cmd_explain(int argc, char **argv)
 	} else if (!o.cfg.argv) {
 		fprintf(stderr, "tightbox explain: no command given (see tightbox explain --help)\n");
 		status = 125;
+	} else if (f.apply != (f.output != NULL)) {
+		fprintf(stderr, "tightbox explain: --apply and -o FILE go together\n");
+		status = 125;
 	} else {
-		status = tb_cli_explain(&o);
+		status = explain_and_print(&o, &f);
 	}
 	tb_run_cli_free(&o);
 	return status;

@@ -12,7 +12,7 @@
 static void usage(FILE *f)
 {
 	fputs("Usage: tightbox run [OPTIONS] [--] CMD [ARG...]\n"
-	      "       tightbox run [OPTIONS] --script FILE\n\n"
+	      "       tightbox run [OPTIONS] --script FILE | --code STRING\n\n"
 	      "Run CMD in the hardened sandbox: new pid/mount/net/ipc/uts/cgroup namespaces, read-only\n"
 	      "root, noexec /tmp, cgroup limits, no capabilities, no_new_privs, Landlock, the seccomp\n"
 	      "profile loaded last before execve, uid 65534, a clean environment and a timeout that\n"
@@ -24,8 +24,9 @@ static void usage(FILE *f)
 	      "124 timeout; 125 tightbox failed (bad option or profile, setup error); 126 the command\n"
 	      "cannot be executed; 127 the command was not found.\n"
 	      "--json prints {stdout, stderr, stdout_truncated, stderr_truncated, stdout_bytes,\n"
-	      "stderr_bytes, exit_code, signal, timed_out, oom_killed, wall_ms, cpu_ms, max_rss_kib,\n"
-	      "error} on stdout; the exit status is the same.\n",
+	      "stderr_bytes, stdout_omitted, stderr_omitted, stdin_bytes, stdin_truncated, exit_code,\n"
+	      "signal, timed_out, oom_killed, wall_ms, cpu_ms, max_rss_kib, error, output} on stdout;\n"
+	      "the exit status is the same.\n",
 	      f);
 }
 
@@ -85,11 +86,15 @@ int tb_cmd_run(int argc, char **argv)
 		tb_run_result_write_json(&res, STDOUT_FILENO);
 	} else {
 		if (res.out_truncated)
-			fprintf(stderr, "tightbox run: stdout truncated at %zu of %llu bytes\n",
-				res.out_len, (unsigned long long)res.out_bytes);
+			fprintf(stderr, "tightbox run: stdout: %llu of %llu bytes omitted (the first "
+				"and last part kept)\n", (unsigned long long)res.out_omitted,
+				(unsigned long long)res.out_bytes);
 		if (res.err_truncated)
-			fprintf(stderr, "tightbox run: stderr truncated at %zu of %llu bytes\n",
-				res.err_len, (unsigned long long)res.err_bytes);
+			fprintf(stderr, "tightbox run: stderr: %llu of %llu bytes omitted (the first "
+				"and last part kept)\n", (unsigned long long)res.err_omitted,
+				(unsigned long long)res.err_bytes);
+		for (char **w = res.output_skipped; w && *w; w++)
+			fprintf(stderr, "tightbox run: --output-dir: not copied: %s\n", *w);
 		if (res.timed_out)
 			fprintf(stderr, "tightbox run: timed out after %g s\n", o.cfg.timeout);
 		if (res.oom_killed)

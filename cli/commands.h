@@ -11,6 +11,7 @@ int tb_cmd_audit(int argc, char **argv);
 int tb_cmd_diff(int argc, char **argv);
 int tb_cmd_explain(int argc, char **argv);
 int tb_cmd_scan(int argc, char **argv);
+int tb_cmd_serve(int argc, char **argv);
 
 struct tb_run_cli;
 /* `tightbox run --explain`: implemented with `tightbox explain` (cli/cmd-explain.c). */

@@ -27,6 +27,7 @@ static const struct tb_command commands[] = {
 	{"diff", tb_cmd_diff, "compare two seccomp profiles"},
 	{"explain", tb_cmd_explain, "run a command and name every syscall its profile denied"},
 	{"scan", tb_cmd_scan, "list the syscalls ELF files or a Python interpreter can reach"},
+	{"serve", tb_cmd_serve, "an HTTP/JSON API that runs code in the sandbox (see serve --help)"},
 };
 
 static const struct tb_command *find_command(const char *name)

@@ -53,14 +53,24 @@ void tb_run_cli_help(FILE *f)
 	      "      --stderr-limit BYTES      stderr bytes kept (default 2000)\n"
 	      "      --stdin FILE              file to use as stdin (default /dev/null; a regular\n"
 	      "                                file or a character device, never a FIFO)\n"
+	      "  -i, --interactive             the sandbox's stdin is tightbox's (read first, up to\n"
+	      "                                --stdin-limit bytes, default 16m)\n"
 	      "      --escape-output WHEN      auto|always|never: write terminal control sequences\n"
 	      "                                of the passed-through output as \\xNN (auto: when\n"
 	      "                                that stream is a terminal)\n"
-	      "      --script FILE             mount FILE at /sandbox/script.py and run\n"
+	      "      --script FILE             copy FILE (any mode) to /sandbox/script.py and run\n"
 	      "                                python3 /sandbox/script.py when no command is given\n"
+	      "      --code STRING             the same with the script's text given inline\n"
+	      "      --input FILE[:NAME]       copy FILE into /sandbox as NAME (default: its base name)\n"
+	      "      --output-dir HOST_DIR     after the run, copy what the code wrote to /sandbox/out\n"
+	      "                                into HOST_DIR (regular files and directories only, no\n"
+	      "                                symlinks followed, no setuid bits; bounded by\n"
+	      "                                --output-max-bytes 64m and --output-max-files 1000)\n"
+	      "      --workdir-size SIZE       the writable noexec /sandbox tmpfs that --script,\n"
+	      "                                --code, --input and --output-dir create (default 64m)\n"
 	      "      --cgroup-parent NAME      parent cgroup name (default tightbox)\n"
 	      "      --json                    print one JSON result object instead of the output\n"
-	      "      --rm, -i                  accepted for docker compatibility (no effect)\n",
+	      "      --rm                      accepted for docker compatibility (no effect)\n",
 	      f);
 }
 
@@ -194,6 +204,38 @@ static int add_tmpfs(struct tb_run_config *c, bool *replaced_default, const char
 	return 0;
 }
 
+/* "FILE[:NAME]": NAME one path component (default: FILE's base name), not "out". */
+static int add_input(struct tb_run_config *c, const char *val, struct tb_diag *d)
+{
+	const char *colon = strrchr(val, ':');
+	const char *base;
+	struct tb_run_input *in;
+
+	if (c->n_inputs >= TB_MAX_INPUTS)
+		return bad(d, "--input", "too many inputs (max %d)", TB_MAX_INPUTS);
+	if (colon && colon[1] && !strchr(colon + 1, '/')) {
+		base = colon + 1;
+	} else {
+		colon = NULL;
+		base = strrchr(val, '/') ? strrchr(val, '/') + 1 : val;
+	}
+	if (!*val || colon == val || !*base || !strcmp(base, ".") || !strcmp(base, "..") ||
+	    !strcmp(base, "out") || strlen(base) > 255)
+		return bad(d, "--input", "'%s': expected FILE[:NAME], NAME one path component (not "
+			   "'out', '.' or '..')", val);
+	in = &c->inputs[c->n_inputs];
+	in->path = colon ? strndup(val, (size_t)(colon - val)) : strdup(val);
+	in->name = strdup(base);
+	if (!in->path || !in->name) {
+		free(in->path);
+		free(in->name);
+		in->path = in->name = NULL;
+		return -ENOMEM;
+	}
+	c->n_inputs++;
+	return 0;
+}
+
 static int bytes_value(const char *flag, const char *val, uint64_t *out, struct tb_diag *d)
 {
 	if (!strcmp(val, "0")) {
@@ -308,6 +350,24 @@ static int apply(struct tb_run_cli *o, const char *name, const char *val, struct
 	}
 	if (!strcmp(name, "--script"))
 		return replace_str(&c->script, val);
+	if (!strcmp(name, "--code"))
+		return replace_str(&c->code, val);
+	if (!strcmp(name, "--input"))
+		return add_input(c, val, d);
+	if (!strcmp(name, "--output-dir"))
+		return replace_str(&c->output_dir, val);
+	if (!strcmp(name, "--workdir-size"))
+		return relabel(d, name, tb_parse_size(val, &c->workdir_size, d));
+	if (!strcmp(name, "--stdin-limit"))
+		return bytes_value(name, val, &c->stdin_limit, d);
+	if (!strcmp(name, "--output-max-bytes"))
+		return bytes_value(name, val, &c->output_max_bytes, d);
+	if (!strcmp(name, "--output-max-files")) {
+		if ((r = relabel(d, name, tb_parse_int64(val, 0, 1000000, &n, d))) < 0)
+			return r;
+		c->output_max_files = (uint64_t)n;
+		return 0;
+	}
 	if (!strcmp(name, "--cgroup-parent")) {
 		if (!*val || strchr(val, '/') || !strcmp(val, "..") || !strcmp(val, "."))
 			return bad(d, name, "invalid cgroup name '%s' (one path component)", val);
@@ -320,8 +380,9 @@ static const char *const valued[] = {
 	"--network", "--net", "--tmpfs", "--memory", "-m", "--memory-swap", "--shm-size", "--cpus",
 	"--pids-limit", "--ulimit", "--cap-drop", "--cap-add", "--security-opt", "--user", "-u",
 	"--env", "-e", "--volume", "-v", "--workdir", "-w", "--rootfs", "--timeout",
-	"--stdout-limit", "--stderr-limit", "--stdin", "--script", "--cgroup-parent",
-	"--escape-output",
+	"--stdout-limit", "--stderr-limit", "--stdin", "--script", "--cgroup-parent", "--code",
+	"--input", "--output-dir", "--workdir-size", "--stdin-limit", "--output-max-bytes",
+	"--output-max-files", "--escape-output",
 };
 
 static bool takes_value(const char *name)
@@ -383,8 +444,11 @@ int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_f
 			o->explain = true;
 			continue;
 		}
-		if (!strcmp(arg, "--read-only") || !strcmp(arg, "--rm") || !strcmp(arg, "-i") ||
-		    !strcmp(arg, "--init=false"))
+		if (!strcmp(arg, "-i") || !strcmp(arg, "--interactive")) {
+			c->stdin_inherit = true;
+			continue;
+		}
+		if (!strcmp(arg, "--read-only") || !strcmp(arg, "--rm") || !strcmp(arg, "--init=false"))
 			continue;
 		if (!strcmp(arg, "-t") || !strcmp(arg, "--tty") || !strcmp(arg, "-it"))
 			return bad(d, arg, "%s: no terminal is given to sandboxed code", arg);
@@ -422,7 +486,7 @@ int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_f
 	}
 	if (i < argc) {
 		c->argv = argv + i;
-	} else if (c->script) {
+	} else if (c->script || c->code) {
 		static char *script_argv[] = {"python3", "/sandbox/script.py", NULL};
 
 		c->argv = script_argv;

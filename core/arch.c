@@ -25,8 +25,9 @@
 #endif
 
 #define A(n, l, s, go, alias, par, tok, audit, bit, clone)                                        \
-	{.name = n, .label = l, .scmp = s, .goarch = go, .goalias = alias, .parent = par,         \
-	 .token = tok, .audit_arch = audit, .nr_bit = bit, .clone_flags_index = clone}
+	{.name = (n), .label = (l), .scmp = (s), .goarch = (go), .goalias = (alias),              \
+	 .parent = (par), .token = (tok), .audit_arch = (audit), .nr_bit = (bit),                 \
+	 .clone_flags_index = (clone)}
 
 /* Sorted by name (the unit test checks it). */
 static const struct tb_arch arches[] = {

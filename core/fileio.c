@@ -171,3 +171,22 @@ int tb_data_path(const char *name, char *out, size_t size)
 		return -ENAMETOOLONG;
 	return access(out, R_OK) == 0 ? 0 : -ENOENT;
 }
+
+int tb_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return tb_negerrno();
+		if (w == 0)
+			return -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

@@ -60,4 +60,7 @@ int tb_write_file_atomic(const char *path, mode_t mode, int (*write_fn)(FILE *f,
  */
 int tb_data_path(const char *name, char *out, size_t size);
 
+/* Writes all @n bytes of @buf to @fd (retrying short writes and EINTR). 0 or -errno. */
+int tb_write_all(int fd, const void *buf, size_t n);
+
 #endif

@@ -814,51 +814,73 @@ static int prov_from_json(const struct loader *l, json_t *o, const char *where,
 	return 0;
 }
 
-static int syscalls_from_json(const struct loader *l, struct tb_recording *r, json_t *sys)
+/*
+ * Walks an object keyed by architecture, then by syscall name (the shape of "syscalls" and
+ * "denied"), calling @fn with each entry and its JSON path ("KEY.ARCH.NAME").
+ */
+typedef int (*arch_name_fn)(const struct loader *l, struct tb_recording *r, const char *arch,
+			    const char *name, json_t *v, const char *where);
+
+static int each_arch_name(const struct loader *l, struct tb_recording *r, json_t *o,
+			  const char *key, arch_name_fn fn)
 {
 	const char *arch, *name;
-	json_t *ao, *so;
+	json_t *ao, *v;
 
-	if (!json_is_object(sys))
-		return bad(l, "syscalls", "expected an object keyed by architecture");
-	json_object_foreach(sys, arch, ao) {
+	if (!json_is_object(o))
+		return bad(l, key, "expected an object keyed by architecture");
+	json_object_foreach(o, arch, ao) {
 		char where[256];
+		int ret;
 
-		snprintf(where, sizeof(where), "syscalls.%s", arch);
+		snprintf(where, sizeof(where), "%s.%s", key, arch);
 		if (!json_is_object(ao))
 			return bad(l, where, "expected an object keyed by syscall name");
-		json_object_foreach(ao, name, so) {
-			struct tb_rec_arch *a;
-			struct tb_rec_syscall *s;
-			char **wl = NULL;
-			uint64_t count = 0;
-			json_t *w;
-			int ret;
-
-			snprintf(where, sizeof(where), "syscalls.%s.%s", arch, name);
-			if (!json_is_object(so))
-				return bad(l, where, "expected an object with count and workloads");
-			snprintf(where, sizeof(where), "syscalls.%s.%s.count", arch, name);
-			if ((ret = get_uint(l, json_object_get(so, "count"), where, &count)) < 0)
+		json_object_foreach(ao, name, v) {
+			snprintf(where, sizeof(where), "%s.%s.%s", key, arch, name);
+			if ((ret = fn(l, r, arch, name, v, where)) < 0)
 				return ret;
-			w = json_object_get(so, "workloads");
-			snprintf(where, sizeof(where), "syscalls.%s.%s.workloads", arch, name);
-			if (w && (ret = get_strv(l, w, where, true, &wl)) < 0)
-				return ret;
-			a = arch_get(r, arch);
-			s = a ? syscall_get(a, name) : NULL;
-			if (!s) {
-				tb_strv_free(wl);
-				return -ENOMEM;
-			}
-			s->count += count;
-			if (wl) {
-				tb_strv_free(s->workloads);
-				s->workloads = wl;
-			}
 		}
 	}
 	return 0;
+}
+
+static int syscall_from_json(const struct loader *l, struct tb_recording *r, const char *arch,
+			     const char *name, json_t *so, const char *at)
+{
+	struct tb_rec_arch *a;
+	struct tb_rec_syscall *s;
+	char **wl = NULL, where[300];
+	uint64_t count = 0;
+	json_t *w;
+	int ret;
+
+	if (!json_is_object(so))
+		return bad(l, at, "expected an object with count and workloads");
+	snprintf(where, sizeof(where), "%s.count", at);
+	if ((ret = get_uint(l, json_object_get(so, "count"), where, &count)) < 0)
+		return ret;
+	w = json_object_get(so, "workloads");
+	snprintf(where, sizeof(where), "%s.workloads", at);
+	if (w && (ret = get_strv(l, w, where, true, &wl)) < 0)
+		return ret;
+	a = arch_get(r, arch);
+	s = a ? syscall_get(a, name) : NULL;
+	if (!s) {
+		tb_strv_free(wl);
+		return -ENOMEM;
+	}
+	s->count += count;
+	if (wl) {
+		tb_strv_free(s->workloads);
+		s->workloads = wl;
+	}
+	return 0;
+}
+
+static int syscalls_from_json(const struct loader *l, struct tb_recording *r, json_t *sys)
+{
+	return each_arch_name(l, r, sys, "syscalls", syscall_from_json);
 }
 
 static int args_from_json(const struct loader *l, struct tb_recording *r, json_t *args)
@@ -978,30 +1000,18 @@ static int files_from_json(const struct loader *l, struct tb_recording *r, json_
 	return 0;
 }
 
+static int one_denied_from_json(const struct loader *l, struct tb_recording *r, const char *arch,
+				const char *name, json_t *c, const char *where)
+{
+	uint64_t count = 0;
+	int ret = get_uint(l, c, where, &count);
+
+	return ret < 0 ? ret : tb_recording_add_denied(r, arch, name, count);
+}
+
 static int denied_from_json(const struct loader *l, struct tb_recording *r, json_t *d)
 {
-	const char *arch, *name;
-	json_t *ao, *c;
-
-	if (!json_is_object(d))
-		return bad(l, "denied", "expected an object keyed by architecture");
-	json_object_foreach(d, arch, ao) {
-		char where[256];
-
-		snprintf(where, sizeof(where), "denied.%s", arch);
-		if (!json_is_object(ao))
-			return bad(l, where, "expected an object keyed by syscall name");
-		json_object_foreach(ao, name, c) {
-			uint64_t count = 0;
-			int ret;
-
-			snprintf(where, sizeof(where), "denied.%s.%s", arch, name);
-			if ((ret = get_uint(l, c, where, &count)) < 0 ||
-			    (ret = tb_recording_add_denied(r, arch, name, count)) < 0)
-				return ret;
-		}
-	}
-	return 0;
+	return each_arch_name(l, r, d, "denied", one_denied_from_json);
 }
 
 static int recording_from_json(const struct loader *l, json_t *root, struct tb_recording *r)

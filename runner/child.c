@@ -163,7 +163,7 @@ static int take_one(const char *name, void *data)
 		return 1;
 	if (in_list(name, own_entries, TB_ARRAY_SIZE(own_entries)))
 		return 0;
-	if (t->a->cfg->script && !strcmp(name, "sandbox"))
+	if (tb_workdir_wanted(t->a->cfg) && !strcmp(name, "sandbox"))
 		return 0;
 	r = take_entry(t->rootfs, name, &t->trees[t->n]);
 	if (r < 0)
@@ -367,7 +367,8 @@ static void setup_root(struct tb_child_args *a)
 		CHECK(a, set_tree_attrs(vol_fd[i], c->volumes[i].rw, c->volumes[i].rw) == 0,
 		      TB_STEP_VOLUME, (int)i);
 	}
-	if (c->script) {
+	if (c->script && a->workdir_fd < 0) {
+		/* Unprivileged: no working-directory tmpfs; the script is bound read-only. */
 		script_fd = clone_source(a, c->script, false, TB_STEP_SCRIPT, -1);
 		CHECK(a, set_tree_attrs(script_fd, false, true) == 0, TB_STEP_SCRIPT, -1);
 	}
@@ -410,6 +411,10 @@ static void setup_root(struct tb_child_args *a)
 		snprintf(path, sizeof(path), STAGING "%s", c->volumes[i].dst);
 		CHECK(a, attach_tree(vol_fd[i], path) == 0, TB_STEP_VOLUME, (int)i);
 		close(vol_fd[i]);
+	}
+	if (a->workdir_fd >= 0) {
+		CHECK(a, make_mountpoint("/sandbox", true) == 0, TB_STEP_WORKDIR_MOUNT, -1);
+		CHECK(a, attach_tree(a->workdir_fd, STAGING "/sandbox") == 0, TB_STEP_WORKDIR_MOUNT, -1);
 	}
 	if (script_fd >= 0) {
 		CHECK(a, make_mountpoint("/sandbox/script.py", false) == 0, TB_STEP_SCRIPT, -1);
@@ -640,7 +645,7 @@ void tb_child_main(struct tb_child_args *a)
 	zero_ns_quotas(a, ns_quota_fds);
 	CHECK(a, sethostname("tightbox", 8) == 0, TB_STEP_HOSTNAME, -1);
 	loopback_up(a);
-	CHECK(a, chdir(c->workdir ? c->workdir : (c->script ? "/sandbox" : "/")) == 0, TB_STEP_WORKDIR,
+	CHECK(a, chdir(c->workdir ? c->workdir : (tb_workdir_wanted(c) ? "/sandbox" : "/")) == 0, TB_STEP_WORKDIR,
 	      -1);
 	setup_fds(a);
 	/* The second byte: the parent is done with us (a recorder is attached). */

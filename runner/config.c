@@ -36,6 +36,10 @@ int tb_run_config_init(struct tb_run_config *c)
 	c->timeout = 10;
 	c->stdout_limit = 10000;
 	c->stderr_limit = 2000;
+	c->stdin_limit = 16ull << 20;
+	c->workdir_size = 64ull << 20;
+	c->output_max_bytes = 64ull << 20;
+	c->output_max_files = 1000;
 	return 0;
 }
 
@@ -54,6 +58,12 @@ void tb_run_config_free(struct tb_run_config *c)
 	free(c->rootfs);
 	free(c->workdir);
 	free(c->script);
+	free(c->code);
+	free(c->output_dir);
+	for (size_t i = 0; i < c->n_inputs; i++) {
+		free(c->inputs[i].path);
+		free(c->inputs[i].name);
+	}
 	free(c->stdin_path);
 	free(c->seccomp_path);
 	free(c->apparmor_profile);
@@ -79,6 +89,7 @@ const char *tb_step_name(enum tb_step s)
 		[TB_STEP_TMPFS] = "mount tmpfs",
 		[TB_STEP_VOLUME] = "mount volume",
 		[TB_STEP_SCRIPT] = "mount the script",
+		[TB_STEP_WORKDIR_MOUNT] = "mount the working directory",
 		[TB_STEP_PIVOT] = "pivot_root",
 		[TB_STEP_HOSTNAME] = "set hostname",
 		[TB_STEP_LOOPBACK] = "bring up loopback",

@@ -29,6 +29,7 @@ enum tb_step {
 	TB_STEP_TMPFS,
 	TB_STEP_VOLUME,
 	TB_STEP_SCRIPT,
+	TB_STEP_WORKDIR_MOUNT,
 	TB_STEP_PIVOT,
 	TB_STEP_HOSTNAME,
 	TB_STEP_LOOPBACK,
@@ -63,10 +64,30 @@ struct tb_run_plan {
 	int landlock_abi;  /* 0: Landlock off or absent */
 	bool apparmor;     /* the AppArmor profile can be applied */
 	int stdin_fd;
+	uint64_t stdin_bytes; /* -i: what was read from tightbox's stdin */
+	bool stdin_truncated;
+	int workdir_fd;    /* the /sandbox tmpfs (fsmount), -1: none (workdir.c) */
 	char **envp;       /* the strings belong to the config */
 };
 
-#define TB_RUN_PLAN_INIT {.stdin_fd = -1}
+#define TB_RUN_PLAN_INIT {.stdin_fd = -1, .workdir_fd = -1}
+
+/*
+ * The working directory (workdir.c). tb_workdir_wanted: whether @c asks for the /sandbox tmpfs.
+ * tb_workdir_prepare: as root, creates it detached (fsopen/fsmount: size-limited, noexec, nosuid,
+ * nodev, owned by the sandbox uid) and fills it with the script or code and the inputs, so the
+ * file modes on the host never matter; *@fd stays -1 for an unprivileged caller that asked only for
+ * --script (the child binds the script instead). 0 or -errno with @d naming the flag and file.
+ */
+bool tb_workdir_wanted(const struct tb_run_config *c);
+int tb_workdir_prepare(const struct tb_run_config *c, int *fd, struct tb_diag *d);
+/*
+ * After the run: copies /sandbox/out of the working directory @fd into c->output_dir, regular
+ * files and directories only, never following a symlink, without setuid/setgid/sticky bits, within
+ * the byte and file bounds; what was left out is listed in @res->output_skipped. 0 or -errno.
+ */
+int tb_workdir_copy_out(const struct tb_run_config *c, int fd, struct tb_run_result *res,
+			struct tb_diag *d);
 
 /*
  * The spawn stage (spawn.c): the run's cgroups, the janitor, the sandbox init and every pipe to
@@ -99,14 +120,20 @@ struct tb_sandbox {
 		.err = {-1, -1}, .status = {-1, -1}, .sync = {-1, -1}, .sigfd = -1,                \
 	}
 
-/* One output stream of the sandbox: its first @limit bytes are kept, the rest counted. */
+/*
+ * One output stream of the sandbox. Within @limit bytes everything is kept. Beyond it, the first
+ * half (@buf) and the last half (the ring @tail) are kept and the middle is counted: an error
+ * message at the end of a long log - a traceback's last line - survives.
+ */
 struct tb_capture {
 	int fd;          /* borrowed from the sandbox (never closed here) */
 	bool eof;
-	char *buf;       /* @limit + 1 bytes */
-	size_t limit, len;
+	char *buf;       /* the head: @head_limit bytes, and room for the result (see collect) */
+	size_t limit, head_limit, len;
+	char *tail;      /* ring of @tail_limit bytes; @tail_len used, next write at @tail_pos */
+	size_t tail_limit, tail_len, tail_pos;
 	uint64_t total;
-	int pass_fd;     /* -1, or where the kept bytes are copied as they arrive */
+	int pass_fd;     /* -1, or where the first @limit bytes are copied as they arrive */
 	bool escape;     /* passthrough with terminal controls made visible (passthrough.c) */
 	bool held;       /* escape state: a c2 byte waits for the next one */
 	unsigned utf8_left; /* escape state: continuation bytes still expected */
@@ -145,6 +172,7 @@ struct tb_child_args {
 			   * inside a container whose /proc is partly masked) */
 	bool rlimit_fallback; /* no cgroup: approximate memory/pids with rlimits */
 	char **envp;
+	int workdir_fd; /* the /sandbox tmpfs to attach, -1: none */
 	int stdin_fd, out_fd, err_fd, status_fd, sync_fd;
 	pid_t parent;
 	/* Shared with the parent (MAP_SHARED): a report that needs no syscall, for an execve the

@@ -101,6 +101,8 @@ static int add_path(int ruleset, const char *path, uint64_t access, uint64_t han
 
 static bool is_writable_mount(const struct tb_run_config *c, const char *path)
 {
+	if (tb_workdir_wanted(c) && !strcmp(path, "/sandbox"))
+		return true;
 	for (size_t i = 0; i < c->n_tmpfs; i++)
 		if (!strcmp(c->tmpfs[i].path, path))
 			return true;
@@ -154,6 +156,9 @@ static int add_default_rules(int rs, const struct tb_run_config *c, uint64_t han
 	for (size_t i = 0; i < c->n_volumes; i++)
 		if (c->volumes[i].rw && (r = add_path(rs, c->volumes[i].dst, FS_READ | FS_WRITE, handled)) < 0)
 			return r;
+	/* The working directory: writable, never executable (its tmpfs is noexec too). */
+	if (tb_workdir_wanted(c) && (r = add_path(rs, "/sandbox", FS_READ | FS_WRITE, handled)) < 0)
+		return r;
 	if (c->shm_size && (r = add_path(rs, "/dev/shm", FS_READ | FS_WRITE, handled)) < 0)
 		return r;
 	for (size_t i = 0; i < TB_ARRAY_SIZE(devs); i++)

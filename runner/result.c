@@ -19,6 +19,9 @@ void tb_run_result_free(struct tb_run_result *r)
 	free(r->err);
 	free(r->error);
 	free(r->warnings);
+	for (char **w = r->output_skipped; w && *w; w++)
+		free(*w);
+	free(r->output_skipped);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -138,6 +141,10 @@ json_t *tb_run_result_to_json(const struct tb_run_result *r)
 	json_object_set_new(o, "stderr_truncated", json_boolean(r->err_truncated));
 	json_object_set_new(o, "stdout_bytes", json_integer((json_int_t)r->out_bytes));
 	json_object_set_new(o, "stderr_bytes", json_integer((json_int_t)r->err_bytes));
+	json_object_set_new(o, "stdout_omitted", json_integer((json_int_t)r->out_omitted));
+	json_object_set_new(o, "stderr_omitted", json_integer((json_int_t)r->err_omitted));
+	json_object_set_new(o, "stdin_bytes", json_integer((json_int_t)r->stdin_bytes));
+	json_object_set_new(o, "stdin_truncated", json_boolean(r->stdin_truncated));
 	json_object_set_new(o, "exit_code", r->exited ? json_integer(r->exit_code) : json_null());
 	json_object_set_new(o, "signal", r->signal > 0 ? json_integer(r->signal) : json_null());
 	json_object_set_new(o, "timed_out", json_boolean(r->timed_out));
@@ -146,6 +153,16 @@ json_t *tb_run_result_to_json(const struct tb_run_result *r)
 	json_object_set_new(o, "cpu_ms", json_integer((json_int_t)r->cpu_ms));
 	json_object_set_new(o, "max_rss_kib", json_integer((json_int_t)r->max_rss_kib));
 	json_object_set_new(o, "error", r->error ? json_string(r->error) : json_null());
+	if (r->has_output) {
+		json_t *sk = json_array();
+
+		for (char **w = r->output_skipped; w && *w; w++)
+			json_array_append_new(sk, json_string(*w));
+		json_object_set_new(o, "output", json_pack("{sIsIso}", "files", (json_int_t)r->output_files,
+							     "bytes", (json_int_t)r->output_bytes, "skipped", sk));
+	} else {
+		json_object_set_new(o, "output", json_null());
+	}
 	return o;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -196,6 +197,18 @@ static int validate(const struct tb_run_config *c, struct tb_diag *d)
 		tb_diag_set(d, NULL, 0, 0, "--user", "refusing to run as uid or gid 0");
 		return -EPERM;
 	}
+	if (c->script && c->code) {
+		tb_diag_set(d, NULL, 0, 0, "--code", "--code and --script both give the script");
+		return -EINVAL;
+	}
+	if (c->stdin_inherit && c->stdin_path) {
+		tb_diag_set(d, NULL, 0, 0, "-i", "-i and --stdin both give stdin");
+		return -EINVAL;
+	}
+	if (c->output_dir && stat(c->output_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		tb_diag_set(d, c->output_dir, 0, 0, "--output-dir", "exists and is not a directory");
+		return -ENOTDIR;
+	}
 	if (c->stdout_limit > TB_OUTPUT_LIMIT_MAX || c->stderr_limit > TB_OUTPUT_LIMIT_MAX) {
 		tb_diag_set(d, NULL, 0, 0, c->stdout_limit > TB_OUTPUT_LIMIT_MAX ? "--stdout-limit"
 										 : "--stderr-limit",
@@ -203,6 +216,55 @@ static int validate(const struct tb_run_config *c, struct tb_diag *d)
 			    (unsigned long long)TB_OUTPUT_LIMIT_MAX);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * -i: what tightbox's stdin holds, up to stdin_limit bytes, in a memfd the sandbox reads as its
+ * stdin. Read before the run, so an endless stdin costs stdin_limit bytes, not a hang.
+ */
+static int stdin_memfd(const struct tb_run_config *c, struct tb_run_plan *plan, struct tb_diag *d)
+{
+	_cleanup_close_ int fd = memfd_create("tightbox-stdin", MFD_CLOEXEC);
+	char buf[65536];
+	uint64_t got = 0;
+	int r;
+
+	if (fd < 0) {
+		r = tb_negerrno();
+		tb_diag_set(d, NULL, 0, 0, "-i", "memfd: %s", strerror(-r));
+		return r;
+	}
+	for (;;) {
+		size_t want = c->stdin_limit - got + 1 < sizeof(buf) ? (size_t)(c->stdin_limit - got + 1) : sizeof(buf);
+		ssize_t n = read(STDIN_FILENO, buf, want);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = tb_negerrno();
+			tb_diag_set(d, NULL, 0, 0, "-i", "reading stdin: %s", strerror(-r));
+			return r;
+		}
+		if (n == 0)
+			break;
+		if (got + (uint64_t)n > c->stdin_limit) {
+			n = (ssize_t)(c->stdin_limit - got);
+			plan->stdin_truncated = true;
+		}
+		if (n > 0 && write(fd, buf, (size_t)n) != n) {
+			r = tb_negerrno();
+			tb_diag_set(d, NULL, 0, 0, "-i", "buffering stdin: %s", strerror(-r));
+			return r;
+		}
+		got += (uint64_t)n;
+		if (plan->stdin_truncated)
+			break;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return tb_negerrno();
+	plan->stdin_bytes = got;
+	plan->stdin_fd = TB_TAKE_FD(fd);
 	return 0;
 }
 
@@ -262,6 +324,8 @@ void tb_run_plan_done(struct tb_run_plan *p)
 	tb_ll_ruleset_free(TB_TAKE_PTR(p->landlock));
 	if (p->stdin_fd >= 0)
 		close(TB_TAKE_FD(p->stdin_fd));
+	if (p->workdir_fd >= 0)
+		close(TB_TAKE_FD(p->workdir_fd));
 	free(TB_TAKE_PTR(p->envp));
 }
 
@@ -300,9 +364,16 @@ static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
 			tb_run_result_warnf(res, TB_WARN_NO_APPARMOR, c->apparmor_profile, "apparmor=%s not enforced: %s; Landlock enforces "
 						  "the file policy instead", c->apparmor_profile, why);
 	}
-	plan->stdin_fd = open_stdin(c->stdin_path, d);
-	if (plan->stdin_fd < 0)
-		return plan->stdin_fd;
+	if ((r = tb_workdir_prepare(c, &plan->workdir_fd, d)) < 0)
+		return r;
+	if (c->stdin_inherit) {
+		if ((r = stdin_memfd(c, plan, d)) < 0)
+			return r;
+	} else {
+		plan->stdin_fd = open_stdin(c->stdin_path, d);
+		if (plan->stdin_fd < 0)
+			return plan->stdin_fd;
+	}
 	plan->envp = build_env(c);
 	return plan->envp ? 0 : -ENOMEM;
 }
@@ -339,5 +410,11 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	    (r = tb_sandbox_spawn(c, hooks, &plan, &sb, res, d)) < 0)
 		return run_failed(res, d, r);
 	tb_supervise(c, hooks, &sb, &sv, res);
-	return tb_run_collect(c, &sb, &sv, res, d);
+	res->stdin_bytes = plan.stdin_bytes;
+	res->stdin_truncated = plan.stdin_truncated;
+	r = tb_run_collect(c, &sb, &sv, res, d);
+	/* The sandbox is gone; its working directory lives on in our fd until the plan is done. */
+	if (r == 0 && (r = tb_workdir_copy_out(c, plan.workdir_fd, res, d)) < 0)
+		return run_failed(res, d, r);
+	return r;
 }

@@ -34,6 +34,14 @@ struct tb_volume {
 	bool rw;   /* read-only unless the user said rw */
 };
 
+/* A file put into the working directory (--input FILE[:NAME]). */
+struct tb_run_input {
+	char *path; /* host file, read by tightbox (its mode does not matter) */
+	char *name; /* one path component inside /sandbox */
+};
+
+#define TB_MAX_INPUTS 64
+
 struct tb_rlimit_pair {
 	bool set;
 	uint64_t soft, hard;
@@ -50,8 +58,23 @@ struct tb_run_config {
 	char **argv; /* command to execute (NULL-terminated, owned by caller) */
 	char *rootfs; /* "/" by default: shown read-only */
 	char *workdir; /* NULL: "/" ("/sandbox" with --script) */
-	char *script; /* --script FILE: bound read-only at /sandbox/script.py */
+	char *script; /* --script FILE: copied to /sandbox/script.py (the file's mode does not matter) */
+	char *code;   /* --code STRING: written to /sandbox/script.py; excludes script */
 	char *stdin_path; /* NULL: /dev/null */
+	bool stdin_inherit; /* -i: the sandbox reads what tightbox's stdin holds, up to stdin_limit */
+	uint64_t stdin_limit; /* bytes of -i input passed on (the rest is counted, not passed) */
+
+	/*
+	 * The working directory /sandbox: a writable, size-limited noexec tmpfs holding the script and
+	 * the inputs, created when one of script, code, inputs or output_dir is set (as root; an
+	 * unprivileged tightbox binds the script read-only instead and refuses the others).
+	 */
+	struct tb_run_input inputs[TB_MAX_INPUTS];
+	size_t n_inputs;
+	uint64_t workdir_size;  /* bytes of the /sandbox tmpfs (64m) */
+	char *output_dir;       /* --output-dir HOST_DIR: what the code wrote to /sandbox/out is copied there */
+	uint64_t output_max_bytes; /* copy-out bounds (64m, 1000 files) */
+	uint64_t output_max_files;
 
 	struct tb_tmpfs tmpfs[TB_MAX_MOUNTS];
 	size_t n_tmpfs;
@@ -93,6 +116,14 @@ struct tb_run_result {
 	size_t err_len;
 	uint64_t out_bytes, err_bytes; /* totals the program produced */
 	bool out_truncated, err_truncated;
+	/* Beyond the limit the first half and the last half are kept, with a marker line between
+	 * them (out/err hold head + marker + tail): the bytes left out of the middle. */
+	uint64_t out_omitted, err_omitted;
+	uint64_t stdin_bytes;   /* -i: bytes read from tightbox's stdin */
+	bool stdin_truncated;   /* -i: stdin held more than stdin_limit (not passed on) */
+	bool has_output;        /* output_dir was set: the output_* fields are valid */
+	uint64_t output_files, output_bytes; /* copied to output_dir */
+	char **output_skipped;  /* "NAME: why" for what was not copied (symlink, device, bound), or NULL */
 	bool exited;     /* exit_code valid */
 	int exit_code;
 	int signal;      /* >0 when killed by a signal */

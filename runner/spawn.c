@@ -232,6 +232,7 @@ static int clone_init(const struct tb_run_config *c, const struct tb_run_hooks *
 		.own_userns = sb->own_userns,
 		.rlimit_fallback = sb->rlimit_fallback,
 		.envp = plan->envp,
+		.workdir_fd = plan->workdir_fd,
 		.stdin_fd = plan->stdin_fd,
 		.out_fd = sb->out[1],
 		.err_fd = sb->err[1],

@@ -18,12 +18,20 @@
 #include "core/util.h"
 #include "runner/internal.h"
 
+/* The marker between the head and the tail of a stream that exceeded its limit. */
+#define TB_OMITTED_MARKER "\n[tightbox: %llu bytes omitted]\n"
+#define TB_OMITTED_MAX 64
+
 static int alloc_capture(struct tb_capture *cap, uint64_t limit, const char *flag,
 			 struct tb_diag *d)
 {
 	cap->limit = (size_t)limit;
-	cap->buf = limit < SIZE_MAX ? malloc((size_t)limit + 1) : NULL;
-	if (!cap->buf) {
+	cap->tail_limit = (size_t)(limit / 2);
+	cap->head_limit = (size_t)limit - cap->tail_limit;
+	/* The head buffer also receives the marker and the tail when the result is collected. */
+	cap->buf = limit < SIZE_MAX - TB_OMITTED_MAX ? malloc((size_t)limit + TB_OMITTED_MAX + 1) : NULL;
+	cap->tail = cap->tail_limit ? malloc(cap->tail_limit) : NULL;
+	if (!cap->buf || (cap->tail_limit && !cap->tail)) {
 		tb_diag_set(d, NULL, 0, 0, flag, "cannot allocate %llu bytes for the captured output",
 			    (unsigned long long)limit);
 		return -ENOMEM;
@@ -57,11 +65,43 @@ void tb_supervisor_done(struct tb_supervisor *sv)
 {
 	free(TB_TAKE_PTR(sv->out.buf));
 	free(TB_TAKE_PTR(sv->err.buf));
+	free(TB_TAKE_PTR(sv->out.tail));
+	free(TB_TAKE_PTR(sv->err.tail));
 	if (sv->timer_fd >= 0)
 		close(TB_TAKE_FD(sv->timer_fd));
 }
 
-/* Reads what is available; keeps the first @limit bytes, counts and drops the rest. */
+/* Keeps @n bytes in the head, then in the tail ring (whose oldest bytes are overwritten). */
+static void keep(struct tb_capture *cap, const char *p, size_t n)
+{
+	if (cap->len < cap->head_limit) {
+		size_t k = n < cap->head_limit - cap->len ? n : cap->head_limit - cap->len;
+
+		memcpy(cap->buf + cap->len, p, k);
+		cap->len += k;
+		p += k;
+		n -= k;
+	}
+	if (!cap->tail_limit || !n)
+		return;
+	if (n >= cap->tail_limit) {
+		memcpy(cap->tail, p + n - cap->tail_limit, cap->tail_limit);
+		cap->tail_pos = 0;
+		cap->tail_len = cap->tail_limit;
+		return;
+	}
+	while (n) {
+		size_t k = cap->tail_limit - cap->tail_pos < n ? cap->tail_limit - cap->tail_pos : n;
+
+		memcpy(cap->tail + cap->tail_pos, p, k);
+		cap->tail_pos = (cap->tail_pos + k) % cap->tail_limit;
+		cap->tail_len = cap->tail_len + k > cap->tail_limit ? cap->tail_limit : cap->tail_len + k;
+		p += k;
+		n -= k;
+	}
+}
+
+/* Reads what is available into the head and the tail; counts everything. */
 static void capture_read(struct tb_capture *cap)
 {
 	char chunk[65536];
@@ -79,14 +119,14 @@ static void capture_read(struct tb_capture *cap)
 				tb_passthrough_write(cap, "", 0, true);
 			return;
 		}
-		if (cap->len < cap->limit) {
-			size_t keep = (size_t)n < cap->limit - cap->len ? (size_t)n : cap->limit - cap->len;
+		if (cap->total < cap->limit) {
+			uint64_t room = cap->limit - cap->total;
 
-			memcpy(cap->buf + cap->len, chunk, keep);
 			if (cap->pass_fd >= 0)
-				tb_passthrough_write(cap, chunk, keep, false);
-			cap->len += keep;
+				tb_passthrough_write(cap, chunk, (uint64_t)n < room ? (size_t)n : (size_t)room,
+						     false);
 		}
+		keep(cap, chunk, (size_t)n);
 		cap->total += (uint64_t)n;
 	}
 }
@@ -240,14 +280,47 @@ static void report_child_failure(const struct tb_child_report *rep, const struct
 				 tb_step_name((enum tb_step)rep->step), rep->index, strerror(rep->err));
 }
 
+/*
+ * Moves the kept bytes into the result: all of them when the stream fit its limit, else the head,
+ * the marker and the tail. With passthrough, what was not shown live (the marker and the part of
+ * the tail beyond the first @limit bytes) is written now.
+ */
 static void take_capture(struct tb_capture *cap, char **buf, size_t *len, uint64_t *total,
-			 bool *truncated)
+			 bool *truncated, uint64_t *omitted)
 {
-	cap->buf[cap->len] = '\0';
+	size_t first = cap->tail_len < cap->tail_limit ? 0 : cap->tail_pos; /* oldest tail byte */
+	uint64_t gap = cap->total - cap->len - cap->tail_len;
+	size_t at = cap->len;
+
+	if (gap) {
+		char marker[TB_OMITTED_MAX];
+		int m = snprintf(marker, sizeof(marker), TB_OMITTED_MARKER, (unsigned long long)gap);
+		/* Tail bytes with an offset below @limit were already passed through live. */
+		uint64_t tail_start = cap->total - cap->tail_len;
+		size_t shown = tail_start < cap->limit ? (size_t)(cap->limit - tail_start) : 0;
+
+		memcpy(cap->buf + at, marker, (size_t)m);
+		at += (size_t)m;
+		if (cap->pass_fd >= 0) {
+			char live[TB_OMITTED_MAX];
+			uint64_t hidden = cap->total - cap->limit - (cap->tail_len - shown);
+			int lm = snprintf(live, sizeof(live), TB_OMITTED_MARKER, (unsigned long long)hidden);
+
+			if (shown < cap->tail_len)
+				tb_passthrough_write(cap, live, (size_t)lm, false);
+			for (size_t i = shown; i < cap->tail_len; i++)
+				tb_passthrough_write(cap, cap->tail + (first + i) % cap->tail_limit, 1, false);
+			tb_passthrough_write(cap, "", 0, true);
+		}
+	}
+	for (size_t i = 0; i < cap->tail_len; i++)
+		cap->buf[at++] = cap->tail[(first + i) % cap->tail_limit];
+	cap->buf[at] = '\0';
 	*buf = TB_TAKE_PTR(cap->buf);
-	*len = cap->len;
+	*len = at;
 	*total = cap->total;
-	*truncated = cap->total > cap->len;
+	*truncated = gap > 0;
+	*omitted = gap;
 }
 
 int tb_run_collect(const struct tb_run_config *c, const struct tb_sandbox *sb,
@@ -272,8 +345,10 @@ int tb_run_collect(const struct tb_run_config *c, const struct tb_sandbox *sb,
 			res->cpu_ms = (uint64_t)cpu;
 		res->oom_killed = tb_cgroup_oom_killed(&sb->cg);
 	}
-	take_capture(&sv->out, &res->out, &res->out_len, &res->out_bytes, &res->out_truncated);
-	take_capture(&sv->err, &res->err, &res->err_len, &res->err_bytes, &res->err_truncated);
+	take_capture(&sv->out, &res->out, &res->out_len, &res->out_bytes, &res->out_truncated,
+		     &res->out_omitted);
+	take_capture(&sv->err, &res->err, &res->err_len, &res->err_bytes, &res->err_truncated,
+		     &res->err_omitted);
 	if (sb->late && sb->late->step == TB_STEP_EXEC_DENIED) {
 		/* The status pipe may have stayed empty (write denied) and the init may have died
 		 * of the trap that ends it when exit_group is denied too: the shared page says why. */

@@ -3,6 +3,7 @@
 #include "tracer/ceiling.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -11,6 +12,7 @@
 
 #include "core/dangerous.h"
 #include "core/profile.h"
+#include "core/util.h"
 #include "tracer/ptrace-supervisor.h"
 
 static void ctx_releasep(scmp_filter_ctx *c)
@@ -33,45 +35,107 @@ static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned
 	return r == -EEXIST || r == -EDOM || r == -EFAULT ? 0 : r;
 }
 
-static int add_dangerous(scmp_filter_ctx ctx, uint32_t deny)
+/*
+ * The ceiling beyond the dangerous names, as data: the libseccomp rules and tb_ceiling_refuses()
+ * are both read from it. A call matches an entry when every condition holds:
+ * (args[arg] & mask) == value, and (args[arg] & mask2) != except when mask2 is set.
+ */
+struct cond {
+	int8_t arg;
+	uint64_t mask, value;
+	uint64_t mask2, except;
+};
+
+static const struct {
+	const char *name;
+	unsigned part;
+	unsigned n;
+	struct cond c[2];
+} extras[] = {
+	/* READ_IMPLIES_EXEC makes every readable mapping executable; 0xffffffff only queries. */
+	{"personality", TB_CEILING_DANGEROUS, 1,
+	 {{0, READ_IMPLIES_EXEC, READ_IMPLIES_EXEC, 0xffffffffu, 0xffffffffu}}},
+	{"memfd_create", TB_CEILING_DANGEROUS, 0, {{0}}},
+	{"execveat", TB_CEILING_DANGEROUS, 1, {{4, AT_EMPTY_PATH, AT_EMPTY_PATH, 0, 0}}},
+	{"seccomp", TB_CEILING_LISTENER, 2,
+	 {{0, ~0ull, SECCOMP_SET_MODE_FILTER, 0, 0},
+	  {1, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FILTER_FLAG_NEW_LISTENER, 0, 0}}},
+};
+
+/* Dangerous names the ceiling refuses outright: all but those with an entry in extras[]. */
+static bool refused_name(const char *name)
+{
+	for (size_t i = 0; i < TB_ARRAY_SIZE(extras); i++)
+		if (!strcmp(extras[i].name, name))
+			return false;
+	return tb_dangerous_lookup(name) != NULL;
+}
+
+bool tb_ceiling_refuses(unsigned parts, const char *name, const uint64_t args[6])
+{
+	if ((parts & TB_CEILING_DANGEROUS) && refused_name(name))
+		return true;
+	for (size_t i = 0; i < TB_ARRAY_SIZE(extras); i++) {
+		bool match = (parts & extras[i].part) && !strcmp(extras[i].name, name);
+
+		for (unsigned k = 0; match && k < extras[i].n; k++) {
+			const struct cond *c = &extras[i].c[k];
+			uint64_t a = args[c->arg];
+
+			match = (a & c->mask) == c->value && !(c->mask2 && (a & c->mask2) == c->except);
+		}
+		if (match)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * One entry as rules. libseccomp takes one comparison per argument and rule, so an "except"
+ * becomes one rule per bit of mask2 outside mask: the value matches and that bit is clear (any
+ * value unequal to except has such a bit, as except = mask2 here).
+ */
+static int add_extra(scmp_filter_ctx ctx, uint32_t deny, size_t i)
+{
+	struct scmp_arg_cmp cmp[2];
+	const struct cond *ex = NULL;
+
+	for (unsigned k = 0; k < extras[i].n; k++) {
+		const struct cond *c = &extras[i].c[k];
+
+		cmp[k] = (struct scmp_arg_cmp){(unsigned)c->arg, SCMP_CMP_MASKED_EQ, c->mask, c->value};
+		if (c->mask2)
+			ex = c;
+	}
+	if (!ex)
+		return rule(ctx, deny, extras[i].name, extras[i].n, cmp);
+	for (unsigned b = 0; b < 64; b++) {
+		uint64_t bit = 1ull << b;
+		int r;
+
+		if (!(ex->mask2 & bit) || (ex->mask & bit))
+			continue;
+		cmp[ex - extras[i].c].datum_a = ex->mask | bit;
+		if ((r = rule(ctx, deny, extras[i].name, extras[i].n, cmp)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_rules(scmp_filter_ctx ctx, uint32_t deny, unsigned parts)
 {
 	const struct tb_dangerous *t;
 	size_t n;
 	int r;
 
 	t = tb_dangerous_table(&n);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(t[i].name, "personality") && (r = rule(ctx, deny, t[i].name, 0, NULL)) < 0)
+	for (size_t i = 0; (parts & TB_CEILING_DANGEROUS) && i < n; i++)
+		if (refused_name(t[i].name) && (r = rule(ctx, deny, t[i].name, 0, NULL)) < 0)
 			return r;
-	/*
-	 * personality(p) with READ_IMPLIES_EXEC, except the 0xffffffff query. libseccomp takes one
-	 * comparison per argument and rule, so: the bit set and any one other low bit clear.
-	 */
-	for (unsigned b = 0; b < 32; b++) {
-		uint64_t mask = (uint64_t)READ_IMPLIES_EXEC | (1ull << b);
-		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, mask, READ_IMPLIES_EXEC);
-
-		if (b != 22 && (r = rule(ctx, deny, "personality", 1, &c)) < 0)
+	for (size_t i = 0; i < TB_ARRAY_SIZE(extras); i++)
+		if ((parts & extras[i].part) && (r = add_extra(ctx, deny, i)) < 0)
 			return r;
-	}
-	if ((r = rule(ctx, deny, "memfd_create", 0, NULL)) < 0)
-		return r;
-	{
-		struct scmp_arg_cmp c = SCMP_A4(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH);
-
-		return rule(ctx, deny, "execveat", 1, &c);
-	}
-}
-
-static int add_listener(scmp_filter_ctx ctx, uint32_t deny)
-{
-	struct scmp_arg_cmp c[2] = {
-		SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER),
-		SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER,
-			SECCOMP_FILTER_FLAG_NEW_LISTENER),
-	};
-
-	return rule(ctx, deny, "seccomp", 2, c);
+	return 0;
 }
 
 int tb_ceiling_filter(uint32_t def, uint32_t deny, unsigned parts, struct sock_fprog *prog)
@@ -89,9 +153,7 @@ int tb_ceiling_filter(uint32_t def, uint32_t deny, unsigned parts, struct sock_f
 		if (r < 0 && r != -EEXIST)
 			return r;
 	}
-	if ((parts & TB_CEILING_DANGEROUS) && (r = add_dangerous(ctx, deny)) < 0)
-		return r;
-	if ((parts & TB_CEILING_LISTENER) && (r = add_listener(ctx, deny)) < 0)
+	if ((r = add_rules(ctx, deny, parts)) < 0)
 		return r;
 	return tb_profile_export_bpf(ctx, prog);
 }

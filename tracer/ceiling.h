@@ -19,6 +19,7 @@
 #define TB_TRACER_CEILING_H
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum {
@@ -35,5 +36,8 @@ enum {
  * a sandbox child loads it with one seccomp(2) call and no allocation. 0 or -errno.
  */
 int tb_ceiling_filter(uint32_t def, uint32_t deny, unsigned parts, struct sock_fprog *prog);
+
+/* Whether the ceiling @parts refuse @name called with @args (the same table as the filter). */
+bool tb_ceiling_refuses(unsigned parts, const char *name, const uint64_t args[6]);
 
 #endif

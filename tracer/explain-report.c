@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/dangerous-args.h"
+#include "core/fileio.h"
 #include "core/profile.h"
 #include "core/strv.h"
 #include "core/util.h"
@@ -129,7 +130,8 @@ int tb_explain_report_json(const struct tb_explain_report *r, json_t **out)
 		py = json_pack("{s:s,s:i,s:o,s:o}", "file", r->py_file, "line", r->py_line,
 			       "function", str_or_null(r->py_function), "error",
 			       str_or_null(r->py_error));
-	o = json_pack("{s:o,s:I,s:O,s:O,s:O,s:O,s:O}", "profile", str_or_null(r->profile),
+	o = json_pack("{s:b,s:o,s:I,s:O,s:O,s:O,s:O,s:O}", "learn", r->learn, "profile",
+		      str_or_null(r->profile),
 		      "total_denied", (json_int_t)r->total, "denials", denials, "killed", killed,
 		      "python", py, "suggestion", sugg, "warnings", warnings);
 	if (o) {
@@ -171,6 +173,9 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 	if (!f)
 		return -ENOMEM;
 	fprintf(f, "tightbox explain: profile %s\n", r->profile ? r->profile : "(none)");
+	if (r->learn)
+		fprintf(f, "Learn mode: the calls below the profile denies were let run, except those "
+			   "tightbox's ceiling refuses (the dangerous set, fileless exec).\n");
 	if (!r->n_denials)
 		fprintf(f, "No syscall was denied.\n");
 	else
@@ -531,4 +536,72 @@ out:
 	json_decref(rules);
 	json_decref(names);
 	return r;
+}
+
+/* The fixed profile: @r's profile with the suggested rules appended to "syscalls". */
+static int fixed_profile(const struct tb_explain_report *r, json_t **out, struct tb_diag *d)
+{
+	json_t *p, *sys, *add = NULL;
+	json_error_t jerr;
+	size_t i;
+	json_t *rule;
+
+	p = json_load_file(r->profile, JSON_REJECT_DUPLICATES, &jerr);
+	if (!p || !json_is_object(p)) {
+		tb_diag_set(d, r->profile, jerr.line, jerr.column, NULL, "cannot read the profile back: %s",
+			    p ? "not a JSON object" : jerr.text);
+		json_decref(p);
+		return -EINVAL;
+	}
+	sys = json_object_get(p, "syscalls");
+	if (!sys) {
+		sys = json_array();
+		if (!sys || json_object_set_new(p, "syscalls", sys) < 0)
+			goto nomem;
+	} else if (!json_is_array(sys)) {
+		tb_diag_set(d, r->profile, 0, 0, "syscalls", "not an array");
+		json_decref(p);
+		return -EINVAL;
+	}
+	if (r->suggestion) {
+		add = json_loads(r->suggestion, 0, NULL);
+		if (!add)
+			goto nomem;
+		json_array_foreach(add, i, rule)
+			if (json_array_append(sys, rule) < 0)
+				goto nomem;
+		json_decref(add);
+	}
+	*out = p;
+	return 0;
+nomem:
+	json_decref(add);
+	json_decref(p);
+	return -ENOMEM;
+}
+
+static int write_json(FILE *f, const void *data)
+{
+	if (json_dumpf(data, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || fputc('\n', f) == EOF)
+		return -EIO;
+	return 0;
+}
+
+int tb_explain_apply(const struct tb_explain_report *r, const char *path, struct tb_diag *d)
+{
+	json_t *p = NULL;
+	int ret;
+
+	if (!r->profile) {
+		tb_diag_set(d, NULL, 0, 0, "--apply", "no profile file to apply to (seccomp=unconfined)");
+		return -ENODATA;
+	}
+	ret = fixed_profile(r, &p, d);
+	if (ret < 0)
+		return ret;
+	ret = tb_write_file_atomic(path, 0644, write_json, p);
+	json_decref(p);
+	if (ret < 0)
+		tb_diag_set(d, path, 0, 0, "-o", "cannot write the fixed profile: %s", strerror(-ret));
+	return ret;
 }

@@ -23,10 +23,12 @@
 #include "core/profile.h"
 #include "core/strv.h"
 #include "core/util.h"
+#include "tracer/ceiling.h"
 #include "tracer/ptrace-supervisor.h"
 
 struct tb_explain_state {
 	struct tb_explain_report *rep;
+	bool learn;
 	int err; /* first failure of the report itself (-errno) */
 	const char *err_step;
 	struct timespec t0;
@@ -181,6 +183,15 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 		fail(st, r, "recording a denial");
 	if (c->ceiling_errno)
 		return (struct tb_sv_answer){TB_SV_ERRNO, c->ceiling_errno};
+	if (st->learn) {
+		/* The profile's filter outranks the base filter's ceiling rule on a tie (the newest
+		 * TRACE wins), so ask the ceiling's table itself. */
+		if (!dn || tb_ceiling_refuses(TB_CEILING_DANGEROUS | TB_CEILING_LISTENER, dn->name,
+					      c->args))
+			return (struct tb_sv_answer){
+				TB_SV_ERRNO, c->data < 4096 ? (int)c->data : TB_CEILING_ERRNO};
+		return (struct tb_sv_answer){TB_SV_CONTINUE, 0};
+	}
 	if (c->data == TB_TRACE_KILL) {
 		/* The kernel would report SIGSYS; a tracer can only send SIGKILL, so tb_explain_run()
 		 * rewrites the sandbox init's status (see docs/explain.md). */
@@ -299,11 +310,11 @@ void tb_explain_report_free(struct tb_explain_report *r)
 	free(r);
 }
 
-int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out,
-		   struct tb_run_result *res, struct tb_diag *d)
+int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *o,
+		   struct tb_explain_report **out, struct tb_run_result *res, struct tb_diag *d)
 {
 	struct tb_explain_report *rep = calloc(1, sizeof(*rep));
-	struct tb_explain_state st = {.rep = rep};
+	struct tb_explain_state st = {.rep = rep, .learn = o && o->learn};
 	struct tb_sv *sv = NULL;
 	struct tb_run_config cc;
 	struct tb_run_hooks hooks = {0};
@@ -313,6 +324,7 @@ int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out
 
 	if (!rep)
 		return -ENOMEM;
+	rep->learn = st.learn;
 	if (c->apparmor_profile) {
 		/* AppArmor's denials are in the kernel log, not in front of the supervisor. */
 		if (!(rep->aa_profile = strdup(c->apparmor_profile))) {

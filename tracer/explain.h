@@ -68,6 +68,7 @@ struct tb_explain_aa_denial {
 };
 
 struct tb_explain_report {
+	bool learn;                 /* learn mode: the denied calls below were let run */
 	struct tb_explain_denial *denials; /* by first occurrence */
 	size_t n_denials;
 	unsigned long total;        /* denied calls, all syscalls */
@@ -91,15 +92,33 @@ struct tb_explain_report {
 	bool aa_more;               /* more distinct denials than were kept */
 };
 
+struct tb_explain_opts {
+	/*
+	 * Learn mode: every call the profile would deny runs (and is reported), except what the
+	 * ceiling refuses (tracer/ceiling.h: the dangerous set, fileless exec, USER_NOTIF listeners),
+	 * which fails with the profile's errno (EPERM where the profile kills or traps). One run then
+	 * names every denial instead of stopping at the first.
+	 */
+	bool learn;
+};
+
 /*
- * Runs @c like tb_run() (same sandbox, same profile) under the explain supervisor. Returns 0 when
+ * Runs @c like tb_run() (same sandbox, same profile) under the explain supervisor (@o may be
+ * NULL: plain explain). Returns 0 when
  * the command ran, whatever it did (@res says; a process the profile would have killed with
  * KILL_PROCESS is reported in @res as killed by SIGSYS, as plain `tightbox run` would show it), and
  * *@out is the report (free with tb_explain_report_free). -errno when the sandbox or the supervisor
  * could not be set up: @d says why, *@out is untouched; @res is filled as tb_run() fills it.
  */
-int tb_explain_run(const struct tb_run_config *c, struct tb_explain_report **out,
-		   struct tb_run_result *res, struct tb_diag *d);
+int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *o,
+		   struct tb_explain_report **out, struct tb_run_result *res, struct tb_diag *d);
+
+/*
+ * Writes the profile @r was explained under with @r's suggestion added to its "syscalls" (the
+ * smallest safe additions; nothing else changes) to @path, atomically. -ENODATA when there is no
+ * profile file (seccomp=unconfined), -EINVAL (@d says why) when it cannot be read back.
+ */
+int tb_explain_apply(const struct tb_explain_report *r, const char *path, struct tb_diag *d);
 
 /* explain-apparmor.c: opens the kernel log (/dev/kmsg) at its end, before the run. fd or -errno. */
 int tb_explain_aa_open(void);

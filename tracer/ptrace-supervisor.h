@@ -43,7 +43,6 @@ int tb_sv_arch_index(uint32_t audit_arch, uint64_t nr);
 /* What the base filter the sandbox child loads does. */
 enum tb_sv_base {
 	TB_SV_BASE_EXPLAIN,  /* allow; only the listener refusal stops (the profile's filter follows) */
-	TB_SV_BASE_LEARN,    /* allow; the whole ceiling stops (the profile's filter follows) */
 	TB_SV_BASE_RECORD,   /* every call stops; the whole ceiling stops as a refusal */
 };
 

@@ -232,6 +232,42 @@ class Explain(unittest.TestCase):
         _, pp = self.same_as_run(res, *args)
         self.assertEqual(p.returncode, pp.returncode)
 
+    def test_learn_names_every_denial_and_apply_fixes_it(self):
+        code = "import os; print('hi', sorted(os.listdir('/probes'))[:1])"
+        args = ["--security-opt", "seccomp=" + SEED, *VOL, "--", tbtest.PYTHON, "-c", code]
+        plain, _ = explain_json(*args)
+        self.assertEqual(plain["exit_code"], 127)  # dies at its first denials
+        fixed = os.path.join(self.tmp.name, "fixed.json")
+        res, p = explain_json("--learn", "--apply", "-o", fixed, *args)
+        self.assertEqual(p.returncode, 0, p.stderr.decode()[-2000:])
+        self.assertEqual(res["stdout"], "hi ['attack-fileless']\n")  # every denied call ran
+        ex = res["explain"]
+        self.assertTrue(ex["learn"])
+        names = {d["syscall"] for d in ex["denials"]}
+        self.assertTrue({"newfstatat", "pread64", "getdents64"} <= names, names)
+        with open(fixed) as f:
+            q = json.load(f)
+        with open(SEED) as f:
+            seed = json.load(f)
+        self.assertEqual(q["syscalls"][:len(seed["syscalls"])], seed["syscalls"])
+        # The applied profile runs it under plain `run`.
+        res2, p2 = tbtest.run_json(*CG, "--security-opt", "seccomp=" + fixed, *VOL, "--",
+                                   tbtest.PYTHON, "-c", code)
+        self.assertEqual(p2.returncode, 0, res2)
+        self.assertEqual(res2["stdout"], res["stdout"])
+
+    def test_learn_still_refuses_the_dangerous_set(self):
+        prof = self.profile("learn-kill", extra_rules=[{"names": ["keyctl"], "action": "SCMP_ACT_KILL_PROCESS"}])
+        res, p = explain_json("--learn", "--security-opt", "seccomp=" + prof, *VOL, "--", PROBE)
+        self.assertEqual(p.returncode, 0, res)
+        for name in ("ptrace", "keyctl", "mount"):
+            self.assertIn("%s rc=-1 errno=1" % name, res["stdout"])
+            self.denial(res["explain"], name)
+        self.assertIsNone(res["explain"]["killed"])
+        p = tbtest.tightbox("explain", "--apply", "--", "/bin/true")
+        self.assertEqual(p.returncode, 125)
+        self.assertIn(b"--apply and -o FILE go together", p.stderr)
+
     def test_exit_codes_as_run(self):
         res, p = explain_json("--security-opt", "seccomp=" + SEED, "--", "/nonexistent/cmd")
         _, pp = tbtest.run_json(*CG, "--security-opt", "seccomp=" + SEED, "--", "/nonexistent/cmd")

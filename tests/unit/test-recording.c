@@ -326,9 +326,59 @@ static void test_merge(void **state)
 	tb_recording_free(all);
 }
 
+/* The ceiling's refusals and the file bounds: written, read back, merged. */
+static void test_denied_and_file_bounds(void **state)
+{
+	struct tb_recording *r = sample("w1", false), *back = NULL, *m = NULL;
+	struct tb_diag d;
+	char path[64];
+	size_t before;
+
+	(void)state;
+	assert_int_equal(tb_recording_add_denied(r, "x86_64", "keyctl", 2), 0);
+	assert_int_equal(tb_recording_add_denied(r, "i386", "keyctl", 1), 0);
+	assert_int_equal(tb_recording_add_denied(r, "x86_64", "io_uring_setup", 1), 0);
+	assert_int_equal(tb_recording_add_denied(r, "x86_64", "keyctl", 1), 0);
+	assert_int_equal(r->n_denied, 3);
+	assert_string_equal(r->denied[0].arch, "i386");
+	assert_string_equal(r->denied[1].name, "io_uring_setup");
+	assert_int_equal(r->denied[2].count, 3);
+	/* Past TB_REC_MAX_FILES a new path is counted, a known one still gets its operations. */
+	before = r->n_files;
+	for (unsigned i = 0; r->n_files < TB_REC_MAX_FILES; i++) {
+		snprintf(path, sizeof(path), "/flood/%u", i);
+		assert_int_equal(tb_recording_add_file(r, path, TB_FOP_STAT, false), 0);
+	}
+	assert_true(before < r->n_files);
+	assert_int_equal(tb_recording_add_file(r, "/flood/new", TB_FOP_STAT, false), 0);
+	assert_null(tb_recording_file(r, "/flood/new"));
+	assert_int_equal(r->lost.files, 1);
+	assert_int_equal(tb_recording_add_file(r, "/flood/0", TB_FOP_READ, true), 0);
+	assert_int_equal(tb_recording_file(r, "/flood/0")->ok, TB_FOP_READ);
+	assert_false(tb_recording_file_fits(r, "/flood/other"));
+	assert_true(tb_recording_file_fits(r, "/flood/1"));
+
+	assert_int_equal(tb_recording_save(r, path_in("denied.json")), 0);
+	assert_int_equal(tb_recording_load(path_in("denied.json"), &back, &d), 0);
+	assert_int_equal(back->n_denied, 3);
+	assert_int_equal(back->denied[2].count, 3);
+	assert_int_equal(back->lost.files, 1);
+	{
+		const struct tb_recording *in[] = {r, back};
+
+		assert_int_equal(tb_recording_merge(in, 2, &m), 0);
+		assert_int_equal(m->denied[2].count, 6);
+		assert_int_equal(m->lost.files, 2); /* the inputs' own: their files are the same set */
+	}
+	tb_recording_free(r);
+	tb_recording_free(back);
+	tb_recording_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_denied_and_file_bounds),
 		cmocka_unit_test(test_builders_and_lookups),
 		cmocka_unit_test(test_write_is_deterministic),
 		cmocka_unit_test(test_save_load_roundtrip),

@@ -14,8 +14,9 @@
  *
  * raw_tp rather than tp_btf: tp_btf makes libbpf parse all of vmlinux BTF at load (~27 ms here);
  * raw_tp with CO-RE against a minimised BTF (bpftool gen min_core_btf, embedded in the binary)
- * loads in a few ms. Hence tasks live in a pid-keyed hash, not task storage (raw_tp arguments are
- * not trusted task pointers).
+ * loads in a few ms. raw_tp's arguments are not trusted pointers, so the current task and its
+ * registers come from bpf_get_current_task_btf() and bpf_task_pt_regs(): BTF pointers, read
+ * with direct loads, and the task's storage holds the per-call flag.
  */
 #include "vmlinux.h"
 
@@ -40,25 +41,52 @@ const volatile __u64 marker_token = 0;
 /* Set by userspace through the mmap'd .bss once the child's cgroup is known. */
 __u64 target_cgid = 0;
 __u32 mode = 0; /* 0: off, 1: cgroup prefilter, 2: no cgroup (task marks only) */
+/*
+ * Mode 1: set by the marker. The sandbox child is the only task of its cgroup until it makes
+ * the marker call (tb_run clones it into the cgroup, it forks nothing before), so from then on
+ * every task of the cgroup is the marked one or a descendant: no per-task lookup is needed.
+ */
+__u32 armed = 0;
 struct tb_bpf_lost lost = {};
 
-struct tb_task {
-	__u32 counting;
-	__u32 entered; /* between its sys_enter and sys_exit: an exit without one was refused by seccomp */
-	__u32 pending; /* sysinfo index + 1 of a call whose exit has work, 0 none */
-	__s32 exec_dirfd;
-	__u32 exec_len; /* length of exec_path read at the entry; 0: none */
-	char exec_path[TB_BPF_PATH_MAX];
-};
+/*
+ * 1 between a recorded task's sys_enter and its sys_exit. An exit without an enter is a call
+ * seccomp refused before it ran (the recording ceiling): counted into "denied" when it returns
+ * EPERM. Task storage rather than a tid-keyed hash: a pointer walk, not a hashed lookup, on
+ * every syscall.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} entered SEC(".maps");
 
-/* Keyed by thread id; entries go when the thread exits (sched_process_exit). */
+/* Mode 2 only: the marked tasks, by thread id; entries go when the thread exits. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
-	__type(value, struct tb_task);
+	__type(value, __u32);
 } tasks SEC(".maps");
+
+/* An exec's path, read at its entry for its exit (which runs in the new image). */
+struct tb_exec {
+	__u32 idx; /* sysinfo index */
+	__s32 dirfd;
+	__u32 len;
+	__u32 pad;
+	char path[TB_BPF_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct tb_exec);
+} execs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -114,7 +142,10 @@ struct tb_scratch {
 	/* [0, PATH_MAX): a walked directory or file, built backwards; [PATH_MAX, 2 PATH_MAX): a
 	 * path argument; the rest is slack for the masked offsets. */
 	char buf[3 * TB_BPF_PATH_MAX];
+	/* The last key this CPU looked up: a loop over one path skips the hash map. */
+	struct tb_bpf_file_key last;
 };
+_Static_assert(sizeof(struct tb_exec) <= sizeof(struct tb_scratch), "execs entries come from it");
 #define TB_REL TB_BPF_PATH_MAX /* where path arguments are read into the scratch buffer */
 
 struct {
@@ -126,30 +157,35 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
-static __always_inline __u64 sys_arg(struct pt_regs *regs, __u32 arch, int i)
+/*
+ * All six arguments at once from the task's pt_regs (bpf_task_pt_regs(): direct loads), one
+ * branch on the arch, then plain indexing.
+ */
+static __always_inline void load_args(struct pt_regs *regs, __u32 arch, __u64 a[6])
 {
 	if (arch == TB_BPF_I386) {
-		/* int 0x80 passes ebx, ecx, edx, esi, edi, ebp; the kernel reads 32 bits. */
-		switch (i) {
-		case 0: return (__u32)BPF_CORE_READ(regs, bx);
-		case 1: return (__u32)BPF_CORE_READ(regs, cx);
-		case 2: return (__u32)BPF_CORE_READ(regs, dx);
-		case 3: return (__u32)BPF_CORE_READ(regs, si);
-		case 4: return (__u32)BPF_CORE_READ(regs, di);
-		default: return (__u32)BPF_CORE_READ(regs, bp);
-		}
+		a[0] = (__u32)regs->bx;
+		a[1] = (__u32)regs->cx;
+		a[2] = (__u32)regs->dx;
+		a[3] = (__u32)regs->si;
+		a[4] = (__u32)regs->di;
+		a[5] = (__u32)regs->bp;
+	} else {
+		a[0] = regs->di;
+		a[1] = regs->si;
+		a[2] = regs->dx;
+		a[3] = regs->r10;
+		a[4] = regs->r8;
+		a[5] = regs->r9;
 	}
-	switch (i) {
-	case 0: return BPF_CORE_READ(regs, di);
-	case 1: return BPF_CORE_READ(regs, si);
-	case 2: return BPF_CORE_READ(regs, dx);
-	case 3: return BPF_CORE_READ(regs, r10);
-	case 4: return BPF_CORE_READ(regs, r8);
-	default: return BPF_CORE_READ(regs, r9);
-	}
+}
+
+static __always_inline __u64 arg_at(const __u64 a[6], __u8 i)
+{
+	return i < 6 ? a[i] : 0;
 }
 
 /*
@@ -177,7 +213,7 @@ static __always_inline void emit_args(const struct tb_bpf_args_key *k)
 	bpf_ringbuf_submit(ev, wake_flags());
 }
 
-static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 nr,
+static __always_inline void record_args(const __u64 a[6], __u32 arch, __u32 nr,
 					const struct tb_bpf_sysinfo *si)
 {
 	struct tb_bpf_args_key k = {.arch = arch, .nr = nr};
@@ -185,7 +221,7 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
 
 	if (si->kind == TB_BPF_K_CLONE3) {
 		/* clone3's flags live in user memory: the first member of struct clone_args. */
-		__u64 p = sys_arg(regs, arch, 0);
+		__u64 p = a[0];
 
 		if (bpf_probe_read_user(&k.vals[0], sizeof(k.vals[0]), (void *)p) < 0)
 			k.vals[0] = 0;
@@ -193,7 +229,7 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
 #pragma unroll
 		for (int i = 0; i < 6; i++)
 			if (si->argmask & (1u << i)) {
-				__u64 v = sys_arg(regs, arch, i);
+				__u64 v = a[i];
 
 				k.vals[i] = (si->lo32 & (1u << i)) ? (__u32)v : v;
 			}
@@ -218,20 +254,24 @@ static __always_inline void record_args(struct pt_regs *regs, __u32 arch, __u32 
  */
 __noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
 {
-	__u64 h = 0xcbf29ce484222325ull;
+	__u64 h = 0xcbf29ce484222325ull, w = 0;
+	__u32 words = (len / 8) & 31, rem = len % 8;
 
 	/* A global function: verified once, not at each of its call sites (load time). */
 	if (!sc)
 		return 0;
 	off &= 2 * TB_BPF_PATH_MAX - 1;
+	/* One branch per step keeps the verifier's walk of this loop short. */
 	for (__u32 i = 0; i < TB_BPF_PATH_MAX / 8; i++) {
-		__u64 w;
-
-		if (i * 8 >= len)
+		if (i >= words)
 			break;
 		__builtin_memcpy(&w, &sc->buf[off + i * 8], 8);
-		if (len - i * 8 < 8)
-			w &= (1ull << ((len - i * 8) * 8)) - 1;
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	if (rem) {
+		__builtin_memcpy(&w, &sc->buf[off + words * 8], 8);
+		w &= (1ull << (rem * 8)) - 1;
 		h = (h ^ w) * 0x100000001b3ull;
 		h ^= h >> 29;
 	}
@@ -239,25 +279,36 @@ __noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
 }
 
 /*
- * Announces @k, the path of @len bytes at @off in the scratch buffer, relative to the directory of
- * @blen bytes at @boff when @blen (the walked cwd or dirfd), unless seen. A failed announcement
+ * Announces @k, the path of @len bytes at @off in the scratch buffer (@span), relative to the
+ * directory of @blen bytes at @boff (@bspan) when @blen (the walked cwd or dirfd), unless seen. A failed announcement
  * forgets the key again, so a later call retries it; lost.events counts the drops.
  */
-static __always_inline void record_file(struct tb_bpf_file_key *k, const struct tb_scratch *sc,
-					__u32 off, __u32 len, __u32 boff, __u32 blen)
+__noinline int tb_record_file(struct tb_bpf_file_key *k, struct tb_scratch *sc, __u32 span,
+			      __u32 bspan)
 {
+	/* (offset << 16 | length): BPF functions take at most five arguments. */
+	__u32 off = span >> 16, len = span & 0xffff, boff = bspan >> 16, blen = bspan & 0xffff;
 	static const __u8 one = 1;
 	struct tb_bpf_event *ev;
 	bool full = false;
 
+	/* A global function like tb_hash_path: its arguments are checked, not trusted. */
+	if (!k || !sc)
+		return 0;
 	k->hash = tb_hash_path(sc, off, len);
 	if (blen)
 		k->hash = k->hash * 31 + tb_hash_path(sc, boff, blen);
-	if (bpf_map_lookup_elem(&files_seen, k))
-		return;
+	if (k->hash == sc->last.hash && k->aux == sc->last.aux && k->arch == sc->last.arch &&
+	    k->nr == sc->last.nr && k->dirfd == sc->last.dirfd && k->slot == sc->last.slot &&
+	    k->ok == sc->last.ok)
+		return 0; /* announced already */
+	if (bpf_map_lookup_elem(&files_seen, k)) {
+		sc->last = *k;
+		return 0;
+	}
 	if (bpf_map_update_elem(&files_seen, k, &one, BPF_NOEXIST) != 0) {
 		if (bpf_map_lookup_elem(&files_seen, k))
-			return; /* another CPU announced it meanwhile */
+			return 0; /* another CPU announced it meanwhile */
 		__sync_fetch_and_add(&lost.keys, 1);
 		full = true;
 	}
@@ -266,7 +317,7 @@ static __always_inline void record_file(struct tb_bpf_file_key *k, const struct 
 		__sync_fetch_and_add(&lost.events, 1);
 		if (!full)
 			bpf_map_delete_elem(&files_seen, k);
-		return;
+		return 0;
 	}
 	ev->kind = TB_BPF_EV_FILE;
 	ev->tgid = bpf_get_current_pid_tgid() >> 32;
@@ -279,6 +330,7 @@ static __always_inline void record_file(struct tb_bpf_file_key *k, const struct 
 					      &sc->buf[boff & (TB_BPF_PATH_MAX - 1)]) < 0)
 		ev->base[0] = '\0';
 	bpf_ringbuf_submit(ev, wake_flags());
+	return 0;
 }
 
 /* Reads path argument @ptr into @buf: its length without the NUL, 0 empty, < 0 unreadable. */
@@ -362,33 +414,56 @@ static __always_inline int walk_path(struct vfsmount *vm, struct dentry *d, stru
  * The path of the file open as @fd, or of the cwd when @fd is AT_FDCWD, built backwards in the
  * scratch buffer (ending at TB_BPF_PATH_MAX - 1) the way /proc/PID/fd/N shows it to tightbox:
  * through mount points up to the top of the task's mount tree. Resolved here, at the call, it
- * cannot race with a later chdir or close. Returns the path's offset, its length in *@len, or -1.
+ * cannot race with a later chdir or close. Returns offset << 16 | length, or -1. A global
+ * function: verified once (load time).
  */
-static __always_inline int file_path(int fd, struct tb_scratch *sc, __u32 *len)
+__noinline long tb_file_path(int fd, struct tb_scratch *sc)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt;
 	struct file **fda, *f = NULL;
+	__u32 len = 0;
+	int off;
 
-	if (fd == TB_AT_FDCWD)
-		return walk_path(BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry),
-				 sc, len);
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (fd < 0 || (unsigned)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!sc)
 		return -1;
-	fda = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]) < 0 || !f)
-		return -1;
-	return walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), sc, len);
+	if (fd == TB_AT_FDCWD) {
+		off = walk_path(BPF_CORE_READ(task, fs, pwd.mnt), BPF_CORE_READ(task, fs, pwd.dentry),
+				sc, &len);
+	} else {
+		fdt = BPF_CORE_READ(task, files, fdt);
+		if (fd < 0 || (unsigned)fd >= BPF_CORE_READ(fdt, max_fds))
+			return -1;
+		fda = BPF_CORE_READ(fdt, fd);
+		if (bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]) < 0 || !f)
+			return -1;
+		off = walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), sc,
+				&len);
+	}
+	return off < 0 ? -1 : ((long)off << 16) | len;
 }
 
-/* Announces the path of @n bytes at TB_REL, resolving a relative one against @dirfd here. */
-static __always_inline void record_rel(struct tb_bpf_file_key *k, struct tb_scratch *sc, __u32 n,
-				       int dirfd)
+static __always_inline int file_path(int fd, struct tb_scratch *sc, __u32 *len)
+{
+	long r = tb_file_path(fd, sc);
+
+	if (r < 0)
+		return -1;
+	*len = r & 0xffff;
+	return (int)(r >> 16);
+}
+
+/*
+ * Announces the path of @n bytes at TB_REL, resolving a relative one against @dirfd here. A
+ * global function, so the verifier checks it once rather than at each call site (load time).
+ */
+__noinline int tb_record_rel(struct tb_bpf_file_key *k, struct tb_scratch *sc, __u32 n, int dirfd)
 {
 	__u32 blen = 0;
 	int boff = 0;
 
+	if (!k || !sc)
+		return 0;
 	k->dirfd = TB_AT_FDCWD;
 	if (sc->buf[TB_REL] != '/') {
 		boff = file_path(dirfd, sc, &blen);
@@ -399,23 +474,34 @@ static __always_inline void record_rel(struct tb_bpf_file_key *k, struct tb_scra
 			k->dirfd = dirfd;
 		}
 	}
-	record_file(k, sc, TB_REL, n, boff, blen);
+	tb_record_file(k, sc, TB_REL << 16 | n, (__u32)boff << 16 | blen);
+	return 0;
 }
 
 static __always_inline void mark_task(__u32 tid)
 {
-	/* Marked inside a call (the marker, or the fork a child returns from): its exit follows. */
-	static const struct tb_task fresh = {.counting = 1, .entered = 1};
+	static const __u32 one = 1;
 
-	if (bpf_map_update_elem(&tasks, &tid, &fresh, BPF_ANY) < 0)
+	if (bpf_map_update_elem(&tasks, &tid, &one, BPF_ANY) < 0)
 		__sync_fetch_and_add(&lost.tasks, 1);
 }
 
-static __always_inline __u32 task_arch(__u32 *nr)
+/* Whether the current task is recorded (mode 1: the cgroup once armed; mode 2: marked). */
+static __always_inline bool recorded(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tid;
 
-	if (BPF_CORE_READ(task, thread_info.status) & TB_BPF_TS_COMPAT)
+	if (mode == 1)
+		return armed && bpf_get_current_cgroup_id() == target_cgid;
+	if (mode != 2)
+		return false;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	return bpf_map_lookup_elem(&tasks, &tid) != NULL;
+}
+
+static __always_inline __u32 task_arch(struct task_struct *task, __u32 *nr)
+{
+	if (task->thread_info.status & TB_BPF_TS_COMPAT)
 		return TB_BPF_I386;
 	if (*nr & TB_BPF_X32_BIT) {
 		*nr &= ~TB_BPF_X32_BIT;
@@ -424,29 +510,44 @@ static __always_inline __u32 task_arch(__u32 *nr)
 	return TB_BPF_X86_64;
 }
 
-SEC("raw_tp/sys_enter")
-int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
+/* The marker call arms the recording (see armed); only the session's token counts. */
+static __always_inline void check_marker(struct pt_regs *regs, long id)
 {
+	if (id != marker_nr || BPF_CORE_READ(regs, di) != TB_BPF_MARKER_MAGIC ||
+	    BPF_CORE_READ(regs, si) != marker_token)
+		return;
+	if (mode == 1 && bpf_get_current_cgroup_id() == target_cgid)
+		armed = 1;
+	else if (mode == 2)
+		mark_task((__u32)bpf_get_current_pid_tgid());
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
 	const struct tb_bpf_sysinfo *si;
-	struct tb_task *t;
-	__u32 nr = (__u32)id, arch, idx, tid;
-	__u64 *cnt;
+	__u32 nr = (__u32)id, arch, idx;
+	__u64 *cnt, a[6];
 
 	if (mode == 0)
 		return 0;
-	if (mode == 1 && bpf_get_current_cgroup_id() != target_cgid)
-		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	t = bpf_map_lookup_elem(&tasks, &tid);
-	if (!t) {
-		if (id == marker_nr && BPF_CORE_READ(regs, di) == TB_BPF_MARKER_MAGIC &&
-		    BPF_CORE_READ(regs, si) == marker_token)
-			mark_task(tid);
+	if (!recorded()) {
+		check_marker(raw_regs, id);
 		return 0;
 	}
-	t->pending = 0;
-	t->entered = 1;
-	arch = task_arch(&nr);
+	/* The same registers as raw_regs, as a BTF pointer: loads need no helper call. */
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	{
+		__u32 *e = bpf_task_storage_get(&entered, task, 0,
+						BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+		if (e)
+			*e = 1;
+	}
+	arch = task_arch(task, &nr);
 	if (nr >= TB_BPF_NR_MAX) {
 		struct tb_bpf_count_key k = {.arch = arch, .nr = (__u32)id};
 		__u64 one = 1;
@@ -460,38 +561,50 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *regs, long id)
 	}
 	idx = arch * TB_BPF_NR_MAX + nr;
 	cnt = bpf_map_lookup_elem(&counts, &idx);
+	/* Per-CPU, and syscall probes run with preemption off: no other writer, no lock needed. */
 	if (cnt)
-		*cnt += 1; /* per-CPU: no other writer */
+		*cnt += 1;
 	si = bpf_map_lookup_elem(&sysinfo, &idx);
 	if (!si || !si->kind)
 		return 0;
-	if (si->argmask || si->kind == TB_BPF_K_CLONE3)
-		record_args(regs, arch, nr, si);
-	if (si->kind == TB_BPF_K_ARGS || si->kind == TB_BPF_K_CLONE3)
+	/* Path calls do their work at the exit: here only arguments and an exec's path. */
+	if (!si->argmask && si->kind != TB_BPF_K_CLONE3 && si->kind != TB_BPF_K_EXEC)
 		return 0;
+	load_args(regs, arch, a);
+	if (si->argmask || si->kind == TB_BPF_K_CLONE3)
+		record_args(a, arch, nr, si);
 	if (si->kind == TB_BPF_K_EXEC) {
-		int n = read_user_path(t->exec_path, sys_arg(regs, arch, si->path_arg[0] & 7));
+		__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+		struct tb_scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+		struct tb_exec *x = bpf_map_lookup_elem(&execs, &tid);
+		int n;
 
+		/* A new entry from the scratch bytes: every field is written below. */
+		if (!x && sc && bpf_map_update_elem(&execs, &tid, sc->buf, BPF_ANY) == 0)
+			x = bpf_map_lookup_elem(&execs, &tid);
+		if (!x) {
+			__sync_fetch_and_add(&lost.paths, 1);
+			return 0;
+		}
+		n = read_user_path(x->path, arg_at(a, si->path_arg[0]));
 		/* A page not mapped yet cannot be faulted in from here: counted, not guessed. */
 		if (n < 0)
 			__sync_fetch_and_add(&lost.paths, 1);
-		if (n <= 0)
-			return 0;
-		t->exec_len = n;
-		t->exec_dirfd = si->dirfd_arg[0] != TB_BPF_NOARG
-					? (__s32)sys_arg(regs, arch, si->dirfd_arg[0] & 7)
-					: TB_AT_FDCWD;
+		x->idx = idx;
+		x->len = n > 0 ? n : 0;
+		x->dirfd = si->dirfd_arg[0] != TB_BPF_NOARG
+				   ? (__s32)arg_at(a, si->dirfd_arg[0])
+				   : TB_AT_FDCWD;
 	}
-	t->pending = idx + 1;
 	return 0;
 }
 
-static __always_inline void count_denied(struct pt_regs *regs)
+static __always_inline void count_denied(struct task_struct *task, struct pt_regs *regs)
 {
-	struct tb_bpf_count_key k = {.nr = (__u32)BPF_CORE_READ(regs, orig_ax)};
+	struct tb_bpf_count_key k = {.nr = (__u32)regs->orig_ax};
 	__u64 one = 1, *cnt;
 
-	k.arch = task_arch(&k.nr);
+	k.arch = task_arch(task, &k.nr);
 	cnt = bpf_map_lookup_elem(&denied, &k);
 	if (cnt)
 		__sync_fetch_and_add(cnt, 1);
@@ -499,93 +612,113 @@ static __always_inline void count_denied(struct pt_regs *regs)
 		bpf_map_update_elem(&denied, &k, &one, BPF_NOEXIST);
 }
 
-static __always_inline void exit_paths(struct pt_regs *regs, __u32 arch, __u32 nr,
+/*
+ * One path argument at the exit: read it (its page is mapped: the kernel just copied it), then
+ * announce it. A global function, so each call site costs the verifier one call, not its body.
+ */
+__noinline int tb_exit_path(struct tb_bpf_file_key *k, struct tb_scratch *sc, __u64 ptr, int dirfd)
+{
+	int n;
+
+	if (!k || !sc)
+		return 0;
+	n = read_user_path(&sc->buf[TB_REL], ptr);
+	if (n < 0)
+		__sync_fetch_and_add(&lost.paths, 1);
+	/* An empty path (fstatat(fd, "", AT_EMPTY_PATH)) is an fd operation: no path. */
+	if (n <= 0)
+		return 0;
+	return tb_record_rel(k, sc, n, dirfd);
+}
+
+static __always_inline void exit_paths(const __u64 a[6], __u32 arch, __u32 nr,
 				       const struct tb_bpf_sysinfo *si, bool ok, struct tb_scratch *sc)
 {
 #pragma unroll
 	for (int s = 0; s < 2; s++) {
 		struct tb_bpf_file_key k = {.arch = arch, .nr = nr, .slot = s, .ok = ok};
-		int n;
 
 		if (si->path_arg[s] == TB_BPF_NOARG)
 			continue;
-		n = read_user_path(&sc->buf[TB_REL], sys_arg(regs, arch, si->path_arg[s] & 7));
-		if (n < 0)
-			__sync_fetch_and_add(&lost.paths, 1);
-		/* An empty path (fstatat(fd, "", AT_EMPTY_PATH)) is an fd operation: no path. */
-		if (n <= 0)
-			continue;
 		if (si->kind == TB_BPF_K_OPEN && s == 0) {
-			k.aux = sys_arg(regs, arch, si->aux_arg & 7);
+			k.aux = arg_at(a, si->aux_arg);
 		} else if (si->kind == TB_BPF_K_OPENAT2 && s == 0) {
-			if (bpf_probe_read_user(&k.aux, sizeof(k.aux),
-						(void *)sys_arg(regs, arch, si->aux_arg & 7)) < 0)
+			if (bpf_probe_read_user(&k.aux, sizeof(k.aux), (void *)arg_at(a, si->aux_arg)) < 0)
 				k.aux = 0;
 		}
-		record_rel(&k, sc, n,
-			   si->dirfd_arg[s] == TB_BPF_NOARG
-				   ? TB_AT_FDCWD
-				   : (__s32)sys_arg(regs, arch, si->dirfd_arg[s] & 7));
+		tb_exit_path(&k, sc, arg_at(a, si->path_arg[s]),
+			     si->dirfd_arg[s] == TB_BPF_NOARG ? TB_AT_FDCWD
+							      : (__s32)arg_at(a, si->dirfd_arg[s]));
 	}
 }
 
 SEC("raw_tp/sys_exit")
-int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
+int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 {
+	struct task_struct *task;
+	struct pt_regs *regs;
 	const struct tb_bpf_sysinfo *si;
 	struct tb_scratch *sc;
-	struct tb_task *t;
-	__u32 tid, idx, arch, nr, zero = 0;
+	__u32 idx, arch, nr, zero = 0;
+	__u64 a[6];
 	bool ok;
 
-	if (mode == 0)
+	if (mode == 0 || !recorded())
 		return 0;
-	if (mode == 1 && bpf_get_current_cgroup_id() != target_cgid)
-		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	t = bpf_map_lookup_elem(&tasks, &tid);
-	if (!t)
-		return 0;
-	if (!t->entered) {
-		if (ret == -1 /* -EPERM */)
-			count_denied(regs);
-		return 0;
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	{
+		__u32 *e = bpf_task_storage_get(&entered, task, 0, 0);
+
+		/* No enter: refused by seccomp (or the task's first exit, from the fork or the
+		 * marker that made it recorded: those do not return EPERM). */
+		if (!e || !*e) {
+			if (ret == -1 /* -EPERM */)
+				count_denied(task, regs);
+			return 0;
+		}
+		*e = 0;
 	}
-	t->entered = 0;
-	if (!t->pending)
+	/* The number and the arch as at the entry: orig_ax is kept, TS_COMPAT cleared only later. */
+	nr = (__u32)regs->orig_ax;
+	arch = task_arch(task, &nr);
+	if (nr >= TB_BPF_NR_MAX)
 		return 0;
-	idx = t->pending - 1;
-	t->pending = 0;
+	idx = arch * TB_BPF_NR_MAX + nr;
 	si = bpf_map_lookup_elem(&sysinfo, &idx);
-	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!si || !sc)
+	if (!si || si->kind < TB_BPF_K_PATH)
 		return 0;
-	arch = idx / TB_BPF_NR_MAX;
-	nr = idx % TB_BPF_NR_MAX;
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc)
+		return 0;
+	load_args(regs, arch, a);
 	/* Errors are -4095..-1 (mmap's addresses are not errors, whatever their sign). */
 	ok = !(ret < 0 && ret >= -4095) ||
 	     ((si->flags & TB_BPF_SI_EINVAL_OK) && ret == -TB_EINVAL);
 	switch (si->kind) {
 	case TB_BPF_K_EXEC: {
-		struct tb_bpf_file_key k = {
-			.arch = arch, .nr = nr, .ok = ok, .dirfd = t->exec_dirfd};
-		__u32 n = t->exec_len;
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct tb_exec *x = bpf_map_lookup_elem(&execs, &tid);
+		struct tb_bpf_file_key k = {.arch = arch, .nr = nr, .ok = ok};
+		__u32 n;
 
-		if (n == 0 || n >= TB_BPF_PATH_MAX ||
-		    bpf_probe_read_kernel(&sc->buf[TB_REL], TB_BPF_PATH_MAX, t->exec_path) < 0)
+		if (!x)
 			return 0;
-		record_rel(&k, sc, n, k.dirfd);
+		n = x->len;
+		if (x->idx == idx && n > 0 && n < TB_BPF_PATH_MAX &&
+		    bpf_probe_read_kernel(&sc->buf[TB_REL], TB_BPF_PATH_MAX, x->path) == 0)
+			tb_record_rel(&k, sc, n, x->dirfd);
+		bpf_map_delete_elem(&execs, &tid);
 		return 0;
 	}
 	case TB_BPF_K_MMAP:
 		/* Only an executable mapping of a file names one (ptrace: the same test). */
-		if (!(sys_arg(regs, arch, 2) & TB_PROT_EXEC) ||
-		    (sys_arg(regs, arch, 3) & TB_MAP_ANONYMOUS))
+		if (!(a[2] & TB_PROT_EXEC) || (a[3] & TB_MAP_ANONYMOUS))
 			return 0;
 		/* fallthrough */
 	case TB_BPF_K_FD: {
 		struct tb_bpf_file_key k = {.arch = arch, .nr = nr, .ok = ok, .dirfd = TB_AT_FDCWD};
-		int fd = (int)sys_arg(regs, arch, si->aux_arg & 7), off;
+		int fd = (int)arg_at(a, si->aux_arg), off;
 		__u32 n = 0;
 
 		if (fd < 0)
@@ -595,11 +728,11 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *regs, long ret)
 			__sync_fetch_and_add(&lost.paths, 1);
 			return 0;
 		}
-		record_file(&k, sc, off, n & (TB_BPF_PATH_MAX - 1), 0, 0);
+		tb_record_file(&k, sc, (__u32)off << 16 | (n & (TB_BPF_PATH_MAX - 1)), 0);
 		return 0;
 	}
 	default:
-		exit_paths(regs, arch, nr, si, ok, sc);
+		exit_paths(a, arch, nr, si, ok, sc);
 		return 0;
 	}
 }
@@ -610,7 +743,8 @@ int BPF_PROG(tb_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptid = (__u32)bpf_get_current_pid_tgid();
 
-	if (mode == 0 || !bpf_map_lookup_elem(&tasks, &ptid))
+	/* Mode 1 needs no marks: a child is born into its parent's cgroup. */
+	if (mode != 2 || !bpf_map_lookup_elem(&tasks, &ptid))
 		return 0;
 	mark_task(BPF_CORE_READ(child, pid));
 	return 0;
@@ -622,7 +756,9 @@ int BPF_PROG(tb_exit, struct task_struct *task)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (mode != 0)
+	if (mode == 2)
 		bpf_map_delete_elem(&tasks, &tid);
+	if (mode != 0)
+		bpf_map_delete_elem(&execs, &tid);
 	return 0;
 }

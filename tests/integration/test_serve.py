@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+"""tightbox serve: auth, body and limit caps, the queue (429), cancel on disconnect, SIGTERM
+draining, SIGHUP reloads, metrics, and attacks run through the server.
+
+Every test starts its own server on a socket in a fresh directory and stops it (and removes the
+directory, socket and token file) in tearDown. Waits poll a condition with a bound; nothing here
+asserts a duration.
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+import tbtest
+
+sys.path.insert(0, os.path.join(tbtest.SOURCE_DIR, "bindings", "python"))
+import tightbox  # noqa: E402
+
+TOKEN = "s3cret-token-for-tests-0123456789"
+
+
+def wait_for(cond, what, limit=30.0):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path, timeout=60):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.path)
+        self.sock = s
+
+
+def need_serve():
+    tbtest.need_root()
+    helper = os.path.join(os.path.dirname(tbtest.TIGHTBOX), "tightbox-serve")
+    if not os.path.exists(helper):
+        raise unittest.SkipTest("tightbox serve not built (libmicrohttpd missing)")
+
+
+class Server:
+    """One `tightbox serve` in its own directory."""
+
+    def __init__(self, *args, token=True, listen=None):
+        self.dir = tempfile.mkdtemp(prefix="tb-serve-test-")
+        os.chmod(self.dir, 0o755)
+        self.sock = os.path.join(self.dir, "s.sock")
+        self.cgroup = "tb-serve-test-%d-%d" % (os.getpid(), id(self) % 100000)
+        self.log_path = os.path.join(self.dir, "log")
+        cmd = [tbtest.TIGHTBOX, "serve", "--state-dir", self.dir, "--cgroup-parent", self.cgroup]
+        cmd += ["--listen", listen] if listen else ["--socket", self.sock]
+        if token:
+            self.token_file = os.path.join(self.dir, "token")
+            with open(self.token_file, "w") as f:
+                f.write(TOKEN + "\n")
+            os.chmod(self.token_file, 0o600)
+            cmd += ["--token-file", self.token_file]
+        cmd += list(args)
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.listen = listen
+        try:
+            wait_for(self._up, "the server to answer")
+        except AssertionError:
+            self.stop()
+            raise
+
+    def _up(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("server exited %s: %s" % (self.proc.returncode, self.logtext()))
+        try:
+            return self.request("GET", "/v1/health")[0] == 200
+        except OSError:
+            return False
+
+    def logtext(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def conn(self, timeout=60):
+        if self.listen:
+            host, port = self.listen.rsplit(":", 1)
+            return http.client.HTTPConnection(host, int(port), timeout=timeout)
+        return UnixHTTP(self.sock, timeout)
+
+    def request(self, method, path, body=None, token=TOKEN, headers=None, timeout=60):
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        c = self.conn(timeout)
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            c.close()
+
+    def run(self, req, **kw):
+        status, headers, data = self.request("POST", "/v1/run", json.dumps(req).encode(), **kw)
+        return status, headers, json.loads(data) if data else None
+
+    def health(self):
+        return json.loads(self.request("GET", "/v1/health")[2])
+
+    def metric(self, name):
+        text = self.request("GET", "/metrics")[2].decode()
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError("no metric %s in %s" % (name, text))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        wait_for(lambda: not tbtest.leftover_cgroups(self.cgroup), "the run cgroups to go")
+        for d in tbtest.cgroup_parents(self.cgroup):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class ServeTest(unittest.TestCase):
+    server = None
+
+    def start(self, *args, **kw):
+        need_serve()
+        self.server = Server(*args, **kw)
+        return self.server
+
+    def tearDown(self):
+        if self.server:
+            self.server.stop()
+            self.assertFalse(os.path.exists(self.server.dir))
+
+    def test_run_and_fields(self):
+        s = self.start()
+        status, _, res = s.run({"code": "import sys; print(open('a.txt').read(), sys.stdin.read())",
+                                "files": {"a.txt": "file"}, "stdin": "input"})
+        self.assertEqual(status, 200, res)
+        self.assertEqual(res["stdout"], "file input\n")
+        self.assertEqual(res["exit_code"], 0)
+        self.assertEqual(res["limits"]["clamped"], [])
+        status, _, res = s.run({"code": "raise SystemExit(3)"})
+        self.assertEqual((status, res["exit_code"]), (200, 3))
+        self.assertEqual(s.metric('tightbox_serve_runs_total{outcome="nonzero"}'), 1)
+        self.assertEqual(s.metric('tightbox_serve_runs_total{outcome="ok"}'), 1)
+        self.assertEqual(s.metric("tightbox_serve_run_duration_seconds_count"), 2)
+        # "output": true returns what the code wrote to /sandbox/out; the client writes it out.
+        status, _, res = s.run({"code": "import os; os.makedirs('out/d'); open('out/d/x.bin', 'wb').write(bytes(range(256)))",
+                                "output": True})
+        self.assertEqual(status, 200, res)
+        self.assertEqual(base64.b64decode(res["output_files"]["d/x.bin"]), bytes(range(256)))
+        self.assertEqual(res["output"]["files"], 1)
+        dest = os.path.join(s.dir, "client-out")
+        r = tightbox.Client(s.sock, token=TOKEN).run("open('out/r.txt', 'w').write('via client')",
+                                                     output_dir=dest)
+        with open(os.path.join(dest, "r.txt")) as f:
+            self.assertEqual(f.read(), "via client")
+        self.assertEqual(r.output["files"], 1)
+        # Through the Python client too.
+        r = tightbox.Client(s.sock, token=TOKEN).run("print(6 * 7)")
+        self.assertEqual(r.stdout, "42\n")
+        self.assertIsNotNone(r.limits)
+
+    def test_auth_refused(self):
+        s = self.start()
+        for tok in (None, "wrong", TOKEN[:-1], TOKEN + "x"):
+            status, headers, _ = s.run({"code": "print(1)"}, token=tok)
+            self.assertEqual(status, 401, tok)
+            self.assertEqual(headers.get("WWW-Authenticate"), "Bearer")
+        with self.assertRaises(tightbox.AuthError):
+            tightbox.Client(s.sock, token="wrong").run("print(1)")
+        self.assertEqual(s.run({"code": "print(1)"})[0], 200)
+        self.assertEqual(s.metric('tightbox_serve_runs_total{outcome="ok"}'), 1)
+
+    def test_token_file_readable_by_others_refused(self):
+        need_serve()
+        d = tempfile.mkdtemp(prefix="tb-serve-test-")
+        try:
+            tok = os.path.join(d, "token")
+            with open(tok, "w") as f:
+                f.write(TOKEN)
+            os.chmod(tok, 0o644)
+            p = tbtest.tightbox("serve", "--socket", os.path.join(d, "s"), "--token-file", tok,
+                                "--state-dir", d, timeout=30)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn(b"readable or writable by others", p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(d, "s")))
+        finally:
+            shutil.rmtree(d)
+
+    def test_body_too_large(self):
+        s = self.start("--max-body", "4k")
+        big = json.dumps({"code": "#" * 8000}).encode()
+        status, _, data = s.request("POST", "/v1/run", big)
+        self.assertEqual(status, 413, data)
+        # Chunked (no Content-Length): refused once the body passes the cap.
+        c = s.conn()
+        c.putrequest("POST", "/v1/run")
+        c.putheader("Authorization", "Bearer " + TOKEN)
+        c.putheader("Transfer-Encoding", "chunked")
+        c.endheaders()
+        for _ in range(4):
+            c.send(b"800\r\n" + b"#" * 0x800 + b"\r\n")
+        c.send(b"0\r\n\r\n")
+        self.assertEqual(c.getresponse().status, 413)
+        c.close()
+        with self.assertRaises(tightbox.RequestTooLarge):
+            tightbox.Client(s.sock, token=TOKEN).run("#" * 8000)
+        self.assertEqual(s.run({"code": "print(1)"})[0], 200)
+
+    def test_bad_requests(self):
+        s = self.start()
+        for body, field in ((b"{", "invalid JSON"), (b"[]", "object"), (b'{"cod": "1"}', "unknown field"),
+                            (b'{"code": 1}', "code"), (b'{"code": "1", "memory": "10q"}', "memory"),
+                            (b'{"code": "1", "files": {"../x": "a"}}', "files"),
+                            (b'{"code": "1", "timeout": 1, "timeout": 100}', "duplicate"),
+                            (b'{"code": "1", "profile": "nope"}', "unknown profile")):
+            status, _, data = s.request("POST", "/v1/run", body)
+            self.assertEqual(status, 400, body)
+            self.assertIn(field, json.loads(data)["error"], body)
+        self.assertEqual(s.request("GET", "/v1/run")[0], 405)
+        self.assertEqual(s.request("GET", "/nope")[0], 404)
+        with self.assertRaises(tightbox.ProfileError):
+            tightbox.Client(s.sock, token=TOKEN).run("1", profile="nope")
+
+    def test_limits_clamped(self):
+        s = self.start("--max-memory", "64m", "--max-timeout", "2", "--max-pids", "16",
+                       "--max-stdout", "100")
+        status, _, res = s.run({"code": "print('x' * 1000)", "memory": "1g", "timeout": 100,
+                                "pids_limit": 1000, "stdout_limit": 100000})
+        self.assertEqual(status, 200, res)
+        lim = res["limits"]
+        self.assertEqual((lim["memory"], lim["timeout"], lim["pids_limit"], lim["stdout_limit"]),
+                         (64 << 20, 2.0, 16, 100))
+        self.assertEqual(sorted(lim["clamped"]), ["memory", "pids_limit", "stdout_limit", "timeout"])
+        self.assertEqual(res["stdout_omitted"], 1001 - 100)  # the first and last 50 bytes kept
+        self.assertTrue(res["stdout_truncated"])
+        # The clamped limits are the ones enforced.
+        status, _, res = s.run({"code": "x = bytearray(200 << 20)", "memory": "1g"})
+        self.assertEqual(status, 200, res)
+        self.assertTrue(res["oom_killed"] or res["exit_code"] == 1, res)
+        if res["exit_code"] == 1:
+            self.assertIn("MemoryError", res["stderr"])
+        status, _, res = s.run({"code": "import time; time.sleep(30)", "timeout": 100})
+        self.assertTrue(res["timed_out"], res)
+        # A smaller request is kept as asked.
+        status, _, res = s.run({"code": "pass", "memory": "32m", "timeout": 1})
+        self.assertEqual((res["limits"]["memory"], res["limits"]["clamped"]), (32 << 20, []))
+
+    def test_overflow_429(self):
+        s = self.start("--workers", "1", "--queue", "1")
+        results = []
+
+        def slow():
+            results.append(s.run({"code": "import time; time.sleep(2); print('slow')"}))
+
+        threads = [threading.Thread(target=slow) for _ in range(2)]
+        threads[0].start()
+        wait_for(lambda: s.health()["running"] == 1, "the first run to start")
+        threads[1].start()
+        wait_for(lambda: s.health()["queued"] == 1, "the second run to queue")
+        status, headers, res = s.run({"code": "print(1)"})
+        self.assertEqual(status, 429, res)
+        self.assertGreaterEqual(int(headers["Retry-After"]), 1)
+        with self.assertRaises(tightbox.Overloaded) as cm:
+            tightbox.Client(s.sock, token=TOKEN).run("print(1)")
+        self.assertGreaterEqual(cm.exception.retry_after, 1)
+        for t in threads:
+            t.join()
+        self.assertEqual([(st, r["stdout"]) for st, _, r in results], [(200, "slow\n")] * 2)
+        self.assertEqual(s.metric('tightbox_serve_runs_total{outcome="rejected"}'), 2)
+        self.assertEqual(s.metric("tightbox_serve_queue_depth"), 0)
+
+    def _start_raw(self, s, code):
+        body = json.dumps({"code": code}).encode()
+        sk = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sk.connect(s.sock)
+        sk.sendall(b"POST /v1/run HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                   b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                   % (TOKEN.encode(), len(body), body))
+        return sk
+
+    def test_cancelled_run_killed(self):
+        s = self.start()
+        sk = self._start_raw(s, "import os, time\nfor _ in range(3): os.fork()\ntime.sleep(60)")
+        wait_for(lambda: tbtest.leftover_cgroups(s.cgroup), "the run's cgroup")
+        wait_for(lambda: s.health()["running"] == 1, "the run to be counted")
+        sk.close()
+        # Its sandbox (all 8 processes) dies and its cgroups go, long before the sleep ends.
+        wait_for(lambda: not tbtest.leftover_cgroups(s.cgroup), "the cancelled run's cgroups to go")
+        wait_for(lambda: s.metric('tightbox_serve_runs_total{outcome="cancelled"}') == 1,
+                 "the cancel to be counted")
+        self.assertEqual(s.health()["running"], 0)
+        self.assertIn("cancelled", s.logtext())
+        self.assertEqual(s.run({"code": "print(1)"})[0], 200)
+
+    def test_cancel_while_queued(self):
+        s = self.start("--workers", "1", "--queue", "2")
+        first = self._start_raw(s, "import time; time.sleep(60)")
+        wait_for(lambda: s.health()["running"] == 1, "the first run")
+        second = self._start_raw(s, "print('never')")
+        wait_for(lambda: s.health()["queued"] == 1, "the second to queue")
+        second.close()
+        wait_for(lambda: s.health()["queued"] == 0, "the queued request to leave")
+        first.close()
+        wait_for(lambda: s.health()["running"] == 0, "the first run to be killed")
+        wait_for(lambda: s.metric('tightbox_serve_runs_total{outcome="cancelled"}') == 2,
+                 "both cancels to be counted")
+
+    def test_sigterm_drains(self):
+        s = self.start()
+        out = []
+        t = threading.Thread(target=lambda: out.append(
+            s.run({"code": "import time; time.sleep(1.5); print('done')"})))
+        t.start()
+        wait_for(lambda: s.health()["running"] == 1, "the run to start")
+        s.proc.send_signal(signal.SIGTERM)
+        # No new connections: the socket goes away at once ...
+        wait_for(lambda: not os.path.exists(s.sock), "the socket to be removed")
+        with self.assertRaises(OSError):
+            s.request("GET", "/v1/health")
+        # ... and the run in flight still completes, then the server exits 0.
+        t.join()
+        self.assertEqual(out[0][0], 200)
+        self.assertEqual(out[0][2]["stdout"], "done\n")
+        self.assertEqual(s.proc.wait(timeout=60), 0)
+        self.assertIn("draining: 1 running", s.logtext())
+
+    def test_sighup_reloads_profiles(self):
+        need_serve()
+        pdir = tempfile.mkdtemp(prefix="tb-serve-profiles-")
+        try:
+            default = os.path.join(tbtest.SOURCE_DIR, "profiles", "default.json")
+            shutil.copy(default, os.path.join(pdir, "one.json"))
+            s = self.start("--profile-dir", pdir)
+            self.assertEqual(s.run({"code": "print(1)", "profile": "one"})[0], 200)
+            self.assertEqual(s.run({"code": "print(1)", "profile": "two"})[0], 400)
+            # A profile that denies getpid with EPERM: the name works after SIGHUP.
+            with open(default) as f:
+                prof = json.load(f)
+            prof["syscalls"].insert(0, {"names": ["getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1})
+            with open(os.path.join(pdir, "two.json"), "w") as f:
+                json.dump(prof, f)
+            s.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: s.run({"code": "1", "profile": "two"})[0] == 200, "the reload")
+            status, _, res = s.run({"code": "import os; print(os.getppid())", "profile": "two"})
+            self.assertEqual(res["stdout"], "-1\n", res)
+            # A malformed profile fails the reload; the old snapshot stays.
+            with open(os.path.join(pdir, "three.json"), "w") as f:
+                f.write('{"defaultAction": ')
+            s.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: "keeping the old profiles" in s.logtext(), "the failed reload")
+            self.assertEqual(s.run({"code": "1", "profile": "two"})[0], 200)
+            self.assertEqual(s.run({"code": "1", "profile": "three"})[0], 400)
+        finally:
+            shutil.rmtree(pdir)
+
+    def test_attacks_contained(self):
+        port = free_port()
+        s = self.start(listen="127.0.0.1:%d" % port)
+        attacks = {
+            "fork bomb": ("import os\nn = 0\ntry:\n    while True:\n        os.fork(); n += 1\n"
+                          "except OSError as e:\n    print('stopped', e.errno)\n"),
+            "shadow": "print(open('/etc/shadow').read())",
+            "network": ("import socket\ns = socket.socket()\ns.settimeout(2)\n"
+                        "s.connect(('127.0.0.1', %d))\nprint('connected')" % port),
+            "kill -1": "import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('after')",
+            "server socket": "import os\nprint(os.path.exists(%r))" % s.dir,
+        }
+        res = {}
+        for name, code in attacks.items():
+            status, _, r = s.run({"code": code})
+            self.assertEqual(status, 200, (name, r))
+            res[name] = r
+        self.assertIn("stopped", res["fork bomb"]["stdout"])
+        self.assertIn("PermissionError", res["shadow"]["stderr"])
+        self.assertIn("ConnectionRefusedError", res["network"]["stderr"])
+        self.assertNotIn("connected", res["network"]["stdout"])
+        self.assertEqual(res["server socket"]["stdout"], "False\n")
+        # kill(-1) reaches only the sandbox's own processes: the server is still here.
+        self.assertEqual(s.health()["status"], "ok")
+        self.assertIsNone(s.proc.poll())
+        self.assertEqual(s.run({"code": "print('alive')"})[2]["stdout"], "alive\n")
+        # The Python client over TCP.
+        r = tightbox.Client("http://127.0.0.1:%d" % port, token=TOKEN).run("print('tcp')")
+        self.assertEqual(r.stdout, "tcp\n")
+
+
+class DeployFiles(unittest.TestCase):
+    """deploy/: the systemd unit and the Kubernetes manifests agree with the server and each other.
+
+    `kubectl create --dry-run=client` needs an API server for discovery, so it cannot check these
+    offline; a kubectl that is installed parses them (`label --local`), and the structure is
+    checked here with PyYAML (Debian's python3-yaml).
+    """
+
+    def setUp(self):
+        try:
+            import yaml
+        except ImportError:
+            raise unittest.SkipTest("python3-yaml is not installed")
+        self.dir = os.path.join(tbtest.SOURCE_DIR, "deploy")
+        with open(os.path.join(self.dir, "kubernetes", "tightbox-serve.yaml")) as f:
+            self.docs = {d["kind"]: d for d in yaml.safe_load_all(f)}
+        with open(os.path.join(self.dir, "systemd", "tightbox-serve.service")) as f:
+            self.unit = f.read()
+
+    def serve_flags(self):
+        need_serve()
+        return set(re.findall(r"--[a-z-]+", tbtest.tightbox("serve", "--help").stdout.decode()))
+
+    def test_manifests(self):
+        d = self.docs
+        self.assertEqual(sorted(d), ["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+                                     "Secret", "Service"])
+        dep = d["Deployment"]
+        labels = dep["spec"]["selector"]["matchLabels"]
+        pod = dep["spec"]["template"]
+        self.assertEqual(pod["metadata"]["labels"], labels)
+        self.assertEqual(d["Service"]["spec"]["selector"], labels)
+        self.assertEqual(d["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"], labels)
+        self.assertEqual(d["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["name"],
+                         dep["metadata"]["name"])
+        (c,) = pod["spec"]["containers"]
+        # The AppArmor annotation names this container; seccomp is the generated Localhost profile.
+        self.assertIn("container.apparmor.security.beta.kubernetes.io/" + c["name"], pod["metadata"]["annotations"])
+        sp = pod["spec"]["securityContext"]["seccompProfile"]
+        self.assertEqual((sp["type"], sp["localhostProfile"]), ("Localhost", "tightbox/serve.json"))
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "kubernetes", "seccomp", "tightbox-serve.json")))
+        # The capabilities are the systemd unit's set.
+        caps = c["securityContext"]["capabilities"]
+        unit_caps = re.search(r"^CapabilityBoundingSet=(.*)$", self.unit, re.M).group(1).split()
+        self.assertEqual(caps["drop"], ["ALL"])
+        self.assertEqual(sorted("CAP_" + x for x in caps["add"]), sorted(unit_caps))
+        # Every flag is one the server knows; the grace period covers the drain.
+        args = c["args"]
+        self.assertEqual(args[0], "serve")
+        self.assertLessEqual({a for a in args if a.startswith("--")}, self.serve_flags())
+        drain = float(args[args.index("--drain-timeout") + 1])
+        self.assertGreater(pod["spec"]["terminationGracePeriodSeconds"], drain)
+        # The HPA metric is one the server exports.
+        metric = d["HorizontalPodAutoscaler"]["spec"]["metrics"][0]["pods"]["metric"]["name"]
+        with open(os.path.join(tbtest.SOURCE_DIR, "serve", "metrics.c")) as f:
+            self.assertIn(metric + " ", f.read())
+        port = c["ports"][0]["containerPort"]
+        self.assertEqual(args[args.index("--listen") + 1], "0.0.0.0:%d" % port)
+        if shutil.which("kubectl"):
+            p = subprocess.run(["kubectl", "label", "--local", "-o", "name", "-f",
+                                os.path.join(self.dir, "kubernetes", "tightbox-serve.yaml"), "checked=1"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(len(p.stdout.split()), 5)
+
+    def test_seccomp_profile_loads_and_apparmor_compiles(self):
+        prof = os.path.join(self.dir, "kubernetes", "seccomp", "tightbox-serve.json")
+        p = tbtest.tightbox("audit", prof, "--fail-on", "high")
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        self.assertIn(b"syscalls allowed", p.stdout + p.stderr)
+        if shutil.which("apparmor_parser"):
+            p = subprocess.run(["apparmor_parser", "-Q", "-K",
+                                os.path.join(self.dir, "kubernetes", "apparmor", "tightbox-serve")],
+                               capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_systemd_unit(self):
+        flags = re.findall(r"--[a-z-]+", re.search(r"^ExecStart=((?:.*\\\n)*.*)$", self.unit, re.M).group(1))
+        self.assertLessEqual(set(flags), self.serve_flags())
+        for directive in ("NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "KillMode=mixed",
+                          "ExecReload=/bin/kill -HUP $MAINPID", "SystemCallArchitectures=native"):
+            self.assertIn(directive, self.unit)
+        if shutil.which("systemd-analyze"):
+            p = subprocess.run(["systemd-analyze", "verify", "--man=no",
+                                os.path.join(self.dir, "systemd", "tightbox-serve.service")],
+                               capture_output=True, text=True, timeout=60)
+            # Only the binary's absence (not installed here) may be reported.
+            errors = [l for l in p.stderr.splitlines() if l.strip() and "is not executable" not in l]
+            self.assertEqual(errors, [])
+
+
+if __name__ == "__main__":
+    tbtest.main()
