@@ -313,5 +313,8 @@ __attribute__((noreturn)) void tb_child_main(struct tb_child_args *a);
 int tb_landlock_apply(const struct tb_run_config *c, const struct tb_ll_ruleset *rs, int abi);
 /* Landlock ABI version of the running kernel, 0 when unsupported. */
 int tb_landlock_abi(void);
+/* Names the parts of ruleset @rs (NULL: the built-in one) that Landlock ABI @abi (> 0) cannot
+ * enforce, "truncate (ABI 3), signal scope (ABI 6)" style, into @buf; "" when it enforces all. */
+void tb_landlock_unenforced(const struct tb_ll_ruleset *rs, int abi, char *buf, size_t len);
 
 #endif

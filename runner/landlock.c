@@ -180,6 +180,37 @@ static int add_default_rules(int rs, const struct tb_run_config *c, uint64_t han
 	return 0;
 }
 
+void tb_landlock_unenforced(const struct tb_ll_ruleset *rs, int abi, char *buf, size_t len)
+{
+	/* The built-in ruleset handles every right and both scopes (add_default_rules). */
+	const uint64_t fs = rs ? rs->handled_fs : ~0ULL;
+	const struct {
+		bool wanted;
+		int abi;
+		const char *what;
+	} parts[] = {
+		{fs & LANDLOCK_ACCESS_FS_REFER, 2, "refer"},
+		{fs & LANDLOCK_ACCESS_FS_TRUNCATE, 3, "truncate"},
+		{rs && rs->restrict_net, 4, "tcp bind/connect rules"},
+		{fs & LANDLOCK_ACCESS_FS_IOCTL_DEV, 5, "ioctl_dev"},
+		{!rs || rs->scope_signal, 6, "signal scope"},
+		{!rs || rs->scope_abstract_unix, 6, "abstract_unix_socket scope"},
+	};
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < TB_ARRAY_SIZE(parts) && used < len; i++) {
+		int n;
+
+		if (!parts[i].wanted || abi >= parts[i].abi)
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s (ABI %d)", used ? ", " : "", parts[i].what,
+			     parts[i].abi);
+		used = n < 0 ? len : used + (size_t)n;
+	}
+}
+
 int tb_landlock_apply(const struct tb_run_config *c, const struct tb_ll_ruleset *rs, int abi)
 {
 	struct tb_ll_attr attr = {0};

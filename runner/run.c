@@ -368,12 +368,23 @@ static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
 		return r;
 	mark_ns[TB_PM_PROFILE] = tb_now_ns();
 	plan->landlock_abi = c->landlock_off ? 0 : tb_landlock_abi();
-	if (c->landlock_path) {
-		if ((r = tb_ll_ruleset_load(c->landlock_path, &plan->landlock, d)) < 0)
-			return r;
-		if (!plan->landlock_abi)
-			tb_run_result_warnf(res, TB_WARN_NO_LANDLOCK, NULL, "Landlock is not available in this kernel: %s "
-						  "not enforced", c->landlock_path);
+	if (c->landlock_path && (r = tb_ll_ruleset_load(c->landlock_path, &plan->landlock, d)) < 0)
+		return r;
+	if (!c->landlock_off) {
+		/* Best effort across ABIs: the run goes on with what the kernel knows, and says what not. */
+		const char *what = c->landlock_path ? c->landlock_path : "the built-in ruleset";
+		char lost[256];
+
+		if (!plan->landlock_abi) {
+			tb_run_result_warnf(res, TB_WARN_NO_LANDLOCK, c->landlock_path,
+					    "Landlock is not available in this kernel: %s not enforced", what);
+		} else {
+			tb_landlock_unenforced(plan->landlock, plan->landlock_abi, lost, sizeof(lost));
+			if (lost[0])
+				tb_run_result_warnf(res, TB_WARN_LANDLOCK_PARTIAL, c->landlock_path,
+						    "Landlock ABI %d of this kernel does not enforce %s of %s",
+						    plan->landlock_abi, lost, what);
+		}
 	}
 	if (c->apparmor_profile) {
 		char why[256];
