@@ -43,6 +43,11 @@ static void usage(FILE *f)
 	    "      --static MODE     with --scan: safe (default: names reached through imported\n"
 	    "                        glibc functions), all (also syscall() calls and inline\n"
 	    "                        instructions with a known number) or none\n"
+	    "      --phases          also write DIR/seccomp-phase2.json for run --two-phase:\n"
+	    "                        recordings made with record --phase user give phase 2, the\n"
+	    "                        others (record --phase all) the three phase-1 outputs;\n"
+	    "                        phase 2 also denies execve, seccomp and anonymous\n"
+	    "                        executable memory unless the user phase needed them\n"
 	    "  -q, --quiet           no summary\n"
 	    "  -h, --help            this text\n\n"
 	    "Exit status: 0 written, 1 cannot write the outputs, 2 bad input or usage (nothing is\n"
@@ -258,12 +263,17 @@ int tb_cmd_generate(int argc, char **argv)
 	    {"runtime", required_argument, NULL, 'R'}, {"args", required_argument, NULL, 'G'},
 	    {"name", required_argument, NULL, 'N'},    {"quiet", no_argument, NULL, 'q'},
 	    {"scan", required_argument, NULL, 'S'},    {"static", required_argument, NULL, 'T'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"phases", no_argument, NULL, 'P'},       {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct tb_recording **recs = NULL;
 	struct tb_gen_input *in = NULL;
 	struct tb_gen_result res = {0};
-	struct out_file outs[3] = {{0}};
+	struct out_file outs[4] = {{0}};
+	struct tb_gen_result res2 = {0};
+	char *phase2 = NULL, **phase2_names = NULL;
+	bool phases = false;
+	size_t n_out = 3, n_user = 0, n_phase1;
 	const char *dir = ".";
 	struct tb_gen_opts o;
 	struct tb_diag d;
@@ -330,6 +340,9 @@ int tb_cmd_generate(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'P':
+			phases = true;
 			break;
 		case 'S':
 			scan_path = optarg;
@@ -411,7 +424,44 @@ int tb_cmd_generate(int argc, char **argv)
 		in[i].path = path;
 		in[i].rec = recs[i];
 	}
-	r = tb_generate(in, n_in, &o, &res, &d);
+	n_phase1 = n_in;
+	if (phases) {
+		/* User-phase recordings to the back: in[0, n_in - n_user) give phase 1. */
+		for (size_t i = 0, k = n_in; i < k;) {
+			if (in[i].rec->prov.phase && !strcmp(in[i].rec->prov.phase, "user")) {
+				struct tb_gen_input t = in[i];
+
+				in[i] = in[--k];
+				in[k] = t;
+				n_user++;
+			} else {
+				i++;
+			}
+		}
+		if (!n_user || n_user == n_in) {
+			fprintf(stderr, "tightbox generate: --phases needs recordings of both kinds: "
+				"record --phase user (phase 2) and record --phase all (phase 1); "
+				"got %zu user-phase of %zu\n", n_user, n_in);
+			goto out;
+		}
+		/* Phase 2 is what the user phase did: the scan's reachable names are phase 1's. */
+		struct tb_gen_opts o2 = o;
+
+		o2.n_statics = 0;
+		r = tb_generate(in + (n_in - n_user), n_user, &o2, &res2, &d);
+		if (r == 0)
+			r = tb_gen_phase2(res2.seccomp, in + (n_in - n_user), n_user, &phase2,
+					  &phase2_names);
+		if (r < 0) {
+			tb_cli_print_diag("tightbox generate", &d);
+			ret = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
+			goto out;
+		}
+		n_phase1 -= n_user;
+		outs[3] = (struct out_file){.name = "seccomp-phase2.json", .text = phase2};
+		n_out = 4;
+	}
+	r = tb_generate(in, n_phase1, &o, &res, &d);
 	if (r < 0) {
 		tb_cli_print_diag("tightbox generate", &d);
 		ret = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
@@ -427,7 +477,7 @@ int tb_cmd_generate(int argc, char **argv)
 	outs[1] = (struct out_file){.name = res.profile_name, .text = res.apparmor};
 	outs[2] = (struct out_file){.name = "landlock.json", .text = res.landlock};
 	ret = 0;
-	for (size_t i = 0; i < TB_ARRAY_SIZE(outs) && ret == 0; i++) {
+	for (size_t i = 0; i < n_out && ret == 0; i++) {
 		r = write_tmp(dir, &outs[i]);
 		if (r < 0) {
 			fprintf(stderr, "tightbox generate: cannot write %s/%s: %s\n", dir,
@@ -435,7 +485,7 @@ int tb_cmd_generate(int argc, char **argv)
 			ret = EXIT_WRITE_FAILED;
 		}
 	}
-	for (size_t i = 0; i < TB_ARRAY_SIZE(outs) && ret == 0; i++) {
+	for (size_t i = 0; i < n_out && ret == 0; i++) {
 		r = tb_atomic_commit(&outs[i].af);
 		if (r < 0) {
 			fprintf(stderr, "tightbox generate: cannot rename into %s: %s\n",
@@ -444,7 +494,13 @@ int tb_cmd_generate(int argc, char **argv)
 		}
 	}
 	if (ret == 0 && !quiet)
-		summary(&res, &o, n_in, dir);
+		summary(&res, &o, n_phase1, dir);
+	if (ret == 0 && !quiet && phases) {
+		printf("phase 2 (user code, %zu recording%s): %zu syscalls allowed\n", n_user,
+		       n_user == 1 ? "" : "s", tb_strv_len(phase2_names));
+		print_wrapped(phase2_names);
+		printf("wrote %s/seccomp-phase2.json (run --two-phase)\n", dir);
+	}
 out:
 	for (size_t i = 0; i < TB_ARRAY_SIZE(outs); i++)
 		tb_atomic_discard(&outs[i].af);
@@ -456,5 +512,8 @@ out:
 	tb_strv_free(whys);
 	tb_scan_free(scan);
 	tb_gen_result_free(&res);
+	tb_gen_result_free(&res2);
+	free(phase2);
+	tb_strv_free(phase2_names);
 	return ret;
 }

@@ -35,6 +35,10 @@ static void usage(FILE *f)
 	      "      --name WORKLOAD           workload name (default: script or command basename)\n"
 	      "      --enforce                 also load the seccomp profile (denied calls are not\n"
 	      "                                recorded: they never reach the tracer)\n"
+	      "      --phase all|user          Python: run under the two-phase bootstrap (with\n"
+	      "                                --preload; phase 2 allows everything) and record the\n"
+	      "                                whole run (all) or only what follows phase 2's stack\n"
+	      "                                (user), for generate --phases; ptrace backend\n"
 	      "      --merge FILE...           union of recordings instead of running anything\n\n",
 	      f);
 	tb_run_cli_help(f);
@@ -57,7 +61,7 @@ static int extra_opt(int argc, char **argv, int i, void *data, struct tb_diag *d
 		return 1;
 	}
 	for (const char *const *o = (const char *const[]){"--backend", "--output", "-o", "--name",
-							  NULL};
+							  "--phase", NULL};
 	     *o; o++) {
 		n = strlen(*o);
 		if (strncmp(a, *o, n))
@@ -78,6 +82,13 @@ static int extra_opt(int argc, char **argv, int i, void *data, struct tb_diag *d
 					    "unknown backend '%s' (ptrace, bpf or auto)", val);
 				return -1;
 			}
+		} else if (!strcmp(*o, "--phase")) {
+			if (strcmp(val, "all") && strcmp(val, "user")) {
+				tb_diag_set(d, NULL, 0, 0, "--phase",
+					    "expected all or user (got '%s')", val);
+				return -1;
+			}
+			f->opts.phase = val;
 		} else if (!strcmp(*o, "--name")) {
 			if (!val[0] || strchr(val, '/')) {
 				tb_diag_set(d, NULL, 0, 0, "--name",

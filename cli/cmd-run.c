@@ -2,6 +2,7 @@
 /* tightbox run: parse, call tb_run(), print. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -30,6 +31,30 @@ static void usage(FILE *f)
 	      f);
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* --debug-timing: one line per stage, then the total from the start of option parsing. */
+static void print_timing(uint64_t parse_us, uint64_t t0, const struct tb_run_result *res)
+{
+	uint64_t sum = parse_us;
+
+	fprintf(stderr, "tightbox run: timing: %-36s %8llu us\n", "option parsing",
+		(unsigned long long)parse_us);
+	for (int s = 0; s < TB_RUN_STAGE_N; s++) {
+		fprintf(stderr, "tightbox run: timing: %-36s %8llu us\n", tb_run_stage_name(s),
+			(unsigned long long)res->stage_us[s]);
+		sum += res->stage_us[s];
+	}
+	fprintf(stderr, "tightbox run: timing: %-36s %8llu us (stages: %llu us)\n", "total",
+		(unsigned long long)(now_us() - t0), (unsigned long long)sum);
+}
+
 /* With --json every outcome, including a refused option, is one JSON object on stdout. */
 static int fail_json(const char *msg)
 {
@@ -46,9 +71,11 @@ int tb_cmd_run(int argc, char **argv)
 	struct tb_run_result res = {0};
 	struct tb_diag d = {0};
 	char msg[1200];
+	uint64_t t0 = now_us(), parse_us;
 	int r, status;
 
 	r = tb_run_cli_parse(argc, argv, &o, NULL, NULL, &d);
+	parse_us = now_us() - t0;
 	if (r < 0) {
 		tb_diag_format(&d, msg, sizeof(msg));
 		fprintf(stderr, "tightbox run: %s\n", msg);
@@ -75,6 +102,8 @@ int tb_cmd_run(int argc, char **argv)
 		return status;
 	}
 	r = tb_run(&o.cfg, NULL, &res, &d);
+	if (o.debug_timing)
+		print_timing(parse_us, t0, &res);
 	tb_cli_print_warnings("tightbox run", res.warnings, res.n_warnings);
 	if (r < 0 && !res.exec_failed) {
 		tb_diag_format(&d, msg, sizeof(msg));

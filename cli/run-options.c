@@ -68,8 +68,14 @@ void tb_run_cli_help(FILE *f)
 	      "                                --output-max-bytes 64m and --output-max-files 1000)\n"
 	      "      --workdir-size SIZE       the writable noexec /sandbox tmpfs that --script,\n"
 	      "                                --code, --input and --output-dir create (default 64m)\n"
+	      "      --two-phase PROFILE2      Python only: after start-up and --preload, stack the\n"
+	      "                                seccomp profile PROFILE2 before the script's first\n"
+	      "                                line (runs python3 -I with a bootstrap; exit 125 if\n"
+	      "                                phase 2 cannot be installed)\n"
+	      "      --preload MODULES         comma-separated modules imported in phase 1\n"
 	      "      --cgroup-parent NAME      parent cgroup name (default tightbox)\n"
 	      "      --json                    print one JSON result object instead of the output\n"
+	      "      --debug-timing            print the microseconds of each setup stage to stderr\n"
 	      "      --rm                      accepted for docker compatibility (no effect)\n",
 	      f);
 }
@@ -368,6 +374,10 @@ static int apply(struct tb_run_cli *o, const char *name, const char *val, struct
 		c->output_max_files = (uint64_t)n;
 		return 0;
 	}
+	if (!strcmp(name, "--two-phase"))
+		return replace_str(&c->two_phase_path, val);
+	if (!strcmp(name, "--preload"))
+		return replace_str(&c->preload, val);
 	if (!strcmp(name, "--cgroup-parent")) {
 		if (!*val || strchr(val, '/') || !strcmp(val, "..") || !strcmp(val, "."))
 			return bad(d, name, "invalid cgroup name '%s' (one path component)", val);
@@ -382,7 +392,7 @@ static const char *const valued[] = {
 	"--env", "-e", "--volume", "-v", "--workdir", "-w", "--rootfs", "--timeout",
 	"--stdout-limit", "--stderr-limit", "--stdin", "--script", "--cgroup-parent", "--code",
 	"--input", "--output-dir", "--workdir-size", "--stdin-limit", "--output-max-bytes",
-	"--output-max-files", "--escape-output",
+	"--output-max-files", "--escape-output", "--two-phase", "--preload",
 };
 
 static bool takes_value(const char *name)
@@ -442,6 +452,10 @@ int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_f
 		}
 		if (!strcmp(arg, "--explain")) {
 			o->explain = true;
+			continue;
+		}
+		if (!strcmp(arg, "--debug-timing")) {
+			o->debug_timing = true;
 			continue;
 		}
 		if (!strcmp(arg, "-i") || !strcmp(arg, "--interactive")) {

@@ -34,6 +34,7 @@ enum tb_warning_kind {
 	TB_WARN_NO_CGROUP,       /* no cgroup: limits fall back to rlimits */
 	TB_WARN_NO_USERNS,       /* no user namespace for the sandbox */
 	TB_WARN_RECORDING_INCOMPLETE, /* a recorder lost events or paths (subject: the backend) */
+	TB_WARN_LANDLOCK_PARTIAL, /* the kernel's Landlock ABI lacks parts of the ruleset (subject: its file) */
 };
 
 /* One warning: a kind, the name it is about ("" when none) and the full sentence. */

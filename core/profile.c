@@ -628,10 +628,27 @@ static int parse_arches(struct parser *ps, json_t *root, struct tb_profile *p)
 	return 0;
 }
 
+/*
+ * A profile is a policy, not a data set: names are bounded so that memory and the compile stay
+ * linear in the file (copies are deduplicated there; argument-conditioned rules are bounded there,
+ * after deduplication).
+ */
+static int check_sizes(struct parser *ps, const struct tb_profile *p)
+{
+	size_t names = 0;
+
+	for (size_t i = 0; i < p->n_rules; i++)
+		names += p->rules[i].n_names;
+	if (names > TB_PROFILE_MAX_NAMES)
+		return perr(ps, "syscalls", "%zu syscall names in all: at most %d are accepted (list "
+			    "each name once)", names, TB_PROFILE_MAX_NAMES);
+	return 0;
+}
+
 static int parse_root(struct parser *ps, json_t *root, struct tb_profile *p)
 {
 	json_t *v;
-	size_t i, n, n_names = 0;
+	size_t i, n;
 	int r;
 
 	if (!json_is_object(root))
@@ -679,21 +696,15 @@ static int parse_root(struct parser *ps, json_t *root, struct tb_profile *p)
 		if (!p->rules)
 			return -ENOMEM;
 	}
+	if (n > TB_PROFILE_MAX_RULES)
+		return perr(ps, "syscalls", "%zu rules: at most %d are accepted", n, TB_PROFILE_MAX_RULES);
 	for (i = 0; i < n; i++) {
 		p->n_rules = i + 1;
 		r = parse_rule(ps, json_array_get(v, i), i, &p->rules[i]);
 		if (r < 0)
 			return r;
-		n_names += p->rules[i].n_names;
-		if (n_names > TB_PROFILE_MAX_NAMES) {
-			char where[64];
-
-			pathf(where, sizeof(where), "syscalls[%zu].names", i);
-			return perr(ps, where, "more than %d syscall names in all rules (compiling them "
-				    "would take minutes)", TB_PROFILE_MAX_NAMES);
-		}
 	}
-	return 0;
+	return check_sizes(ps, p);
 }
 
 void tb_profile_free(struct tb_profile *p)
@@ -1019,6 +1030,153 @@ static int add_rule(scmp_filter_ctx ctx, const struct tb_rule *rule, const char 
 	return 0;
 }
 
+/* One (name, rule) pair of the compile: what it becomes and where it came from. */
+struct add_entry {
+	int nr;          /* libseccomp's number, __NR_SCMP_ERROR when unknown */
+	uint32_t act;
+	size_t argsid;   /* 0: unconditional; else 1 + the index of the rule whose args it has */
+	size_t rule, name;
+	const char *name_str;
+	size_t seq;      /* position in profile order */
+	bool skip;       /* a later copy of an earlier identical entry (or unknown name) */
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct add_entry *x = a, *y = b;
+
+	if (x->nr != y->nr)
+		return x->nr < y->nr ? -1 : 1;
+	if (x->nr == __NR_SCMP_ERROR) {
+		int c = strcmp(x->name_str, y->name_str);
+
+		if (c)
+			return c;
+	}
+	if (x->act != y->act)
+		return x->act < y->act ? -1 : 1;
+	if (x->argsid != y->argsid)
+		return x->argsid < y->argsid ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int seq_cmp(const void *a, const void *b)
+{
+	const struct add_entry *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Marks every entry identical to an earlier one (same syscall, action and conditions; for unknown
+ * names, the same name) as skipped, in O(n log n), and leaves the entries in profile order again:
+ * a profile that repeats its names hundreds of times compiles as fast as one that lists each
+ * once. libseccomp would treat the copies as no-ops, but each add is a transaction that costs as
+ * much as the whole filter so far.
+ */
+static void mark_duplicates(struct add_entry *e, size_t n)
+{
+	qsort(e, n, sizeof(*e), entry_cmp);
+	for (size_t i = 1; i < n; i++) {
+		const struct add_entry *a = &e[i - 1];
+		struct add_entry *b = &e[i];
+
+		b->skip = a->nr == b->nr && a->act == b->act && a->argsid == b->argsid &&
+			  (b->nr != __NR_SCMP_ERROR || !strcmp(a->name_str, b->name_str));
+	}
+	qsort(e, n, sizeof(*e), seq_cmp);
+}
+
+/* The (name, rule) pairs of the rules that apply, in profile order. */
+static int collect_entries(const struct tb_profile *p, const struct tb_compile_opts *o, uint32_t def,
+			   struct add_entry **out, size_t *n_out, struct tb_diag *diag)
+{
+	size_t total = 0, n = 0;
+	struct add_entry *e;
+
+	for (size_t i = 0; i < p->n_rules; i++)
+		total += p->rules[i].n_names;
+	e = calloc(total ? total : 1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct tb_rule *rule = &p->rules[i];
+		int r = tb_profile_rule_applies(rule, o);
+		uint32_t act;
+
+		if (r < 0) {
+			char where[64];
+
+			pathf(where, sizeof(where), "syscalls[%zu]", i);
+			tb_diag_set(diag, p->source, 0, 0, where,
+				    "cannot compare minKernel with the running kernel: %s", strerror(-r));
+			free(e);
+			return r;
+		}
+		if (r == 0)
+			continue;
+		if (rule->action.kind == TB_ACT_ERRNO && tb_action_errno(&rule->action) > 4094)
+			warnf(o, TB_WARN_ERRNO_CLAMPED, NULL, "syscalls[%zu]: errnoRet %u is above 4094: compiled as 4094", i,
+			      tb_action_errno(&rule->action));
+		act = scmp_action(&rule->action, o->trace_denials);
+		/* runc skips rules whose action is the default one; libseccomp would refuse them. */
+		if (act == def)
+			continue;
+		for (size_t k = 0; k < rule->n_names; k++, n++)
+			e[n] = (struct add_entry){.nr = seccomp_syscall_resolve_name(rule->names[k]),
+						  .act = act, .argsid = rule->n_args ? i + 1 : 0,
+						  .rule = i, .name = k, .name_str = rule->names[k],
+						  .seq = n};
+	}
+	*out = e;
+	*n_out = n;
+	return 0;
+}
+
+static int add_rules(scmp_filter_ctx ctx, const struct tb_profile *p, const struct tb_compile_opts *o,
+		     uint32_t def, struct tb_diag *diag)
+{
+	_cleanup_free_ struct add_entry *e = NULL;
+	size_t n = 0, conditioned = 0;
+	int r;
+
+
+	if ((r = collect_entries(p, o, def, &e, &n, diag)) < 0)
+		return r;
+	mark_duplicates(e, n);
+	/* libseccomp's time grows with the square of argument conditions on a syscall, and a filter
+	 * holds at most 4096 instructions anyway: refuse before spending seconds on it. */
+	for (size_t i = 0; i < n; i++)
+		conditioned += !e[i].skip && e[i].argsid && e[i].nr != __NR_SCMP_ERROR;
+	if (conditioned > TB_PROFILE_MAX_ARG_RULES) {
+		tb_diag_set(diag, p->source, 0, 0, "syscalls",
+			    "%zu argument-conditioned rules (distinct names of rules with \"args\"): "
+			    "at most %d fit a seccomp filter", conditioned, TB_PROFILE_MAX_ARG_RULES);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct tb_rule *rule = &p->rules[e[i].rule];
+
+		if (e[i].skip)
+			continue;
+		if (e[i].nr == __NR_SCMP_ERROR) {
+			warnf(o, TB_WARN_UNKNOWN_SYSCALL, e[i].name_str, "syscalls[%zu]: unknown syscall \"%s\" skipped",
+			      e[i].rule, e[i].name_str);
+			continue;
+		}
+		r = add_rule(ctx, rule, e[i].name_str, e[i].nr, e[i].act, o);
+		if (r < 0) {
+			char where[64];
+
+			pathf(where, sizeof(where), "syscalls[%zu]", e[i].rule);
+			tb_diag_set(diag, p->source, 0, 0, where, "libseccomp cannot add the %s rule for %s: %s",
+				    tb_action_name(rule->action.kind), e[i].name_str, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
 static const char *const flag_attr_names[] = {
 	"SECCOMP_FILTER_FLAG_LOG",
 	"SECCOMP_FILTER_FLAG_SPEC_ALLOW",
@@ -1092,51 +1250,9 @@ int tb_profile_compile(const struct tb_profile *p, const struct tb_compile_opts 
 			goto fail;
 	}
 
-	for (size_t i = 0; i < p->n_rules; i++) {
-		const struct tb_rule *rule = &p->rules[i];
-		uint32_t act;
-
-		r = tb_profile_rule_applies(rule, o);
-		if (r < 0) {
-			char where[64];
-
-			pathf(where, sizeof(where), "syscalls[%zu]", i);
-			tb_diag_set(diag, p->source, 0, 0, where,
-				    "cannot compare minKernel with the running kernel: %s",
-				    strerror(-r));
-			return r;
-		}
-		if (r == 0)
-			continue;
-		if (rule->action.kind == TB_ACT_ERRNO && tb_action_errno(&rule->action) > 4094)
-			warnf(o, TB_WARN_ERRNO_CLAMPED, NULL, "syscalls[%zu]: errnoRet %u is above 4094: compiled as 4094", i,
-			      tb_action_errno(&rule->action));
-		act = scmp_action(&rule->action, o->trace_denials);
-		/* runc skips rules whose action is the default one; libseccomp would refuse them. */
-		if (act == def)
-			continue;
-		for (size_t k = 0; k < rule->n_names; k++) {
-			int nr = seccomp_syscall_resolve_name(rule->names[k]);
-
-			if (nr == __NR_SCMP_ERROR) {
-				warnf(o, TB_WARN_UNKNOWN_SYSCALL, rule->names[k],
-				      "syscalls[%zu]: unknown syscall \"%s\" skipped", i,
-				      rule->names[k]);
-				continue;
-			}
-			r = add_rule(ctx, rule, rule->names[k], nr, act, o);
-			if (r < 0) {
-				char where[64];
-
-				pathf(where, sizeof(where), "syscalls[%zu]", i);
-				tb_diag_set(diag, p->source, 0, 0, where,
-					    "libseccomp cannot add the %s rule for %s: %s",
-					    tb_action_name(rule->action.kind), rule->names[k],
-					    strerror(-r));
-				return r;
-			}
-		}
-	}
+	r = add_rules(ctx, p, o, def, diag);
+	if (r < 0)
+		return r;
 	*out = TB_TAKE_PTR(ctx);
 	return 0;
 fail:

@@ -61,6 +61,11 @@ struct tb_arch_entry {
 	char **sub_arches; /* NULL-terminated */
 };
 
+/* Size limits of a profile (the parser refuses more, naming the limit). */
+#define TB_PROFILE_MAX_RULES 65536      /* entries of "syscalls" */
+#define TB_PROFILE_MAX_NAMES 262144     /* names over all rules, copies included */
+#define TB_PROFILE_MAX_ARG_RULES 2048   /* distinct names of rules with "args" (compile) */
+
 struct tb_profile {
 	char *source; /* file it was read from */
 	struct tb_action default_action;
@@ -72,11 +77,6 @@ struct tb_profile {
 	size_t n_rules;
 	/* listenerPath/listenerMetadata and defaultErrnoRet are folded into the fields above. */
 };
-
-/* The most syscall names a profile may list across all its rules. libseccomp's rule insertion
- * copies its whole database per rule, so compiling N names costs O(N^2): 40000 take ~18 s here,
- * 200000 (a 10 MB file) minutes. Docker's default lists ~380, a generated profile ~300. */
-#define TB_PROFILE_MAX_NAMES 4096
 
 /* Reads and validates the profile at @path. -EINVAL: malformed (@diag: file, line, column or JSON
  * path, problem). Other -errno: unreadable. *@out untouched on failure. */

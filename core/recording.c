@@ -107,6 +107,7 @@ static void prov_clear(struct tb_rec_provenance *p)
 	free(p->arch);
 	free(p->libc);
 	free(p->python);
+	free(p->phase);
 	tb_strv_free(p->command);
 	free(p->workload);
 	memset(p, 0, sizeof(*p));
@@ -512,6 +513,8 @@ static json_t *prov_to_json(const struct tb_rec_provenance *p)
 	e |= json_object_set_new(o, "signal", p->signal ? json_integer(p->signal) : json_null());
 	e |= json_object_set_new(o, "timed_out", json_boolean(p->timed_out));
 	e |= json_object_set_new(o, "duration_ms", json_integer((json_int_t)p->duration_ms));
+	if (p->phase) /* only when recorded with --phase: plain recordings stay byte-identical */
+		e |= json_object_set_new(o, "phase", json_string(p->phase));
 	if (e) {
 		json_decref(o);
 		return NULL;
@@ -811,6 +814,16 @@ static int prov_from_json(const struct loader *l, json_t *o, const char *where,
 	v = json_object_get(o, "duration_ms");
 	if (v && (ret = get_uint(l, v, path, &p->duration_ms)) < 0)
 		return ret;
+	v = json_object_get(o, "phase");
+	if (v) {
+		snprintf(path, sizeof(path), "%s.phase", where);
+		if (!json_is_string(v) || (strcmp(json_string_value(v), "all") &&
+					   strcmp(json_string_value(v), "user") &&
+					   strcmp(json_string_value(v), "mixed")))
+			return bad(l, path, "expected \"all\", \"user\" or \"mixed\"");
+		if (!(p->phase = strdup(json_string_value(v))))
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -1156,6 +1169,7 @@ static int prov_copy(struct tb_rec_provenance *dst, const struct tb_rec_provenan
 			goto fail;                                                                 \
 	} while (0)
 	p.tightbox_version = p.backend = p.kernel = p.arch = p.libc = p.python = p.workload = NULL;
+	p.phase = NULL;
 	p.command = NULL;
 	TB_DUP(tightbox_version);
 	TB_DUP(backend);
@@ -1164,6 +1178,7 @@ static int prov_copy(struct tb_rec_provenance *dst, const struct tb_rec_provenan
 	TB_DUP(libc);
 	TB_DUP(python);
 	TB_DUP(workload);
+	TB_DUP(phase);
 #undef TB_DUP
 	p.command = strv_copy(src->command);
 	if (!p.command)
@@ -1301,7 +1316,8 @@ int tb_recording_merge(const struct tb_recording *const *in, size_t n, struct tb
 	    (ret = merged_field(in, n, offsetof(struct tb_rec_provenance, arch), &m->prov.arch)) < 0 ||
 	    (ret = merged_field(in, n, offsetof(struct tb_rec_provenance, libc), &m->prov.libc)) < 0 ||
 	    (ret = merged_field(in, n, offsetof(struct tb_rec_provenance, python), &m->prov.python)) <
-		    0)
+		    0 ||
+	    (ret = merged_field(in, n, offsetof(struct tb_rec_provenance, phase), &m->prov.phase)) < 0)
 		goto fail;
 	/* A merge "exited 0" only if every source did; otherwise the first bad outcome shows. */
 	m->prov.exited = true;

@@ -37,6 +37,9 @@ struct tb_rec_provenance {
 	int signal; /* 0 = none */
 	bool timed_out;
 	uint64_t duration_ms;
+	/* NULL: a plain recording; "all" or "user" (`record --phase`): the command ran under the
+	 * two-phase bootstrap, and "user" holds only what followed its phase-2 stack. */
+	char *phase;
 };
 
 struct tb_rec_syscall {

@@ -101,6 +101,15 @@ void tb_gen_opts_init(struct tb_gen_opts *o);
 int tb_generate(const struct tb_gen_input *in, size_t n, const struct tb_gen_opts *o,
 		struct tb_gen_result *out, struct tb_diag *diag);
 
+/*
+ * `generate --phases`: turns @seccomp, the profile tb_generate made from the @n user-phase
+ * recordings (`record --phase user`), into the phase-2 profile of a two-phase run
+ * (generator/phases.c says what it takes away). On success *@out is the JSON text and *@allowed
+ * the sorted names it allows (both malloc'd). 0, -EINVAL (@seccomp is not a profile), -ENOMEM.
+ */
+int tb_gen_phase2(const char *seccomp, const struct tb_gen_input *user, size_t n, char **out,
+		  char ***allowed);
+
 /* Frees what tb_generate stored in @r. Accepts NULL. */
 void tb_gen_result_free(struct tb_gen_result *r);
 

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/securebits.h>
 
@@ -66,6 +67,19 @@ struct tree {
 	char link[4096];   /* symlink target when fd < 0 */
 };
 
+/* Timestamps a point of the setup for --debug-timing: clock_gettime is a vDSO call, no syscall
+ * where the clocksource allows (tsc, kvm-clock); elsewhere it is one syscall, which is why no mark
+ * is taken once a recorder's hook has run. */
+static void mark(struct tb_child_args *a, enum tb_child_mark m)
+{
+	struct timespec ts = {0, 0};
+
+	if (!a->shared)
+		return;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	a->shared->mark_ns[m] = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static __attribute__((noreturn)) void fail_step(struct tb_child_args *a, enum tb_step step, int err,
 						int index)
 {
@@ -77,7 +91,7 @@ static __attribute__((noreturn)) void fail_step(struct tb_child_args *a, enum tb
 	syscall(SYS_exit_group,
 		step == TB_STEP_EXEC || step == TB_STEP_EXEC_LOOKUP ? (err == ENOENT ? 127 : 126) : 125);
 	/* Only a profile that denies exit_group gets here (glibc's _exit would end in a hlt and a
-	 * SIGSEGV that looks like the program's); the parent reads the report from a->late. */
+	 * SIGSEGV that looks like the program's); the parent reads the report from a->shared. */
 	__builtin_trap();
 }
 
@@ -214,13 +228,11 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* An empty regular file as a mount point: one mknod instead of open + close. */
 static int touch(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return errno == EEXIST ? 0 : tb_negerrno();
-	close(fd);
+	if (mknod(path, S_IFREG | 0644, 0) < 0 && errno != EEXIST)
+		return tb_negerrno();
 	return 0;
 }
 
@@ -260,8 +272,14 @@ static void setup_dev(struct tb_child_args *a)
 		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
 		CHECK(a, touch(path) == 0, TB_STEP_DEV, (int)i);
 		CHECK(a, mount(src, path, NULL, MS_BIND, NULL) == 0, TB_STEP_DEV, (int)i);
-		CHECK(a, mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NOEXEC, NULL) == 0,
-		      TB_STEP_DEV, (int)i);
+	}
+	{
+		/* The binds carry the host /dev's flags: nosuid and noexec for all of them in one
+		 * recursive call (not nodev: they are the devices). */
+		struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC};
+
+		CHECK(a, mount_setattr(AT_FDCWD, STAGING "/dev", AT_RECURSIVE, &attr, sizeof(attr)) == 0,
+		      TB_STEP_DEV, -1);
 	}
 	for (size_t i = 0; i < TB_ARRAY_SIZE(links); i++) {
 		snprintf(path, sizeof(path), STAGING "/dev/%s", links[i][0]);
@@ -388,7 +406,9 @@ static void setup_root(struct tb_child_args *a)
 		close(trees[i].fd);
 	}
 	setup_dev(a);
+	mark(a, TB_MARK_PROC_START);
 	setup_proc(a);
+	mark(a, TB_MARK_PROC_END);
 	CHECK(a, mkdir(STAGING "/sys", 0555) == 0 || errno == EEXIST, TB_STEP_STAGING, -1);
 
 	/* 3. Writable tmpfs mounts (/tmp by default: size-capped, noexec, nosuid, nodev). */
@@ -498,7 +518,12 @@ static void setup_fds(struct tb_child_args *a)
 		CHECK(a, dup3(a->sync_fd, 4, O_CLOEXEC) == 4, TB_STEP_FDS, 4);
 		a->sync_fd = 4;
 	}
-	CHECK(a, syscall(SYS_close_range, 5U, ~0U, 0) == 0, TB_STEP_FDS, 5);
+	/* The phase-2 program (two-phase runs): at a fixed number, inherited by the bootstrap, which
+	 * closes it before user code runs. It comes from fd >= 10, so nothing above clobbered it. */
+	if (a->phase2_fd >= 0)
+		CHECK(a, dup2(a->phase2_fd, TB_PHASE2_FD) == TB_PHASE2_FD, TB_STEP_FDS, TB_PHASE2_FD);
+	CHECK(a, syscall(SYS_close_range, a->phase2_fd >= 0 ? TB_PHASE2_FD + 1U : 5U, ~0U, 0) == 0,
+	      TB_STEP_FDS, 5);
 }
 
 static void set_rlimits(struct tb_child_args *a)
@@ -602,10 +627,10 @@ static int lookup_exec(const char *file, char **envp, char *out, size_t size)
  */
 static __attribute__((noreturn)) void exec_failed(struct tb_child_args *a, bool filtered, int err)
 {
-	if (filtered && a->late && syscall(SYS_execve, NULL, NULL, NULL) < 0 && errno != EFAULT) {
-		a->late->err = err;
-		a->late->index = -1;
-		a->late->step = TB_STEP_EXEC_DENIED;
+	if (filtered && a->shared && syscall(SYS_execve, NULL, NULL, NULL) < 0 && errno != EFAULT) {
+		a->shared->late.err = err;
+		a->shared->late.index = -1;
+		a->shared->late.step = TB_STEP_EXEC_DENIED;
 		fail_step(a, TB_STEP_EXEC_DENIED, err, -1);
 	}
 	fail_step(a, TB_STEP_EXEC, err, -1);
@@ -622,6 +647,7 @@ void tb_child_main(struct tb_child_args *a)
 	CHECK(a, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0, TB_STEP_SYNC, -1);
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(125); /* parent gone or refused: it reports why itself */
+	mark(a, TB_MARK_WOKE);
 
 	/* A session and process group of its own: kill(0, SIG), kill(-pgrp) and a terminal's
 	 * job-control signals reach only the sandbox, never the caller's process group - whether
@@ -634,6 +660,7 @@ void tb_child_main(struct tb_child_args *a)
 	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS &&
 	    errno != EPERM)
 		fail_step(a, TB_STEP_KEYRING, errno, -1);
+	mark(a, TB_MARK_SESSION);
 	/* Into the v1 run cgroups first (the cgroup2 one we were born in): everything after this,
 	 * the setup included, is accounted and limited. */
 	if (a->cgroup && (err = tb_cgroup_join_v1(a->cgroup)) < 0)
@@ -641,29 +668,37 @@ void tb_child_main(struct tb_child_args *a)
 	/* A cgroup namespace rooted at our own cgroup hides the host's cgroup tree. */
 	CHECK(a, unshare(CLONE_NEWCGROUP) == 0, TB_STEP_SYNC, -2);
 	open_ns_quotas(a, ns_quota_fds);
+	mark(a, TB_MARK_CGROUP);
 	setup_root(a);
+	mark(a, TB_MARK_ROOT);
 	zero_ns_quotas(a, ns_quota_fds);
+	mark(a, TB_MARK_NSQUOTA);
 	CHECK(a, sethostname("tightbox", 8) == 0, TB_STEP_HOSTNAME, -1);
 	loopback_up(a);
 	CHECK(a, chdir(c->workdir ? c->workdir : (tb_workdir_wanted(c) ? "/sandbox" : "/")) == 0, TB_STEP_WORKDIR,
 	      -1);
 	setup_fds(a);
+	mark(a, TB_MARK_HOSTNAME);
 	/* The second byte: the parent is done with us (a recorder is attached). */
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(125);
+	mark(a, TB_MARK_RELEASED);
 	set_rlimits(a);
 	if (a->apparmor && tb_apparmor_change_onexec(c->apparmor_profile) < 0)
 		fail_step(a, TB_STEP_APPARMOR, errno, -1);
 	drop_privileges(a);
+	mark(a, TB_MARK_PRIVS);
 	if (a->landlock_abi > 0 && !c->landlock_off) {
 		err = tb_landlock_apply(c, a->landlock, a->landlock_abi);
 		if (err < 0)
 			fail_step(a, TB_STEP_LANDLOCK, -err, -1);
 	}
+	mark(a, TB_MARK_LANDLOCK);
 	/* Resolve the command now: after the filter only execve is needed. */
-	err = lookup_exec(c->argv[0], a->envp, exe, sizeof(exe));
+	err = lookup_exec(a->argv[0], a->envp, exe, sizeof(exe));
 	if (err)
 		fail_step(a, TB_STEP_EXEC_LOOKUP, err, -1);
+	mark(a, TB_MARK_LOOKUP);
 	if (a->hooks && a->hooks->child_before_filter) {
 		err = a->hooks->child_before_filter(a->hooks->data);
 		if (err < 0)
@@ -675,6 +710,8 @@ void tb_child_main(struct tb_child_args *a)
 	if (filtered)
 		CHECK(a, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &a->prog) == 0,
 		      TB_STEP_SECCOMP, -1);
-	execve(exe, c->argv, a->envp);
+	if (!a->hooks)
+		mark(a, TB_MARK_SECCOMP);
+	execve(exe, a->argv, a->envp);
 	exec_failed(a, filtered, errno);
 }

@@ -66,6 +66,8 @@ void tb_run_config_free(struct tb_run_config *c)
 	}
 	free(c->stdin_path);
 	free(c->seccomp_path);
+	free(c->two_phase_path);
+	free(c->preload);
 	free(c->apparmor_profile);
 	free(c->landlock_path);
 	free(c->cgroup_parent);
@@ -109,4 +111,36 @@ const char *tb_step_name(enum tb_step s)
 	};
 
 	return (unsigned)s < TB_ARRAY_SIZE(names) && names[s] ? names[s] : "unknown";
+}
+
+const char *tb_run_stage_name(enum tb_run_stage s)
+{
+	static const char *const names[] = {
+		[TB_RUN_STAGE_VALIDATE] = "validate",
+		[TB_RUN_STAGE_PROFILE] = "profile load/cache",
+		[TB_RUN_STAGE_PLAN] = "landlock file, stdin, env, buffers",
+		[TB_RUN_STAGE_CGROUP] = "cgroup create/configure",
+		[TB_RUN_STAGE_PIPES] = "pipes",
+		[TB_RUN_STAGE_JANITOR] = "janitor",
+		[TB_RUN_STAGE_SIGNALS] = "signalfd, /proc check",
+		[TB_RUN_STAGE_CLONE] = "clone3",
+		[TB_RUN_STAGE_IDMAPS] = "id maps, handshake",
+		[TB_RUN_STAGE_CHILD_START] = "child start",
+		[TB_RUN_STAGE_SESSION] = "session, keyring",
+		[TB_RUN_STAGE_CHILD_CGROUP] = "child cgroup join",
+		[TB_RUN_STAGE_MOUNTS] = "mounts",
+		[TB_RUN_STAGE_PROC] = "proc masking",
+		[TB_RUN_STAGE_NSQUOTA] = "ns quotas",
+		[TB_RUN_STAGE_HOSTNAME] = "hostname, lo, fds",
+		[TB_RUN_STAGE_RELEASE] = "wait for release",
+		[TB_RUN_STAGE_PRIVS] = "privileges",
+		[TB_RUN_STAGE_LANDLOCK] = "landlock",
+		[TB_RUN_STAGE_LOOKUP] = "exec lookup",
+		[TB_RUN_STAGE_SECCOMP] = "seccomp load",
+		[TB_RUN_STAGE_EXEC] = "execve + program",
+		[TB_RUN_STAGE_DRAIN] = "drain, result",
+		[TB_RUN_STAGE_TEARDOWN] = "teardown",
+	};
+
+	return (unsigned)s < TB_ARRAY_SIZE(names) && names[s] ? names[s] : "?";
 }

@@ -54,6 +54,50 @@ struct tb_child_report {
 	int32_t index; /* which volume/tmpfs/rlimit, -1 when n/a */
 };
 
+/* Points of the child's setup it timestamps (CLOCK_MONOTONIC ns) for tb_run_result.stage_us. */
+enum tb_child_mark {
+	TB_MARK_WOKE,      /* the id maps are written: the setup starts */
+	TB_MARK_SESSION,   /* own session and keyring */
+	TB_MARK_CGROUP,    /* v1 cgroups joined, cgroup namespace, quota files opened */
+	TB_MARK_PROC_START,
+	TB_MARK_PROC_END,
+	TB_MARK_ROOT,      /* pivoted into the new root */
+	TB_MARK_NSQUOTA,
+	TB_MARK_HOSTNAME,  /* hostname, loopback, workdir, fds */
+	TB_MARK_RELEASED,  /* the parent's second byte */
+	TB_MARK_PRIVS,     /* rlimits, AppArmor, capabilities, uid, no_new_privs */
+	TB_MARK_LANDLOCK,
+	TB_MARK_LOOKUP,    /* command found, recorder hook done */
+	TB_MARK_SECCOMP,   /* filter loaded: execve follows */
+	TB_MARK_N,
+};
+
+/* The page the child shares with the parent (MAP_SHARED before the clone): reports that need no
+ * syscall. */
+struct tb_child_shared {
+	/* An execve the profile denies (write and exit_group may be denied as well). */
+	struct tb_child_report late;
+	uint64_t mark_ns[TB_MARK_N];
+};
+
+/* Points of the parent's side of a run it timestamps (CLOCK_MONOTONIC ns). */
+enum tb_parent_mark {
+	TB_PM_START,
+	TB_PM_VALIDATED,
+	TB_PM_PROFILE,
+	TB_PM_PLANNED,
+	TB_PM_CGROUP,
+	TB_PM_PIPES,
+	TB_PM_JANITOR,
+	TB_PM_SIGNALS,
+	TB_PM_CLONED,
+	TB_PM_RELEASED,
+	TB_PM_REAPED,
+	TB_PM_COLLECTED,
+	TB_PM_DONE,
+	TB_PM_N,
+};
+
 /*
  * What a run needs that can be checked and built before anything exists on the host (run.c):
  * the compiled filter, the Landlock ruleset, stdin and the environment. Owned; tb_run_plan_done.
@@ -68,9 +112,11 @@ struct tb_run_plan {
 	bool stdin_truncated;
 	int workdir_fd;    /* the /sandbox tmpfs (fsmount), -1: none (workdir.c) */
 	char **envp;       /* the strings belong to the config */
+	int phase2_fd;     /* -1, or a read-only sealed memfd with the phase-2 program */
+	char **argv;       /* NULL: cfg->argv; else the two-phase bootstrap command (owned) */
 };
 
-#define TB_RUN_PLAN_INIT {.stdin_fd = -1, .workdir_fd = -1}
+#define TB_RUN_PLAN_INIT {.stdin_fd = -1, .workdir_fd = -1, .phase2_fd = -1}
 
 /*
  * The working directory (workdir.c). tb_workdir_wanted: whether @c asks for the /sandbox tmpfs.
@@ -111,7 +157,8 @@ struct tb_sandbox {
 	sigset_t oldmask;
 	bool mask_set;
 	uint64_t t0_ms;       /* the clone, for wall_ms */
-	struct tb_child_report *late; /* shared page (tb_child_args.late), NULL when unmapped */
+	struct tb_child_shared *shared; /* the page shared with the child, NULL when unmapped */
+	uint64_t mark_ns[TB_PM_N];      /* the parent's timestamps (tb_run_result.stage_us) */
 };
 
 #define TB_SANDBOX_INIT                                                                            \
@@ -172,21 +219,47 @@ struct tb_child_args {
 			   * inside a container whose /proc is partly masked) */
 	bool rlimit_fallback; /* no cgroup: approximate memory/pids with rlimits */
 	char **envp;
+	char **argv;      /* the command to execute (cfg->argv or the two-phase bootstrap) */
+	int phase2_fd;    /* -1, or the phase-2 program: becomes fd TB_PHASE2_FD, inherited */
 	int workdir_fd; /* the /sandbox tmpfs to attach, -1: none */
 	int stdin_fd, out_fd, err_fd, status_fd, sync_fd;
 	pid_t parent;
-	/* Shared with the parent (MAP_SHARED): a report that needs no syscall, for an execve the
-	 * profile denies (write and exit_group may be denied as well). */
-	struct tb_child_report *late;
+	struct tb_child_shared *shared; /* NULL: none */
 };
 
 const char *tb_step_name(enum tb_step s);
 
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds, nanoseconds. */
 uint64_t tb_now_ms(void);
+uint64_t tb_now_ns(void);
 /* Sets @res->error (and @d's message when still empty) to the printf-style text. */
 void tb_run_set_error(struct tb_run_result *res, struct tb_diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The fd number at which the sandboxed bootstrap finds the phase-2 program. */
+#define TB_PHASE2_FD 5
+
+/*
+ * Compiles the profile in @file (read once, through the filter cache) into @prog. With
+ * @allow_seccomp_filter, seccomp(SECCOMP_SET_MODE_FILTER, ...) is also allowed: the phase-1 filter
+ * of a two-phase run, so that the bootstrap can stack phase 2 (a filter can only restrict more).
+ * Warnings go to @res. 0 or -errno (@d says why).
+ */
+int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_seccomp_filter,
+			   struct sock_fprog *prog, struct tb_run_result *res, struct tb_diag *d);
+
+/*
+ * The two-phase part of the plan stage (two-phase.c): checks that @c->argv is `python3 FILE
+ * [ARGS]`, compiles @c->two_phase_path into a sealed read-only memfd (@plan->phase2_fd, at fd >=
+ * 10) and builds the bootstrap command (@plan->argv). No-op without two_phase_path. 0 or -errno.
+ */
+int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
+		      struct tb_run_result *res, struct tb_diag *d);
+/* Adds the phase-1 rule that lets the bootstrap stack phase 2 to @ctx (a scmp_filter_ctx from
+ * tb_profile_compile): seccomp allowed when its first argument is SECCOMP_SET_MODE_FILTER. */
+int tb_two_phase_allow_stacking(void *ctx);
+/* Frees @argv as built by tb_two_phase_plan. Accepts NULL. */
+void tb_two_phase_argv_free(char **argv);
 
 /* Frees what a plan holds. Accepts a TB_RUN_PLAN_INIT plan. */
 void tb_run_plan_done(struct tb_run_plan *p);
@@ -240,5 +313,8 @@ __attribute__((noreturn)) void tb_child_main(struct tb_child_args *a);
 int tb_landlock_apply(const struct tb_run_config *c, const struct tb_ll_ruleset *rs, int abi);
 /* Landlock ABI version of the running kernel, 0 when unsupported. */
 int tb_landlock_abi(void);
+/* Names the parts of ruleset @rs (NULL: the built-in one) that Landlock ABI @abi (> 0) cannot
+ * enforce, "truncate (ABI 3), signal scope (ABI 6)" style, into @buf; "" when it enforces all. */
+void tb_landlock_unenforced(const struct tb_ll_ruleset *rs, int abi, char *buf, size_t len);
 
 #endif

@@ -6,7 +6,11 @@
  *
  * The default ruleset (no --security-opt landlock=FILE) mirrors the mounts: read everywhere,
  * write only beneath the writable mounts, execute only where nothing is writable, no signals or
- * abstract unix sockets outside the sandbox.
+ * abstract unix sockets outside the sandbox, and (ABI 9) no connect to a socket file the sandbox
+ * did not create: the right is handled and granted nowhere, so a host socket inside a volume
+ * stays unreachable while the sandbox's own sockets (same Landlock domain) work. No mount flag can
+ * do this: connect needs only write permission on the socket inode, which a read-only mount
+ * does not remove.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +31,10 @@
 #endif
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
+/* ABI 9: connect()/sendmsg() to a pathname unix socket needs this right on the socket's path. */
+#ifndef LANDLOCK_ACCESS_FS_RESOLVE_UNIX
+#define LANDLOCK_ACCESS_FS_RESOLVE_UNIX (1ULL << 16)
 #endif
 #define TB_LL_RULE_NET_PORT 2
 #define TB_LL_NET_BIND_TCP (1ULL << 0)
@@ -63,6 +71,8 @@ static uint64_t fs_mask_for_abi(int abi)
 		m |= LANDLOCK_ACCESS_FS_TRUNCATE;
 	if (abi >= 5)
 		m |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	if (abi >= 9)
+		m |= LANDLOCK_ACCESS_FS_RESOLVE_UNIX;
 	return m;
 }
 
@@ -168,6 +178,37 @@ static int add_default_rules(int rs, const struct tb_run_config *c, uint64_t han
 				  handled)) < 0)
 			return r;
 	return 0;
+}
+
+void tb_landlock_unenforced(const struct tb_ll_ruleset *rs, int abi, char *buf, size_t len)
+{
+	/* The built-in ruleset handles every right and both scopes (add_default_rules). */
+	const uint64_t fs = rs ? rs->handled_fs : ~0ULL;
+	const struct {
+		bool wanted;
+		int abi;
+		const char *what;
+	} parts[] = {
+		{fs & LANDLOCK_ACCESS_FS_REFER, 2, "refer"},
+		{fs & LANDLOCK_ACCESS_FS_TRUNCATE, 3, "truncate"},
+		{rs && rs->restrict_net, 4, "tcp bind/connect rules"},
+		{fs & LANDLOCK_ACCESS_FS_IOCTL_DEV, 5, "ioctl_dev"},
+		{!rs || rs->scope_signal, 6, "signal scope"},
+		{!rs || rs->scope_abstract_unix, 6, "abstract_unix_socket scope"},
+	};
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < TB_ARRAY_SIZE(parts) && used < len; i++) {
+		int n;
+
+		if (!parts[i].wanted || abi >= parts[i].abi)
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s (ABI %d)", used ? ", " : "", parts[i].what,
+			     parts[i].abi);
+		used = n < 0 ? len : used + (size_t)n;
+	}
 }
 
 int tb_landlock_apply(const struct tb_run_config *c, const struct tb_ll_ruleset *rs, int abi)

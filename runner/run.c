@@ -23,12 +23,17 @@
 #include "runner/filter-cache.h"
 #include "runner/internal.h"
 
-uint64_t tb_now_ms(void)
+uint64_t tb_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t tb_now_ms(void)
+{
+	return tb_now_ns() / 1000000;
 }
 
 void tb_run_set_error(struct tb_run_result *res, struct tb_diag *d, const char *fmt, ...)
@@ -95,16 +100,8 @@ static void add_cached_warnings(struct tb_run_result *res, const char *text)
 static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog,
 			  struct tb_run_result *res, struct tb_diag *d)
 {
-	struct tb_profile *p = NULL;
-	struct warn_ctx w = {.res = res};
-	struct tb_compile_opts opts = {.caps = 0, .warn = warn_cb, .warn_data = &w,
-				       .trace_denials = c->trace_denials};
-	char path[PATH_MAX], optstr[64];
-	_cleanup_free_ char *text = NULL, *key = NULL;
-	size_t len, key_len = 0;
+	char path[PATH_MAX];
 	const char *file = c->seccomp_path;
-	void *ctx = NULL;
-	int r;
 
 	prog->filter = NULL;
 	prog->len = 0;
@@ -119,6 +116,24 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 		}
 		file = path;
 	}
+	return tb_run_compile_profile(file, c->trace_denials, c->two_phase_path != NULL, prog, res, d);
+}
+
+int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_seccomp_filter,
+			   struct sock_fprog *prog, struct tb_run_result *res, struct tb_diag *d)
+{
+	struct tb_profile *p = NULL;
+	struct warn_ctx w = {.res = res};
+	struct tb_compile_opts opts = {.caps = 0, .warn = warn_cb, .warn_data = &w,
+				       .trace_denials = trace_denials};
+	char optstr[64];
+	_cleanup_free_ char *text = NULL, *key = NULL;
+	size_t len, key_len = 0;
+	void *ctx = NULL;
+	int r;
+
+	prog->filter = NULL;
+	prog->len = 0;
 	/* Read once: the bytes that are parsed are the bytes the cache key holds. */
 	r = tb_read_file(file, 16 << 20, &text, &len);
 	if (r < 0) {
@@ -126,7 +141,11 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 			    tb_read_file_strerror(r));
 		return r;
 	}
-	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d", c->trace_denials);
+	/* compiler=N: bumped whenever tb_profile_compile's program or warnings change for the same
+	 * bytes (2: copies of a name compile and warn once), so no entry of an older build is used.
+	 * The two-phase rule only when present: other keys stay what they were. */
+	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d compiler=2%s", trace_denials,
+		 allow_seccomp_filter ? " two_phase=1" : "");
 	if (tb_filter_cache_key(text, len, optstr, &key, &key_len) == 0) {
 		char *cached_warnings = NULL;
 
@@ -140,6 +159,10 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 	if (r < 0)
 		goto out;
 	r = tb_profile_compile(p, &opts, &ctx, d);
+	if (r == 0 && allow_seccomp_filter && (r = tb_two_phase_allow_stacking(ctx)) < 0)
+		tb_diag_set(d, file, 0, 0, "--two-phase",
+			    "cannot allow seccomp(SECCOMP_SET_MODE_FILTER) in the phase-1 profile "
+			    "(does it name seccomp with another action?): %s", strerror(-r));
 	if (r == 0)
 		r = tb_profile_export_bpf(ctx, prog);
 	if (r < 0 && !d->message[0])
@@ -327,23 +350,41 @@ void tb_run_plan_done(struct tb_run_plan *p)
 	if (p->workdir_fd >= 0)
 		close(TB_TAKE_FD(p->workdir_fd));
 	free(TB_TAKE_PTR(p->envp));
+	if (p->phase2_fd >= 0)
+		close(TB_TAKE_FD(p->phase2_fd));
+	tb_two_phase_argv_free(TB_TAKE_PTR(p->argv));
 }
 
 /* The plan stage: everything that can be refused before anything exists on the host. */
 static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
-		      struct tb_run_result *res, struct tb_diag *d)
+		      struct tb_run_result *res, struct tb_diag *d, uint64_t *mark_ns)
 {
 	int r;
 
-	if ((r = validate(c, d)) < 0 || (r = prepare_filter(c, &plan->prog, res, d)) < 0)
+	if ((r = validate(c, d)) < 0)
 		return r;
+	mark_ns[TB_PM_VALIDATED] = tb_now_ns();
+	if ((r = prepare_filter(c, &plan->prog, res, d)) < 0)
+		return r;
+	mark_ns[TB_PM_PROFILE] = tb_now_ns();
 	plan->landlock_abi = c->landlock_off ? 0 : tb_landlock_abi();
-	if (c->landlock_path) {
-		if ((r = tb_ll_ruleset_load(c->landlock_path, &plan->landlock, d)) < 0)
-			return r;
-		if (!plan->landlock_abi)
-			tb_run_result_warnf(res, TB_WARN_NO_LANDLOCK, NULL, "Landlock is not available in this kernel: %s "
-						  "not enforced", c->landlock_path);
+	if (c->landlock_path && (r = tb_ll_ruleset_load(c->landlock_path, &plan->landlock, d)) < 0)
+		return r;
+	if (!c->landlock_off) {
+		/* Best effort across ABIs: the run goes on with what the kernel knows, and says what not. */
+		const char *what = c->landlock_path ? c->landlock_path : "the built-in ruleset";
+		char lost[256];
+
+		if (!plan->landlock_abi) {
+			tb_run_result_warnf(res, TB_WARN_NO_LANDLOCK, c->landlock_path,
+					    "Landlock is not available in this kernel: %s not enforced", what);
+		} else {
+			tb_landlock_unenforced(plan->landlock, plan->landlock_abi, lost, sizeof(lost));
+			if (lost[0])
+				tb_run_result_warnf(res, TB_WARN_LANDLOCK_PARTIAL, c->landlock_path,
+						    "Landlock ABI %d of this kernel does not enforce %s of %s",
+						    plan->landlock_abi, lost, what);
+		}
 	}
 	if (c->apparmor_profile) {
 		char why[256];
@@ -364,7 +405,9 @@ static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
 			return plan->stdin_fd;
 	}
 	plan->envp = build_env(c);
-	return plan->envp ? 0 : -ENOMEM;
+	if (!plan->envp)
+		return -ENOMEM;
+	return tb_two_phase_plan(c, plan, res, d);
 }
 
 /* A failed run: @res->error says why (the diagnostic, or the errno when nothing said more). */
@@ -380,10 +423,67 @@ static int run_failed(struct tb_run_result *res, struct tb_diag *d, int r)
 	return r < 0 ? r : -EIO;
 }
 
+/* Microseconds from mark @a to mark @b, 0 when either is missing. */
+static uint64_t span_us(uint64_t a, uint64_t b)
+{
+	return a && b && b >= a ? (b - a) / 1000 : 0;
+}
+
+/* Fills @res->stage_us from the parent's and the child's timestamps. */
+static void fill_timing(const uint64_t *p, const struct tb_child_shared *cs, struct tb_run_result *res)
+{
+	const uint64_t *m = cs ? cs->mark_ns : NULL;
+	static const struct {
+		enum tb_run_stage stage;
+		enum tb_parent_mark from, to;
+	} parent[] = {
+		{TB_RUN_STAGE_VALIDATE, TB_PM_START, TB_PM_VALIDATED},
+		{TB_RUN_STAGE_PROFILE, TB_PM_VALIDATED, TB_PM_PROFILE},
+		{TB_RUN_STAGE_PLAN, TB_PM_PROFILE, TB_PM_PLANNED},
+		{TB_RUN_STAGE_CGROUP, TB_PM_PLANNED, TB_PM_CGROUP},
+		{TB_RUN_STAGE_PIPES, TB_PM_CGROUP, TB_PM_PIPES},
+		{TB_RUN_STAGE_JANITOR, TB_PM_PIPES, TB_PM_JANITOR},
+		{TB_RUN_STAGE_SIGNALS, TB_PM_JANITOR, TB_PM_SIGNALS},
+		{TB_RUN_STAGE_CLONE, TB_PM_SIGNALS, TB_PM_CLONED},
+		{TB_RUN_STAGE_IDMAPS, TB_PM_CLONED, TB_PM_RELEASED},
+		{TB_RUN_STAGE_DRAIN, TB_PM_REAPED, TB_PM_COLLECTED},
+		{TB_RUN_STAGE_TEARDOWN, TB_PM_COLLECTED, TB_PM_DONE},
+	};
+	static const struct {
+		enum tb_run_stage stage;
+		enum tb_child_mark from, to;
+	} child[] = {
+		{TB_RUN_STAGE_SESSION, TB_MARK_WOKE, TB_MARK_SESSION},
+		{TB_RUN_STAGE_CHILD_CGROUP, TB_MARK_SESSION, TB_MARK_CGROUP},
+		{TB_RUN_STAGE_PROC, TB_MARK_PROC_START, TB_MARK_PROC_END},
+		{TB_RUN_STAGE_NSQUOTA, TB_MARK_ROOT, TB_MARK_NSQUOTA},
+		{TB_RUN_STAGE_HOSTNAME, TB_MARK_NSQUOTA, TB_MARK_HOSTNAME},
+		{TB_RUN_STAGE_RELEASE, TB_MARK_HOSTNAME, TB_MARK_RELEASED},
+		{TB_RUN_STAGE_PRIVS, TB_MARK_RELEASED, TB_MARK_PRIVS},
+		{TB_RUN_STAGE_LANDLOCK, TB_MARK_PRIVS, TB_MARK_LANDLOCK},
+		{TB_RUN_STAGE_LOOKUP, TB_MARK_LANDLOCK, TB_MARK_LOOKUP},
+		{TB_RUN_STAGE_SECCOMP, TB_MARK_LOOKUP, TB_MARK_SECCOMP},
+	};
+
+	for (size_t i = 0; i < TB_ARRAY_SIZE(parent); i++)
+		res->stage_us[parent[i].stage] = span_us(p[parent[i].from], p[parent[i].to]);
+	if (!m)
+		return;
+	for (size_t i = 0; i < TB_ARRAY_SIZE(child); i++)
+		res->stage_us[child[i].stage] = span_us(m[child[i].from], m[child[i].to]);
+	res->stage_us[TB_RUN_STAGE_CHILD_START] = span_us(p[TB_PM_CLONED], m[TB_MARK_WOKE]);
+	/* The mounts around /proc (the root, /dev before it; tmpfs, volumes, pivot after). */
+	res->stage_us[TB_RUN_STAGE_MOUNTS] = span_us(m[TB_MARK_CGROUP], m[TB_MARK_PROC_START]) +
+					     span_us(m[TB_MARK_PROC_END], m[TB_MARK_ROOT]);
+	res->stage_us[TB_RUN_STAGE_EXEC] =
+		span_us(m[TB_MARK_SECCOMP] ? m[TB_MARK_SECCOMP] : m[TB_MARK_LOOKUP], p[TB_PM_REAPED]);
+}
+
 /*
  * The stages, in order: plan (validate and build, nothing on the host yet), spawn (cgroups,
- * janitor, clone, id maps, handshake), supervise (output, exits, timeout), result. Each stage's
- * resources have one owner and one destructor, run in reverse order on every path.
+ * janitor, clone, id maps, handshake), supervise (output, exits, timeout), result, teardown. Each
+ * stage's resources have one owner and one destructor; the cleanup attributes run them on the
+ * paths that return early, the end of a run calls them itself to time the teardown.
  */
 int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, struct tb_run_result *res,
 	   struct tb_diag *d)
@@ -391,19 +491,30 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	__attribute__((cleanup(tb_run_plan_done))) struct tb_run_plan plan = TB_RUN_PLAN_INIT;
 	__attribute__((cleanup(tb_supervisor_done))) struct tb_supervisor sv = TB_SUPERVISOR_INIT;
 	__attribute__((cleanup(tb_sandbox_done))) struct tb_sandbox sb = TB_SANDBOX_INIT;
+	struct tb_child_shared marks = {0};
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	tb_diag_clear(d);
-	if ((r = plan_build(c, &plan, res, d)) < 0 || (r = tb_supervisor_init(c, &sv, d)) < 0 ||
-	    (r = tb_sandbox_spawn(c, hooks, &plan, &sb, res, d)) < 0)
+	sb.mark_ns[TB_PM_START] = tb_now_ns();
+	if ((r = plan_build(c, &plan, res, d, sb.mark_ns)) < 0 ||
+	    (r = tb_supervisor_init(c, &sv, d)) < 0)
+		return run_failed(res, d, r);
+	sb.mark_ns[TB_PM_PLANNED] = tb_now_ns();
+	if ((r = tb_sandbox_spawn(c, hooks, &plan, &sb, res, d)) < 0)
 		return run_failed(res, d, r);
 	tb_supervise(c, hooks, &sb, &sv, res);
 	res->stdin_bytes = plan.stdin_bytes;
 	res->stdin_truncated = plan.stdin_truncated;
 	r = tb_run_collect(c, &sb, &sv, res, d);
+	sb.mark_ns[TB_PM_COLLECTED] = tb_now_ns();
+	if (sb.shared)
+		marks = *sb.shared;
+	tb_sandbox_done(&sb);
 	/* The sandbox is gone; its working directory lives on in our fd until the plan is done. */
 	if (r == 0 && (r = tb_workdir_copy_out(c, plan.workdir_fd, res, d)) < 0)
 		return run_failed(res, d, r);
+	sb.mark_ns[TB_PM_DONE] = tb_now_ns();
+	fill_timing(sb.mark_ns, sb.mark_ns[TB_PM_REAPED] ? &marks : NULL, res);
 	return r;
 }

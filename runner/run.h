@@ -106,7 +106,48 @@ struct tb_run_config {
 	bool escape_stderr;
 	bool trace_denials;   /* compile the profile with deny actions turned into SCMP_ACT_TRACE (explain) */
 	char *cgroup_parent;  /* name of the parent cgroup, "tightbox" */
+	/* Two-phase policy (runner/two-phase.c): with two_phase_path set, argv must be
+	 * `python3 FILE [ARGS]`; start-up and the comma-separated @preload modules run under the
+	 * filter above, then a bootstrap stacks the filter compiled from two_phase_path before the
+	 * first line of FILE runs. */
+	char *two_phase_path; /* --two-phase PROFILE2; NULL: one phase */
+	char *preload;        /* --preload MODULES ("numpy,pandas"); NULL: none */
+	/* `record --phase`: the bootstrap runs with a phase 2 that allows everything (the recorder's
+	 * own filter still traces every call); two_phase_path must be NULL. */
+	bool two_phase_permissive;
 };
+
+/* The stages of a run, in order, as tb_run_result.stage_us times them (`run --debug-timing`). */
+enum tb_run_stage {
+	TB_RUN_STAGE_VALIDATE,     /* host paths, flags */
+	TB_RUN_STAGE_PROFILE,      /* read, parse and compile the profile, or the cached program */
+	TB_RUN_STAGE_PLAN,         /* Landlock file, stdin, environment, output buffers */
+	TB_RUN_STAGE_CGROUP,       /* create and configure the run's cgroups */
+	TB_RUN_STAGE_PIPES,
+	TB_RUN_STAGE_JANITOR,      /* fork of the cgroup janitor */
+	TB_RUN_STAGE_SIGNALS,      /* signalfd, the /proc visibility check */
+	TB_RUN_STAGE_CLONE,        /* clone3 into the new namespaces (the parent's side) */
+	TB_RUN_STAGE_IDMAPS,       /* id maps, cgroup attach, recorder hook, handshake */
+	TB_RUN_STAGE_CHILD_START,  /* clone until the child begins its setup */
+	TB_RUN_STAGE_SESSION,      /* child: own session, fresh keyring */
+	TB_RUN_STAGE_CHILD_CGROUP, /* child: v1 cgroups, cgroup namespace, quota files */
+	TB_RUN_STAGE_MOUNTS,       /* child: the new root, /dev, volumes, tmpfs, pivot */
+	TB_RUN_STAGE_PROC,         /* child: /proc and its masking */
+	TB_RUN_STAGE_NSQUOTA,      /* child: namespace quotas to zero */
+	TB_RUN_STAGE_HOSTNAME,     /* child: hostname, loopback, workdir, fds */
+	TB_RUN_STAGE_RELEASE,      /* child: waiting for the parent's release */
+	TB_RUN_STAGE_PRIVS,        /* child: rlimits, AppArmor, capabilities, uid, no_new_privs */
+	TB_RUN_STAGE_LANDLOCK,
+	TB_RUN_STAGE_LOOKUP,       /* child: find the command (and a recorder's hook) */
+	TB_RUN_STAGE_SECCOMP,      /* child: load the filter */
+	TB_RUN_STAGE_EXEC,         /* execve and the program itself, until the init is reaped */
+	TB_RUN_STAGE_DRAIN,        /* output drained, result assembled */
+	TB_RUN_STAGE_TEARDOWN,     /* cgroups removed, janitor ended, fds closed */
+	TB_RUN_STAGE_N,
+};
+
+/* A short name for @s ("cgroup", "mounts", ...); "?" when out of range. */
+const char *tb_run_stage_name(enum tb_run_stage s);
 
 /* Result of one run. Strings are owned by the result (tb_run_result_free). */
 struct tb_run_result {
@@ -135,6 +176,7 @@ struct tb_run_result {
 	char *error;     /* NULL, or why tightbox itself failed (setup step and errno) */
 	struct tb_warning *warnings; /* n_warnings of them (e.g. TB_WARN_NO_CGROUP), may be NULL */
 	size_t n_warnings;
+	uint64_t stage_us[TB_RUN_STAGE_N]; /* microseconds per stage; 0 for stages not reached */
 };
 
 /*
@@ -161,6 +203,9 @@ struct tb_run_hooks {
 	 */
 	void (*parent_on_wait)(pid_t pid, int status, void *data);
 };
+
+/* "python", "python3", "/usr/bin/python3.11": @argv0 names a Python interpreter. */
+bool tb_run_is_python(const char *argv0);
 
 /* Fills @c with the hardened defaults (the seed's docker run line). Returns 0 or -ENOMEM. */
 int tb_run_config_init(struct tb_run_config *c);

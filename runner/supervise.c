@@ -173,7 +173,8 @@ static void reap(const struct tb_run_hooks *hooks, struct tb_sandbox *sb, struct
 			sb->init_reaped = true;
 			sv->wstatus = st;
 			sv->ru = cru;
-			sv->wall_ms = tb_now_ms() - sb->t0_ms;
+			sb->mark_ns[TB_PM_REAPED] = tb_now_ns();
+			sv->wall_ms = sb->mark_ns[TB_PM_REAPED] / 1000000 - sb->t0_ms;
 			/* Everything in the pid namespace died with its init; output still in
 			 * flight drains quickly. Do not wait forever on a descriptor someone
 			 * passed out of the sandbox. */
@@ -349,7 +350,7 @@ int tb_run_collect(const struct tb_run_config *c, const struct tb_sandbox *sb,
 		     &res->out_omitted);
 	take_capture(&sv->err, &res->err, &res->err_len, &res->err_bytes, &res->err_truncated,
 		     &res->err_omitted);
-	if (sb->late && sb->late->step == TB_STEP_EXEC_DENIED) {
+	if (sb->shared && sb->shared->late.step == TB_STEP_EXEC_DENIED) {
 		/* The status pipe may have stayed empty (write denied) and the init may have died
 		 * of the trap that ends it when exit_group is denied too: the shared page says why. */
 		res->exec_failed = true;
@@ -357,7 +358,7 @@ int tb_run_collect(const struct tb_run_config *c, const struct tb_sandbox *sb,
 		res->signal = 0;
 		res->exited = false;
 		tb_run_set_error(res, NULL, "cannot execute '%s': the seccomp profile denies execve "
-				 "(it returned %s)", c->argv[0], strerror(sb->late->err));
+				 "(it returned %s)", c->argv[0], strerror(sb->shared->late.err));
 		return 0;
 	}
 	if (sv->rep_got == sizeof(sv->rep)) {

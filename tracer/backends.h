@@ -27,6 +27,10 @@ int tb_bpf_available(char *why, size_t why_len);
  */
 int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_recording *rec,
 		     struct tb_run_result *res, struct tb_diag *diag);
+/* The same, recording only the user phase of a two-phase run (tb_ptrace_engine_wait_phase2). */
+int tb_ptrace_record_user_phase(const struct tb_run_config *c, bool enforce,
+				struct tb_recording *rec, struct tb_run_result *res,
+				struct tb_diag *diag);
 int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recording *rec,
 		  struct tb_run_result *res, struct tb_diag *diag);
 

@@ -77,6 +77,30 @@ static json_t *denial_json(const struct tb_explain_denial *dn)
 	return o;
 }
 
+static json_t *apparmor_json(const struct tb_explain_report *r)
+{
+	json_t *list;
+
+	if (!r->aa_profile)
+		return json_null();
+	if (!(list = json_array()))
+		return NULL;
+	for (size_t i = 0; i < r->n_aa_denials; i++) {
+		const struct tb_explain_aa_denial *d = &r->aa_denials[i];
+
+		if (json_array_append_new(list, json_pack("{s:s,s:o,s:o,s:o,s:i,s:I}", "operation",
+							  d->operation, "name", str_or_null(d->name),
+							  "denied_mask", str_or_null(d->denied_mask),
+							  "comm", str_or_null(d->comm), "host_pid",
+							  (int)d->pid, "count", (json_int_t)d->count)) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return json_pack("{s:s,s:b,s:o,s:b}", "profile", r->aa_profile, "log_readable",
+			 !r->aa_log_unreadable, "denials", list, "more", r->aa_more);
+}
+
 int tb_explain_report_json(const struct tb_explain_report *r, json_t **out)
 {
 	json_t *o = NULL, *denials = json_array(), *warnings = json_array(), *sugg = NULL;
@@ -110,6 +134,14 @@ int tb_explain_report_json(const struct tb_explain_report *r, json_t **out)
 		      str_or_null(r->profile),
 		      "total_denied", (json_int_t)r->total, "denials", denials, "killed", killed,
 		      "python", py, "suggestion", sugg, "warnings", warnings);
+	if (o) {
+		json_t *aa = apparmor_json(r);
+
+		if (!aa || json_object_set_new(o, "apparmor", aa) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
 fail:
 	json_decref(denials);
 	json_decref(warnings);
@@ -189,6 +221,20 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 		if (r->py_error)
 			fprintf(f, "  %s\n", r->py_error);
 	}
+	if (r->aa_profile && r->aa_log_unreadable)
+		fprintf(f, "\nAppArmor profile %s: its denials are unknown (the kernel log could not be "
+			"read)\n", r->aa_profile);
+	else if (r->aa_profile && r->n_aa_denials)
+		fprintf(f, "\nAppArmor profile %s denied (from the kernel log):\n", r->aa_profile);
+	for (size_t i = 0; i < r->n_aa_denials; i++) {
+		const struct tb_explain_aa_denial *d = &r->aa_denials[i];
+
+		fprintf(f, "  %s %s: denied %s, %lu time%s; first by %s (host pid %d)\n", d->operation,
+			d->name ? d->name : "", d->denied_mask ? d->denied_mask : "?", d->count,
+			d->count == 1 ? "" : "s", d->comm ? d->comm : "?", (int)d->pid);
+	}
+	if (r->aa_more)
+		fprintf(f, "  ... (more distinct AppArmor denials)\n");
 	if (r->suggestion)
 		fprintf(f, "\nSmallest change: add to \"syscalls\" of the profile:\n%s\n", r->suggestion);
 	for (size_t i = 0; i < r->n_warnings; i++)

@@ -306,6 +306,7 @@ void tb_explain_report_free(struct tb_explain_report *r)
 		free(r->warnings[i]);
 	free(r->warnings);
 	free(r->profile);
+	tb_explain_aa_free(r);
 	free(r);
 }
 
@@ -318,11 +319,21 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 	struct tb_run_config cc;
 	struct tb_run_hooks hooks = {0};
 	const char *step = NULL;
+	_cleanup_close_ int kmsg = -1;
 	int r;
 
 	if (!rep)
 		return -ENOMEM;
 	rep->learn = st.learn;
+	if (c->apparmor_profile) {
+		/* AppArmor's denials are in the kernel log, not in front of the supervisor. */
+		if (!(rep->aa_profile = strdup(c->apparmor_profile))) {
+			r = -ENOMEM;
+			goto done;
+		}
+		kmsg = tb_explain_aa_open();
+		rep->aa_log_unreadable = kmsg < 0;
+	}
 	if (c->seccomp_mode == TB_SECCOMP_UNCONFINED) {
 		/* Nothing can be denied: run plainly and say so. */
 		r = tb_run(c, NULL, res, d);
@@ -370,6 +381,8 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 		res->signal = SIGSYS;
 	r = finish_report(rep, c, res);
 done:
+	if (r >= 0 && kmsg >= 0 && tb_explain_aa_collect(kmsg, rep->aa_profile, rep) < 0)
+		rep->aa_log_unreadable = true;
 	tb_sv_free(sv);
 	if (r < 0) {
 		if (r == -ENOMEM)

@@ -57,6 +57,16 @@ struct tb_explain_denial {
 	const struct tb_dangerous *dangerous; /* tb_dangerous_lookup(name), NULL when not listed */
 };
 
+/* One distinct AppArmor denial (operation, name, denied mask) from the kernel log. */
+struct tb_explain_aa_denial {
+	char *operation;   /* "open", "exec", "mknod", ... */
+	char *name;        /* the path or object, NULL when the record has none */
+	char *denied_mask; /* "r", "w", "x", ...; NULL when absent */
+	char *comm;        /* first process that was denied (NULL unknown) */
+	pid_t pid;         /* its host pid */
+	unsigned long count;
+};
+
 struct tb_explain_report {
 	bool learn;                 /* learn mode: the denied calls below were let run */
 	struct tb_explain_denial *denials; /* by first occurrence */
@@ -74,6 +84,12 @@ struct tb_explain_report {
 	char **warnings;            /* NULL-terminated, may be NULL */
 	size_t n_warnings;
 	char *profile;              /* profile file the run used (NULL: unconfined) */
+	/* AppArmor (--security-opt apparmor=NAME): what the kernel log says NAME denied. */
+	char *aa_profile;           /* NAME; NULL when the run had no AppArmor profile */
+	bool aa_log_unreadable;     /* /dev/kmsg could not be read: denials unknown */
+	struct tb_explain_aa_denial *aa_denials;
+	size_t n_aa_denials;
+	bool aa_more;               /* more distinct denials than were kept */
 };
 
 struct tb_explain_opts {
@@ -103,6 +119,14 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
  * profile file (seccomp=unconfined), -EINVAL (@d says why) when it cannot be read back.
  */
 int tb_explain_apply(const struct tb_explain_report *r, const char *path, struct tb_diag *d);
+
+/* explain-apparmor.c: opens the kernel log (/dev/kmsg) at its end, before the run. fd or -errno. */
+int tb_explain_aa_open(void);
+/* Reads the records logged since tb_explain_aa_open (@fd) and adds each AppArmor denial by
+ * @profile (or a child profile NAME//...) to @rep. 0 or -errno. */
+int tb_explain_aa_collect(int fd, const char *profile, struct tb_explain_report *rep);
+/* Frees @rep's AppArmor members (not @rep). */
+void tb_explain_aa_free(struct tb_explain_report *rep);
 
 /* Frees @r. Accepts NULL. */
 void tb_explain_report_free(struct tb_explain_report *r);

@@ -73,6 +73,8 @@ struct tb_ptrace_engine {
 	struct tb_seen *seen;
 	size_t n_seen, cap_seen;
 	bool skip_until_exec, recording, failed;
+	bool wait_phase2, exec_seen; /* tb_ptrace_engine_wait_phase2 */
+	int seccomp_nr[ARCH_N];      /* per arch, -1 where it has none */
 	uint64_t syscalls;
 };
 
@@ -143,6 +145,16 @@ void tb_ptrace_engine_skip_until_exec(struct tb_ptrace_engine *e, bool skip)
 {
 	e->skip_until_exec = skip;
 	e->recording = !skip;
+}
+
+void tb_ptrace_engine_wait_phase2(struct tb_ptrace_engine *e)
+{
+	e->wait_phase2 = true;
+	for (size_t a = 0; a < tb_sv_n_arch(); a++) {
+		int nr = seccomp_syscall_resolve_name_arch(tb_sv_arch((int)a)->token, "seccomp");
+
+		e->seccomp_nr[a] = nr < 0 ? -1 : nr & ~(int)tb_sv_arch((int)a)->nr_bit;
+	}
 }
 
 void tb_ptrace_engine_hooks(struct tb_ptrace_engine *e, struct tb_run_hooks *h)
@@ -491,6 +503,12 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 				     : -ENOMEM);
 		return cont;
 	}
+	if (e->wait_phase2 && !e->recording) {
+		/* SECCOMP_SET_MODE_FILTER is 1: the bootstrap's stack starts the user phase. */
+		if (e->exec_seen && (int64_t)c->nr == e->seccomp_nr[c->arch] && c->args[0] == 1)
+			e->recording = true;
+		return cont;
+	}
 	/*
 	 * Before the root's first exec only the runner's own calls run (after its hook, before the
 	 * execve): they are not the workload's, except the execve itself.
@@ -530,7 +548,9 @@ static void on_exec(void *data, pid_t pid, void **priv)
 	char exe[PATH_MAX];
 
 	(void)priv;
-	e->recording = true;
+	e->exec_seen = true;
+	if (!e->wait_phase2)
+		e->recording = true;
 	if (tb_sv_proc_link(pid, "exe", exe, sizeof(exe)) == 0)
 		note(e, tb_recording_add_executable(e->rec, exe));
 }

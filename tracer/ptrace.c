@@ -45,8 +45,8 @@ int tb_ptrace_available(char *why, size_t why_len)
 	return 0;
 }
 
-int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_recording *rec,
-		     struct tb_run_result *res, struct tb_diag *diag)
+static int record(const struct tb_run_config *c, bool enforce, bool user_phase,
+		  struct tb_recording *rec, struct tb_run_result *res, struct tb_diag *diag)
 {
 	struct tb_ptrace_engine *engine = NULL;
 	struct tb_run_hooks hooks = {0};
@@ -78,6 +78,8 @@ int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_reco
 		CPU_SET(cpu, &one);
 		pinned = sched_setaffinity(0, sizeof(one), &one) == 0;
 	}
+	if (user_phase)
+		tb_ptrace_engine_wait_phase2(engine);
 	tb_ptrace_engine_hooks(engine, &hooks);
 	hooks.skip_filter = !enforce;
 	r = tb_run(c, &hooks, res, diag);
@@ -90,4 +92,17 @@ int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_reco
 	}
 	tb_ptrace_engine_free(engine);
 	return r;
+}
+
+int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_recording *rec,
+		     struct tb_run_result *res, struct tb_diag *diag)
+{
+	return record(c, enforce, false, rec, res, diag);
+}
+
+int tb_ptrace_record_user_phase(const struct tb_run_config *c, bool enforce,
+				struct tb_recording *rec, struct tb_run_result *res,
+				struct tb_diag *diag)
+{
+	return record(c, enforce, true, rec, res, diag);
 }

@@ -48,19 +48,6 @@ static char *default_workload(const struct tb_run_config *c)
 	return strdup(c->argv && c->argv[0] ? base_name(c->argv[0]) : "workload");
 }
 
-/* "python", "python3", "python3.11": the command is a Python interpreter. */
-static bool is_python(const char *argv0)
-{
-	const char *b = base_name(argv0);
-
-	if (strncmp(b, "python", 6))
-		return false;
-	for (b += 6; *b; b++)
-		if (!strchr("0123456789.", *b))
-			return false;
-	return true;
-}
-
 /*
  * The interpreter's version as the sandbox runs it: ask that interpreter, in the same sandbox
  * (same rootfs), rather than guessing from the host's. NULL when it cannot tell.
@@ -117,7 +104,7 @@ static int fill_provenance(struct tb_recording *r, const struct tb_run_config *c
 	for (size_t i = 0; i < n; i++)
 		if (!(p->command[i] = strdup(c->argv[i])))
 			return -ENOMEM;
-	if (n && is_python(c->argv[0]))
+	if (n && tb_run_is_python(c->argv[0]))
 		p->python = python_version(c);
 	p->exited = res->exited;
 	p->exit_code = res->exit_code;
@@ -143,19 +130,51 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 		tb_recording_free(r);
 		return -ENOMEM;
 	}
-	if (b == TB_BACKEND_AUTO)
-		b = tb_bpf_available(why, sizeof(why)) == 0 ? TB_BACKEND_BPF : TB_BACKEND_PTRACE;
-	if (b == TB_BACKEND_BPF)
-		ret = tb_bpf_record(c, o->enforce, r, res, diag);
-	else
-		ret = tb_ptrace_record(c, o->enforce, r, res, diag);
+	if (o->phase) {
+		struct tb_run_config pc = *c;
+
+		/* The ptrace backend sees the bootstrap's stack as one syscall stop: an exact
+		 * boundary. The eBPF backend has no such marker yet. */
+		if (b == TB_BACKEND_BPF) {
+			tb_diag_set(diag, NULL, 0, 0, "--phase",
+				    "--phase needs --backend ptrace (or auto)");
+			tb_recording_free(r);
+			return -EINVAL;
+		}
+		/* A real phase 2 would answer its denials before the recorder's trace filter sees
+		 * them: the user phase is recorded with a phase 2 that allows everything. */
+		if (c->two_phase_path) {
+			tb_diag_set(diag, NULL, 0, 0, "--phase",
+				    "--phase records with a phase 2 that allows everything: drop "
+				    "--two-phase");
+			tb_recording_free(r);
+			return -EINVAL;
+		}
+		b = TB_BACKEND_PTRACE;
+		pc.two_phase_permissive = true;
+		ret = !strcmp(o->phase, "user") ? tb_ptrace_record_user_phase(&pc, o->enforce, r, res, diag)
+						: tb_ptrace_record(&pc, o->enforce, r, res, diag);
+	} else {
+		if (b == TB_BACKEND_AUTO)
+			b = tb_bpf_available(why, sizeof(why)) == 0 ? TB_BACKEND_BPF
+								    : TB_BACKEND_PTRACE;
+		if (b == TB_BACKEND_BPF)
+			ret = tb_bpf_record(c, o->enforce, r, res, diag);
+		else
+			ret = tb_ptrace_record(c, o->enforce, r, res, diag);
+	}
 	if (ret == 0 && res->exec_failed) {
 		ret = res->exec_errno ? -res->exec_errno : -ENOENT;
-		tb_diag_set(diag, NULL, 0, 0, NULL, "cannot execute %s: %s", c->argv[0],
-			    strerror(-ret));
+		if (res->error) /* the runner's own words (e.g. "the seccomp profile denies execve") */
+			tb_diag_set(diag, NULL, 0, 0, NULL, "%s", res->error);
+		else
+			tb_diag_set(diag, NULL, 0, 0, NULL, "cannot execute %s: %s", c->argv[0],
+				    strerror(-ret));
 	}
 	if (ret == 0) {
 		ret = fill_provenance(r, c, b == TB_BACKEND_BPF ? "bpf" : "ptrace", workload, res);
+		if (ret == 0 && o->phase && !(r->prov.phase = strdup(o->phase)))
+			ret = -ENOMEM;
 		if (ret < 0)
 			tb_diag_set(diag, NULL, 0, 0, NULL, "recording: %s", strerror(-ret));
 	}

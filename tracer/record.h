@@ -24,6 +24,10 @@ struct tb_record_opts {
 	enum tb_backend backend;
 	bool enforce;         /* also load the configured seccomp profile while recording */
 	const char *workload; /* NULL: the script's or command's basename */
+	/* NULL; "all" or "user" (`record --phase`, ptrace backend): run under the two-phase bootstrap
+	 * with --preload and a phase 2 that allows everything; "user" records only what follows the
+	 * bootstrap's phase-2 stack. The recording's provenance.phase says which. */
+	const char *phase;
 };
 
 /* Parses "ptrace", "bpf" or "auto". 0 or -EINVAL. */

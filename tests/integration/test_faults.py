@@ -38,7 +38,9 @@ def mounts():
     podman's overlays from parallel tests, come and go on their own)."""
     with open("/proc/self/mountinfo") as f:
         pts = [l.split()[4] for l in f]
-    return sorted(m for m in pts if m.startswith(("/sys/fs/cgroup", "/tmp", "/dev/shm", "/proc/sys")) or "tb-" in m)
+    # The docker engine tests' daemon (/var/tmp/tb-docker-*: overlays, netns) is another tool.
+    return sorted(m for m in pts if (m.startswith(("/sys/fs/cgroup", "/tmp", "/dev/shm", "/proc/sys")) or "tb-" in m)
+                  and not m.startswith("/var/tmp/tb-docker-"))
 
 
 class Base(unittest.TestCase):

@@ -357,6 +357,120 @@ class BadInput(unittest.TestCase):
         self.assertIn(b"no_such_syscall_xyz", p.stderr)
 
 
+class HangsAndBlowUps(BadInput):
+    """Inputs that used to hang tightbox or blow it up (issue: FIFOs, huge limits, huge profiles)."""
+
+    def fifo(self, name):
+        path = os.path.join(self.dir, name)
+        os.mkfifo(path)
+        return path
+
+    def test_fifo_inputs_are_refused_with_the_name(self):
+        # Without a writer, opening a FIFO blocks forever: refused instead, without waiting.
+        f = self.fifo("in.fifo")
+        self.check(["--stdin", f], f + ": --stdin: not a regular file (a FIFO)")
+        self.check(["--security-opt", "seccomp=" + f], f + ": cannot read the seccomp profile: not a regular file")
+        self.check(["--security-opt", "landlock=" + f], f + ": cannot read: not a regular file")
+        self.check(["--stdin", self.dir], "--stdin: not a regular file (a directory)")
+
+    def test_output_limits_are_capped_by_name(self):
+        self.check(["--stdout-limit", "100000000000"], "--stdout-limit: at most 1073741824 bytes")
+        self.check(["--stderr-limit", "2g"], "--stderr-limit: at most 1073741824 bytes")
+
+    def repeated_default(self, names):
+        """The default profile with every name repeated until about NAMES names in all."""
+        with open(os.path.join(tbtest.SOURCE_DIR, "profiles", "default.json")) as f:
+            prof = json.load(f)
+        times = max(1, names // sum(len(r["names"]) for r in prof["syscalls"]))
+        for rule in prof["syscalls"]:
+            rule["names"] = rule["names"] * times
+        return self.write("rep%d.json" % times, json.dumps(prof))
+
+    def test_repeated_names_are_deduplicated(self):
+        # Hundreds of copies of every name (~2 MB, under the 262144-name cap): the same filter as
+        # the default, compiled once per name (it took minutes, each libseccomp add costing as
+        # much as the filter so far).
+        prof = self.repeated_default(200000)
+        code = ("import errno,os,socket\n"
+                "def t(f):\n try:\n  f(); print('ok')\n except OSError as e: print(errno.errorcode[e.errno])\n"
+                "t(lambda: os.mkfifo('/tmp/f'))\nt(lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW))\n"
+                "t(lambda: os.sched_setaffinity(0, {0}))\nt(lambda: os.setpgid(0, 0))\nprint('ran')")
+        res, p = run_json("--security-opt", "seccomp=" + prof, "--", PYTHON, "-c", code)
+        want, _ = run_json("--", PYTHON, "-c", code)
+        self.assertEqual(p.returncode, 0, res)
+        self.assertEqual(res["stdout"], want["stdout"])  # the default's decisions, call by call
+        self.assertTrue(res["stdout"].endswith("ran\n"), res)
+        # An unknown name listed 1000 times is one name, skipped once (it was 1000 warnings).
+        prof = self.write("unknown.json", json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["no_such_syscall_xyz"] * 1000 + ["ptrace"], "action": "SCMP_ACT_ERRNO"}]}))
+        p = tightbox("run", "--security-opt", "seccomp=" + prof, "--", "/bin/true")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"1 syscall name unknown", p.stderr)
+
+    def test_argument_rules_are_capped(self):
+        rules = [{"names": ["read", "write", "exit_group", "execve", "brk", "mmap"], "action": "SCMP_ACT_ALLOW"}]
+        rules += [{"names": ["ioctl"], "action": "SCMP_ACT_ALLOW",
+                   "args": [{"index": 1, "value": i, "op": "SCMP_CMP_EQ"}]} for i in range(10000)]
+        prof = self.write("args.json", json.dumps({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": rules}))
+        self.check(["--security-opt", "seccomp=" + prof], "10000 argument-conditioned rules")
+        self.check(["--security-opt", "seccomp=" + prof], "at most 2048")
+
+    def test_too_many_names_are_refused(self):
+        prof = self.write("names.json", json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["getpid"] * 300000, "action": "SCMP_ACT_ERRNO"}]}))
+        self.check(["--security-opt", "seccomp=" + prof], "300000 syscall names in all: at most 262144")
+
+
+class TerminalEscapes(unittest.TestCase):
+    OUT = "a\x1b]0;owned\x07b\x1b[2Jc\r\u009bd \u2026\n"
+
+    def run_printing(self, *opts, stdout=subprocess.PIPE):
+        code = "import sys; sys.stdout.write(%r); sys.stderr.write(%r)" % (self.OUT, self.OUT)
+        return subprocess.run([tbtest.TIGHTBOX, "run", *opts, "--", PYTHON, "-c", code],
+                              stdout=stdout, stderr=subprocess.PIPE, timeout=120)
+
+    def test_always_escapes_controls_keeps_text(self):
+        p = self.run_printing("--escape-output", "always")
+        want = b"a\\x1b]0;owned\\x07b\\x1b[2Jc\\x0d\\xc2\\x9bd \xe2\x80\xa6\n"
+        self.assertEqual(p.stdout, want)
+        self.assertEqual(p.stderr, want)
+
+    def test_never_and_non_terminal_pass_bytes(self):
+        for opts in ((), ("--escape-output", "never")):
+            p = self.run_printing(*opts)
+            self.assertEqual(p.stdout, self.OUT.encode())
+
+    def test_auto_escapes_when_stdout_is_a_terminal(self):
+        import pty
+        master, slave = pty.openpty()
+        try:
+            p = self.run_printing(stdout=slave)
+            os.close(slave)
+            slave = -1
+            got = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                got += chunk
+        finally:
+            os.close(master)
+            if slave >= 0:
+                os.close(slave)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn(b"\\x1b]0;owned", got)
+        self.assertNotIn(b"\x1b]0;", got)
+        self.assertEqual(p.stderr, self.OUT.encode())  # stderr is a pipe here: raw
+
+    def test_bad_value(self):
+        p = tightbox("run", "--escape-output", "sometimes", "--", "/bin/true")
+        self.assertEqual(p.returncode, 125)
+        self.assertIn(b"--escape-output: expected auto, always or never", p.stderr)
+
+
 class Help(unittest.TestCase):
     def test_help_documents_flags(self):
         for args in (("--help",), ("run", "--help")):

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -28,6 +29,7 @@
 #include "core/landlock-ruleset.h"
 #include "core/profile.h"
 #include "core/recording.h"
+#include "core/strv.h"
 #include "generator/generate.h"
 
 #define CLONE_NEWUSER_FLAG 0x10000000UL
@@ -480,6 +482,76 @@ static void test_enforced(void **state)
 	tb_recording_free(r);
 }
 
+/* generate --phases: phase 2 drops execve/seccomp and anonymous executable memory unless the
+ * user-phase recordings show them. */
+static void test_phase2(void **state)
+{
+	static const char *const user[] = {"read", "write", "mmap", "mprotect", "exit_group",
+					   "seccomp", NULL};
+	const char *prot_key[] = {"a2"};
+	uint64_t rw[] = {PROT_READ | PROT_WRITE}, rx[] = {PROT_READ | PROT_EXEC};
+	struct tb_recording *r = rec_new("x86_64", "user", user);
+	struct tb_gen_result res = {0};
+	struct tb_gen_opts o;
+	struct tb_gen_input in = {.path = "user.json", .rec = r};
+	char *text = NULL, **names = NULL;
+	json_t *root, *rule;
+
+	(void)state;
+	tb_gen_opts_init(&o);
+	assert_int_equal(tb_recording_add_args(r, "x86_64", "mprotect", 1, prot_key, rw, 2), 0);
+	gen(r, &o, &res);
+	/* The tightbox prelude allows execve for the runner's exec: phase 2 does not need it. */
+	assert_non_null(strstr(res.seccomp, "\"execve\""));
+	assert_int_equal(tb_gen_phase2(res.seccomp, &in, 1, &text, &names), 0);
+	root = rules_of(text);
+	assert_null(find_rule(root, "execve", "SCMP_ACT_ALLOW", -1, false));
+	assert_null(find_rule(root, "seccomp", "SCMP_ACT_ALLOW", -1, false));
+	assert_null(find_rule(root, "mmap", "SCMP_ACT_ALLOW", -1, false));
+	assert_null(find_rule(root, "mprotect", "SCMP_ACT_ALLOW", -1, false));
+	rule = find_rule(root, "mprotect", "SCMP_ACT_ALLOW", -1, true);
+	assert_non_null(rule);
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_array_get(json_object_get(rule, "args"), 0), "value")),
+			 PROT_EXEC);
+	assert_non_null(find_rule(root, "mmap", "SCMP_ACT_ALLOW", -1, true));
+	assert_non_null(find_rule(root, "read", "SCMP_ACT_ALLOW", -1, false));
+	assert_true(tb_strv_has(names, "mmap") && !tb_strv_has(names, "execve") &&
+		    !tb_strv_has(names, "seccomp"));
+	/* The whole filter compiles (libseccomp takes the masked rules). */
+	{
+		struct tb_profile *p = NULL;
+		struct tb_compile_opts co = {0};
+		struct tb_diag d;
+		void *ctx = NULL;
+
+		assert_int_equal(tb_profile_parse(text, strlen(text), "phase2.json", &p, &d), 0);
+		assert_int_equal(tb_profile_compile(p, &co, &ctx, &d), 0);
+		tb_profile_ctx_free(ctx);
+		tb_profile_free(p);
+	}
+	json_decref(root);
+	free(text);
+	tb_strv_free(names);
+	tb_gen_result_free(&res);
+
+	/* A user phase that made memory executable and ran a program keeps both. */
+	assert_int_equal(tb_recording_add_args(r, "x86_64", "mprotect", 1, prot_key, rx, 1), 0);
+	assert_int_equal(tb_recording_add_syscall(r, "x86_64", "execve", 1), 0);
+	gen(r, &o, &res);
+	assert_int_equal(tb_gen_phase2(res.seccomp, &in, 1, &text, &names), 0);
+	root = rules_of(text);
+	assert_non_null(find_rule(root, "execve", "SCMP_ACT_ALLOW", -1, false));
+	assert_non_null(find_rule(root, "mprotect", "SCMP_ACT_ALLOW", -1, false));
+	assert_null(find_rule(root, "mmap", "SCMP_ACT_ALLOW", -1, false));
+	json_decref(root);
+	free(text);
+	tb_strv_free(names);
+	tb_gen_result_free(&res);
+	assert_int_equal(tb_gen_phase2("{\"no\": 1}", &in, 1, &text, &names), -EINVAL);
+	tb_recording_free(r);
+}
+
 static void test_export(void **state)
 {
 	struct tb_recording *r = basic_rec();
@@ -552,6 +624,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_enforced),
 	    cmocka_unit_test(test_export),
+	    cmocka_unit_test(test_phase2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

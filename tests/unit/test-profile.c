@@ -65,44 +65,6 @@ static void test_bad_profiles(void **state)
 	}
 }
 
-/* A profile whose names would take libseccomp minutes to compile is refused while it is read,
- * naming the rule that went over; the largest accepted one still compiles. */
-static void test_too_many_names(void **state)
-{
-	const char *head = "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [";
-	const char *rule = "{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"},";
-	size_t cap = strlen(head) + (TB_PROFILE_MAX_NAMES + 1) * strlen(rule) + 8;
-	char *text = malloc(cap);
-	struct tb_profile *p = (struct tb_profile *)0x1;
-	struct tb_diag d;
-	void *ctx = NULL;
-	size_t len;
-
-	(void)state;
-	assert_non_null(text);
-	for (int n = TB_PROFILE_MAX_NAMES + 1; n >= TB_PROFILE_MAX_NAMES; n--) {
-		len = (size_t)sprintf(text, "%s", head);
-		for (int i = 0; i < n; i++)
-			len += (size_t)sprintf(text + len, "%s", rule);
-		text[len - 1] = ']';
-		text[len++] = '}';
-		tb_diag_clear(&d);
-		if (n > TB_PROFILE_MAX_NAMES) {
-			assert_int_equal(tb_profile_parse(text, len, "big.json", &p, &d), -EINVAL);
-			assert_ptr_equal(p, (struct tb_profile *)0x1);
-			assert_string_equal(d.file, "big.json");
-			assert_string_equal(d.where, "syscalls[4096].names");
-			assert_non_null(strstr(d.message, "more than 4096 syscall names"));
-		} else {
-			assert_int_equal(tb_profile_parse(text, len, "big.json", &p, &d), 0);
-			assert_int_equal(tb_profile_compile(p, NULL, &ctx, &d), 0);
-			tb_profile_ctx_free(ctx);
-			tb_profile_free(p);
-		}
-	}
-	free(text);
-}
-
 static void test_full_format(void **state)
 {
 	static const char json[] =
@@ -215,7 +177,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_profiles),
-		cmocka_unit_test(test_too_many_names),
 		cmocka_unit_test(test_full_format),
 		cmocka_unit_test(test_peers_compile),
 		cmocka_unit_test(test_unknown_name_warns),
