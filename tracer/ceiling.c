@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/personality.h>
 
+#include "core/dangerous-args.h"
 #include "core/dangerous.h"
 #include "core/profile.h"
 #include "core/util.h"
@@ -71,9 +72,17 @@ static bool refused_name(const char *name)
 	return tb_dangerous_lookup(name) != NULL;
 }
 
+/* clone() with a namespace flag (core/dangerous-args.c), as `run`'s profiles refuse it. */
+static bool clone_ns(const char *name, const uint64_t args[6])
+{
+	const struct tb_dangerous_arg *d = tb_dangerous_arg_match(name, args);
+
+	return d && d->kind == TB_DARG_CLONE_NS;
+}
+
 bool tb_ceiling_refuses(unsigned parts, const char *name, const uint64_t args[6])
 {
-	if ((parts & TB_CEILING_DANGEROUS) && refused_name(name))
+	if ((parts & TB_CEILING_DANGEROUS) && (refused_name(name) || clone_ns(name, args)))
 		return true;
 	for (size_t i = 0; i < TB_ARRAY_SIZE(extras); i++) {
 		bool match = (parts & extras[i].part) && !strcmp(extras[i].name, name);
@@ -135,6 +144,18 @@ static int add_rules(scmp_filter_ctx ctx, uint32_t deny, unsigned parts)
 	for (size_t i = 0; i < TB_ARRAY_SIZE(extras); i++)
 		if ((parts & extras[i].part) && (r = add_extra(ctx, deny, i)) < 0)
 			return r;
+	if (parts & TB_CEILING_DANGEROUS) {
+		const struct tb_dangerous_arg *da = tb_dangerous_args(&n);
+
+		for (size_t i = 0; i < n; i++) {
+			struct scmp_arg_cmp cmp = {da[i].index, SCMP_CMP_MASKED_EQ, da[i].mask,
+						   da[i].value};
+
+			if (da[i].kind == TB_DARG_CLONE_NS &&
+			    (r = rule(ctx, deny, da[i].syscall, 1, &cmp)) < 0)
+				return r;
+		}
+	}
 	return 0;
 }
 

@@ -5,7 +5,8 @@
  *
  * - TB_CEILING_DANGEROUS: every name of core/dangerous.c except personality, plus
  *   personality(READ_IMPLIES_EXEC) (other personas are recorded: the generator writes argument
- *   rules from them) and fileless exec: memfd_create, and execveat(fd, "", AT_EMPTY_PATH).
+ *   rules from them), clone() with a namespace flag (core/dangerous-args.c, as unshare is
+ *   refused), and fileless exec: memfd_create, and execveat(fd, "", AT_EMPTY_PATH).
  *   Without memfd_create a /proc/self/fd/N exec can only name a file on a mount, and every
  *   writable mount of the sandbox is noexec.
  * - TB_CEILING_LISTENER: seccomp(SECCOMP_SET_MODE_FILTER) with SECCOMP_FILTER_FLAG_NEW_LISTENER.

@@ -69,6 +69,18 @@ class Ceiling(unittest.TestCase):
                 self.assertEqual(got["personality_addr_no_randomize"][1], 0)
                 self.assertIn({"a0": 0x0040000, "count": 1}, rec["args"]["x86_64"]["personality"])
 
+    def test_record_denies_clone_namespaces(self):
+        # clone() with a namespace flag gets the EPERM that unshare gets (and that `run`'s
+        # profiles give), not only the ENOSPC of the sandbox's zero namespace quota; a plain
+        # fork is still recorded.
+        for backend in BACKENDS:
+            with self.subTest(backend=backend):
+                got, rec, _ = self.record(backend, "attack-syscalls", "clone_newuser",
+                                          "clone_newns")
+                self.assertEqual(got["clone_newuser"], (-1, errno.EPERM))
+                self.assertEqual(got["clone_newns"], (-1, errno.EPERM))
+                self.assertEqual(rec["denied"]["x86_64"]["clone"], 2)
+
     def test_record_denies_fileless_exec(self):
         # Without a ceiling the attack works: the copy in the memfd runs.
         res = attacklib.run_probe("attack-fileless", "memfd",
