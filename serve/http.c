@@ -948,6 +948,20 @@ static void reload(struct server *s, struct tb_serve_profiles **retired)
 
 #define TB_SERVE_MAX_RELOADS 256
 
+/* Requests are staged in @dir: a missing or unusable one fails at start-up, not per request. */
+static int state_dir_ready(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return tb_negerrno();
+	if (stat(dir, &st) < 0)
+		return tb_negerrno();
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return access(dir, W_OK | X_OK) < 0 ? tb_negerrno() : 0;
+}
+
 int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 {
 	struct server s = {.cfg = c};
@@ -991,6 +1005,10 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 	if (sfd < 0) {
 		r = tb_negerrno();
 		tb_diag_set(d, NULL, 0, 0, NULL, "signalfd: %s", strerror(-r));
+		goto out_mask;
+	}
+	if ((r = state_dir_ready(c->state_dir)) < 0) {
+		tb_diag_set(d, NULL, 0, 0, NULL, "--state-dir %s: %s", c->state_dir, strerror(-r));
 		goto out_mask;
 	}
 	lfd = c->listen ? listen_tcp(c->listen, d) : listen_unix(c, d);

@@ -225,6 +225,27 @@ class ServeTest(unittest.TestCase):
         finally:
             shutil.rmtree(d)
 
+    def test_unusable_state_dir_refused_at_start(self):
+        # A missing parent or a file where the folder should be fails at start-up (exit 1, the
+        # flag named), not with a 500 for every request afterwards.
+        need_serve()
+        d = tempfile.mkdtemp(prefix="tb-serve-test-")
+        try:
+            tok = os.path.join(d, "token")
+            with open(tok, "w") as f:
+                f.write(TOKEN)
+            os.chmod(tok, 0o600)
+            afile = os.path.join(d, "afile")
+            open(afile, "w").close()
+            for state in (os.path.join(d, "missing", "deeper"), afile):
+                p = tbtest.tightbox("serve", "--socket", os.path.join(d, "s"), "--token-file", tok,
+                                    "--state-dir", state, timeout=30)
+                self.assertEqual(p.returncode, 1, state)
+                self.assertIn(b"--state-dir " + state.encode(), p.stderr)
+                self.assertFalse(os.path.exists(os.path.join(d, "s")))
+        finally:
+            shutil.rmtree(d)
+
     def test_body_too_large(self):
         s = self.start("--max-body", "4k")
         big = json.dumps({"code": "#" * 8000}).encode()
