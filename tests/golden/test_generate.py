@@ -151,6 +151,29 @@ class GenerateGolden(unittest.TestCase):
         p = tbtest.tightbox("audit", "--json", "--fail-on", "info", default)
         self.assertEqual(json.loads(p.stdout)["findings"], [], p.stdout.decode()[-3000:])
 
+    def test_workload_name_cannot_inject_apparmor_rules(self):
+        """issue 10 item 12: a recording's workload name went into the AppArmor header unescaped,
+        so a newline in it ended the comment and added `profile pwn flags=(unconfined)`."""
+        with open(os.path.join(HERE, "rec-hello.json")) as f:
+            rec = json.load(f)
+        rec["provenance"]["workload"] = "x\nprofile pwn flags=(unconfined) {\n  /** rwx,\n}\n#"
+        src = os.path.join(self.tmp, "hostile.json")
+        with open(src, "w") as f:
+            json.dump(rec, f)
+        out = os.path.join(self.tmp, "hostile")
+        p = tbtest.tightbox("generate", "-o", out, src)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        with open(os.path.join(out, "tightbox-sandbox")) as f:
+            text = f.read()
+        rules = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+        self.assertEqual([l for l in rules if l.startswith("profile")],
+                         ["profile tightbox-sandbox flags=(attach_disconnected,mediate_deleted) {"])
+        self.assertFalse([l for l in rules if "rwx" in l or "flags=(unconfined)" in l], text)
+        if shutil.which("apparmor_parser"):
+            c = subprocess.run(["apparmor_parser", "-Q", "-K", os.path.join(out, "tightbox-sandbox")],
+                               capture_output=True)
+            self.assertEqual(c.returncode, 0, c.stderr.decode())
+
     def test_apparmor_compiles(self):
         tbtest.need_cmd("apparmor_parser")
         for name in CASES:
