@@ -43,6 +43,11 @@ static void usage(FILE *f)
 	    "      --static MODE     with --scan: safe (default: names reached through imported\n"
 	    "                        glibc functions), all (also syscall() calls and inline\n"
 	    "                        instructions with a known number) or none\n"
+	    "      --allow-risky LIST let recordings allow these (comma-separated): memfd_create,\n"
+	    "                        execveat (fileless exec), seccomp, personality\n"
+	    "                        (READ_IMPLIES_EXEC), AF_KEY, AF_NETLINK (beyond\n"
+	    "                        NETLINK_ROUTE), AF_PACKET, AF_ALG, AF_VSOCK, AF_XDP; without\n"
+	    "                        it they stay denied whatever a recording says\n"
 	    "      --phases          also write DIR/seccomp-phase2.json for run --two-phase:\n"
 	    "                        recordings made with record --phase user give phase 2, the\n"
 	    "                        others (record --phase all) the three phase-1 outputs;\n"
@@ -256,6 +261,42 @@ static int load_statics(const char *path, struct tb_scan **scan, struct tb_gen_s
 	return 0;
 }
 
+/* --allow-risky LIST: each item one of tb_gen_risky_tokens(); @out gets the static tokens. */
+static int parse_risky(const char *list, const char **out, size_t size)
+{
+	const char *const *tok = tb_gen_risky_tokens();
+	size_t n = 0;
+
+	while (out[n])
+		n++;
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		bool found = false;
+
+		for (size_t i = 0; tok[i] && !found; i++)
+			if (strlen(tok[i]) == len && !strncmp(tok[i], p, len)) {
+				found = true;
+				for (size_t k = 0; k < n && found; k++)
+					found = out[k] != tok[i];
+				if (found && n + 1 < size)
+					out[n++] = tok[i];
+				found = true;
+			}
+		if (!found) {
+			fprintf(stderr,
+				"tightbox generate: --allow-risky: unknown item '%.*s' (one of "
+				"memfd_create, execveat, seccomp, personality, AF_KEY, AF_NETLINK, "
+				"AF_PACKET, AF_ALG, AF_VSOCK, AF_XDP)\n",
+				(int)len, p);
+			return -EINVAL;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 int tb_cmd_generate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -264,6 +305,7 @@ int tb_cmd_generate(int argc, char **argv)
 	    {"name", required_argument, NULL, 'N'},    {"quiet", no_argument, NULL, 'q'},
 	    {"scan", required_argument, NULL, 'S'},    {"static", required_argument, NULL, 'T'},
 	    {"phases", no_argument, NULL, 'P'},       {"help", no_argument, NULL, 'h'},
+	    {"allow-risky", required_argument, NULL, 'K'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct tb_recording **recs = NULL;
@@ -273,6 +315,7 @@ int tb_cmd_generate(int argc, char **argv)
 	struct tb_gen_result res2 = {0};
 	char *phase2 = NULL, **phase2_names = NULL;
 	bool phases = false;
+	const char *risky[16] = {NULL};
 	size_t n_out = 3, n_user = 0, n_phase1;
 	const char *dir = ".";
 	struct tb_gen_opts o;
@@ -343,6 +386,11 @@ int tb_cmd_generate(int argc, char **argv)
 			break;
 		case 'P':
 			phases = true;
+			break;
+		case 'K':
+			if (parse_risky(optarg, risky, TB_ARRAY_SIZE(risky)) < 0)
+				return EXIT_BAD_INPUT;
+			o.allow_risky = (char *const *)risky;
 			break;
 		case 'S':
 			scan_path = optarg;

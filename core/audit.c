@@ -64,6 +64,7 @@ static const struct {
 	{"default-allow", "the default action allows: the profile is a denylist"},
 	{"duplicate-rule", "a syscall is listed twice with the same action"},
 	{"errno-breaks-fallback", "a syscall libcs probe fails with an errno other than ENOSYS"},
+	{"fileless-exec", "memfd_create and execve/execveat are both allowed: code written to memory can be executed"},
 	{"ioctl-tiocsti", "ioctl allows TIOCSTI/TIOCLINUX: terminal input injection"},
 	{"ioctl-upper-bits", "an ioctl command filter can be passed by setting the upper 32 bits"},
 	{"missing-essential", "a syscall every program needs is denied"},
@@ -587,6 +588,35 @@ static int check_clone_socket_ioctl(struct builder *b, const struct tb_profile *
 	return 0;
 }
 
+/*
+ * memfd_create plus execve (of /proc/self/fd/N) or execveat(fd, "", AT_EMPTY_PATH) runs a
+ * program that exists only in memory: past a noexec /tmp, Landlock's execute right and any file
+ * a policy lists. Either alone is ordinary.
+ */
+static int check_fileless_exec(struct builder *b, const struct tb_profile *p,
+			       const struct tb_compile_opts *o, uint32_t native)
+{
+	bool memfd = false, exec = false, execat = false;
+	int r;
+
+	if (!exists_on(native, "memfd_create"))
+		return 0;
+	r = verdict_allows(p, o, "memfd_create", 0, 0, &memfd);
+	if (r >= 0 && memfd)
+		r = verdict_allows(p, o, "execve", 0, 0, &exec);
+	if (r >= 0 && memfd && exists_on(native, "execveat"))
+		r = verdict_allows(p, o, "execveat", 0, 0, &execat);
+	if (r < 0)
+		return r;
+	if (memfd && (exec || execat))
+		add(b, TB_SEV_HIGH, "fileless-exec", "memfd_create", tb_arch_label(native), -1,
+		    "deny memfd_create (SCMP_ACT_ERRNO EPERM): Python and glibc do not need it",
+		    "memfd_create and %s are both allowed: the workload can write a program to an "
+		    "anonymous file and execute it, past noexec mounts and Landlock",
+		    exec ? "execve" : "execveat");
+	return 0;
+}
+
 static int check_errno_fallback(struct builder *b, const struct tb_profile *p,
 				const struct tb_compile_opts *o, uint32_t native)
 {
@@ -1057,6 +1087,8 @@ int tb_audit_run(const struct tb_profile *p, const struct tb_audit_opts *ao,
 	r = check_dangerous(&b, p, &o, native);
 	if (r >= 0)
 		r = check_clone_socket_ioctl(&b, p, &o, native);
+	if (r >= 0)
+		r = check_fileless_exec(&b, p, &o, native);
 	if (r >= 0)
 		r = check_errno_fallback(&b, p, &o, native);
 	if (r >= 0)

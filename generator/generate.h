@@ -58,6 +58,10 @@ struct tb_gen_opts {
 	size_t n_statics;
 	const char *static_arch;   /* the arch the scan was made on ("x86_64") */
 	const char *static_source; /* the scan file, for diagnostics */
+	/* Tokens of tb_gen_risky_tokens() a recording may allow (generate --allow-risky); NULL:
+	 * none, so memfd_create, execveat, seccomp, personality(READ_IMPLIES_EXEC) and the
+	 * kernel-facing socket families (but NETLINK_ROUTE) stay denied whatever was recorded. */
+	char *const *allow_risky;
 };
 
 /* One recording and the file it came from (for diagnostics). */
@@ -92,6 +96,9 @@ struct tb_gen_result {
 /* Fills @o with the defaults: native arch, runtime tightbox, args safe. */
 #define TB_GEN_RUNTIME_BIT(rt) (1u << (rt))
 void tb_gen_opts_init(struct tb_gen_opts *o);
+
+/* The NULL-terminated tokens `--allow-risky` accepts (static storage). */
+const char *const *tb_gen_risky_tokens(void);
 
 /*
  * Generates all three policies from @n recordings. Returns 0 and fills @out, or -EINVAL with @diag

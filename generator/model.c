@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dangerous-args.h"
 #include "core/dangerous.h"
 #include "core/util.h"
 #include "generator/internal.h"
@@ -205,8 +206,8 @@ static int check_input(const struct tb_gen_model *m, const struct tb_gen_input *
 	return 0;
 }
 
-static int map_name(struct tb_gen_model *m, const struct tb_arch *src, size_t t,
-		    const struct tb_rec_syscall *s)
+static int map_name_checked(struct tb_gen_model *m, const struct tb_arch *src, size_t t,
+			    const struct tb_rec_syscall *s)
 {
 	const struct tb_arch *dst = &m->arches[t];
 	const char *const *eq;
@@ -240,6 +241,79 @@ static int map_name(struct tb_gen_model *m, const struct tb_arch *src, size_t t,
 	return 0;
 }
 
+/*
+ * What a recording alone never allows (issue: a hostile workload shapes its own recording):
+ * fileless exec (memfd_create, execveat), installing seccomp filters, READ_IMPLIES_EXEC and the
+ * kernel-facing socket families of core/dangerous-args.c. Each needs `--allow-risky TOKEN`.
+ * NETLINK_ROUTE is the exception: getaddrinfo and if_nameindex need it, and without
+ * CAP_NET_ADMIN it reads the sandbox's own network namespace only.
+ */
+static const char *const risky_names[] = {"memfd_create", "execveat", "seccomp"};
+
+const char *const *tb_gen_risky_tokens(void)
+{
+	static const char *const tokens[] = {"memfd_create", "execveat",  "seccomp",  "personality",
+					     "AF_KEY",	     "AF_NETLINK", "AF_PACKET", "AF_ALG",
+					     "AF_VSOCK",     "AF_XDP",	   NULL};
+	return tokens;
+}
+
+static bool risky_allowed(const struct tb_gen_model *m, const char *token)
+{
+	return m->opts && m->opts->allow_risky && tb_strv_has(m->opts->allow_risky, token);
+}
+
+static int risky_note(struct tb_gen_model *m, const char *what, const char *token, const char *why)
+{
+	char *const *have = m->notes;
+
+	for (size_t i = 0; have && have[i]; i++)
+		if (strstr(have[i], what) && strstr(have[i], "--allow-risky"))
+			return 0;
+	return tb_strv_addf(&m->notes, "recorded but not allowed without --allow-risky %s: %s (%s)",
+			    token, what, why);
+}
+
+static int map_name(struct tb_gen_model *m, const struct tb_arch *src, size_t t,
+		    const struct tb_rec_syscall *s)
+{
+	for (size_t i = 0; i < TB_ARRAY_SIZE(risky_names); i++)
+		if (!strcmp(s->name, risky_names[i]) && !risky_allowed(m, s->name))
+			return risky_note(m, s->name, s->name,
+					  !strcmp(s->name, "seccomp") ? "a workload's own filter"
+								      : "fileless exec");
+	return map_name_checked(m, src, t, s);
+}
+
+/* Whether a recorded argument value may shape the policy (see risky_names above). */
+static int value_refused(struct tb_gen_model *m, const char *syscall, uint64_t v, const struct tb_rec_argval *x)
+{
+	if (!strcmp(syscall, "personality"))
+		return v != 0xffffffffu && (v & 0x0400000u) && !risky_allowed(m, "personality")
+			       ? (risky_note(m, "personality(READ_IMPLIES_EXEC)", "personality",
+					     "every readable mapping executable") < 0 ? -ENOMEM : 1)
+			       : 0;
+	if (!strcmp(syscall, "socket")) {
+		size_t n;
+		const struct tb_dangerous_arg *d = tb_dangerous_args(&n);
+
+		for (size_t i = 0; i < n; i++) {
+			if (d[i].kind != TB_DARG_SOCKET_FAMILY || d[i].value != v || risky_allowed(m, d[i].name))
+				continue;
+			if (v == 16) { /* NETLINK_ROUTE (a2 == 0) only */
+				bool route = false;
+
+				for (size_t k = 0; k < x->n; k++)
+					route |= !strcmp(x->keys[k], "a2") && x->values[k] == 0;
+				if (route)
+					return 0;
+			}
+			return risky_note(m, d[i].name, d[i].name, d[i].reason) < 0 ? -ENOMEM : 1;
+		}
+	}
+	return 0;
+}
+
 static int collect_args(struct tb_gen_model *m, const struct tb_rec_arch *a)
 {
 	for (size_t i = 0; i < a->n_args; i++) {
@@ -269,7 +343,8 @@ static int collect_args(struct tb_gen_model *m, const struct tb_rec_arch *a)
 			for (size_t k = 0; k < x->vals[j].n; k++)
 				netlink |= !strcmp(x->vals[j].keys[k], "a0") && x->vals[j].values[k] == 16;
 			for (size_t k = 0; netlink && k < x->vals[j].n; k++)
-				if (!strcmp(x->vals[j].keys[k], "a2")) {
+				if (!strcmp(x->vals[j].keys[k], "a2") &&
+				    (x->vals[j].values[k] == 0 || risky_allowed(m, "AF_NETLINK"))) {
 					int r = u64set_add(&m->netlink_protocols, x->vals[j].values[k]);
 
 					if (r < 0)
@@ -279,8 +354,11 @@ static int collect_args(struct tb_gen_model *m, const struct tb_rec_arch *a)
 		for (size_t j = 0; j < x->n_vals; j++)
 			for (size_t k = 0; k < x->vals[j].n; k++)
 				if (!strcmp(x->vals[j].keys[k], key)) {
-					int r = u64set_add(set, x->vals[j].values[k] & mask);
+					int r = value_refused(m, x->syscall, x->vals[j].values[k],
+							      &x->vals[j]);
 
+					if (r == 0)
+						r = u64set_add(set, x->vals[j].values[k] & mask);
 					if (r < 0)
 						return r;
 					*seen = true;

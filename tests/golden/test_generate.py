@@ -151,6 +151,68 @@ class GenerateGolden(unittest.TestCase):
         p = tbtest.tightbox("audit", "--json", "--fail-on", "info", default)
         self.assertEqual(json.loads(p.stdout)["findings"], [], p.stdout.decode()[-3000:])
 
+    def test_hostile_recording_cannot_allow_the_risky_set(self):
+        """issue 10 item 4: a recording listing memfd_create, execveat, seccomp,
+        personality(READ_IMPLIES_EXEC) and kernel-facing socket families made the generated
+        profile allow them. Now each needs --allow-risky naming it; audit rates the fileless-exec
+        pair high."""
+        with open(os.path.join(HERE, "rec-hello.json")) as f:
+            rec = json.load(f)
+        sc = rec["syscalls"]["x86_64"]
+        for name in ("memfd_create", "execveat", "seccomp", "personality", "socket", "execve"):
+            sc[name] = {"count": 1, "workloads": ["hello"]}
+        args = rec.setdefault("args", {}).setdefault("x86_64", {})
+        args["personality"] = [{"a0": 0x400000, "count": 1}]
+        args["socket"] = [{"a0": fam, "count": 1} for fam in (1, 16, 17, 38, 40)]
+        src = os.path.join(self.tmp, "risky.json")
+        with open(src, "w") as f:
+            json.dump(rec, f)
+
+        def allowed(out):
+            with open(os.path.join(out, "seccomp.json")) as f:
+                prof = json.load(f)
+            names, fams = set(), set()
+            for r in prof["syscalls"]:
+                if r["action"] != "SCMP_ACT_ALLOW":
+                    continue
+                for n in r["names"]:
+                    if n == "socket" and r.get("args"):
+                        fams.update(a["value"] for a in r["args"] if a["index"] == 0)
+                    elif n == "personality" and r.get("args"):
+                        names.update("personality=%#x" % a["value"] for a in r["args"])
+                    else:
+                        names.add(n)
+            return names, fams
+
+        out = os.path.join(self.tmp, "risky")
+        p = tbtest.tightbox("generate", "-o", out, src)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        names, fams = allowed(out)
+        for n in ("memfd_create", "execveat", "seccomp", "personality=0x400000"):
+            self.assertNotIn(n, names)
+            self.assertIn(n.split("=")[0], p.stdout.decode())
+        self.assertEqual(fams, {1})
+        self.assertIn("execve", names)
+        a = tbtest.tightbox("audit", "--json", os.path.join(out, "seccomp.json"))
+        self.assertNotIn("fileless-exec", [x["rule"] for x in json.loads(a.stdout)["findings"]])
+
+        out2 = os.path.join(self.tmp, "risky-allowed")
+        p = tbtest.tightbox("generate", "-o", out2, "--allow-risky", "memfd_create,AF_PACKET", src)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        names, fams = allowed(out2)
+        self.assertIn("memfd_create", names)
+        self.assertNotIn("execveat", names)
+        self.assertEqual(fams, {1, 17})
+        a = tbtest.tightbox("audit", "--json", os.path.join(out2, "seccomp.json"))
+        found = [x for x in json.loads(a.stdout)["findings"] if x["rule"] == "fileless-exec"]
+        self.assertEqual([x["severity"] for x in found], ["high"])
+
+        p = tbtest.tightbox("generate", "-o", os.path.join(self.tmp, "bad"), "--allow-risky",
+                            "memfd_create,ptrace", src)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--allow-risky: unknown item 'ptrace'", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad")))
+
     def test_workload_name_cannot_inject_apparmor_rules(self):
         """issue 10 item 12: a recording's workload name went into the AppArmor header unescaped,
         so a newline in it ended the comment and added `profile pwn flags=(unconfined)`."""
