@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -121,6 +123,44 @@ static int write_tmp(const char *dir, struct out_file *o)
 	    (len && o->text[len - 1] != '\n' && fputc('\n', o->af.f) == EOF))
 		return -EIO;
 	return tb_atomic_close(&o->af);
+}
+
+/*
+ * The AppArmor profile, compiled (not loaded) by apparmor_parser -Q -K where it is installed:
+ * a parse error is the generator's bug and must not reach a host that loads the file. 1 when it
+ * compiles, 0 when apparmor_parser is not installed, -EINVAL when it refuses the profile (its
+ * message, naming the file and line, went to stderr).
+ */
+static int apparmor_compiles(const char *path)
+{
+	char *argv[] = {"apparmor_parser", "-Q", "-K", (char *)path, NULL};
+	_cleanup_fclose_ FILE *err = tmpfile(); /* its messages, shown only when it refuses */
+	posix_spawn_file_actions_t fa;
+	extern char **environ;
+	char buf[4096];
+	int status, r;
+	size_t n;
+	pid_t pid;
+
+	if (!err || posix_spawn_file_actions_init(&fa) != 0)
+		return -ENOMEM;
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fileno(err), STDERR_FILENO);
+	r = posix_spawnp(&pid, "apparmor_parser", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r == ENOENT)
+		return 0;
+	if (r != 0)
+		return -r;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 1;
+	rewind(err);
+	while ((n = fread(buf, 1, sizeof(buf), err)) > 0)
+		fwrite(buf, 1, n, stderr);
+	return -EINVAL;
 }
 
 /* The output folder: created when missing (its parent must exist); anything else that is not a
@@ -532,6 +572,12 @@ int tb_cmd_generate(int argc, char **argv)
 				outs[i].name, strerror(-r));
 			ret = EXIT_WRITE_FAILED;
 		}
+	}
+	if (ret == 0 && outs[1].af.tmp && apparmor_compiles(outs[1].af.tmp) < 0) {
+		fprintf(stderr, "tightbox generate: the AppArmor profile %s/%s does not compile "
+				"(apparmor_parser -Q -K); nothing was written\n",
+			dir, outs[1].name);
+		ret = EXIT_WRITE_FAILED;
 	}
 	for (size_t i = 0; i < n_out && ret == 0; i++) {
 		r = tb_atomic_commit(&outs[i].af);

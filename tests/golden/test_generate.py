@@ -236,6 +236,23 @@ class GenerateGolden(unittest.TestCase):
                                capture_output=True)
             self.assertEqual(c.returncode, 0, c.stderr.decode())
 
+    def test_apparmor_parse_error_writes_nothing(self):
+        """issue 10 item 12: generate compile-checks its AppArmor profile with apparmor_parser
+        -Q -K where it is installed; a refusal (here a stand-in parser that always refuses)
+        writes none of the three files and shows the parser's message."""
+        fake = os.path.join(self.tmp, "bin")
+        os.mkdir(fake)
+        with open(os.path.join(fake, "apparmor_parser"), "w") as f:
+            f.write("#!/bin/sh\necho \"AppArmor parser error at line 7: syntax error\" >&2\nexit 1\n")
+        os.chmod(os.path.join(fake, "apparmor_parser"), 0o755)
+        env = dict(os.environ, PATH=fake + ":" + os.environ.get("PATH", "/usr/bin:/bin"))
+        out = os.path.join(self.tmp, "refused")
+        p = tbtest.tightbox("generate", "-o", out, os.path.join(HERE, "rec-hello.json"), env=env)
+        self.assertEqual(p.returncode, 1, p.stderr.decode())
+        self.assertIn(b"does not compile (apparmor_parser -Q -K)", p.stderr)
+        self.assertIn(b"syntax error", p.stderr)
+        self.assertEqual(os.listdir(out) if os.path.isdir(out) else [], [])
+
     def test_apparmor_compiles(self):
         tbtest.need_cmd("apparmor_parser")
         for name in CASES:
