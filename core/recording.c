@@ -849,6 +849,11 @@ static int each_arch_name(const struct loader *l, struct tb_recording *r, json_t
 		snprintf(where, sizeof(where), "%s.%s", key, arch);
 		if (!json_is_object(ao))
 			return bad(l, where, "expected an object keyed by syscall name");
+		/* No arch has a thousand syscalls; more names can only be a hostile or broken file,
+		 * and would make generate's work grow with their square. */
+		if (json_object_size(ao) > TB_REC_MAX_NAMES)
+			return bad(l, where, "%zu names: at most %d per architecture",
+				   json_object_size(ao), TB_REC_MAX_NAMES);
 		json_object_foreach(ao, name, v) {
 			snprintf(where, sizeof(where), "%s.%s.%s", key, arch, name);
 			if ((ret = fn(l, r, arch, name, v, where)) < 0)

@@ -84,6 +84,8 @@ struct tb_rec_denied {
 };
 
 /* Bounds on the files of one recording: a new path beyond either is dropped and counted. */
+/* Syscall names (and argument-recorded names) per arch a recording file may hold. */
+#define TB_REC_MAX_NAMES 4096
 #define TB_REC_MAX_FILES 65536
 #define TB_REC_MAX_PATH_BYTES (8u << 20)
 

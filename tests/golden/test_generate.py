@@ -213,6 +213,24 @@ class GenerateGolden(unittest.TestCase):
         self.assertIn(b"--allow-risky: unknown item 'ptrace'", p.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad")))
 
+    def test_too_many_names_refused(self):
+        """issue 10 item 9: a recording with 40k syscall names took generate 6-10 s (its name
+        lookups grow with the square); a recording holds at most 4096 names per arch, and more
+        is refused naming the place, with nothing written."""
+        with open(os.path.join(HERE, "rec-hello.json")) as f:
+            rec = json.load(f)
+        for i in range(4100):
+            rec["syscalls"]["x86_64"]["bogus_%d" % i] = {"count": 1, "workloads": ["hello"]}
+        src = os.path.join(self.tmp, "many.json")
+        with open(src, "w") as f:
+            json.dump(rec, f)
+        out = os.path.join(self.tmp, "many")
+        p = tbtest.tightbox("generate", "-o", out, src)
+        self.assertEqual(p.returncode, 2, p.stderr.decode())
+        self.assertIn(b"syscalls.x86_64: ", p.stderr)
+        self.assertIn(b"at most 4096 per architecture", p.stderr)
+        self.assertFalse(os.path.exists(out))
+
     def test_workload_name_cannot_inject_apparmor_rules(self):
         """issue 10 item 12: a recording's workload name went into the AppArmor header unescaped,
         so a newline in it ended the comment and added `profile pwn flags=(unconfined)`."""
