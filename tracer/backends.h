@@ -7,6 +7,8 @@
 #ifndef TB_TRACER_BACKENDS_H
 #define TB_TRACER_BACKENDS_H
 
+#include <errno.h>
+
 #include <stddef.h>
 
 #include "core/diag.h"
@@ -19,6 +21,10 @@
  */
 int tb_ptrace_available(char *why, size_t why_len);
 int tb_bpf_available(char *why, size_t why_len);
+
+/* What tb_bpf_record() returns when this kernel refuses to load the program (its verifier, a
+ * missing helper): nothing ran, so `--backend auto` records with ptrace instead. */
+#define TB_BPF_NOT_LOADED (-ENOPKG)
 
 /*
  * Runs the command and records into @rec. @enforce: also load the configured seccomp filter.

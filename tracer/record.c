@@ -155,6 +155,8 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 		ret = !strcmp(o->phase, "user") ? tb_ptrace_record_user_phase(&pc, o->enforce, r, res, diag)
 						: tb_ptrace_record(&pc, o->enforce, r, res, diag);
 	} else {
+		bool chosen = b == TB_BACKEND_AUTO;
+
 		if (b == TB_BACKEND_AUTO)
 			b = tb_bpf_available(why, sizeof(why)) == 0 ? TB_BACKEND_BPF
 								    : TB_BACKEND_PTRACE;
@@ -162,6 +164,21 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 			ret = tb_bpf_record(c, o->enforce, r, res, diag);
 		else
 			ret = tb_ptrace_record(c, o->enforce, r, res, diag);
+		if (ret == TB_BPF_NOT_LOADED && chosen) {
+			char refused[sizeof(diag->message)];
+
+			snprintf(refused, sizeof(refused), "%s", diag->message);
+			tb_diag_clear(diag);
+			b = TB_BACKEND_PTRACE;
+			ret = tb_ptrace_record(c, o->enforce, r, res, diag);
+			if (ret == 0)
+				ret = tb_run_result_warnf(res, TB_WARN_OTHER, "bpf",
+							  "the eBPF backend could not load (%s): "
+							  "recorded with ptrace",
+							  refused);
+		} else if (ret == TB_BPF_NOT_LOADED) {
+			ret = -ENOTSUP;
+		}
 	}
 	if (ret == 0 && res->exec_failed) {
 		ret = res->exec_errno ? -res->exec_errno : -ENOENT;

@@ -680,6 +680,8 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	if (r < 0) {
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: loading the program: %s%s%s",
 			    strerror(-r), *libbpf_last ? ": " : "", libbpf_last);
+		/* The kernel refused the program before anything ran: `auto` records with ptrace. */
+		r = TB_BPF_NOT_LOADED;
 		goto fail;
 	}
 	r = fill_sysinfo(s, diag);
