@@ -357,7 +357,8 @@ int tb_profile_diff(const struct tb_profile *a, const struct tb_profile *b,
 	free(names);
 	if (r < 0)
 		return r;
-	qsort(d->entries, d->n_entries, sizeof(*d->entries), cmp_entry);
+	if (d->n_entries) /* qsort's base may not be NULL, even for no entries */
+		qsort(d->entries, d->n_entries, sizeof(*d->entries), cmp_entry);
 	*out = TB_TAKE_PTR(d);
 	return 0;
 }
