@@ -301,7 +301,8 @@ static int load_statics(const char *path, struct tb_scan **scan, struct tb_gen_s
 	return 0;
 }
 
-/* --allow-risky LIST: each item one of tb_gen_risky_tokens(); @out gets the static tokens. */
+/* --allow-risky LIST: each item one of tb_gen_risky_tokens(); @out (NULL-terminated, @size
+ * slots) gets the static tokens, each once. 0, or -EINVAL after printing why. */
 static int parse_risky(const char *list, const char **out, size_t size)
 {
 	const char *const *tok = tb_gen_risky_tokens();
@@ -309,20 +310,12 @@ static int parse_risky(const char *list, const char **out, size_t size)
 
 	while (out[n])
 		n++;
-	for (const char *p = list; *p;) {
-		size_t len = strcspn(p, ",");
-		bool found = false;
+	for (const char *p = list; *p; p += *p == ',') {
+		size_t len = strcspn(p, ","), i = 0, k = 0;
 
-		for (size_t i = 0; tok[i] && !found; i++)
-			if (strlen(tok[i]) == len && !strncmp(tok[i], p, len)) {
-				found = true;
-				for (size_t k = 0; k < n && found; k++)
-					found = out[k] != tok[i];
-				if (found && n + 1 < size)
-					out[n++] = tok[i];
-				found = true;
-			}
-		if (!found) {
+		while (tok[i] && (strlen(tok[i]) != len || strncmp(tok[i], p, len)))
+			i++;
+		if (!tok[i]) {
 			fprintf(stderr,
 				"tightbox generate: --allow-risky: unknown item '%.*s' (one of "
 				"memfd_create, execveat, seccomp, personality, AF_KEY, AF_NETLINK, "
@@ -330,9 +323,11 @@ static int parse_risky(const char *list, const char **out, size_t size)
 				(int)len, p);
 			return -EINVAL;
 		}
+		while (k < n && out[k] != tok[i])
+			k++;
+		if (k == n && n + 1 < size)
+			out[n++] = tok[i];
 		p += len;
-		if (*p == ',')
-			p++;
 	}
 	return 0;
 }

@@ -285,31 +285,33 @@ static int map_name(struct tb_gen_model *m, const struct tb_arch *src, size_t t,
 	return map_name_checked(m, src, t, s);
 }
 
-/* Whether a recorded argument value may shape the policy (see risky_names above). */
-static int value_refused(struct tb_gen_model *m, const char *syscall, uint64_t v, const struct tb_rec_argval *x)
+/* Whether a recorded argument value is kept out of the policy (see risky_names above): 1 when it
+ * is (and noted), 0 when it may shape the policy, -ENOMEM. */
+static int value_refused(struct tb_gen_model *m, const char *syscall, uint64_t v,
+			 const struct tb_rec_argval *x)
 {
-	if (!strcmp(syscall, "personality"))
-		return v != 0xffffffffu && (v & 0x0400000u) && !risky_allowed(m, "personality")
-			       ? (risky_note(m, "personality(READ_IMPLIES_EXEC)", "personality",
-					     "every readable mapping executable") < 0 ? -ENOMEM : 1)
-			       : 0;
-	if (!strcmp(syscall, "socket")) {
-		size_t n;
-		const struct tb_dangerous_arg *d = tb_dangerous_args(&n);
+	const struct tb_dangerous_arg *d;
+	size_t n;
 
-		for (size_t i = 0; i < n; i++) {
-			if (d[i].kind != TB_DARG_SOCKET_FAMILY || d[i].value != v || risky_allowed(m, d[i].name))
-				continue;
-			if (v == 16) { /* NETLINK_ROUTE (a2 == 0) only */
-				bool route = false;
-
-				for (size_t k = 0; k < x->n; k++)
-					route |= !strcmp(x->keys[k], "a2") && x->values[k] == 0;
-				if (route)
-					return 0;
-			}
-			return risky_note(m, d[i].name, d[i].name, d[i].reason) < 0 ? -ENOMEM : 1;
-		}
+	if (!strcmp(syscall, "personality")) {
+		/* 0xffffffff only queries the persona. */
+		if (v == 0xffffffffu || !(v & 0x0400000u) || risky_allowed(m, "personality"))
+			return 0;
+		return risky_note(m, "personality(READ_IMPLIES_EXEC)", "personality",
+				  "every readable mapping executable") < 0 ? -ENOMEM : 1;
+	}
+	if (strcmp(syscall, "socket"))
+		return 0;
+	d = tb_dangerous_args(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].kind != TB_DARG_SOCKET_FAMILY || d[i].value != v ||
+		    risky_allowed(m, d[i].name))
+			continue;
+		/* AF_NETLINK with NETLINK_ROUTE (a2 == 0) is kept; collect_args drops the rest. */
+		for (size_t k = 0; v == 16 && k < x->n; k++)
+			if (!strcmp(x->keys[k], "a2") && x->values[k] == 0)
+				return 0;
+		return risky_note(m, d[i].name, d[i].name, d[i].reason) < 0 ? -ENOMEM : 1;
 	}
 	return 0;
 }

@@ -184,28 +184,30 @@ class GenerateGolden(unittest.TestCase):
                         names.add(n)
             return names, fams
 
-        out = os.path.join(self.tmp, "risky")
-        p = tbtest.tightbox("generate", "-o", out, src)
-        self.assertEqual(p.returncode, 0, p.stderr.decode())
-        names, fams = allowed(out)
+        def generate_and_audit(out, *flags):
+            """(allowed names, allowed socket families, fileless-exec severities, stdout)."""
+            p = tbtest.tightbox("generate", "-o", out, *flags, src)
+            self.assertEqual(p.returncode, 0, p.stderr.decode())
+            names, fams = allowed(out)
+            a = tbtest.tightbox("audit", "--json", os.path.join(out, "seccomp.json"))
+            sev = [x["severity"] for x in json.loads(a.stdout)["findings"]
+                   if x["rule"] == "fileless-exec"]
+            return names, fams, sev, p.stdout.decode()
+
+        names, fams, sev, out = generate_and_audit(os.path.join(self.tmp, "risky"))
         for n in ("memfd_create", "execveat", "seccomp", "personality=0x400000"):
             self.assertNotIn(n, names)
-            self.assertIn(n.split("=")[0], p.stdout.decode())
+            self.assertIn(n.split("=")[0], out)
         self.assertEqual(fams, {1})
         self.assertIn("execve", names)
-        a = tbtest.tightbox("audit", "--json", os.path.join(out, "seccomp.json"))
-        self.assertNotIn("fileless-exec", [x["rule"] for x in json.loads(a.stdout)["findings"]])
+        self.assertEqual(sev, [])
 
-        out2 = os.path.join(self.tmp, "risky-allowed")
-        p = tbtest.tightbox("generate", "-o", out2, "--allow-risky", "memfd_create,AF_PACKET", src)
-        self.assertEqual(p.returncode, 0, p.stderr.decode())
-        names, fams = allowed(out2)
+        names, fams, sev, _ = generate_and_audit(os.path.join(self.tmp, "risky-allowed"),
+                                                 "--allow-risky", "memfd_create,AF_PACKET")
         self.assertIn("memfd_create", names)
         self.assertNotIn("execveat", names)
         self.assertEqual(fams, {1, 17})
-        a = tbtest.tightbox("audit", "--json", os.path.join(out2, "seccomp.json"))
-        found = [x for x in json.loads(a.stdout)["findings"] if x["rule"] == "fileless-exec"]
-        self.assertEqual([x["severity"] for x in found], ["high"])
+        self.assertEqual(sev, ["high"])
 
         p = tbtest.tightbox("generate", "-o", os.path.join(self.tmp, "bad"), "--allow-risky",
                             "memfd_create,ptrace", src)

@@ -209,19 +209,24 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(s.run({"code": "print(1)"})[0], 200)
         self.assertEqual(s.metric('tightbox_serve_runs_total{outcome="ok"}'), 1)
 
+    def refused_at_start(self, d, token_mode, state_dir, message):
+        """`tightbox serve` with a token file of @token_mode in @d exits 1 naming @message and
+        never creates its socket."""
+        tok = os.path.join(d, "token")
+        with open(tok, "w") as f:
+            f.write(TOKEN)
+        os.chmod(tok, token_mode)
+        p = tbtest.tightbox("serve", "--socket", os.path.join(d, "s"), "--token-file", tok,
+                            "--state-dir", state_dir, timeout=30)
+        self.assertEqual(p.returncode, 1, state_dir)
+        self.assertIn(message, p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(d, "s")))
+
     def test_token_file_readable_by_others_refused(self):
         need_serve()
         d = tempfile.mkdtemp(prefix="tb-serve-test-")
         try:
-            tok = os.path.join(d, "token")
-            with open(tok, "w") as f:
-                f.write(TOKEN)
-            os.chmod(tok, 0o644)
-            p = tbtest.tightbox("serve", "--socket", os.path.join(d, "s"), "--token-file", tok,
-                                "--state-dir", d, timeout=30)
-            self.assertEqual(p.returncode, 1)
-            self.assertIn(b"readable or writable by others", p.stderr)
-            self.assertFalse(os.path.exists(os.path.join(d, "s")))
+            self.refused_at_start(d, 0o644, d, b"readable or writable by others")
         finally:
             shutil.rmtree(d)
 
@@ -231,18 +236,10 @@ class ServeTest(unittest.TestCase):
         need_serve()
         d = tempfile.mkdtemp(prefix="tb-serve-test-")
         try:
-            tok = os.path.join(d, "token")
-            with open(tok, "w") as f:
-                f.write(TOKEN)
-            os.chmod(tok, 0o600)
             afile = os.path.join(d, "afile")
             open(afile, "w").close()
             for state in (os.path.join(d, "missing", "deeper"), afile):
-                p = tbtest.tightbox("serve", "--socket", os.path.join(d, "s"), "--token-file", tok,
-                                    "--state-dir", state, timeout=30)
-                self.assertEqual(p.returncode, 1, state)
-                self.assertIn(b"--state-dir " + state.encode(), p.stderr)
-                self.assertFalse(os.path.exists(os.path.join(d, "s")))
+                self.refused_at_start(d, 0o600, state, b"--state-dir " + state.encode())
         finally:
             shutil.rmtree(d)
 

@@ -736,28 +736,32 @@ static int report_lost(struct tb_bpf_session *s, struct tb_run_result *res, int 
 	uint64_t missed = recursion_misses(s);
 	int r = 0;
 
+	/* What was lost, each kind one warning (the recording's "lost" counts them too). */
+	const struct {
+		uint64_t n;
+		const char *what;
+	} kinds[] = {
+	    {missed, "syscall events skipped by the kernel (program already running on that CPU)"},
+	    {l->events, "events lost to a full ring buffer (files may be missing)"},
+	    {l->tasks, "tasks not followed (the task table was full)"},
+	    {l->paths, "paths could not be read from the task's memory or fd"},
+	    {s->unresolved_paths, "relative paths could not be resolved (the task was gone)"},
+	};
+
 	s->rec->lost.events += l->events + l->tasks + missed;
-	if (missed)
-		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu syscall events skipped by the kernel (program already running on that CPU)",
-					      (unsigned long long)missed);
 	s->rec->lost.paths += l->paths + s->unresolved_paths;
-	if (r >= 0 && l->events)
-		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu events lost to a full ring buffer (files may be missing)",
-					      (unsigned long long)l->events);
-	if (r >= 0 && l->tasks)
-		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu tasks not followed (the task table was full)",
-					      (unsigned long long)l->tasks);
+	for (size_t i = 0; i < TB_ARRAY_SIZE(kinds) && r >= 0; i++)
+		if (kinds[i].n)
+			r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf",
+						"bpf: %llu %s", (unsigned long long)kinds[i].n,
+						kinds[i].what);
 	if (r >= 0 && !(WIFEXITED(reader_status) && WEXITSTATUS(reader_status) == 0)) {
 		s->rec->lost.events++;
-		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: the reader failed (status %d): files and arguments may be missing",
-					      reader_status);
+		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf",
+					"bpf: the reader failed (status %d): files and arguments may be "
+					"missing",
+					reader_status);
 	}
-	if (r >= 0 && l->paths)
-		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu paths could not be read from the task's memory or fd",
-					      (unsigned long long)l->paths);
-	if (r >= 0 && s->unresolved_paths)
-		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf", "bpf: %llu relative paths could not be resolved (the task was gone)",
-					      (unsigned long long)s->unresolved_paths);
 	return r;
 }
 
