@@ -160,6 +160,11 @@ static int apply_v1(struct tb_cgroup *cg, const struct tb_cg_limits *lim)
 	return 0;
 }
 
+int tb_cgroup_set_limits(struct tb_cgroup *cg, const char *parent, const struct tb_cg_limits *lim)
+{
+	return cg->v2 ? apply_v2(cg, parent, lim) : apply_v1(cg, lim);
+}
+
 bool tb_cgroup_active(const struct tb_cgroup *cg)
 {
 	if (cg->unified_dir)

@@ -35,6 +35,9 @@ struct tb_cg_limits {
  */
 int tb_cgroup_create(struct tb_cgroup *cg, const char *parent, const char *name,
 		     const struct tb_cg_limits *lim);
+/* Applies @lim to cgroups tb_cgroup_create made under @parent (a warm run's take lowers them).
+ * 0 or -errno (-ENOENT: a controller @lim needs is absent). */
+int tb_cgroup_set_limits(struct tb_cgroup *cg, const char *parent, const struct tb_cg_limits *lim);
 /* Moves @pid into the run's cgroup2 directory (when it was not born there). 0 or -errno. */
 int tb_cgroup_attach_unified(const struct tb_cgroup *cg, pid_t pid);
 /* Moves the calling, single-threaded process into every v1 run cgroup, without allocating (the

@@ -4,6 +4,7 @@
 #define TB_RUNNER_INTERNAL_H
 
 #include <linux/filter.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -114,9 +115,10 @@ struct tb_run_plan {
 	char **envp;       /* the strings belong to the config */
 	int phase2_fd;     /* -1, or a read-only sealed memfd with the phase-2 program */
 	char **argv;       /* NULL: cfg->argv; else the two-phase bootstrap command (owned) */
+	int warm_sock;     /* warm runs: our end of the socket that is the sandbox's stdin, else -1 */
 };
 
-#define TB_RUN_PLAN_INIT {.stdin_fd = -1, .workdir_fd = -1, .phase2_fd = -1}
+#define TB_RUN_PLAN_INIT {.stdin_fd = -1, .workdir_fd = -1, .phase2_fd = -1, .warm_sock = -1}
 
 /*
  * The working directory (workdir.c). tb_workdir_wanted: whether @c asks for the /sandbox tmpfs.
@@ -190,6 +192,29 @@ struct tb_capture {
  * byte held back for the next chunk. */
 void tb_passthrough_write(struct tb_capture *cap, const char *buf, size_t n, bool eof);
 
+/*
+ * A warm run's request, relayed by the supervisor (warm.c): from cfg->warm_fd, one line of limits
+ * (the take), then the request, copied into @sock (the sandbox's stdin) until EOF.
+ */
+struct tb_warm {
+	int ctl_fd;       /* cfg->warm_fd (borrowed), -1 once at EOF or not a warm run */
+	int sock;         /* owned (moved from the plan), -1 once shut or not a warm run */
+	bool ready;       /* the bootstrap said so (one byte on the socket) */
+	bool taken;       /* the limits line was applied */
+	bool eof;         /* cfg->warm_fd ended */
+	char line[1024];  /* the limits line as it arrives */
+	size_t line_len;
+	char *buf;        /* request bytes read and not yet written to @sock */
+	size_t off, len;
+	int64_t cpu0_ms;  /* the cgroup's CPU time at the take (the preloads' share) */
+};
+
+/* What the take gives the supervisor: the request's timeout and output caps (within the run's). */
+struct tb_warm_take {
+	double timeout;
+	uint64_t stdout_limit, stderr_limit;
+};
+
 /* The supervise stage (supervise.c): output, the child's status report, exits, the timeout. */
 struct tb_supervisor {
 	int timer_fd;
@@ -201,9 +226,14 @@ struct tb_supervisor {
 	struct rusage ru;
 	uint64_t wall_ms;
 	uint64_t drain_deadline;
+	struct tb_warm warm;
 };
 
-#define TB_SUPERVISOR_INIT {.timer_fd = -1, .out = {.fd = -1, .pass_fd = -1}, .err = {.fd = -1, .pass_fd = -1}}
+#define TB_SUPERVISOR_INIT                                                                         \
+	{                                                                                          \
+		.timer_fd = -1, .out = {.fd = -1, .pass_fd = -1}, .err = {.fd = -1, .pass_fd = -1},  \
+		.warm = {.ctl_fd = -1, .sock = -1},                                                \
+	}
 
 /* Everything the child needs, prepared by the parent before the clone. */
 struct tb_child_args {
@@ -290,6 +320,22 @@ void tb_supervise(const struct tb_run_config *c, const struct tb_run_hooks *hook
  * failure. 0, or -ECHILD when the sandbox setup failed (then @res->error and @d say where). */
 int tb_run_collect(const struct tb_run_config *c, const struct tb_sandbox *sb,
 		   struct tb_supervisor *sv, struct tb_run_result *res, struct tb_diag *d);
+/*
+ * Warm runs (warm.c). tb_warm_plan: the plan stage's part (checks @c, makes the socket that becomes
+ * the sandbox's stdin; a no-op for other runs). tb_warm_start: moves the plan's socket into @w.
+ * tb_warm_pollfds fills @p[0..1] with what @w waits for; tb_warm_handle handles their events and
+ * returns 1 when the take happened (the cgroup limits lowered, @take filled), 0, or -errno when
+ * the run must end (@res->error says why; the caller kills the sandbox). tb_warm_account leaves
+ * the preloads' CPU time out of @res. tb_warm_done frees @w (accepts an unstarted one).
+ */
+int tb_warm_plan(const struct tb_run_config *c, struct tb_run_plan *plan, struct tb_diag *d);
+int tb_warm_start(const struct tb_run_config *c, struct tb_run_plan *plan, struct tb_warm *w);
+void tb_warm_pollfds(const struct tb_warm *w, struct pollfd *p);
+int tb_warm_handle(const struct tb_run_config *c, struct tb_warm *w, const struct pollfd *p,
+		   struct tb_sandbox *sb, struct tb_warm_take *take, struct tb_run_result *res);
+void tb_warm_account(const struct tb_warm *w, const struct tb_sandbox *sb, struct tb_run_result *res);
+void tb_warm_done(struct tb_warm *w);
+
 /* Frees the capture buffers and closes the timer. Accepts a TB_SUPERVISOR_INIT supervisor. */
 void tb_supervisor_done(struct tb_supervisor *sv);
 

@@ -352,6 +352,8 @@ void tb_run_plan_done(struct tb_run_plan *p)
 	free(TB_TAKE_PTR(p->envp));
 	if (p->phase2_fd >= 0)
 		close(TB_TAKE_FD(p->phase2_fd));
+	if (p->warm_sock >= 0)
+		close(TB_TAKE_FD(p->warm_sock));
 	tb_two_phase_argv_free(TB_TAKE_PTR(p->argv));
 }
 
@@ -396,7 +398,10 @@ static int plan_build(const struct tb_run_config *c, struct tb_run_plan *plan,
 	}
 	if ((r = tb_workdir_prepare(c, &plan->workdir_fd, d)) < 0)
 		return r;
-	if (c->stdin_inherit) {
+	if (c->warm) {
+		if ((r = tb_warm_plan(c, plan, d)) < 0)
+			return r;
+	} else if (c->stdin_inherit) {
 		if ((r = stdin_memfd(c, plan, d)) < 0)
 			return r;
 	} else {
@@ -498,7 +503,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	tb_diag_clear(d);
 	sb.mark_ns[TB_PM_START] = tb_now_ns();
 	if ((r = plan_build(c, &plan, res, d, sb.mark_ns)) < 0 ||
-	    (r = tb_supervisor_init(c, &sv, d)) < 0)
+	    (r = tb_supervisor_init(c, &sv, d)) < 0 || (r = tb_warm_start(c, &plan, &sv.warm)) < 0)
 		return run_failed(res, d, r);
 	sb.mark_ns[TB_PM_PLANNED] = tb_now_ns();
 	if ((r = tb_sandbox_spawn(c, hooks, &plan, &sb, res, d)) < 0)
@@ -507,6 +512,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	res->stdin_bytes = plan.stdin_bytes;
 	res->stdin_truncated = plan.stdin_truncated;
 	r = tb_run_collect(c, &sb, &sv, res, d);
+	tb_warm_account(&sv.warm, &sb, res);
 	sb.mark_ns[TB_PM_COLLECTED] = tb_now_ns();
 	if (sb.shared)
 		marks = *sb.shared;

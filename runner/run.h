@@ -115,6 +115,13 @@ struct tb_run_config {
 	/* `record --phase`: the bootstrap runs with a phase 2 that allows everything (the recorder's
 	 * own filter still traces every call); two_phase_path must be NULL. */
 	bool two_phase_permissive;
+	/* Warm run (runner/warm.c, `run --warm`, the pool of `serve --pool`): the sandbox starts and
+	 * imports @preload, then waits. @warm_fd carries one JSON line of limits (they can only lower
+	 * the ones above), then the request the bootstrap reads ({"code", "stdin", "env", "files"});
+	 * the timeout, the output caps and the reported usage count from that line. Needs
+	 * two_phase_path, root (the /sandbox tmpfs) and no script, code or stdin of its own. */
+	bool warm;
+	int warm_fd;
 };
 
 /* The stages of a run, in order, as tb_run_result.stage_us times them (`run --debug-timing`). */
@@ -203,6 +210,9 @@ struct tb_run_hooks {
 	 */
 	void (*parent_on_wait)(pid_t pid, int status, void *data);
 };
+
+/* @preload is a valid --preload list: comma-separated module names, not empty. */
+bool tb_two_phase_preload_valid(const char *preload);
 
 /* "python", "python3", "/usr/bin/python3.11": @argv0 names a Python interpreter. */
 bool tb_run_is_python(const char *argv0);

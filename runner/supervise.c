@@ -69,6 +69,7 @@ void tb_supervisor_done(struct tb_supervisor *sv)
 	free(TB_TAKE_PTR(sv->err.tail));
 	if (sv->timer_fd >= 0)
 		close(TB_TAKE_FD(sv->timer_fd));
+	tb_warm_done(&sv->warm);
 }
 
 /* Keeps @n bytes in the head, then in the tail ring (whose oldest bytes are overwritten). */
@@ -217,15 +218,43 @@ static void finish(const struct tb_run_hooks *hooks, struct tb_sandbox *sb,
 	}
 }
 
+/* A warm run's take: what was captured before it (the preloads') is dropped, and the request's
+ * caps (at most the run's, for which the buffers were made) apply from here. */
+static void capture_restart(struct tb_capture *cap, uint64_t limit)
+{
+	cap->limit = (size_t)limit;
+	cap->tail_limit = (size_t)(limit / 2);
+	cap->head_limit = (size_t)limit - cap->tail_limit;
+	cap->len = cap->tail_len = cap->tail_pos = 0;
+	cap->total = 0;
+}
+
+static void on_warm(const struct tb_run_config *c, struct tb_sandbox *sb, struct tb_supervisor *sv,
+		    const struct pollfd *p, struct tb_run_result *res)
+{
+	struct tb_warm_take t;
+	int r = tb_warm_handle(c, &sv->warm, p, sb, &t, res);
+
+	if (r < 0) {
+		tb_sandbox_kill(sb);
+	} else if (r == 1) {
+		capture_restart(&sv->out, t.stdout_limit);
+		capture_restart(&sv->err, t.stderr_limit);
+		sb->t0_ms = tb_now_ms();
+		if (t.timeout > 0)
+			timer_arm(sv->timer_fd, t.timeout);
+	}
+}
+
 void tb_supervise(const struct tb_run_config *c, const struct tb_run_hooks *hooks,
 		  struct tb_sandbox *sb, struct tb_supervisor *sv, struct tb_run_result *res)
 {
 	sv->out.fd = sb->out[0];
 	sv->err.fd = sb->err[0];
-	if (c->timeout > 0)
+	if (c->timeout > 0 && !c->warm)
 		timer_arm(sv->timer_fd, c->timeout);
 	while (!sb->init_reaped || !sv->out.eof || !sv->err.eof) {
-		struct pollfd pfd[5] = {
+		struct pollfd pfd[7] = {
 			{.fd = sv->out.eof ? -1 : sv->out.fd, .events = POLLIN},
 			{.fd = sv->err.eof ? -1 : sv->err.fd, .events = POLLIN},
 			{.fd = sb->sigfd, .events = POLLIN},
@@ -234,6 +263,7 @@ void tb_supervise(const struct tb_run_config *c, const struct tb_run_hooks *hook
 		};
 		int timeout_ms = -1;
 
+		tb_warm_pollfds(&sv->warm, &pfd[5]);
 		if (sb->init_reaped) {
 			uint64_t now = tb_now_ms();
 
@@ -241,7 +271,7 @@ void tb_supervise(const struct tb_run_config *c, const struct tb_run_hooks *hook
 				break;
 			timeout_ms = (int)(sv->drain_deadline - now);
 		}
-		if (poll(pfd, 5, timeout_ms) < 0) {
+		if (poll(pfd, 7, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -254,6 +284,8 @@ void tb_supervise(const struct tb_run_config *c, const struct tb_run_hooks *hook
 			read_status(sb, sv);
 		if (pfd[3].revents)
 			on_timer(sb, sv, res);
+		if (pfd[5].revents || pfd[6].revents)
+			on_warm(c, sb, sv, &pfd[5], res);
 		if (pfd[2].revents)
 			reap(hooks, sb, sv);
 	}

@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # The two-phase bootstrap (runner/two-phase.c): run as `python3 -I -c <this file> FD NR PRELOAD
-# SCRIPT [ARGS...]` inside the sandbox, under the phase-1 filter.
+# WARM SCRIPT [ARGS...]` inside the sandbox, under the phase-1 filter.
 #
 # 1. imports the PRELOAD modules (comma-separated), with a sys.path that holds neither the working
 #    directory nor the script's: a file the user controls (a numpy.py in a volume) is never
 #    imported in phase 1;
+# 1b. WARM "1" (`run --warm`, the pool of `serve --pool`, runner/warm.c): writes one byte to fd 0,
+#    a socket tightbox holds ("ready"), and blocks reading the request from it until EOF: a JSON
+#    object {"code", "stdin", "env", "files"}. It writes the files and the code (as SCRIPT) into
+#    the working directory, puts stdin on fd 0 (a nameless O_TMPFILE file, or /dev/null) and
+#    the env into os.environ. No code of the request runs before step 3;
 # 2. reads the phase-2 BPF program from FD (a sealed, read-only memfd), closes FD and stacks the
 #    program with seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC): NR is the seccomp
 #    syscall number, which tightbox took from libseccomp. TSYNC puts the threads the preloads
@@ -31,8 +36,8 @@ def _tightbox_two_phase():
     try:
         import os
 
-        fd, nr, preload, script = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-        args = sys.argv[5:]
+        fd, nr, preload, warm = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+        script, args = sys.argv[5], sys.argv[6:]
     except Exception as e:  # noqa: BLE001 - any malformed bootstrap command
         fail("bad bootstrap arguments (%r)" % (e,))
     # -I already leaves out '' and the script directory; drop them again for older Pythons.
@@ -42,6 +47,44 @@ def _tightbox_two_phase():
             __import__(name)
         except BaseException as e:  # noqa: BLE001 - a preload failing is a start-up failure
             fail("--preload %s failed: %s: %s" % (name, type(e).__name__, e))
+    if warm == "1":
+        try:
+            import json
+
+            os.write(0, b"R")
+            chunks = []
+            while True:
+                chunk = os.read(0, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            req = json.loads(b"".join(chunks))
+            if not isinstance(req, dict) or not isinstance(req.get("code"), str) or set(req) - {
+                    "code", "stdin", "env", "files"}:
+                raise ValueError("expected an object with code, stdin, env, files")
+            files = dict(req.get("files") or {})
+            files[os.path.basename(script)] = req["code"]
+            for name, text in files.items():
+                if not isinstance(text, str) or "/" in name or name.startswith("."):
+                    raise ValueError("bad file %r" % (name,))
+                with open(os.path.join(os.path.dirname(script), name), "xb") as f:
+                    f.write(text.encode("utf-8", "surrogatepass"))
+            data = req.get("stdin")
+            if data is None:
+                new = os.open("/dev/null", os.O_RDONLY)
+            else:
+                new = os.open(os.path.dirname(script), os.O_TMPFILE | os.O_RDWR, 0o600)
+                data = memoryview(data.encode("utf-8", "surrogatepass"))
+                while data:
+                    data = data[os.write(new, data):]
+                os.lseek(new, 0, os.SEEK_SET)
+            os.dup2(new, 0)
+            os.close(new)
+            for k, v in (req.get("env") or {}).items():
+                os.environ[str(k)] = str(v)
+            del req, files, chunks, data
+        except BaseException as e:  # noqa: BLE001 - a bad request is a start-up failure
+            fail("warm: cannot take the request: %s: %s" % (type(e).__name__, e))
     try:
         import ctypes
 

@@ -11,7 +11,9 @@
  * - the program comes in a sealed read-only memfd that the bootstrap closes: user code can neither
  *   change it before it is read nor find it afterwards;
  * - seccomp filters only stack: a later filter can restrict more, never less;
- * - anything going wrong before the stack exits 125 without running the script (fail closed).
+ * - anything going wrong before the stack exits 125 without running the script (fail closed);
+ * - a warm run (runner/warm.c) takes its script from the request only after the preloads, still
+ *   before the stack: the request's code is data until phase 2 is in place.
  * Phase 1 gains one rule, seccomp(SECCOMP_SET_MODE_FILTER) with at most the TSYNC flag, so that the
  * bootstrap can stack the program; phase-2 profiles deny seccomp themselves.
  */
@@ -90,6 +92,12 @@ static int allow_all(struct sock_fprog *prog, struct tb_diag *d)
 	return r;
 }
 
+bool tb_two_phase_preload_valid(const char *preload)
+{
+	return *preload && strspn(preload, "abcdefghijklmnopqrstuvwxyz"
+					   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,") == strlen(preload);
+}
+
 bool tb_run_is_python(const char *argv0)
 {
 	const char *b = strrchr(argv0, '/');
@@ -112,6 +120,10 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 	int nr, r;
 
 	if (!c->two_phase_path && !c->two_phase_permissive) {
+		if (c->warm) {
+			tb_diag_set(d, NULL, 0, 0, "--warm", "--warm needs --two-phase PROFILE2");
+			return -EINVAL;
+		}
 		if (c->preload) {
 			tb_diag_set(d, NULL, 0, 0, "--preload",
 				    "--preload needs --two-phase PROFILE2");
@@ -132,9 +144,7 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 		    c->argv[0], c->argv[1] ? " " : "", c->argv[1] ? c->argv[1] : "");
 		return -EINVAL;
 	}
-	if (c->preload && (!*c->preload || strspn(c->preload, "abcdefghijklmnopqrstuvwxyz"
-							  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,") !=
-						  strlen(c->preload))) {
+	if (c->preload && !tb_two_phase_preload_valid(c->preload)) {
 		tb_diag_set(d, NULL, 0, 0, "--preload",
 			    "expected comma-separated module names (got '%s')", c->preload);
 		return -EINVAL;
@@ -161,8 +171,8 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 	}
 	while (c->argv[n])
 		n++;
-	/* python3 -I -c BOOTSTRAP FD NR PRELOAD FILE ARGS... NULL */
-	argv = calloc(n + 7, sizeof(*argv));
+	/* python3 -I -c BOOTSTRAP FD NR PRELOAD WARM FILE ARGS... NULL */
+	argv = calloc(n + 8, sizeof(*argv));
 	if (!argv)
 		return -ENOMEM;
 	argv[0] = c->argv[0];
@@ -178,8 +188,9 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 		return -ENOMEM;
 	}
 	argv[6] = c->preload ? c->preload : (char *)"";
+	argv[7] = (char *)(c->warm ? "1" : "0");
 	for (size_t i = 1; i <= n; i++)
-		argv[6 + i] = c->argv[i];
+		argv[7 + i] = c->argv[i];
 	plan->argv = argv;
 	return 0;
 }

@@ -21,7 +21,7 @@
 
 bool tb_workdir_wanted(const struct tb_run_config *c)
 {
-	return c->script || c->code || c->n_inputs || c->output_dir;
+	return c->script || c->code || c->n_inputs || c->output_dir || c->warm;
 }
 
 static void full_or_errno(struct tb_diag *d, const struct tb_run_config *c, const char *flag,
@@ -119,8 +119,9 @@ int tb_workdir_prepare(const struct tb_run_config *c, int *out, struct tb_diag *
 	if (geteuid() != 0) {
 		/* fsopen needs CAP_SYS_ADMIN where tightbox runs. Unprivileged, the sandbox uid is the
 		 * caller, so a bound --script is readable whatever its mode. */
-		if (c->code || c->n_inputs || c->output_dir) {
-			tb_diag_set(d, NULL, 0, 0, c->code ? "--code" : c->n_inputs ? "--input" : "--output-dir",
+		if (c->code || c->n_inputs || c->output_dir || c->warm) {
+			tb_diag_set(d, NULL, 0, 0, c->code ? "--code" : c->n_inputs ? "--input"
+						   : c->warm ? "--warm" : "--output-dir",
 				    "needs root: the working directory is a tmpfs tightbox mounts");
 			return -EPERM;
 		}
