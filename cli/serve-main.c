@@ -42,7 +42,12 @@ static void usage(FILE *f)
 	      "      --max-timeout S      no request gets more (default 60)\n"
 	      "      --max-memory SIZE    (default 1g)       --max-cpus N (default 1)\n"
 	      "      --max-pids N         (default 256)      --max-stdout BYTES, --max-stderr BYTES (1m)\n"
-	      "      --drain-timeout S    SIGTERM waits this long for runs in flight (default 60)\n\n"
+	      "      --drain-timeout S    SIGTERM waits this long for runs in flight (default 60)\n"
+	      "      --pool N             warm sandboxes kept ready: started, --preload imported,\n"
+	      "                           waiting for a request (default 0: none); a request for\n"
+	      "                           the default profile takes one, which is then destroyed\n"
+	      "                           (docs/serve-pool.md)\n"
+	      "      --preload MODULES    comma-separated modules the pool imports (e.g. pandas)\n\n"
 	      "Signals: SIGTERM/SIGINT drain (no new requests, runs in flight finish) and exit 0;\n"
 	      "SIGHUP reloads --token-file and --profile-dir. A client that disconnects cancels its run.\n"
 	      "Exit: 0 after a drain, 1 the server could not start or failed, 2 bad usage.\n",
@@ -174,6 +179,11 @@ int main(int argc, char **argv)
 			r = size(a, v, &m->stdout_limit);
 		else if (!strcmp(a, "--max-stderr"))
 			r = size(a, v, &m->stderr_limit);
+		else if (!strcmp(a, "--pool")) {
+			if (!(r = count(a, v, 0, 1024, &n)))
+				c.pool = (unsigned)n;
+		} else if (!strcmp(a, "--preload"))
+			c.preload = v;
 		else
 			return fail(a, "unknown option (see --help)");
 		if (r)
@@ -181,6 +191,8 @@ int main(int argc, char **argv)
 	}
 	if (!queue_set)
 		c.queue = 4 * c.workers;
+	if (c.preload && !c.pool)
+		return fail("--preload", "needs --pool N (the preloads are imported by the warm pool)");
 	/* A default above the maximum would be reported as clamped on every request. */
 	if (df->timeout > m->timeout)
 		df->timeout = m->timeout;

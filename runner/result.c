@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/util.h"
 #include "runner/run.h"
 
@@ -169,13 +170,19 @@ json_t *tb_run_result_to_json(const struct tb_run_result *r)
 int tb_run_result_write_json(const struct tb_run_result *r, int fd)
 {
 	json_t *o = tb_run_result_to_json(r);
+	char *text;
 	int ret;
 
 	if (!o)
 		return -ENOMEM;
-	ret = json_dumpfd(o, fd, JSON_COMPACT | JSON_ENSURE_ASCII) == 0 ? 0 : -EIO;
+	/* One buffer, one write: json_dumpfd writes every token on its own (hundreds of calls). */
+	text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(o);
-	if (ret == 0 && write(fd, "\n", 1) != 1)
-		ret = tb_negerrno();
+	if (!text)
+		return -ENOMEM;
+	ret = tb_write_all(fd, text, strlen(text));
+	if (ret == 0)
+		ret = tb_write_all(fd, "\n", 1);
+	free(text);
 	return ret;
 }

@@ -211,9 +211,6 @@ struct tb_run_hooks {
 	void (*parent_on_wait)(pid_t pid, int status, void *data);
 };
 
-/* @preload is a valid --preload list: comma-separated module names, not empty. */
-bool tb_two_phase_preload_valid(const char *preload);
-
 /* "python", "python3", "/usr/bin/python3.11": @argv0 names a Python interpreter. */
 bool tb_run_is_python(const char *argv0);
 

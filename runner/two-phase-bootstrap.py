@@ -47,6 +47,31 @@ def _tightbox_two_phase():
             __import__(name)
         except BaseException as e:  # noqa: BLE001 - a preload failing is a start-up failure
             fail("--preload %s failed: %s: %s" % (name, type(e).__name__, e))
+    try:
+        import ctypes
+
+        size = os.fstat(fd).st_size
+        data = b""
+        while len(data) < size:
+            chunk = os.pread(fd, size - len(data), len(data))
+            if not chunk:
+                break
+            data += chunk
+        os.close(fd)
+        if not data or len(data) % 8 or len(data) // 8 > 0xFFFF:
+            fail("the phase-2 program is malformed (%d bytes)" % len(data))
+
+        class FProg(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+        insns = ctypes.create_string_buffer(data, len(data))
+        prog = FProg(len(data) // 8, ctypes.addressof(insns))
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa: BLE001 - fail closed on anything
+        fail("cannot prepare the phase-2 filter: %s: %s" % (type(e).__name__, e))
     if warm == "1":
         try:
             import json
@@ -86,26 +111,6 @@ def _tightbox_two_phase():
         except BaseException as e:  # noqa: BLE001 - a bad request is a start-up failure
             fail("warm: cannot take the request: %s: %s" % (type(e).__name__, e))
     try:
-        import ctypes
-
-        size = os.fstat(fd).st_size
-        data = b""
-        while len(data) < size:
-            chunk = os.pread(fd, size - len(data), len(data))
-            if not chunk:
-                break
-            data += chunk
-        os.close(fd)
-        if not data or len(data) % 8 or len(data) // 8 > 0xFFFF:
-            fail("the phase-2 program is malformed (%d bytes)" % len(data))
-
-        class FProg(ctypes.Structure):
-            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-        insns = ctypes.create_string_buffer(data, len(data))
-        prog = FProg(len(data) // 8, ctypes.addressof(insns))
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.syscall.restype = ctypes.c_long
         # SECCOMP_SET_MODE_FILTER = 1, SECCOMP_FILTER_FLAG_TSYNC = 1 (linux/seccomp.h)
         r = libc.syscall(ctypes.c_long(nr), ctypes.c_long(1), ctypes.c_long(1), ctypes.byref(prog))
         if r != 0:
@@ -143,21 +148,68 @@ def _tightbox_two_phase():
     except SyntaxError as e:
         sys.excepthook(type(e), e, None)  # CPython prints no traceback for these either
         sys.exit(1)
-    return code, main.__dict__
+    return code, main.__dict__, (_warm_exit(os.path.join(os.path.dirname(script), "out"))
+                                 if warm == "1" else None)
+
+
+def _warm_exit(out):
+    # A warm sandbox is destroyed right after its one run, so tearing the interpreter down is
+    # wasted time (most of a run with pandas loaded). What CPython's exit does that a run can see
+    # is done here, in its order: wait for non-daemon threads, atexit, flush stdout and stderr,
+    # the status of SystemExit. Only when the code made OUT (/sandbox/out, copied out after the
+    # run) does the full teardown run, so that a file it left open is flushed there too.
+    def done(code):
+        import os
+        import sys
+
+        if os.path.isdir(out):
+            sys.exit(code)
+        if code is not None and not isinstance(code, int):
+            try:
+                sys.stderr.write("%s\n" % (code,))
+            except BaseException:  # noqa: BLE001 - as CPython: the status stays 1
+                pass
+            code = 1
+        status = 0 if code is None else code
+        try:
+            threading = sys.modules.get("threading")
+            if threading is not None:
+                threading._shutdown()
+            import atexit
+
+            atexit._run_exitfuncs()
+        except BaseException:  # noqa: BLE001 - CPython prints what an atexit call raised
+            pass
+        for f in (sys.stdout, sys.stderr):
+            try:
+                if f is not None:
+                    f.flush()
+            except BaseException:  # noqa: BLE001 - CPython exits 120 when a flush fails
+                status = 120
+        os._exit(status & 0xFF)
+
+    return done
 
 
 # The script runs from this module level, not from inside the function: one bootstrap frame
 # (this "<string>" module) stays below the script's, as little as exec() allows.
-_tightbox_code, _tightbox_globals = _tightbox_two_phase()
-del _tightbox_two_phase
+_tightbox_code, _tightbox_globals, _tightbox_exit = _tightbox_two_phase()
+del _tightbox_two_phase, _warm_exit
 try:
     exec(_tightbox_code, _tightbox_globals)
-except SystemExit:
-    raise
+except SystemExit as _tightbox_e:
+    if _tightbox_exit is None:
+        raise
+    _tightbox_exit(_tightbox_e.code)
 except BaseException as _tightbox_e:  # noqa: BLE001 - reported as CPython reports it
     import sys as _tightbox_sys
 
     _tightbox_tb = _tightbox_e.__traceback__.tb_next  # the trace starts in the script
     _tightbox_sys.excepthook(type(_tightbox_e), _tightbox_e.with_traceback(_tightbox_tb),
                              _tightbox_tb)
+    if _tightbox_exit is not None:
+        _tightbox_exit(1)
     _tightbox_sys.exit(1)
+else:
+    if _tightbox_exit is not None:
+        _tightbox_exit(None)

@@ -92,7 +92,8 @@ static int allow_all(struct sock_fprog *prog, struct tb_diag *d)
 	return r;
 }
 
-bool tb_two_phase_preload_valid(const char *preload)
+/* @preload is a valid --preload list: comma-separated module names, not empty. */
+static bool preload_valid(const char *preload)
 {
 	return *preload && strspn(preload, "abcdefghijklmnopqrstuvwxyz"
 					   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,") == strlen(preload);
@@ -144,7 +145,7 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 		    c->argv[0], c->argv[1] ? " " : "", c->argv[1] ? c->argv[1] : "");
 		return -EINVAL;
 	}
-	if (c->preload && !tb_two_phase_preload_valid(c->preload)) {
+	if (c->preload && !preload_valid(c->preload)) {
 		tb_diag_set(d, NULL, 0, 0, "--preload",
 			    "expected comma-separated module names (got '%s')", c->preload);
 		return -EINVAL;

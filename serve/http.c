@@ -70,6 +70,14 @@ struct server {
 	size_t token_len;
 	struct tb_serve_profiles *profiles;
 	unsigned long seq;
+
+	/* The warm pool (pool.c's part of this file, below): ready sandboxes, newest first. */
+	struct warm *idle;
+	unsigned n_idle;
+	bool pool_stop;
+	pthread_cond_t pool_cv;  /* the pool thread waits on it for room (or the stop) */
+	int pool_wake;           /* eventfd: wakes a pool thread waiting for a sandbox to be ready */
+	char phase2[4096];       /* the profile stacked before a request's code (the default one) */
 };
 
 /* Per-connection request state (MHD's con_cls). */
@@ -258,8 +266,10 @@ static void release(struct server *s)
 
 /* ---------- children: spawn, reap, kill ---------- */
 
-/* posix_spawn with stdout/stderr on pipes, stdin /dev/null, and a clean signal state. */
-static int spawn_job(struct server *s, char **argv, struct job *j, int *out_rd, int *err_rd)
+/* posix_spawn with stdout/stderr on pipes, stdin @stdin_fd (-1: /dev/null), and a clean signal
+ * state. */
+static int spawn_job(struct server *s, char **argv, int stdin_fd, struct job *j, int *out_rd,
+		     int *err_rd)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
@@ -277,7 +287,10 @@ static int spawn_job(struct server *s, char **argv, struct job *j, int *out_rd, 
 		goto fail_pipes;
 	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (stdin_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, stdin_fd, 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
 	posix_spawnattr_init(&at);
@@ -478,27 +491,24 @@ struct run_out {
 	bool cancelled;
 };
 
-/* Runs @argv; returns when the child was reaped. Kills it when the client hangs up. */
-static int run_child(struct server *s, struct MHD_Connection *conn, char **argv, size_t out_cap,
-		     struct run_out *ro)
+/* Collects the output of the running job @j until it was reaped (closes @out_fd and @err_fd,
+ * unregisters @j). Kills it when the client hangs up. */
+static void wait_child(struct server *s, struct MHD_Connection *conn, struct job *jp, int out_fd,
+		       int err_fd, size_t out_cap, struct run_out *ro)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct buf out = {.cap = out_cap};
-	struct job j = {.done_fd = -1};
-	int out_fd = -1, err_fd = -1, r;
+	struct job *const j = jp;
 	bool reaped = false;
 
 	ro->err.cap = 8192;
-	r = spawn_job(s, argv, &j, &out_fd, &err_fd);
-	if (r < 0)
-		return r;
 	fcntl(out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(err_fd, F_SETFL, O_NONBLOCK);
 	while (!reaped || out_fd >= 0 || err_fd >= 0) {
 		struct pollfd p[4] = {
 			{.fd = out_fd, .events = POLLIN},
 			{.fd = err_fd, .events = POLLIN},
-			{.fd = reaped ? -1 : j.done_fd, .events = POLLIN},
+			{.fd = reaped ? -1 : j->done_fd, .events = POLLIN},
 			{.fd = (ro->cancelled || !ci) ? -1 : ci->connect_fd, .events = POLLRDHUP},
 		};
 
@@ -513,8 +523,8 @@ static int run_child(struct server *s, struct MHD_Connection *conn, char **argv,
 			close(TB_TAKE_FD(err_fd));
 		if (p[2].revents) {
 			pthread_mutex_lock(&s->lock);
-			reaped = j.reaped;
-			ro->status = j.status;
+			reaped = j->reaped;
+			ro->status = j->status;
 			pthread_mutex_unlock(&s->lock);
 		}
 		if (p[3].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
@@ -522,7 +532,7 @@ static int run_child(struct server *s, struct MHD_Connection *conn, char **argv,
 			 * PR_SET_PDEATHSIG (the whole pid namespace with it), and its janitor removes
 			 * the cgroups. */
 			ro->cancelled = true;
-			kill(j.pid, SIGKILL);
+			kill(j->pid, SIGKILL);
 		}
 		if (reaped && p[0].revents == 0 && p[1].revents == 0 &&
 		    (out_fd >= 0 || err_fd >= 0)) {
@@ -534,14 +544,329 @@ static int run_child(struct server *s, struct MHD_Connection *conn, char **argv,
 		close(out_fd);
 	if (err_fd >= 0)
 		close(err_fd);
-	unregister_job(s, &j);
+	unregister_job(s, j);
 	if (out.len && !out.dropped) {
 		json_error_t je;
 
 		ro->result = json_loadb(out.p, out.len, 0, &je);
 	}
 	free(out.p);
+}
+
+/* Runs @argv; returns when the child was reaped. Kills it when the client hangs up. */
+static int run_child(struct server *s, struct MHD_Connection *conn, char **argv, size_t out_cap,
+		     struct run_out *ro)
+{
+	struct job j = {.done_fd = -1};
+	int out_fd = -1, err_fd = -1, r;
+
+	r = spawn_job(s, argv, -1, &j, &out_fd, &err_fd);
+	if (r < 0)
+		return r;
+	wait_child(s, conn, &j, out_fd, err_fd, out_cap, ro);
 	return 0;
+}
+
+
+/* ---------- the warm pool (serve --pool, docs/serve-pool.md) ---------- */
+
+/* A `tightbox run --warm` sandbox: ready (its preloads imported), waiting for a request on @ctl. */
+struct warm {
+	struct job job;
+	int ctl;             /* our end of the socket that is tightbox run's stdin */
+	int out_fd, err_fd;  /* tightbox run's stdout (its JSON) and stderr */
+	char dir[4096];      /* its state directory: /sandbox/out is copied to dir/out */
+	struct warm *next;
+};
+
+/* The host has room for one more sandbox at the server's memory maximum (MemAvailable). */
+static bool memory_room(const struct server *s)
+{
+	_cleanup_free_ char *text = NULL;
+	const char *p;
+	size_t len;
+
+	if (!s->cfg->max.memory || tb_read_file("/proc/meminfo", 65536, &text, &len) < 0 ||
+	    !(p = strstr(text, "MemAvailable:")))
+		return true;
+	return strtoull(p + 13, NULL, 10) * 1024 > s->cfg->max.memory;
+}
+
+static bool job_reaped(struct server *s, const struct job *j)
+{
+	bool r;
+
+	pthread_mutex_lock(&s->lock);
+	r = j->reaped;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* Ends @w: closing its stream ends an idle run (nothing of a request ran), then it is reaped. */
+static void warm_destroy(struct server *s, struct warm *w)
+{
+	double deadline = now_s() + 10;
+	bool killed = false;
+
+	if (w->ctl >= 0)
+		close(TB_TAKE_FD(w->ctl));
+	if (w->out_fd >= 0)
+		fcntl(w->out_fd, F_SETFL, O_NONBLOCK);
+	while (w->job.pid > 0 && !job_reaped(s, &w->job)) {
+		struct pollfd p = {.fd = w->job.done_fd, .events = POLLIN};
+		char sink[4096];
+
+		/* Its output is not wanted; reading it keeps tightbox run from blocking on it. */
+		while (w->out_fd >= 0 && read(w->out_fd, sink, sizeof(sink)) > 0)
+			;
+		poll(&p, 1, 100);
+		reap(s);
+		if (!killed && now_s() > deadline) {
+			kill(w->job.pid, SIGKILL);
+			killed = true;
+		}
+	}
+	if (w->out_fd >= 0)
+		close(w->out_fd);
+	if (w->err_fd >= 0)
+		close(w->err_fd);
+	if (w->job.pid > 0)
+		unregister_job(s, &w->job);
+	if (w->dir[0])
+		nftw(w->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(w);
+}
+
+/* Why a warm sandbox ended before it was ready: tightbox run's error or the bootstrap's stderr. */
+static void warm_failed(struct server *s, struct warm *w, char *why, size_t size)
+{
+	struct buf out = {.cap = 1 << 20};
+	json_t *res;
+	json_error_t je;
+	const char *e;
+
+	fcntl(w->out_fd, F_SETFL, O_NONBLOCK);
+	drain(w->out_fd, &out);
+	res = out.len ? json_loadb(out.p, out.len, 0, &je) : NULL;
+	e = json_string_value(json_object_get(res, "error"));
+	if (!e)
+		e = json_string_value(json_object_get(res, "stderr"));
+	snprintf(why, size, "%.*s", (int)strcspn(e ? e : "no result", "\n"), e ? e : "no result");
+	json_decref(res);
+	free(out.p);
+	(void)s;
+}
+
+/* Starts one warm sandbox and waits until it is ready. 0 and *@out, or -errno with @why. */
+static int warm_start(struct server *s, struct warm **out, char *why, size_t size)
+{
+	struct warm *w = calloc(1, sizeof(*w));
+	char **argv = NULL;
+	int sv[2] = {-1, -1}, r;
+	double deadline = now_s() + 300;
+
+	if (!w)
+		return -ENOMEM;
+	w->ctl = w->out_fd = w->err_fd = w->job.done_fd = -1;
+	pthread_mutex_lock(&s->lock);
+	snprintf(w->dir, sizeof(w->dir), "%s/warm-%d-%lu-XXXXXX", s->cfg->state_dir, (int)getpid(),
+		 s->seq++);
+	pthread_mutex_unlock(&s->lock);
+	if (!mkdtemp(w->dir)) {
+		r = tb_negerrno();
+		w->dir[0] = '\0';
+		snprintf(why, size, "cannot create a directory in %s: %s", s->cfg->state_dir, strerror(-r));
+		goto fail;
+	}
+	if ((r = tb_serve_pool_argv(&s->cfg->max, s->cfg->tightbox, s->phase2, s->cfg->preload,
+				    s->cfg->cgroup_parent, w->dir, &argv)) < 0 ||
+	    (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 && (r = tb_negerrno()) < 0) ||
+	    (r = spawn_job(s, argv, sv[1], &w->job, &w->out_fd, &w->err_fd)) < 0) {
+		snprintf(why, size, "cannot start tightbox run --warm: %s", strerror(-r));
+		w->job.pid = 0;
+		goto fail;
+	}
+	w->ctl = TB_TAKE_FD(sv[0]);
+	close(TB_TAKE_FD(sv[1]));
+	for (;;) {
+		struct pollfd p[2] = {{.fd = w->ctl, .events = POLLIN},
+				      {.fd = s->pool_wake, .events = POLLIN}};
+		char b;
+
+		if (job_reaped(s, &w->job)) {
+			warm_failed(s, w, why, size);
+			r = -ECHILD;
+			goto fail;
+		}
+		if (poll(p, 2, 100) > 0 && (p[0].revents & POLLIN) && read(w->ctl, &b, 1) == 1)
+			break; /* "R": the preloads are imported */
+		reap(s); /* the main thread may be waiting on us (start-up, shutdown) */
+		if (p[1].revents || now_s() > deadline) {
+			snprintf(why, size, p[1].revents ? "the server stops" : "not ready within 300 s");
+			r = -ECANCELED;
+			goto fail;
+		}
+	}
+	tb_strv_free(argv);
+	*out = w;
+	return 0;
+fail:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	tb_strv_free(argv);
+	warm_destroy(s, w);
+	return r;
+}
+
+/* The pool thread: keeps cfg->pool sandboxes ready, one start at a time (each is a whole
+ * interpreter start-up: starting them all at once would only slow the requests running now), while
+ * the host has the memory for one more; a sandbox that fails to start backs the refill off. */
+static void *pool_main(void *arg)
+{
+	struct server *s = arg;
+	double backoff = 0.5;
+	char why[512];
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->pool_stop) {
+		struct warm *w = NULL;
+		struct timespec ts;
+		bool room;
+		int r;
+
+		if (s->n_idle >= s->cfg->pool) {
+			pthread_cond_wait(&s->pool_cv, &s->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&s->lock);
+		room = memory_room(s);
+		r = room ? warm_start(s, &w, why, sizeof(why)) : -ENOMEM;
+		pthread_mutex_lock(&s->lock);
+		if (r == 0 && !s->pool_stop) {
+			w->next = s->idle;
+			s->idle = w;
+			s->n_idle++;
+			backoff = 0.5;
+			continue;
+		}
+		if (r == 0) {
+			pthread_mutex_unlock(&s->lock);
+			warm_destroy(s, w);
+			pthread_mutex_lock(&s->lock);
+			break;
+		}
+		if (s->pool_stop)
+			break;
+		if (room)
+			logf_(s, TB_SERVE_LOG_ERROR, "warm pool: %s (retrying in %.1f s)", why, backoff);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)backoff;
+		ts.tv_nsec += (long)((backoff - (double)(time_t)backoff) * 1e9);
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->pool_cv, &s->lock, &ts);
+		backoff = backoff * 2 > 30 ? 30 : backoff * 2;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* A ready sandbox for a request, or NULL (the request runs cold). Ones that died idle are ended. */
+static struct warm *pool_take(struct server *s)
+{
+	struct warm *w;
+
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		w = s->idle;
+		if (w) {
+			s->idle = w->next;
+			s->n_idle--;
+			pthread_cond_signal(&s->pool_cv);
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (!w || !job_reaped(s, &w->job))
+			return w;
+		logf_(s, TB_SERVE_LOG_WARN, "warm pool: a sandbox ended while idle (status 0x%x)",
+		      w->job.status);
+		warm_destroy(s, w);
+	}
+}
+
+/* Sends @r to @w and collects the run. -errno when @w could not take it (it is gone: run cold). */
+static int run_warm(struct server *s, struct MHD_Connection *conn, struct warm *w,
+		    const struct tb_serve_request *r, size_t out_cap, struct run_out *ro)
+{
+	_cleanup_free_ char *stream = NULL;
+	size_t len, off = 0;
+	int e;
+
+	if ((e = tb_serve_request_warm(r, &stream, &len)) < 0)
+		return e;
+	while (off < len) {
+		ssize_t n = send(w->ctl, stream + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? tb_negerrno() : -EPIPE;
+		off += (size_t)n;
+	}
+	shutdown(w->ctl, SHUT_WR);
+	wait_child(s, conn, &w->job, TB_TAKE_FD(w->out_fd), TB_TAKE_FD(w->err_fd), out_cap, ro);
+	w->job.pid = 0; /* reaped and unregistered */
+	return 0;
+}
+
+/* Start-up with a pool: the phase-2 profile, and one sandbox started now, so that a --preload that
+ * is malformed or cannot be imported fails the start (tightbox run names it), not every refill. */
+static int pool_first(struct server *s, struct tb_diag *d)
+{
+	struct warm *w = NULL;
+	char why[512];
+	int r;
+
+	if (tb_data_path("default.json", s->phase2, sizeof(s->phase2)) < 0) {
+		tb_diag_set(d, s->phase2, 0, 0, "--pool", "the default seccomp profile is not installed "
+			    "(set TIGHTBOX_PROFILE_DIR)");
+		return -ENOENT;
+	}
+	s->pool_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->pool_wake < 0)
+		return tb_negerrno();
+	if ((r = warm_start(s, &w, why, sizeof(why))) < 0) {
+		tb_diag_set(d, NULL, 0, 0, "--pool", "the first warm sandbox did not start: %s", why);
+		return r;
+	}
+	s->idle = w;
+	s->n_idle = 1;
+	return 0;
+}
+
+/* The server stops: no more starts, every idle sandbox ended (nothing of a request ran in them). */
+static void pool_stop(struct server *s, pthread_t thread)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&s->lock);
+	s->pool_stop = true;
+	pthread_cond_broadcast(&s->pool_cv);
+	pthread_mutex_unlock(&s->lock);
+	if (write(s->pool_wake, &one, sizeof(one)) < 0) {
+		/* an eventfd write cannot fail here */
+	}
+	pthread_join(thread, NULL);
+	while (s->idle) {
+		struct warm *w = s->idle;
+
+		s->idle = w->next;
+		s->n_idle--;
+		warm_destroy(s, w);
+	}
 }
 
 static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn, struct req *rq)
@@ -551,6 +876,8 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 	const struct tb_serve_profile *prof = NULL;
 	struct run_out ro = {0};
 	struct tb_diag d = {0};
+	struct warm *w = NULL;
+	size_t cap;
 	char dir[4096], msg[1400], profile_path[4200], retry[16];
 	char **argv = NULL;
 	enum tb_serve_outcome oc;
@@ -595,6 +922,24 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 		return respond_error(conn, MHD_HTTP_TOO_MANY_REQUESTS,
 				     "all workers busy and the queue is full", retry);
 	}
+	/* JSON escapes a kept byte in at most 12 characters ("\\u" pairs for astral code points);
+	 * the rest of the object is small. */
+	cap = (size_t)(r.limits.stdout_limit + r.limits.stderr_limit) * 12 + 65536;
+	/* A warm sandbox stacks the default profile: requests that name another one run cold. */
+	w = s->cfg->pool && !prof ? pool_take(s) : NULL;
+	if (w) {
+		e = -run_warm(s, conn, w, &r, cap, &ro);
+		if (!e) {
+			snprintf(dir, sizeof(dir), "%s", w->dir);
+			goto ran;
+		}
+		logf_(s, TB_SERVE_LOG_WARN, "warm pool: a sandbox could not take the request (%s): "
+		      "running it cold", strerror(e));
+		warm_destroy(s, TB_TAKE_PTR(w));
+		json_decref(TB_TAKE_PTR(ro.result));
+		free(ro.err.p);
+		ro = (struct run_out){0};
+	}
 	pthread_mutex_lock(&s->lock);
 	snprintf(dir, sizeof(dir), "%s/req-%d-%lu-XXXXXX", s->cfg->state_dir, (int)getpid(), s->seq++);
 	pthread_mutex_unlock(&s->lock);
@@ -619,16 +964,14 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 	if (!e)
 		e = -tb_serve_request_stage(&r, dir, s->cfg->tightbox, prof ? profile_path : NULL,
 					    s->cfg->cgroup_parent, &argv);
-	if (!e) {
-		/* JSON escapes a kept byte in at most 12 characters ("\\u" pairs for astral code
-		 * points); the rest of the object is small. */
-		size_t cap = (size_t)(r.limits.stdout_limit + r.limits.stderr_limit) * 12 + 65536;
-
+	if (!e)
 		e = -run_child(s, conn, argv, cap, &ro);
-	}
+ran:
 	release(s);
 	tb_strv_free(argv);
-	if (e || ro.cancelled)
+	if (ro.cancelled && w)
+		warm_destroy(s, TB_TAKE_PTR(w));
+	else if (e || ro.cancelled)
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (e) {
 		logf_(s, TB_SERVE_LOG_ERROR, "cannot run the request: %s", strerror(e));
@@ -660,11 +1003,17 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 			      json_string_value(json_object_get(ro.result, "error")));
 		}
 		json_object_set_new(ro.result, "limits", tb_serve_limits_to_json(&r));
+		json_object_set_new(ro.result, "warm", json_boolean(w != NULL));
 		/* tightbox run wrote them into our request directory, which goes next. */
 		if (r.want_output)
 			json_object_set_new(ro.result, "output_files", tb_serve_output_to_json(dir));
+		else if (w) /* a warm sandbox always copies /sandbox/out; the request did not ask */
+			json_object_set_new(ro.result, "output", json_null());
 	}
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (w)
+		warm_destroy(s, w);
+	else
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(ro.err.p);
 	tb_serve_request_free(&r);
 	tb_serve_metrics_observe(&s->metrics, oc, now_s() - t0);
@@ -744,10 +1093,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			json_t *o;
 
 			pthread_mutex_lock(&s->lock);
-			o = json_pack("{sssisisisiss}", "status", s->draining ? "draining" : "ok",
+			o = json_pack("{sssisisisisssisi}", "status", s->draining ? "draining" : "ok",
 				      "workers", (int)s->cfg->workers, "running", (int)s->running,
 				      "queued", (int)s->metrics.queued, "queue", (int)s->cfg->queue,
-				      "version", TB_VERSION);
+				      "version", TB_VERSION, "pool", (int)s->cfg->pool,
+				      "pool_ready", (int)s->n_idle);
 			pthread_mutex_unlock(&s->lock);
 			return respond_json(conn, MHD_HTTP_OK, o, NULL);
 		}
@@ -967,6 +1317,7 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 	struct server s = {.cfg = c};
 	struct tb_serve_profiles **retired = NULL;
 	sigset_t mask, old;
+	pthread_t pool_thread;
 	int lfd = -1, sfd = -1, r;
 	bool stop = false;
 
@@ -992,6 +1343,8 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 		goto out_profiles;
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.idle_cv, NULL);
+	pthread_cond_init(&s.pool_cv, NULL);
+	s.pool_wake = -1;
 
 	/* Every thread MHD starts inherits this mask: the signals reach only our signalfd. */
 	sigemptyset(&mask);
@@ -1011,6 +1364,8 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 		tb_diag_set(d, NULL, 0, 0, NULL, "--state-dir %s: %s", c->state_dir, strerror(-r));
 		goto out_mask;
 	}
+	if (c->pool && (r = pool_first(&s, d)) < 0)
+		goto out_mask;
 	lfd = c->listen ? listen_tcp(c->listen, d) : listen_unix(c, d);
 	if (lfd < 0) {
 		r = lfd;
@@ -1032,9 +1387,17 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 		tb_diag_set(d, NULL, 0, 0, NULL, "libmicrohttpd could not start the server");
 		goto out_mask;
 	}
-	logf_(&s, TB_SERVE_LOG_INFO, "listening on %s%s: %u workers, queue %u, %zu profile(s)%s",
-	      c->listen ? "" : "unix:", c->listen ? c->listen : c->socket_path, c->workers, c->queue,
-	      s.profiles->n, s.token ? ", bearer token required" : ", NO authentication");
+	if (c->pool && (r = -pthread_create(&pool_thread, NULL, pool_main, &s)) < 0) {
+		tb_diag_set(d, NULL, 0, 0, "--pool", "cannot start the pool thread: %s", strerror(-r));
+		MHD_stop_daemon(s.mhd);
+		lfd = -1;
+		goto out_mask;
+	}
+	logf_(&s, TB_SERVE_LOG_INFO, "listening on %s%s: %u workers, queue %u, %zu profile(s)%s, "
+	      "warm pool %u%s%s", c->listen ? "" : "unix:", c->listen ? c->listen : c->socket_path,
+	      c->workers, c->queue, s.profiles->n,
+	      s.token ? ", bearer token required" : ", NO authentication", c->pool,
+	      c->preload ? " preloading " : "", c->preload ? c->preload : "");
 	if (c->ready)
 		c->ready(c->log_data);
 
@@ -1109,18 +1472,29 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 		}
 		pthread_mutex_unlock(&s.lock);
 	}
+	if (c->pool)
+		pool_stop(&s, pool_thread);
 	MHD_stop_daemon(s.mhd);
 	reap(&s);
 	logf_(&s, TB_SERVE_LOG_INFO, "stopped");
 	r = 0;
 	lfd = -1; /* MHD closed it (or we did, after quiesce) */
 out_mask:
+	while (s.idle) { /* the first one, when the server could not start after it */
+		struct warm *w = s.idle;
+
+		s.idle = w->next;
+		warm_destroy(&s, w);
+	}
+	if (s.pool_wake >= 0)
+		close(s.pool_wake);
 	if (lfd >= 0)
 		close(lfd);
 	if (sfd >= 0)
 		close(sfd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_cond_destroy(&s.idle_cv);
+	pthread_cond_destroy(&s.pool_cv);
 	pthread_mutex_destroy(&s.lock);
 	tb_serve_metrics_destroy(&s.metrics);
 out_profiles:

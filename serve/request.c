@@ -356,6 +356,54 @@ static int write_at(const char *dir, const char *name, const char *data, size_t 
 			goto nomem;                                                                \
 	} while (0)
 
+/* The limit flags of `tightbox run` for @l, one list for the cold runs and the warm pool. */
+static int add_limit_flags(char ***argv, const struct tb_serve_limits *l, const char *cgroup_parent)
+{
+	char buf[4200];
+
+	snprintf(buf, sizeof(buf), "--timeout=%.3f", l->timeout);
+	ADD(*argv, buf);
+	if (l->memory) {
+		snprintf(buf, sizeof(buf), "--memory=%llu", (unsigned long long)l->memory);
+		ADD(*argv, buf);
+		snprintf(buf, sizeof(buf), "--memory-swap=%llu", (unsigned long long)l->memory);
+		ADD(*argv, buf);
+	}
+	if (l->cpus > 0) {
+		snprintf(buf, sizeof(buf), "--cpus=%.3f", l->cpus);
+		ADD(*argv, buf);
+	}
+	snprintf(buf, sizeof(buf), "--pids-limit=%lld", (long long)l->pids_limit);
+	ADD(*argv, buf);
+	snprintf(buf, sizeof(buf), "--stdout-limit=%llu", (unsigned long long)l->stdout_limit);
+	ADD(*argv, buf);
+	snprintf(buf, sizeof(buf), "--stderr-limit=%llu", (unsigned long long)l->stderr_limit);
+	ADD(*argv, buf);
+	if (cgroup_parent) {
+		snprintf(buf, sizeof(buf), "--cgroup-parent=%s", cgroup_parent);
+		ADD(*argv, buf);
+	}
+	return 0;
+nomem:
+	return -ENOMEM;
+}
+
+/* --output-dir @dir/out and its bounds. */
+static int add_output_flags(char ***argv, const char *dir)
+{
+	char buf[4200];
+
+	snprintf(buf, sizeof(buf), "--output-dir=%s/out", dir);
+	ADD(*argv, buf);
+	snprintf(buf, sizeof(buf), "--output-max-bytes=%u", TB_SERVE_OUTPUT_MAX);
+	ADD(*argv, buf);
+	snprintf(buf, sizeof(buf), "--output-max-files=%u", TB_SERVE_OUTPUT_MAX_FILES);
+	ADD(*argv, buf);
+	return 0;
+nomem:
+	return -ENOMEM;
+}
+
 int tb_serve_request_stage(const struct tb_serve_request *r, const char *dir, const char *tightbox,
 			   const char *profile_path, const char *cgroup_parent, char ***argv_out)
 {
@@ -366,30 +414,10 @@ int tb_serve_request_stage(const struct tb_serve_request *r, const char *dir, co
 	ADD(argv, tightbox);
 	ADD(argv, "run");
 	ADD(argv, "--json");
-	snprintf(buf, sizeof(buf), "--timeout=%.3f", r->limits.timeout);
-	ADD(argv, buf);
-	if (r->limits.memory) {
-		snprintf(buf, sizeof(buf), "--memory=%llu", (unsigned long long)r->limits.memory);
-		ADD(argv, buf);
-		snprintf(buf, sizeof(buf), "--memory-swap=%llu", (unsigned long long)r->limits.memory);
-		ADD(argv, buf);
-	}
-	if (r->limits.cpus > 0) {
-		snprintf(buf, sizeof(buf), "--cpus=%.3f", r->limits.cpus);
-		ADD(argv, buf);
-	}
-	snprintf(buf, sizeof(buf), "--pids-limit=%lld", (long long)r->limits.pids_limit);
-	ADD(argv, buf);
-	snprintf(buf, sizeof(buf), "--stdout-limit=%llu", (unsigned long long)r->limits.stdout_limit);
-	ADD(argv, buf);
-	snprintf(buf, sizeof(buf), "--stderr-limit=%llu", (unsigned long long)r->limits.stderr_limit);
-	ADD(argv, buf);
+	if (add_limit_flags(&argv, &r->limits, cgroup_parent) < 0)
+		goto nomem;
 	if (profile_path) {
 		snprintf(buf, sizeof(buf), "--security-opt=seccomp=%s", profile_path);
-		ADD(argv, buf);
-	}
-	if (cgroup_parent) {
-		snprintf(buf, sizeof(buf), "--cgroup-parent=%s", cgroup_parent);
 		ADD(argv, buf);
 	}
 	for (size_t i = 0; i < r->n_env; i++) {
@@ -422,20 +450,93 @@ int tb_serve_request_stage(const struct tb_serve_request *r, const char *dir, co
 			ADD(argv, buf);
 		}
 	}
-	if (r->want_output) {
-		snprintf(buf, sizeof(buf), "--output-dir=%s/out", dir);
-		ADD(argv, buf);
-		snprintf(buf, sizeof(buf), "--output-max-bytes=%u", TB_SERVE_OUTPUT_MAX);
-		ADD(argv, buf);
-		snprintf(buf, sizeof(buf), "--output-max-files=%u", TB_SERVE_OUTPUT_MAX_FILES);
-		ADD(argv, buf);
-	}
+	if (r->want_output && add_output_flags(&argv, dir) < 0)
+		goto nomem;
 	*argv_out = argv;
 	return 0;
 nomem:
 	ret = -ENOMEM;
 fail:
 	tb_strv_free(argv);
+	return ret;
+}
+
+int tb_serve_pool_argv(const struct tb_serve_limits *max, const char *tightbox, const char *phase2,
+		       const char *preload, const char *cgroup_parent, const char *dir,
+		       char ***argv_out)
+{
+	char **argv = NULL;
+	char buf[4200];
+
+	ADD(argv, tightbox);
+	ADD(argv, "run");
+	ADD(argv, "--json");
+	ADD(argv, "--warm");
+	snprintf(buf, sizeof(buf), "--two-phase=%s", phase2);
+	ADD(argv, buf);
+	if (preload && *preload) {
+		snprintf(buf, sizeof(buf), "--preload=%s", preload);
+		ADD(argv, buf);
+	}
+	if (add_limit_flags(&argv, max, cgroup_parent) < 0 || add_output_flags(&argv, dir) < 0)
+		goto nomem;
+	*argv_out = argv;
+	return 0;
+nomem:
+	tb_strv_free(argv);
+	return -ENOMEM;
+}
+
+int tb_serve_request_warm(const struct tb_serve_request *r, char **out, size_t *out_len)
+{
+	const struct tb_serve_limits *l = &r->limits;
+	json_t *lim = json_object(), *env = json_object(), *files = json_object(), *req;
+	char *a = NULL, *b = NULL;
+	int ret = -ENOMEM;
+
+	if (!lim || !env || !files)
+		goto out;
+	/* Only what a run can lower to; 0 (none) where the maximum allows it stays the run's. */
+	if (l->timeout > 0)
+		json_object_set_new(lim, "timeout", json_real(l->timeout));
+	if (l->memory)
+		json_object_set_new(lim, "memory", json_integer((json_int_t)l->memory));
+	if (l->cpus > 0)
+		json_object_set_new(lim, "cpus", json_real(l->cpus));
+	if (l->pids_limit > 0)
+		json_object_set_new(lim, "pids_limit", json_integer((json_int_t)l->pids_limit));
+	json_object_set_new(lim, "stdout_limit", json_integer((json_int_t)l->stdout_limit));
+	json_object_set_new(lim, "stderr_limit", json_integer((json_int_t)l->stderr_limit));
+	for (size_t i = 0; i < r->n_env; i++) {
+		const char *eq = strchr(r->env[i], '=');
+		char key[256];
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - r->env[i]), r->env[i]);
+		if (json_object_set_new(env, key, json_string(eq + 1)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < r->n_files; i++)
+		if (json_object_set_new(files, r->files[i].name,
+					json_stringn(r->files[i].data, r->files[i].len)) < 0)
+			goto out;
+	req = json_pack("{s:s%,s:o,s:O,s:O}", "code", r->code, r->code_len, "stdin",
+			r->stdin_data ? json_stringn(r->stdin_data, r->stdin_len) : json_null(),
+			"env", env, "files", files);
+	if (!req)
+		goto out;
+	a = json_dumps(lim, JSON_COMPACT);
+	b = json_dumps(req, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(req);
+	if (!a || !b || asprintf(out, "%s\n%s", a, b) < 0)
+		goto out;
+	*out_len = strlen(*out);
+	ret = 0;
+out:
+	free(a);
+	free(b);
+	json_decref(lim);
+	json_decref(env);
+	json_decref(files);
 	return ret;
 }
 

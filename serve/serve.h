@@ -12,6 +12,11 @@
  * dies with it, and tightbox's janitor removes the cgroups). tb_run() in-process is not an option:
  * it reaps with wait4(-1) and takes SIGCHLD through a signalfd, so two threads running it would
  * steal each other's children (see docs/scale.md).
+ *
+ * With a pool (pool > 0), `tightbox run --warm` sandboxes are started before any request: each has
+ * its namespaces, mounts and cgroup, and its interpreter has imported the preloads under the
+ * phase-1 filter. A request for the default profile takes one (its limits then apply), runs, and
+ * the sandbox is destroyed; the pool refills in the background (docs/serve-pool.md).
  */
 #ifndef TB_SERVE_H
 #define TB_SERVE_H
@@ -38,6 +43,8 @@ struct tb_serve_config {
 	unsigned queue;           /* requests that may wait for a worker; more get 429 */
 	size_t max_body;          /* bytes of a request body; more get 413 */
 	double drain_timeout;     /* seconds SIGTERM waits for runs in flight */
+	unsigned pool;            /* warm sandboxes kept ready (docs/serve-pool.md); 0: none */
+	const char *preload;      /* modules they import before a request, NULL: none */
 	struct tb_serve_limits defaults; /* for fields a request leaves out */
 	struct tb_serve_limits max;      /* no request gets more */
 	/* Where the server reports (never NULL when set; the library itself never prints). */
