@@ -357,7 +357,7 @@ static int write_at(const char *dir, const char *name, const char *data, size_t 
 	} while (0)
 
 /* The limit flags of `tightbox run` for @l, one list for the cold runs and the warm pool. */
-static int add_limit_flags(char ***argv, const struct tb_serve_limits *l, const char *cgroup_parent)
+static int add_limit_flags(char ***argv, const struct tb_serve_limits *l)
 {
 	char buf[4200];
 
@@ -379,6 +379,15 @@ static int add_limit_flags(char ***argv, const struct tb_serve_limits *l, const 
 	ADD(*argv, buf);
 	snprintf(buf, sizeof(buf), "--stderr-limit=%llu", (unsigned long long)l->stderr_limit);
 	ADD(*argv, buf);
+	return 0;
+nomem:
+	return -ENOMEM;
+}
+
+static int add_cgroup_flag(char ***argv, const char *cgroup_parent)
+{
+	char buf[4200];
+
 	if (cgroup_parent) {
 		snprintf(buf, sizeof(buf), "--cgroup-parent=%s", cgroup_parent);
 		ADD(*argv, buf);
@@ -414,12 +423,14 @@ int tb_serve_request_stage(const struct tb_serve_request *r, const char *dir, co
 	ADD(argv, tightbox);
 	ADD(argv, "run");
 	ADD(argv, "--json");
-	if (add_limit_flags(&argv, &r->limits, cgroup_parent) < 0)
+	if (add_limit_flags(&argv, &r->limits) < 0)
 		goto nomem;
 	if (profile_path) {
 		snprintf(buf, sizeof(buf), "--security-opt=seccomp=%s", profile_path);
 		ADD(argv, buf);
 	}
+	if (add_cgroup_flag(&argv, cgroup_parent) < 0)
+		goto nomem;
 	for (size_t i = 0; i < r->n_env; i++) {
 		ADD(argv, "-e");
 		ADD(argv, r->env[i]);
@@ -478,7 +489,8 @@ int tb_serve_pool_argv(const struct tb_serve_limits *max, const char *tightbox, 
 		snprintf(buf, sizeof(buf), "--preload=%s", preload);
 		ADD(argv, buf);
 	}
-	if (add_limit_flags(&argv, max, cgroup_parent) < 0 || add_output_flags(&argv, dir) < 0)
+	if (add_limit_flags(&argv, max) < 0 || add_cgroup_flag(&argv, cgroup_parent) < 0 ||
+	    add_output_flags(&argv, dir) < 0)
 		goto nomem;
 	*argv_out = argv;
 	return 0;

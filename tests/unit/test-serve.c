@@ -140,6 +140,65 @@ static void test_stage(void **state)
 	assert_int_equal(system("rm -rf /tmp/tb-test-serve-*"), 0);
 }
 
+/* The warm pool's command: the server's maxima, the phase-2 profile, the preloads, the output dir. */
+static void test_pool_argv(void **state)
+{
+	struct tb_serve_limits most = {.timeout = 60, .memory = 1 << 30, .cpus = 1, .pids_limit = 256,
+				       .stdout_limit = 1 << 20, .stderr_limit = 1 << 20};
+	char **argv = NULL, *joined;
+
+	(void)state;
+	assert_int_equal(tb_serve_pool_argv(&most, "/bin/tightbox", "/d.json", "pandas,numpy", "cg",
+					    "/st/warm-1", &argv), 0);
+	joined = tb_strv_join(argv, " ");
+	assert_string_equal(joined, "/bin/tightbox run --json --warm --two-phase=/d.json "
+				    "--preload=pandas,numpy --timeout=60.000 --memory=1073741824 "
+				    "--memory-swap=1073741824 --cpus=1.000 --pids-limit=256 "
+				    "--stdout-limit=1048576 --stderr-limit=1048576 --cgroup-parent=cg "
+				    "--output-dir=/st/warm-1/out --output-max-bytes=1048576 "
+				    "--output-max-files=100");
+	free(joined);
+	tb_strv_free(argv);
+	assert_int_equal(tb_serve_pool_argv(&most, "/bin/tightbox", "/d.json", NULL, NULL, "/st/w",
+					    &argv), 0);
+	joined = tb_strv_join(argv, " ");
+	assert_null(strstr(joined, "--preload"));
+	assert_null(strstr(joined, "--cgroup-parent"));
+	free(joined);
+	tb_strv_free(argv);
+}
+
+/* What a warm sandbox reads: the request's clamped limits on one line, then the request. */
+static void test_request_warm(void **state)
+{
+	struct tb_serve_request r;
+	struct tb_diag d = {0};
+	char *text = NULL, *nl;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(parse("{\"code\": \"print(1)\", \"stdin\": \"a\\u0000b\", \"files\": "
+			       "{\"a.txt\": \"A\"}, \"env\": {\"K\": \"v=1\"}, \"timeout\": 2, "
+			       "\"stdout_limit\": 0}", &r, &d), 0);
+	assert_int_equal(tb_serve_request_warm(&r, &text, &len), 0);
+	assert_int_equal(len, strlen(text));
+	nl = strchr(text, '\n');
+	assert_non_null(nl);
+	*nl = '\0';
+	assert_string_equal(text, "{\"timeout\":2.0,\"memory\":268435456,\"cpus\":0.5,"
+				  "\"pids_limit\":64,\"stdout_limit\":0,\"stderr_limit\":2000}");
+	assert_string_equal(nl + 1, "{\"code\":\"print(1)\",\"stdin\":\"a\\u0000b\",\"env\":"
+				    "{\"K\":\"v=1\"},\"files\":{\"a.txt\":\"A\"}}");
+	free(text);
+	tb_serve_request_free(&r);
+	/* No stdin: null (the sandbox reads /dev/null). */
+	assert_int_equal(parse("{\"code\": \"x\"}", &r, &d), 0);
+	assert_int_equal(tb_serve_request_warm(&r, &text, &len), 0);
+	assert_non_null(strstr(text, "\"stdin\":null"));
+	free(text);
+	tb_serve_request_free(&r);
+}
+
 static void test_token_equal(void **state)
 {
 	(void)state;
@@ -185,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_and_fields), cmocka_unit_test(test_clamped),
 		cmocka_unit_test(test_refused),            cmocka_unit_test(test_stage),
 		cmocka_unit_test(test_token_equal),        cmocka_unit_test(test_metrics_render),
+		cmocka_unit_test(test_pool_argv),          cmocka_unit_test(test_request_warm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
