@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """tightbox serve: auth, body and limit caps, the queue (429), cancel on disconnect, SIGTERM
-draining, SIGHUP reloads, metrics, and attacks run through the server.
+draining, SIGHUP reloads, metrics, and attacks run through the server; the warm pool (--pool):
+containment, no run seeing the one before, limits from the take, shutdown ending the pool.
 
 Every test starts its own server on a socket in a fresh directory and stops it (and removes the
 directory, socket and token file) in tearDown. Waits poll a condition with a bound; nothing here
@@ -155,7 +156,7 @@ def free_port():
     return port
 
 
-class ServeTest(unittest.TestCase):
+class ServerCase(unittest.TestCase):
     server = None
 
     def start(self, *args, **kw):
@@ -168,6 +169,8 @@ class ServeTest(unittest.TestCase):
             self.server.stop()
             self.assertFalse(os.path.exists(self.server.dir))
 
+
+class ServeTest(ServerCase):
     def test_run_and_fields(self):
         s = self.start()
         status, _, res = s.run({"code": "import sys; print(open('a.txt').read(), sys.stdin.read())",
@@ -410,9 +413,20 @@ class ServeTest(unittest.TestCase):
         finally:
             shutil.rmtree(pdir)
 
-    def test_attacks_contained(self):
-        port = free_port()
-        s = self.start(listen="127.0.0.1:%d" % port)
+    # What a warm sandbox held before the request: the request socket (now /dev/null), the
+    # phase-2 program (closed); and what the code may still do with seccomp (PR_SET_SECCOMP 22,
+    # SECCOMP_MODE_FILTER 2): the same as a cold run.
+    PROBES = {
+        "fds and filters": ("import os\nprint(sorted(os.listdir('/proc/self/fd')), "
+                            "os.path.realpath('/proc/self/fd/0'), os.read(0, 10))\n"
+                            "print([l for l in open('/proc/self/status') "
+                            "if l.startswith(('Seccomp:', 'NoNewPrivs', 'CapEff'))])"),
+        "stack seccomp": ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                          "print(libc.prctl(22, 2, 0), ctypes.get_errno())"),
+    }
+
+    def attacks(self, s, port, warm):
+        """The attacks run through @s (POST /v1/run), each in a warm sandbox when @warm."""
         attacks = {
             "fork bomb": ("import os\nn = 0\ntry:\n    while True:\n        os.fork(); n += 1\n"
                           "except OSError as e:\n    print('stopped', e.errno)\n"),
@@ -421,24 +435,177 @@ class ServeTest(unittest.TestCase):
                         "s.connect(('127.0.0.1', %d))\nprint('connected')" % port),
             "kill -1": "import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('after')",
             "server socket": "import os\nprint(os.path.exists(%r))" % s.dir,
+            **self.PROBES,
         }
         res = {}
         for name, code in attacks.items():
+            if warm:
+                wait_for(lambda: s.health()["pool_ready"] >= 1, "a ready sandbox", 120)
             status, _, r = s.run({"code": code})
             self.assertEqual(status, 200, (name, r))
+            self.assertEqual(r["warm"], warm, (name, r))
             res[name] = r
         self.assertIn("stopped", res["fork bomb"]["stdout"])
         self.assertIn("PermissionError", res["shadow"]["stderr"])
         self.assertIn("ConnectionRefusedError", res["network"]["stderr"])
         self.assertNotIn("connected", res["network"]["stdout"])
         self.assertEqual(res["server socket"]["stdout"], "False\n")
+        fds, filters = res["fds and filters"]["stdout"].splitlines()
+        self.assertEqual(fds, "['0', '1', '2', '3'] /dev/null b''", res["fds and filters"])
+        self.assertIn("Seccomp:\\t2", filters)
+        self.assertIn("NoNewPrivs:\\t1", filters)
+        self.assertIn("CapEff:\\t0000000000000000", filters)
         # kill(-1) reaches only the sandbox's own processes: the server is still here.
         self.assertEqual(s.health()["status"], "ok")
         self.assertIsNone(s.proc.poll())
         self.assertEqual(s.run({"code": "print('alive')"})[2]["stdout"], "alive\n")
+        return res
+
+    def test_attacks_contained(self):
+        port = free_port()
+        s = self.start(listen="127.0.0.1:%d" % port)
+        self.attacks(s, port, warm=False)
         # The Python client over TCP.
         r = tightbox.Client("http://127.0.0.1:%d" % port, token=TOKEN).run("print('tcp')")
         self.assertEqual(r.stdout, "tcp\n")
+
+    def test_attacks_contained_warm(self):
+        """The warm path contains the code as the cold one does (the same attacks, the same
+        answers), and a request that names a profile runs cold."""
+        port = free_port()
+        pdir = tempfile.mkdtemp(prefix="tb-serve-profiles-")
+        try:
+            shutil.copy(os.path.join(tbtest.SOURCE_DIR, "profiles", "default.json"),
+                        os.path.join(pdir, "named.json"))
+            s = self.start("--pool", "2", "--preload", "json", "--profile-dir", pdir,
+                           listen="127.0.0.1:%d" % port)
+            warm = self.attacks(s, port, warm=True)
+            # The same probes cold (a named profile, the same rules): the same answers.
+            for name in ("fds and filters", "stack seccomp"):
+                status, _, r = s.run({"code": self.PROBES[name], "profile": "named"})
+                self.assertEqual((status, r["warm"]), (200, False), r)
+                self.assertEqual(r["stdout"], warm[name]["stdout"], name)
+        finally:
+            shutil.rmtree(pdir)
+
+
+class WarmPoolTest(ServerCase):
+    """`tightbox serve --pool`: sandboxes made and preloaded before the request, one per request."""
+
+    def pool(self, *args):
+        s = self.start("--pool", "2", "--workers", "1", *args)
+        wait_for(lambda: s.health()["pool_ready"] == 2, "the pool to fill", 120)
+        return s
+
+    def warm_run(self, s, req):
+        wait_for(lambda: s.health()["pool_ready"] >= 1, "a ready sandbox", 120)
+        status, _, r = s.run(req)
+        self.assertEqual(status, 200, r)
+        self.assertTrue(r["warm"], r)
+        return r
+
+    def test_no_run_sees_the_one_before(self):
+        s = self.pool("--preload", "json,decimal")
+        first = self.warm_run(s, {"env": {"SECRET": "one"}, "memory": "200m", "pids_limit": 40,
+                                  "code": (
+            "import decimal, json, os, subprocess, sys, time\n"
+            "for p in ('/tmp/mark', '/dev/shm/mark', '/sandbox/mark'):\n"
+            "    open(p, 'w').write('run 1')\n"
+            "decimal.tb_mark = json.tb_mark = sys.tb_mark = 1\n"
+            "os.environ['LEAK'] = '1'\n"
+            "hold = bytearray(150 << 20)\n"
+            "kids = [subprocess.Popen(['sleep', '60']) for _ in range(20)]\n"
+            "t = time.process_time()\n"
+            "while time.process_time() - t < 0.4:\n"
+            "    pass\n"
+            "print(os.environ.get('SECRET'), len([p for p in os.listdir('/proc') if p.isdigit()]))\n")})
+        self.assertEqual(first["stdout"], "one 21\n", first)
+        second = self.warm_run(s, {"memory": "200m", "pids_limit": 40, "code": (
+            "import decimal, json, os, subprocess, sys\n"
+            "print([os.path.exists(p) for p in ('/tmp/mark', '/dev/shm/mark', '/sandbox/mark')])\n"
+            "print([hasattr(m, 'tb_mark') for m in (decimal, json, sys)])\n"
+            "print(os.environ.get('SECRET'), os.environ.get('LEAK'))\n"
+            "print([p for p in os.listdir('/proc') if p.isdigit()])\n"
+            "hold = bytearray(150 << 20)\n"
+            "kids = [subprocess.Popen(['true']) for _ in range(20)]\n"
+            "print(sum(k.wait() == 0 for k in kids))\n")})
+        self.assertEqual(second["stdout"].splitlines(), [
+            "[False, False, False]",       # /tmp, /dev/shm, the working directory
+            "[False, False, False]",       # module attributes set by run 1
+            "None None",                   # its env, and what it put into os.environ
+            "['1']",                       # no process of run 1 (its sleeps died with it)
+            "20"], second)                 # memory and pids counters start from zero
+        self.assertFalse(second["oom_killed"])
+        # CPU time counts from the take: run 1 spun 0.4 s, run 2 (no spinning) does not carry it.
+        self.assertGreaterEqual(first["cpu_ms"], 300)
+        self.assertLess(second["cpu_ms"], first["cpu_ms"])
+
+    def test_limits_from_the_take(self):
+        s = self.pool()
+        # Idle longer than the request's timeout: the clock starts when the request takes it.
+        time.sleep(2.5)
+        r = self.warm_run(s, {"code": "print('in time')", "timeout": 2})
+        self.assertEqual((r["stdout"], r["timed_out"]), ("in time\n", False))
+        r = self.warm_run(s, {"code": "while True: pass", "timeout": 1})
+        self.assertTrue(r["timed_out"], r)
+        r = self.warm_run(s, {"code": "print('x' * 100)", "stdout_limit": 10})
+        self.assertEqual((r["stdout_bytes"], r["stdout_truncated"]), (101, True))
+        r = self.warm_run(s, {"code": "b = bytearray(100 << 20)\nprint('kept')", "memory": "50m"})
+        self.assertTrue(r["oom_killed"] or r["exit_code"] != 0, r)
+        self.assertNotIn("kept", r["stdout"])
+        r = self.warm_run(s, {"code": "import sys\nprint(sys.stdin.read(), sys.argv)\n"
+                                      "open('out/r.txt', 'w').write('made')\nsys.exit(3)",
+                              "stdin": "from stdin", "files": {"a.txt": "A"}, "output": True})
+        self.assertEqual(r["exit_code"], 3, r)
+        self.assertEqual(r["stdout"], "from stdin ['/sandbox/script.py']\n")
+        self.assertEqual(base64.b64decode(r["output_files"]["r.txt"]), b"made")
+        r = self.warm_run(s, {"code": "print(open('a.txt').read())\nraise ValueError('boom')",
+                              "files": {"a.txt": "A"}})
+        self.assertEqual(r["exit_code"], 1)
+        self.assertEqual(r["stdout"], "A\n")
+        self.assertIn('File "/sandbox/script.py", line 2', r["stderr"])
+        self.assertIn("ValueError: boom", r["stderr"])
+        self.assertIsNone(r["output"])
+
+    def test_shutdown_ends_the_pool(self):
+        s = self.pool()
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and self.child_of(p, s.proc.pid)]
+        self.assertEqual(len(pids), 2, pids)  # the two tightbox run --warm of the pool
+        s.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(s.proc.wait(timeout=60), 0, s.logtext())
+        for pid in pids:
+            self.assertFalse(os.path.exists("/proc/%d" % pid), pid)
+        self.assertEqual([e for e in os.listdir(s.dir) if e.startswith("warm-")], [])
+        wait_for(lambda: not tbtest.leftover_cgroups(s.cgroup), "the pool's cgroups to go")
+
+    @staticmethod
+    def child_of(pid, parent):
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1]) == parent
+        except (OSError, IndexError, ValueError):
+            return False
+
+    def test_bad_preload_refused_at_start(self):
+        need_serve()
+        d = tempfile.mkdtemp(prefix="tb-serve-test-")
+        try:
+            p = tbtest.tightbox("serve", "--socket", os.path.join(d, "s"), "--state-dir", d,
+                                "--cgroup-parent", "tb-serve-test-%d" % os.getpid(),
+                                "--pool", "1", "--preload", "no_such_module_tb")
+            self.assertEqual(p.returncode, 1, p)
+            self.assertIn("no_such_module_tb", p.stderr.decode())
+            self.assertEqual(os.listdir(d), [])
+            p = tbtest.tightbox("serve", "--socket", os.path.join(d, "s"), "--preload", "json")
+            self.assertEqual(p.returncode, 2, p)
+            self.assertIn("--pool", p.stderr.decode())
+        finally:
+            for c in tbtest.cgroup_parents("tb-serve-test-%d" % os.getpid()):
+                try:
+                    os.rmdir(c)
+                except OSError:
+                    pass
+            shutil.rmtree(d)
 
 
 class DeployFiles(unittest.TestCase):
