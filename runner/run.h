@@ -117,7 +117,8 @@ struct tb_run_config {
 	bool two_phase_permissive;
 	/* Warm run (runner/warm.c, `run --warm`, the pool of `serve --pool`): the sandbox starts and
 	 * imports @preload, then waits. @warm_fd carries one JSON line of limits (they can only lower
-	 * the ones above), then the request the bootstrap reads ({"code", "stdin", "env", "files"});
+	 * the ones above), then the request the bootstrap reads ({"code", "stdin", "env", "files",
+	 * "output"});
 	 * the timeout, the output caps and the reported usage count from that line. Needs
 	 * two_phase_path, root (the /sandbox tmpfs) and no script, code or stdin of its own. */
 	bool warm;

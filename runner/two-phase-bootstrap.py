@@ -7,7 +7,7 @@
 #    imported in phase 1;
 # 1b. WARM "1" (`run --warm`, the pool of `serve --pool`, runner/warm.c): writes one byte to fd 0,
 #    a socket tightbox holds ("ready"), and blocks reading the request from it until EOF: a JSON
-#    object {"code", "stdin", "env", "files"}. It writes the files and the code (as SCRIPT) into
+#    object {"code", "stdin", "env", "files", "output"}. It writes the files and the code (as SCRIPT) into
 #    the working directory, puts stdin on fd 0 (a nameless O_TMPFILE file, or /dev/null) and
 #    the env into os.environ. No code of the request runs before step 3;
 # 2. reads the phase-2 BPF program from FD (a sealed, read-only memfd), closes FD and stacks the
@@ -85,8 +85,15 @@ def _tightbox_two_phase():
                 chunks.append(chunk)
             req = json.loads(b"".join(chunks))
             if not isinstance(req, dict) or not isinstance(req.get("code"), str) or set(req) - {
-                    "code", "stdin", "env", "files"}:
-                raise ValueError("expected an object with code, stdin, env, files")
+                    "code", "stdin", "env", "files", "output"}:
+                raise ValueError("expected an object with code, stdin, env, files, output")
+            if not req.get("output"):
+                # tightbox made /sandbox/out for the copy-out; a run that does not ask for its
+                # output finds no such directory, as a cold one.
+                try:
+                    os.rmdir(os.path.join(os.path.dirname(script), "out"))
+                except OSError:
+                    pass
             files = dict(req.get("files") or {})
             files[os.path.basename(script)] = req["code"]
             for name, text in files.items():
@@ -156,13 +163,17 @@ def _warm_exit(out):
     # A warm sandbox is destroyed right after its one run, so tearing the interpreter down is
     # wasted time (most of a run with pandas loaded). What CPython's exit does that a run can see
     # is done here, in its order: wait for non-daemon threads, atexit, flush stdout and stderr,
-    # the status of SystemExit. Only when the code made OUT (/sandbox/out, copied out after the
-    # run) does the full teardown run, so that a file it left open is flushed there too.
+    # the status of SystemExit. Only when the code wrote into OUT (/sandbox/out, copied out after
+    # the run) does the full teardown run, so that a file it left open is flushed there too.
     def done(code):
         import os
         import sys
 
-        if os.path.isdir(out):
+        try:
+            wrote = bool(os.listdir(out))
+        except OSError:
+            wrote = False
+        if wrote:
             sys.exit(code)
         if code is not None and not isinstance(code, int):
             try:

@@ -775,7 +775,17 @@ static void *pool_main(void *arg)
 	return NULL;
 }
 
-/* A ready sandbox for a request, or NULL (the request runs cold). Ones that died idle are ended. */
+/* Wakes the pool thread: there is room in the pool. */
+static void pool_refill(struct server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	pthread_cond_signal(&s->pool_cv);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* A ready sandbox for a request, or NULL (the request runs cold). Ones that died idle are ended.
+ * The refill starts when the request is done (pool_refill), not now: the next sandbox's start-up
+ * would compete with this request for the CPU. */
 static struct warm *pool_take(struct server *s)
 {
 	struct warm *w;
@@ -786,7 +796,6 @@ static struct warm *pool_take(struct server *s)
 		if (w) {
 			s->idle = w->next;
 			s->n_idle--;
-			pthread_cond_signal(&s->pool_cv);
 		}
 		pthread_mutex_unlock(&s->lock);
 		if (!w || !job_reaped(s, &w->job))
@@ -794,6 +803,7 @@ static struct warm *pool_take(struct server *s)
 		logf_(s, TB_SERVE_LOG_WARN, "warm pool: a sandbox ended while idle (status 0x%x)",
 		      w->job.status);
 		warm_destroy(s, w);
+		pool_refill(s);
 	}
 }
 
@@ -936,6 +946,7 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 		logf_(s, TB_SERVE_LOG_WARN, "warm pool: a sandbox could not take the request (%s): "
 		      "running it cold", strerror(e));
 		warm_destroy(s, TB_TAKE_PTR(w));
+		pool_refill(s);
 		json_decref(TB_TAKE_PTR(ro.result));
 		free(ro.err.p);
 		ro = (struct run_out){0};
@@ -969,8 +980,10 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 ran:
 	release(s);
 	tb_strv_free(argv);
-	if (ro.cancelled && w)
+	if (ro.cancelled && w) {
 		warm_destroy(s, TB_TAKE_PTR(w));
+		pool_refill(s);
+	}
 	else if (e || ro.cancelled)
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (e) {
@@ -1010,10 +1023,12 @@ ran:
 		else if (w) /* a warm sandbox always copies /sandbox/out; the request did not ask */
 			json_object_set_new(ro.result, "output", json_null());
 	}
-	if (w)
+	if (w) {
 		warm_destroy(s, w);
-	else
+		pool_refill(s);
+	} else {
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
 	free(ro.err.p);
 	tb_serve_request_free(&r);
 	tb_serve_metrics_observe(&s->metrics, oc, now_s() - t0);

@@ -531,9 +531,9 @@ int tb_serve_request_warm(const struct tb_serve_request *r, char **out, size_t *
 		if (json_object_set_new(files, r->files[i].name,
 					json_stringn(r->files[i].data, r->files[i].len)) < 0)
 			goto out;
-	req = json_pack("{s:s%,s:o,s:O,s:O}", "code", r->code, r->code_len, "stdin",
+	req = json_pack("{s:s%,s:o,s:O,s:O,s:b}", "code", r->code, r->code_len, "stdin",
 			r->stdin_data ? json_stringn(r->stdin_data, r->stdin_len) : json_null(),
-			"env", env, "files", files);
+			"env", env, "files", files, "output", r->want_output);
 	if (!req)
 		goto out;
 	a = json_dumps(lim, JSON_COMPACT);

@@ -101,7 +101,7 @@ int tb_serve_pool_argv(const struct tb_serve_limits *max, const char *tightbox, 
 
 /*
  * What a warm sandbox reads to take @r (runner/warm.c): one line of @r's limits, then the JSON
- * request {"code", "stdin", "env", "files"} the bootstrap runs. *@out is malloc'd, NUL-terminated,
+ * request {"code", "stdin", "env", "files", "output"} the bootstrap runs. *@out is malloc'd, NUL-terminated,
  * *@len bytes. 0 or -ENOMEM.
  */
 int tb_serve_request_warm(const struct tb_serve_request *r, char **out, size_t *len);
