@@ -333,7 +333,7 @@ int tb_warm_start(const struct tb_run_config *c, struct tb_run_plan *plan, struc
 void tb_warm_pollfds(const struct tb_warm *w, struct pollfd *p);
 int tb_warm_handle(const struct tb_run_config *c, struct tb_warm *w, const struct pollfd *p,
 		   struct tb_sandbox *sb, struct tb_warm_take *take, struct tb_run_result *res);
-void tb_warm_account(const struct tb_warm *w, const struct tb_sandbox *sb, struct tb_run_result *res);
+void tb_warm_account(const struct tb_warm *w, struct tb_run_result *res);
 void tb_warm_done(struct tb_warm *w);
 
 /* Frees the capture buffers and closes the timer. Accepts a TB_SUPERVISOR_INIT supervisor. */

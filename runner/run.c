@@ -512,7 +512,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	res->stdin_bytes = plan.stdin_bytes;
 	res->stdin_truncated = plan.stdin_truncated;
 	r = tb_run_collect(c, &sb, &sv, res, d);
-	tb_warm_account(&sv.warm, &sb, res);
+	tb_warm_account(&sv.warm, res);
 	sb.mark_ns[TB_PM_COLLECTED] = tb_now_ns();
 	if (sb.shared)
 		marks = *sb.shared;

@@ -16,6 +16,8 @@
  * One sandbox, one request: a warm run is a run like any other, it just waits in the middle.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -91,6 +93,33 @@ static int fail(struct tb_warm *w, struct tb_run_result *res, const char *msg)
 	return -EINVAL;
 }
 
+/* The CPU time of the sandbox init so far (utime + stime of /proc/PID/stat), or -1: what the run
+ * reports where the cgroup has no CPU accounting of its own (rusage, which counts it as well). */
+static int64_t init_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long ut, st;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* After the command name's ')': state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime. */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (int64_t)((ut + st) * 1000 / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
 /* The limits line: the request's, each at most the run's own. */
 static int take(const struct tb_run_config *c, struct tb_warm *w, struct tb_sandbox *sb,
 		struct tb_warm_take *t, struct tb_run_result *res)
@@ -153,10 +182,12 @@ static int take(const struct tb_run_config *c, struct tb_warm *w, struct tb_sand
 				 strerror(-r));
 			return fail(w, res, msg);
 		}
-		w->cpu0_ms = tb_cgroup_cpu_ms(&sb->cg);
 	} else if (lim.memory != c->memory || lim.cpus != c->cpus || lim.pids != c->pids_limit) {
 		return fail(w, res, "no cgroup: the request's limits cannot be applied");
 	}
+	w->cpu0_ms = tb_cgroup_active(&sb->cg) ? tb_cgroup_cpu_ms(&sb->cg) : -1;
+	if (w->cpu0_ms < 0)
+		w->cpu0_ms = init_cpu_ms(sb->init);
 	w->taken = true;
 	return 1;
 }
@@ -239,9 +270,9 @@ int tb_warm_handle(const struct tb_run_config *c, struct tb_warm *w, const struc
 	return r;
 }
 
-void tb_warm_account(const struct tb_warm *w, const struct tb_sandbox *sb, struct tb_run_result *res)
+void tb_warm_account(const struct tb_warm *w, struct tb_run_result *res)
 {
-	if (!w->taken || w->cpu0_ms <= 0 || !tb_cgroup_active(&sb->cg))
+	if (!w->taken || w->cpu0_ms <= 0)
 		return;
 	res->cpu_ms = res->cpu_ms > (uint64_t)w->cpu0_ms ? res->cpu_ms - (uint64_t)w->cpu0_ms : 0;
 }
