@@ -108,7 +108,8 @@ int tb_cmd_run(int argc, char **argv)
 	if (r < 0 && !res.exec_failed) {
 		tb_diag_format(&d, msg, sizeof(msg));
 		fprintf(stderr, "tightbox run: %s\n", msg);
-	} else if (res.exec_failed && !o.json) {
+	} else if ((res.exec_failed || res.error) && !o.json) {
+		/* exec failures, and a --warm run that ended before its request */
 		fprintf(stderr, "tightbox run: %s\n", res.error);
 	}
 	if (o.json) {

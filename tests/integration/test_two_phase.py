@@ -115,6 +115,75 @@ class TwoPhase(unittest.TestCase):
         self.assertEqual(res["stdout"], "socket ok\n", res["stderr"])
         self.assertEqual(res["exit_code"], 0)
 
+    def warm(self, stream, *opts):
+        """`run --warm` with a socket as stdin: waits for the ready byte, then sends @stream."""
+        import socket
+        import subprocess
+        a, b = socket.socketpair()
+        p = subprocess.Popen([tbtest.TIGHTBOX, "run", "--json", "--warm", "--two-phase", self.p2, *opts],
+                             stdin=b, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        b.close()
+        try:
+            ready = a.recv(1) if stream is not None else b""
+            if stream:
+                a.sendall(stream)
+            a.shutdown(socket.SHUT_WR)
+            out, err = p.communicate(timeout=120)
+        finally:
+            a.close()
+        return ready, p.returncode, json.loads(out), err.decode()
+
+    def test_warm_run(self):
+        """The request's code comes after the preloads and runs under phase 2, with its own limits,
+        stdin, env and files; a stream without a request runs nothing."""
+        code = ("import json, os, socket, sys\n"
+                "try:\n    socket.socket(socket.AF_UNIX)\nexcept OSError as e:\n    print('socket', e.errno)\n"
+                "print(sys.stdin.read(), os.environ['K'], open('a.txt').read(), 'json' in sys.modules)\n"
+                "print('x' * 50)\n")
+        req = json.dumps({"code": code, "stdin": "in", "env": {"K": "v"}, "files": {"a.txt": "A"}})
+        ready, rc, res, err = self.warm(b'{"timeout": 5, "stdout_limit": 60}\n' + req.encode(),
+                                        "--preload", "json")
+        self.assertEqual((ready, rc), (b"R", 0), (res, err))
+        self.assertTrue(res["stdout"].startswith("socket %d\nin v A True\n" % self.errno), res)
+        self.assertTrue(res["stdout_truncated"], res)
+        # The timeout counts from the take: a sandbox idle for longer still gets its whole second.
+        import socket
+        import subprocess
+        import time
+        a, b = socket.socketpair()
+        p = subprocess.Popen([tbtest.TIGHTBOX, "run", "--json", "--warm", "--two-phase", self.p2],
+                             stdin=b, stdout=subprocess.PIPE)
+        b.close()
+        self.assertEqual(a.recv(1), b"R")
+        time.sleep(1.5)
+        a.sendall(b'{"timeout": 1}\n{"code": "print(1)"}')
+        a.shutdown(socket.SHUT_WR)
+        res = json.loads(p.communicate(timeout=60)[0])
+        a.close()
+        self.assertEqual((res["stdout"], res["timed_out"]), ("1\n", False), res)
+        ready, rc, res, _ = self.warm(b'{"timeout": 1}\n{"code": "while True: pass"}')
+        self.assertTrue(res["timed_out"], res)
+        # No request: the run ends, nothing ran.
+        ready, rc, res, err = self.warm(b"")
+        self.assertEqual(rc, 125)
+        self.assertIn("ended before a request", res["error"])
+        for line, what in ((b'{"memory": -1}\n{}', "must be a number"), (b"[1]\n{}", "not a JSON object"),
+                           (b'{"nope": 1}\n{}', "unknown limit 'nope'")):
+            ready, rc, res, err = self.warm(line)
+            self.assertEqual(rc, 125, res)
+            self.assertIn(what, res["error"])
+            self.assertEqual(res["stdout"], "")
+        # A request that is not {"code": ...}: exit 125 before any of it runs.
+        ready, rc, res, err = self.warm(b'{}\n{"code": 1}')
+        self.assertEqual(rc, 125, res)
+        self.assertIn("cannot take the request", res["stderr"])
+        for bad in (["--code", "x"], ["-i"]):
+            p = tightbox("run", "--warm", "--two-phase", self.p2, *bad)
+            self.assertEqual(p.returncode, 125)
+            self.assertIn(b"--warm takes the script", p.stderr)
+        p = tightbox("run", "--warm")
+        self.assertIn(b"--warm needs --two-phase", p.stderr)
+
     def test_attacks_phase2_adds_a_seccomp_stop(self):
         # Attacks of tests/attacks that phase 1's seccomp lets through (another layer stops them)
         # and that phase 2 stops in seccomp as well. Each line: attack, then errno or "ok".
