@@ -99,7 +99,7 @@ static int64_t init_cpu_ms(pid_t pid)
 {
 	char path[64], buf[1024];
 	unsigned long long ut, st;
-	const char *p;
+	char *p, *end, *end2 = NULL;
 	ssize_t n;
 	int fd;
 
@@ -114,8 +114,15 @@ static int64_t init_cpu_ms(pid_t pid)
 	buf[n] = '\0';
 	/* After the command name's ')': state ppid pgrp session tty tpgid flags minflt cminflt
 	 * majflt cmajflt utime stime. */
-	if (!(p = strrchr(buf, ')')) ||
-	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+	if (!(p = strrchr(buf, ')')))
+		return -1;
+	for (int field = 0; field < 11; field++) {
+		p += strspn(p, " ");
+		p += strcspn(p, " ");
+	}
+	ut = strtoull(p, &end, 10);
+	st = end != p ? strtoull(end, &end2, 10) : 0;
+	if (end == p || end2 == end)
 		return -1;
 	return (int64_t)((ut + st) * 1000 / (unsigned long long)sysconf(_SC_CLK_TCK));
 }
