@@ -86,6 +86,7 @@ struct req {
 	char *body;
 	size_t len;
 	bool too_large;
+	bool refill; /* took a warm sandbox: wake the pool once the response is sent */
 };
 
 __attribute__((format(printf, 3, 4))) static void logf_(struct server *s, enum tb_serve_log_level l,
@@ -784,8 +785,8 @@ static void pool_refill(struct server *s)
 }
 
 /* A ready sandbox for a request, or NULL (the request runs cold). Ones that died idle are ended.
- * The refill starts when the request is done (pool_refill), not now: the next sandbox's start-up
- * would compete with this request for the CPU. */
+ * The refill starts when the request's response is sent (pool_refill from on_completed), not
+ * now: the next sandbox's start-up would compete with this request for the CPU. */
 static struct warm *pool_take(struct server *s)
 {
 	struct warm *w;
@@ -1025,7 +1026,7 @@ ran:
 	}
 	if (w) {
 		warm_destroy(s, w);
-		pool_refill(s);
+		rq->refill = true; /* on_completed: after the response, not before it */
 	} else {
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
@@ -1168,6 +1169,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	if (!rq)
 		return;
+	if (rq->refill)
+		pool_refill(s);
 	if (rq->counted) {
 		pthread_mutex_lock(&s->lock);
 		s->in_flight--;
