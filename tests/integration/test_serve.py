@@ -480,6 +480,9 @@ class ServeTest(ServerCase):
             s = self.start("--pool", "2", "--preload", "json", "--profile-dir", pdir,
                            listen="127.0.0.1:%d" % port)
             warm = self.attacks(s, port, warm=True)
+            wait_for(lambda: s.health()["pool_ready"] >= 1, "a ready sandbox", 120)
+            r = tightbox.Client("http://127.0.0.1:%d" % port, token=TOKEN).run("print('tcp')")
+            self.assertEqual((r.stdout, r.warm, r.extra), ("tcp\n", True, {}))
             # The same probes cold (a named profile, the same rules): the same answers.
             for name in ("fds and filters", "stack seccomp"):
                 status, _, r = s.run({"code": self.PROBES[name], "profile": "named"})

@@ -14,7 +14,8 @@ class Result:
     (``stdout_omitted`` bytes left out), so the last line of a traceback survives. ``output`` is
     {"files", "bytes", "skipped"} when an output_dir was given. ``exit_code`` is None when the code was killed by a signal (``signal``), which includes the
     timeout (``timed_out``) and the OOM killer (``oom_killed``). ``limits`` holds the limits a
-    server applied (after clamping to its maxima), None for local runs. Fields a newer tightbox
+    server applied (after clamping to its maxima), None for local runs; ``warm`` is True when the
+    server ran the code in a sandbox of its warm pool (docs/serve-pool.md). Fields a newer tightbox
     adds that this version does not know are kept in ``extra``.
     """
 
@@ -38,6 +39,7 @@ class Result:
     error: Optional[str] = None
     output: Optional[Dict[str, Any]] = None
     limits: Optional[Dict[str, Any]] = None
+    warm: bool = False
     extra: Dict[str, Any] = field(default_factory=dict)
 
     @property
