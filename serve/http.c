@@ -748,7 +748,7 @@ static void *pool_main(void *arg)
 		if (r == 0 && !s->pool_stop) {
 			w->next = s->idle;
 			s->idle = w;
-			s->n_idle++;
+			s->metrics.pool_ready = ++s->n_idle;
 			backoff = 0.5;
 			continue;
 		}
@@ -796,7 +796,7 @@ static struct warm *pool_take(struct server *s)
 		w = s->idle;
 		if (w) {
 			s->idle = w->next;
-			s->n_idle--;
+			s->metrics.pool_ready = --s->n_idle;
 		}
 		pthread_mutex_unlock(&s->lock);
 		if (!w || !job_reaped(s, &w->job))
@@ -854,7 +854,8 @@ static int pool_first(struct server *s, struct tb_diag *d)
 		return r;
 	}
 	s->idle = w;
-	s->n_idle = 1;
+	s->metrics.pool_ready = s->n_idle = 1;
+	s->metrics.pool_size = s->cfg->pool;
 	return 0;
 }
 
@@ -875,7 +876,7 @@ static void pool_stop(struct server *s, pthread_t thread)
 		struct warm *w = s->idle;
 
 		s->idle = w->next;
-		s->n_idle--;
+		s->metrics.pool_ready = --s->n_idle;
 		warm_destroy(s, w);
 	}
 }
@@ -942,6 +943,9 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 		e = -run_warm(s, conn, w, &r, cap, &ro);
 		if (!e) {
 			snprintf(dir, sizeof(dir), "%s", w->dir);
+			pthread_mutex_lock(&s->metrics.lock);
+			s->metrics.warm_runs++;
+			pthread_mutex_unlock(&s->metrics.lock);
 			goto ran;
 		}
 		logf_(s, TB_SERVE_LOG_WARN, "warm pool: a sandbox could not take the request (%s): "

@@ -115,8 +115,15 @@ char *tb_serve_metrics_render(struct tb_serve_metrics *m)
 		"# HELP tightbox_serve_workers Concurrent sandboxes allowed (--workers).\n"
 		"# TYPE tightbox_serve_workers gauge\ntightbox_serve_workers %u\n"
 		"# HELP tightbox_serve_queue_capacity Requests that may wait (--queue).\n"
-		"# TYPE tightbox_serve_queue_capacity gauge\ntightbox_serve_queue_capacity %u\n",
-	    m->queued, m->running, m->workers, m->queue_capacity);
+		"# TYPE tightbox_serve_queue_capacity gauge\ntightbox_serve_queue_capacity %u\n"
+		"# HELP tightbox_serve_pool_ready Warm sandboxes ready for a request (--pool).\n"
+		"# TYPE tightbox_serve_pool_ready gauge\ntightbox_serve_pool_ready %u\n"
+		"# HELP tightbox_serve_pool_size Warm sandboxes the pool keeps (--pool).\n"
+		"# TYPE tightbox_serve_pool_size gauge\ntightbox_serve_pool_size %u\n"
+		"# HELP tightbox_serve_warm_runs_total Run requests that took a warm sandbox.\n"
+		"# TYPE tightbox_serve_warm_runs_total counter\ntightbox_serve_warm_runs_total %llu\n",
+	    m->queued, m->running, m->workers, m->queue_capacity, m->pool_ready, m->pool_size,
+	    (unsigned long long)m->warm_runs);
 	put(&t, "# HELP tightbox_serve_run_duration_seconds Time from admission to response, queue "
 		"wait included.\n# TYPE tightbox_serve_run_duration_seconds histogram\n");
 	for (size_t i = 0; i < TB_SERVE_BUCKETS; i++) {

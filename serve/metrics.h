@@ -31,6 +31,8 @@ struct tb_serve_metrics {
 	double sum;
 	unsigned running, queued; /* gauges, kept by the admission code */
 	unsigned workers, queue_capacity;
+	unsigned pool_ready, pool_size; /* the warm pool: ready sandboxes (kept by the pool), --pool */
+	uint64_t warm_runs;             /* requests that took a warm sandbox */
 };
 
 /* Initialises @m (zero counters). 0 or -errno. */

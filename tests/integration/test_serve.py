@@ -569,6 +569,8 @@ class WarmPoolTest(ServerCase):
         self.assertIn('File "/sandbox/script.py", line 2', r["stderr"])
         self.assertIn("ValueError: boom", r["stderr"])
         self.assertIsNone(r["output"])
+        self.assertEqual(s.metric("tightbox_serve_warm_runs_total"), 6)
+        self.assertEqual(s.metric("tightbox_serve_pool_size"), 2)
 
     def test_shutdown_ends_the_pool(self):
         s = self.pool()

@@ -221,12 +221,18 @@ static void test_metrics_render(void **state)
 	tb_serve_metrics_observe(&m, TB_OUTCOME_OK, 3);
 	tb_serve_metrics_observe(&m, TB_OUTCOME_REJECTED, -1);
 	m.queued = 2;
+	m.pool_ready = 1;
+	m.pool_size = 3;
+	m.warm_runs = 5;
 	text = tb_serve_metrics_render(&m);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "tightbox_serve_runs_total{outcome=\"ok\"} 2\n"));
 	assert_non_null(strstr(text, "tightbox_serve_runs_total{outcome=\"rejected\"} 1\n"));
 	assert_non_null(strstr(text, "tightbox_serve_queue_depth 2\n"));
 	assert_non_null(strstr(text, "tightbox_serve_workers 4\n"));
+	assert_non_null(strstr(text, "tightbox_serve_pool_ready 1\n"));
+	assert_non_null(strstr(text, "tightbox_serve_pool_size 3\n"));
+	assert_non_null(strstr(text, "tightbox_serve_warm_runs_total 5\n"));
 	/* Cumulative buckets: 0.025 holds the first, 5 both, +Inf both; no latency for the 429. */
 	assert_non_null(strstr(text, "tightbox_serve_run_duration_seconds_bucket{le=\"0.01\"} 0\n"));
 	assert_non_null(strstr(text, "tightbox_serve_run_duration_seconds_bucket{le=\"0.025\"} 1\n"));
