@@ -20,7 +20,13 @@ static void usage(FILE *f)
 	      "kills the whole process tree.\n\n",
 	      f);
 	tb_run_cli_help(f);
-	fputs("      --explain                 report every syscall the profile denied (see explain)\n\n"
+	fputs("      --explain                 report every syscall the profile denied (see explain)\n"
+	      "      --warm                    with --two-phase, as root: build the sandbox and import\n"
+	      "                                --preload now, then read one line of limits and the\n"
+	      "                                request ({\"code\", \"stdin\", \"env\", \"files\",\n"
+	      "                                \"output\"}) from stdin; the timeout, the output caps\n"
+	      "                                and the usage count from that line; a socket stdin gets\n"
+	      "                                'R' when the sandbox is ready (docs/serve-pool.md)\n\n"
 	      "Exit status (as docker run): the command's own code; 128+N when killed by signal N;\n"
 	      "124 timeout; 125 tightbox failed (bad option or profile, setup error); 126 the command\n"
 	      "cannot be executed; 127 the command was not found.\n"
@@ -65,6 +71,20 @@ static int fail_json(const char *msg)
 	return 125;
 }
 
+/* --warm: run's own flag (record and explain do not wait for a request). */
+static int run_opt(int argc, char **argv, int i, void *data, struct tb_diag *d)
+{
+	struct tb_run_config *c = data;
+
+	(void)argc;
+	(void)d;
+	if (strcmp(argv[i], "--warm"))
+		return 0;
+	c->warm = true;
+	c->warm_fd = STDIN_FILENO;
+	return 1;
+}
+
 int tb_cmd_run(int argc, char **argv)
 {
 	struct tb_run_cli o;
@@ -74,7 +94,7 @@ int tb_cmd_run(int argc, char **argv)
 	uint64_t t0 = now_us(), parse_us;
 	int r, status;
 
-	r = tb_run_cli_parse(argc, argv, &o, NULL, NULL, &d);
+	r = tb_run_cli_parse(argc, argv, &o, run_opt, &o.cfg, &d);
 	parse_us = now_us() - t0;
 	if (r < 0) {
 		tb_diag_format(&d, msg, sizeof(msg));

@@ -73,10 +73,7 @@ void tb_run_cli_help(FILE *f)
 	      "                                line (runs python3 -I with a bootstrap; exit 125 if\n"
 	      "                                phase 2 cannot be installed)\n"
 	      "      --preload MODULES         comma-separated modules imported in phase 1\n"
-	      "      --warm                    with --two-phase: start the sandbox and the preloads\n"
-	      "                                now, then read a line of limits and the request\n"
-	      "                                ({\"code\", \"stdin\", \"env\", \"files\"}) from stdin;\n"
-	      "                                the timeout starts at that line (docs/serve-pool.md)\n"
+
 	      "      --cgroup-parent NAME      parent cgroup name (default tightbox)\n"
 	      "      --json                    print one JSON result object instead of the output\n"
 	      "      --debug-timing            print the microseconds of each setup stage to stderr\n"
@@ -411,7 +408,7 @@ static bool takes_value(const char *name)
 static int unknown_option(const char *name, struct tb_diag *d)
 {
 	static const char *const switches[] = {"--help", "--json", "--explain", "--read-only",
-						"--rm", "--privileged", "--tty", "--warm"};
+						"--rm", "--privileged", "--tty"};
 	const char *near = tb_cli_closest(name, valued, TB_ARRAY_SIZE(valued));
 
 	if (!near)
@@ -460,11 +457,6 @@ int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_f
 		}
 		if (!strcmp(arg, "--debug-timing")) {
 			o->debug_timing = true;
-			continue;
-		}
-		if (!strcmp(arg, "--warm")) {
-			c->warm = true;
-			c->warm_fd = STDIN_FILENO;
 			continue;
 		}
 		if (!strcmp(arg, "-i") || !strcmp(arg, "--interactive")) {
