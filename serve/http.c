@@ -580,17 +580,18 @@ struct warm {
 	struct warm *next;
 };
 
-/* The host has room for one more sandbox at the server's memory maximum (MemAvailable). */
+/* The host has room for one more sandbox that runs a request with the default memory limit
+ * (MemAvailable): an idle one needs far less, but the pool must not take what runs need. */
 static bool memory_room(const struct server *s)
 {
 	_cleanup_free_ char *text = NULL;
 	const char *p;
 	size_t len;
 
-	if (!s->cfg->max.memory || tb_read_file("/proc/meminfo", 65536, &text, &len) < 0 ||
+	if (!s->cfg->defaults.memory || tb_read_file("/proc/meminfo", 65536, &text, &len) < 0 ||
 	    !(p = strstr(text, "MemAvailable:")))
 		return true;
-	return strtoull(p + 13, NULL, 10) * 1024 > s->cfg->max.memory;
+	return strtoull(p + 13, NULL, 10) * 1024 > s->cfg->defaults.memory;
 }
 
 static bool job_reaped(struct server *s, const struct job *j)
