@@ -202,6 +202,7 @@ struct tb_warm {
 	bool ready;       /* the bootstrap said so (one byte on the socket) */
 	bool taken;       /* the limits line was applied */
 	bool eof;         /* cfg->warm_fd ended */
+	bool no_output;   /* the line said "output": false: no copy-out of /sandbox/out */
 	char line[1024];  /* the limits line as it arrives */
 	size_t line_len;
 	char *buf;        /* request bytes read and not yet written to @sock */

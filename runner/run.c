@@ -518,7 +518,7 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 		marks = *sb.shared;
 	tb_sandbox_done(&sb);
 	/* The sandbox is gone; its working directory lives on in our fd until the plan is done. */
-	if (r == 0 && (r = tb_workdir_copy_out(c, plan.workdir_fd, res, d)) < 0)
+	if (r == 0 && !sv.warm.no_output && (r = tb_workdir_copy_out(c, plan.workdir_fd, res, d)) < 0)
 		return run_failed(res, d, r);
 	sb.mark_ns[TB_PM_DONE] = tb_now_ns();
 	fill_timing(sb.mark_ns, sb.mark_ns[TB_PM_REAPED] ? &marks : NULL, res);

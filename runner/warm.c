@@ -6,7 +6,7 @@
  *
  * The stream on cfg->warm_fd: one line, a JSON object of limits ("timeout", "memory", "cpus",
  * "pids_limit", "stdout_limit", "stderr_limit"; each optional, each can only lower the run's
- * own), then the request for the bootstrap (runner/two-phase-bootstrap.py) until EOF. That line
+ * own; and "output": false, no copy-out of /sandbox/out for this request), then the request for the bootstrap (runner/two-phase-bootstrap.py) until EOF. That line
  * is the take: the cgroup limits are lowered, the timer is armed, the output captured so far (the
  * preloads') is dropped and the wall and CPU times start. The request is copied into a socket that
  * is the sandbox's stdin; the bootstrap writes one byte to it when the preloads are imported
@@ -152,6 +152,10 @@ static int take(const struct tb_run_config *c, struct tb_warm *w, struct tb_sand
 	json_object_foreach(o, k, v) {
 		double x = json_number_value(v);
 
+		if (!strcmp(k, "output") && json_is_boolean(v)) {
+			w->no_output = json_is_false(v);
+			continue;
+		}
 		if (!json_is_number(v) || !isfinite(x) || x < 0 || x > 1e18) {
 			snprintf(msg, sizeof(msg), "limit '%.64s' must be a number >= 0", k);
 			r = fail(w, res, msg);

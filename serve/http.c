@@ -86,7 +86,8 @@ struct req {
 	char *body;
 	size_t len;
 	bool too_large;
-	bool refill; /* took a warm sandbox: wake the pool once the response is sent */
+	struct warm *warm; /* the warm sandbox it took: ended, and the pool woken, once the
+			    * response is sent (on_completed) */
 };
 
 __attribute__((format(printf, 3, 4))) static void logf_(struct server *s, enum tb_serve_log_level l,
@@ -493,9 +494,11 @@ struct run_out {
 };
 
 /* Collects the output of the running job @j until it was reaped (closes @out_fd and @err_fd,
- * unregisters @j). Kills it when the client hangs up. */
+ * unregisters @j), or with @early until both pipes ended with output (a warm run closes them once
+ * its result is written: then @j may still be registered, and the caller waits for it later).
+ * Kills it when the client hangs up. */
 static void wait_child(struct server *s, struct MHD_Connection *conn, struct job *jp, int out_fd,
-		       int err_fd, size_t out_cap, struct run_out *ro)
+		       int err_fd, size_t out_cap, bool early, struct run_out *ro)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct buf out = {.cap = out_cap};
@@ -505,7 +508,7 @@ static void wait_child(struct server *s, struct MHD_Connection *conn, struct job
 	ro->err.cap = 8192;
 	fcntl(out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(err_fd, F_SETFL, O_NONBLOCK);
-	while (!reaped || out_fd >= 0 || err_fd >= 0) {
+	while ((!reaped && !(early && out.len)) || out_fd >= 0 || err_fd >= 0) {
 		struct pollfd p[4] = {
 			{.fd = out_fd, .events = POLLIN},
 			{.fd = err_fd, .events = POLLIN},
@@ -545,7 +548,8 @@ static void wait_child(struct server *s, struct MHD_Connection *conn, struct job
 		close(out_fd);
 	if (err_fd >= 0)
 		close(err_fd);
-	unregister_job(s, j);
+	if (reaped)
+		unregister_job(s, j);
 	if (out.len && !out.dropped) {
 		json_error_t je;
 
@@ -564,7 +568,7 @@ static int run_child(struct server *s, struct MHD_Connection *conn, char **argv,
 	r = spawn_job(s, argv, -1, &j, &out_fd, &err_fd);
 	if (r < 0)
 		return r;
-	wait_child(s, conn, &j, out_fd, err_fd, out_cap, ro);
+	wait_child(s, conn, &j, out_fd, err_fd, out_cap, false, ro);
 	return 0;
 }
 
@@ -829,9 +833,8 @@ static int run_warm(struct server *s, struct MHD_Connection *conn, struct warm *
 		off += (size_t)n;
 	}
 	shutdown(w->ctl, SHUT_WR);
-	wait_child(s, conn, &w->job, TB_TAKE_FD(w->out_fd), TB_TAKE_FD(w->err_fd), out_cap, ro);
-	w->job.pid = 0; /* reaped and unregistered */
-	return 0;
+	wait_child(s, conn, &w->job, TB_TAKE_FD(w->out_fd), TB_TAKE_FD(w->err_fd), out_cap, true, ro);
+	return 0; /* warm_destroy waits for tightbox run's exit, after the response */
 }
 
 /* Start-up with a pool: the phase-2 profile, and one sandbox started now, so that a --preload that
@@ -1026,15 +1029,11 @@ ran:
 		/* tightbox run wrote them into our request directory, which goes next. */
 		if (r.want_output)
 			json_object_set_new(ro.result, "output_files", tb_serve_output_to_json(dir));
-		else if (w) /* a warm sandbox always copies /sandbox/out; the request did not ask */
-			json_object_set_new(ro.result, "output", json_null());
 	}
-	if (w) {
-		warm_destroy(s, w);
-		rq->refill = true; /* on_completed: after the response, not before it */
-	} else {
+	if (w)
+		rq->warm = w; /* on_completed: after the response, not before it */
+	else
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	}
 	free(ro.err.p);
 	tb_serve_request_free(&r);
 	tb_serve_metrics_observe(&s->metrics, oc, now_s() - t0);
@@ -1174,8 +1173,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	if (!rq)
 		return;
-	if (rq->refill)
+	if (rq->warm) {
+		warm_destroy(s, TB_TAKE_PTR(rq->warm));
 		pool_refill(s);
+	}
 	if (rq->counted) {
 		pthread_mutex_lock(&s->lock);
 		s->in_flight--;

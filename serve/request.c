@@ -519,6 +519,7 @@ int tb_serve_request_warm(const struct tb_serve_request *r, char **out, size_t *
 		json_object_set_new(lim, "pids_limit", json_integer((json_int_t)l->pids_limit));
 	json_object_set_new(lim, "stdout_limit", json_integer((json_int_t)l->stdout_limit));
 	json_object_set_new(lim, "stderr_limit", json_integer((json_int_t)l->stderr_limit));
+	json_object_set_new(lim, "output", json_boolean(r->want_output));
 	for (size_t i = 0; i < r->n_env; i++) {
 		const char *eq = strchr(r->env[i], '=');
 		char key[256];

@@ -186,7 +186,7 @@ static void test_request_warm(void **state)
 	assert_non_null(nl);
 	*nl = '\0';
 	assert_string_equal(text, "{\"timeout\":2.0,\"memory\":268435456,\"cpus\":0.5,"
-				  "\"pids_limit\":64,\"stdout_limit\":0,\"stderr_limit\":2000}");
+				  "\"pids_limit\":64,\"stdout_limit\":0,\"stderr_limit\":2000,\"output\":false}");
 	assert_string_equal(nl + 1, "{\"code\":\"print(1)\",\"stdin\":\"a\\u0000b\",\"env\":"
 				    "{\"K\":\"v=1\"},\"files\":{\"a.txt\":\"A\"},\"output\":false}");
 	free(text);
