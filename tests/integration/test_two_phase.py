@@ -9,6 +9,7 @@ import re
 import shutil
 import tempfile
 import unittest
+import zipfile
 
 import tbtest
 from tbtest import PYTHON, run_json, tightbox
@@ -184,6 +185,84 @@ print("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
                 self.assertEqual(plain[k], two[k], "%s differs for %r" % (k, args))
         self.assertIn("KeyError: 'k'", two["stderr"])
         self.assertNotIn("<string>", two["stderr"])
+
+    def test_same_as_plain_python_everywhere(self):
+        # A script in a directory with spaces given by a relative path, -m with a module and a
+        # package, a directory and a zip with __main__.py, PYTHONPATH, SystemExit of each kind,
+        # KeyboardInterrupt, a chained exception, a SyntaxError in the file, the user's own
+        # excepthook and atexit: stdout, stderr (byte for byte), the exit status and signal as
+        # with plain python3. Only sys.flags (isolated) and inspect.stack() (one "<string>"
+        # frame below the script) tell them apart; nothing here prints those.
+        show = ("import sys, os\n"
+                "print('argv', sys.argv, 'path0', sys.path[0], 'file', __file__)\n"
+                "print('name', __name__, __spec__, __cached__, __package__, __doc__)\n"
+                "print('loader', type(__loader__).__name__, getattr(__loader__, 'name', None),\n"
+                "      getattr(__loader__, 'path', None))\n"
+                "print('main', sys.modules['__main__'].__dict__ is globals(), list(globals()))\n"
+                "print('path', sys.path, os.getcwd())\n"
+                "print('to stderr', file=sys.stderr)\n"
+                "arg = sys.argv[1] if len(sys.argv) > 1 else '0'\n"
+                "def f(): raise ValueError('inner')\n"
+                "if arg == 'raise':\n"
+                "    try:\n        f()\n"
+                "    except ValueError as e:\n        raise KeyError('k') from e\n"
+                "if arg == 'kbd': raise KeyboardInterrupt\n"
+                "if arg == 'str': sys.exit('bye')\n"
+                "if arg == 'none': raise SystemExit\n"
+                "sys.exit(int(arg))\n")
+        top = os.path.join(self.dir, "dir with spaces")
+        for sub in ("pkg", "zipd"):
+            os.makedirs(os.path.join(top, sub), exist_ok=True)
+        for name, text in (("show.py", show), ("mod.py", show), ("pkg/__init__.py", ""),
+                           ("pkg/__main__.py", show), ("zipd/__main__.py", show),
+                           ("bad.py", "print(1)\nx = (\n"),
+                           ("hook.py", "import atexit, sys, traceback\n"
+                                       "sys.excepthook = lambda t, v, tb: print('hook', t.__name__,"
+                                       " [f.name for f in traceback.extract_tb(tb)])\n"
+                                       "atexit.register(lambda: print('atexit ran'))\n"
+                                       "def g(): 1 / 0\ng()\n")):
+            write_file(top, name, text)
+        with zipfile.ZipFile(os.path.join(top, "app.zip"), "w") as z:
+            z.writestr("__main__.py", show)
+        os.chmod(os.path.join(top, "app.zip"), 0o644)
+        for d in (top, os.path.join(top, "pkg"), os.path.join(top, "zipd")):
+            os.chmod(d, 0o777)  # CPython may write __pycache__ there, both ways alike
+        wd = ["-w", "/w/dir with spaces"]
+        cases = [(wd, ["show.py", a]) for a in ("0", "3", "raise", "kbd", "str", "none")]
+        cases += [(wd, ["-m", "mod", "raise"]), (wd, ["-m", "pkg", "4"]), (wd, ["-m", "no_such_mod"]),
+                  (wd, ["zipd", "5"]), (wd, ["app.zip", "raise"]), (wd, ["bad.py"]), (wd, ["hook.py"]),
+                  (wd, ["nosuch.py"]), (["-w", "/w"], ["dir with spaces/show.py", "raise"]),
+                  (wd + ["-e", "PYTHONPATH=/w:rel:"], ["show.py"])]
+        addr = re.compile(r"0x[0-9a-f]+")  # object addresses in reprs
+        seen = {}
+        for opts, argv in cases:
+            plain, _ = run_json("-v", self.dir + ":/w", *opts, "--", PYTHON, *argv)
+            two, _ = run_json("-v", self.dir + ":/w", *opts, "--preload", "json", "--two-phase",
+                              self.p2, "--", PYTHON, *argv)
+            what = "%s %r" % (" ".join(opts), argv)
+            self.assertEqual(addr.sub("", plain["stdout"]), addr.sub("", two["stdout"]), what)
+            for k in ("stderr", "exit_code", "signal"):
+                self.assertEqual(plain[k], two[k], "%s differs for %s" % (k, what))
+            seen[argv[-1] if argv[0] != "-m" else argv[1]] = two
+        # What those runs showed, as python3 documents it.
+        self.assertIn("argv ['dir with spaces/show.py', 'raise'] path0 /w/dir with spaces file "
+                      "/w/dir with spaces/show.py", seen["raise"]["stdout"])
+        self.assertIn("argv ['/w/dir with spaces/mod.py', 'raise'] path0 /w/dir with spaces",
+                      seen["mod"]["stdout"])
+        self.assertIn("'/w', '/w/dir with spaces/rel', '/w/dir with spaces', '/usr/lib", seen["show.py"]["stdout"])
+        self.assertEqual([(seen[a]["exit_code"], seen[a]["signal"]) for a in ("3", "str", "none", "kbd", "pkg", "5")],
+                         [(3, None), (1, None), (0, None), (130, None), (4, None), (5, None)])
+        self.assertTrue(seen["raise"]["stderr"].endswith(
+            'File "/w/dir with spaces/show.py", line 15, in <module>\n'
+            '    raise KeyError(\'k\') from e\nKeyError: \'k\'\n'), seen["raise"]["stderr"])
+        self.assertIn("SyntaxError: '(' was never closed", seen["bad.py"]["stderr"])
+        self.assertEqual(seen["hook.py"]["stdout"], "hook ZeroDivisionError ['<module>', 'g']\natexit ran\n")
+        self.assertEqual(seen["no_such_mod"]["stderr"], "%s: No module named no_such_mod\n" % PYTHON)
+        # Interpreter options other than -m are refused up front, naming what is supported.
+        for argv in (["-u", "x.py"], ["-m"], ["-"]):
+            p = tightbox("run", "--two-phase", self.p2, "--", PYTHON, *argv)
+            self.assertEqual((p.returncode, p.stdout), (125, b""), argv)
+            self.assertIn(b"python3 -m", p.stderr)
 
     def test_missing_script_as_plain_python(self):
         plain, _ = run_json("--", PYTHON, "/no/such.py")
