@@ -15,11 +15,11 @@ import tbtest
 from tbtest import PYTHON, run_json, tightbox
 
 DEFAULT = os.path.join(tbtest.SOURCE_DIR, "profiles", "default.json")
-PROT_EXEC, MAP_ANONYMOUS = 4, 0x20
+PROT_EXEC, MAP_ANONYMOUS, PR_SET_SECCOMP = 4, 0x20, 22
 
 # What phase 2 takes away from phase 1 by default (docs/generate.md, generate --phases), applied
-# by hand to the shipped default profile: no execve/execveat, no seccomp, no new sockets, and
-# mmap/mprotect only without PROT_EXEC on anonymous memory.
+# by hand to the shipped default profile: no execve/execveat, no seccomp, no new sockets,
+# mmap/mprotect only without PROT_EXEC on anonymous memory, prctl but PR_SET_SECCOMP.
 NEVER = {"execve", "execveat", "seccomp", "socket"}
 EXEC_MEM = {"mmap", "mprotect", "pkey_mprotect"}
 
@@ -37,7 +37,11 @@ def phase2_of(profile):
     rules.append({"names": ["mmap"], "action": "SCMP_ACT_ALLOW", "args": [masked(3, MAP_ANONYMOUS, 0)]})
     rules.append({"names": ["mprotect", "pkey_mprotect"], "action": "SCMP_ACT_ALLOW",
                   "args": [masked(2, PROT_EXEC, 0)]})
-    p["syscalls"] = rules
+    rules = [dict(r, names=[n for n in r["names"] if n != "prctl"]) if r["action"] == "SCMP_ACT_ALLOW"
+             and not r.get("args") else r for r in rules]
+    rules.append({"names": ["prctl"], "action": "SCMP_ACT_ALLOW",
+                  "args": [{"index": 0, "op": "SCMP_CMP_NE", "value": PR_SET_SECCOMP}]})
+    p["syscalls"] = [r for r in rules if r["names"]]
     return p
 
 
@@ -63,6 +67,84 @@ print("mmap-rw", "ok" if q not in (None, MAP_FAILED) else ctypes.get_errno())
 r = libc.mprotect(q, 4096, 5)
 print("mprotect-x", "ok" if r == 0 else ctypes.get_errno())
 """
+
+
+# The attacks of tests/attacks (README.md's table) that user code can make, as Python: each line
+# is the attack and "ok" or the errno it got. argv: NAME=NR for the syscalls Python has no call
+# for. Run with --preload ctypes,socket: nothing it imports is imported in phase 2.
+SUITE = r"""
+import ctypes, os, socket, sys
+from ctypes import c_int, c_long, c_size_t, c_ushort, c_void_p
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype, libc.mmap.restype, libc.shmat.restype = c_long, c_void_p, c_void_p
+libc.mmap.argtypes = [c_void_p, c_size_t, c_int, c_int, c_int, c_long]
+libc.mprotect.argtypes = [c_void_p, c_size_t, c_int]
+libc.shmat.argtypes = [c_int, c_void_p, c_int]
+FAILED = c_void_p(-1).value
+NR = dict(a.split("=") for a in sys.argv[1:])
+def out(name, what):
+    print(name, what, flush=True)
+def attempt(name, fn):
+    try:
+        r = fn()
+        out(name, "ok" if r is None or r is True else r)
+    except OSError as e:
+        out(name, e.errno)
+def c(ok):
+    return True if ok else ctypes.get_errno()
+def sock(*a, connect=None, send=None):
+    s = socket.socket(*a)
+    if connect is not None:
+        s.settimeout(2); s.connect(connect)
+    if send is not None:
+        s.sendto(b"x", send)
+attempt("connect-host-loopback", lambda: sock(socket.AF_INET, connect=("127.0.0.1", 9)))
+attempt("udp-loopback", lambda: sock(socket.AF_INET, socket.SOCK_DGRAM, send=("127.0.0.1", 9)))
+attempt("connect-other", lambda: sock(socket.AF_INET, connect=("192.0.2.1", 9)))
+attempt("abstract-unix", lambda: sock(socket.AF_UNIX, connect="\0tb-no-such"))
+attempt("packet", lambda: sock(17, socket.SOCK_RAW, 0))
+attempt("netlink", lambda: sock(socket.AF_NETLINK, socket.SOCK_RAW, 0))
+attempt("raw-inet", lambda: sock(socket.AF_INET, socket.SOCK_RAW, 1))
+attempt("write-etc", lambda: os.close(os.open("/etc/tb-x", os.O_WRONLY | os.O_CREAT, 0o644)))
+attempt("read-shadow", lambda: os.close(os.open("/etc/shadow", os.O_RDONLY)))
+attempt("memfd", lambda: c(libc.syscall(c_long(int(NR["memfd_create"])), b"x", 0) >= 0))
+attempt("ptrace-traceme", lambda: c(libc.ptrace(0, 0, None, None) == 0))
+attempt("unshare-user", lambda: c(libc.unshare(0x10000000) == 0))
+attempt("keyctl", lambda: c(libc.syscall(c_long(int(NR["keyctl"])), 0, -3, 0) >= 0))
+attempt("personality", lambda: c(libc.personality(0x0400000) != -1))
+attempt("kill-all", lambda: c(libc.kill(-1, 0) == 0))
+attempt("mmap-rwx", lambda: c(libc.mmap(None, 4096, 7, 0x22, -1, 0) not in (None, FAILED)))
+q = libc.mmap(None, 4096, 3, 0x22, -1, 0)
+attempt("mprotect-x", lambda: c(libc.mprotect(q, 4096, 5) == 0))
+class FProg(ctypes.Structure):
+    _fields_ = [("len", c_ushort), ("filter", c_void_p)]
+ALLOW = (ctypes.c_ubyte * 8)(0x06, 0, 0, 0, 0, 0, 0xff, 0x7f)
+prog = FProg(1, ctypes.addressof(ALLOW))
+attempt("own-filter", lambda: c(libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0))
+fd = os.open("/tmp/x", os.O_WRONLY | os.O_CREAT, 0o755)
+with open("/bin/true", "rb") as f:
+    os.write(fd, f.read())
+os.close(fd)
+def execs():
+    for name, argv in (("exec-tmp", ["/tmp/x"]), ("ldso-tmp", ["/lib64/ld-linux-x86-64.so.2", "/tmp/x"]),
+                       ("exec-bin", ["/bin/true"])):
+        try:
+            os.execv(argv[0], argv)
+        except OSError as e:
+            out(name, e.errno)
+try:
+    pid = os.fork()
+except OSError as e:
+    out("fork", e.errno)
+    execs()  # in this process: the first exec that works ends it
+    sys.exit(0)
+if pid == 0:
+    execs()
+    os._exit(0)
+out("fork", "ok")
+out("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+SUITE_PRELOAD = "ctypes,socket"
 
 
 def write_file(d, name, text):
@@ -591,6 +673,46 @@ class Corpus(unittest.TestCase):
                                   "--timeout", "120", "--script", os.path.join(WORKLOADS, n + ".py"), timeout=300)
                 self.assertEqual(res["exit_code"], 0, "%s: %s" % (n, res["stderr"][-800:]))
                 self.assertTrue(res["stdout"].startswith("OK"), (n, res["stdout"][:200]))
+            # The attack suite from user code: phase 1 alone (the shipped default), then the
+            # default with a phase 2 made from one workload (pandas_work) and from the merged
+            # corpus. Printed as the table of docs/generate.md and tests/attacks/README.md.
+            os.chmod(tmp, 0o755)
+            suite = write_file(tmp, "suite.py", SUITE)
+            nrs = ["%s=%d" % (n, resolve(n)) for n in ("memfd_create", "keyctl")]
+            cols = {"phase 1": [], "+ pandas_work phase 2": ["--preload", SUITE_PRELOAD + ",pandas",
+                                                              "--two-phase", os.path.join(tmp, "pandas_work", "seccomp-phase2.json")],
+                    "+ corpus phase 2": ["--preload", SUITE_PRELOAD + "," + ",".join(set(",".join(preload.values()).split(","))),
+                                         "--two-phase", os.path.join(tmp, "seccomp-phase2.json")]}
+            got = {}
+            for col, opts in cols.items():
+                res, _ = run_json("-v", tmp + ":" + tmp + ":ro", *opts, "--", PYTHON, suite, *nrs)
+                self.assertEqual(res["exit_code"], 0, (col, res["stderr"][-800:]))
+                got[col] = dict(l.split(" ", 1) for l in res["stdout"].splitlines())
+            print("%-22s %-10s %-22s %s" % ("attack", *cols))
+            for k in dict.fromkeys(k for c in cols for k in got[c]):
+                print("%-22s %-10s %-22s %s" % (k, *(got[c].get(k, "-") for c in cols)))
+            E = str(p2["defaultErrnoRet"])
+            # Phase 1 alone: layers other than seccomp stop these (netns, caps, DAC, read-only
+            # mounts, noexec); anonymous executable memory and a filter of one's own get through.
+            self.assertEqual(got["phase 1"], {
+                "connect-host-loopback": "111", "udp-loopback": "ok", "connect-other": "101",
+                "abstract-unix": "111", "packet": "1", "netlink": "ok", "raw-inet": "1", "write-etc": "30",
+                "read-shadow": "13", "memfd": E, "ptrace-traceme": "1", "unshare-user": "1", "keyctl": "1",
+                "personality": "1", "kill-all": "3", "mmap-rwx": "ok", "mprotect-x": "ok",
+                "own-filter": "ok", "fork": "ok", "exec-tmp": "13", "child": "127"})
+            # pandas_work's user phase makes no socket, fork, kill or exec: its phase 2 refuses
+            # them in seccomp as well, with anonymous executable memory and a filter of one's own.
+            want = dict(got["phase 1"], **{
+                "connect-host-loopback": E, "udp-loopback": E, "connect-other": E,
+                "abstract-unix": E, "netlink": "1", "raw-inet": E, "kill-all": E,
+                "mmap-rwx": E, "mprotect-x": E, "own-filter": E, "fork": E, "exec-tmp": E,
+                "ldso-tmp": E, "exec-bin": E})
+            del want["child"]  # no fork: the execs are tried in the process itself
+            self.assertEqual(got["+ pandas_work phase 2"], want)
+            # The merged corpus keeps sockets, fork, kill and execve (its workloads use them),
+            # and still refuses anonymous executable memory and a filter of one's own.
+            for k in ("mmap-rwx", "mprotect-x", "own-filter"):
+                self.assertEqual(got["+ corpus phase 2"][k], E, k)
             # The shellcode attempt fails under the generated phase 2 as well (the profile's
             # default errno), while file-backed PROT_EXEC mappings (extension modules) work.
             sc = os.path.join(tmp, "sc.py")
