@@ -129,11 +129,14 @@ def _tightbox_two_phase():
 
 
 def _is_zip(path):
+    # CPython asks sys.path_hooks for an importer of the path: zipimport takes any zip file, with
+    # or without a prefix (a zipapp's #! line) or comment. Only regular files: a FIFO is read once.
+    import os
+    import zipimport
+
     try:
-        with open(path, "rb") as f:
-            f.seek(-22, 2)  # the end of central directory record of a zip without a comment
-            return f.read(4) == b"PK\x05\x06"
-    except OSError:
+        return os.path.isfile(path) and bool(zipimport.zipimporter(path))
+    except Exception:  # noqa: BLE001 - not a zip file: a script
         return False
 
 

@@ -304,8 +304,10 @@ print("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
                                        "atexit.register(lambda: print('atexit ran'))\n"
                                        "def g(): 1 / 0\ng()\n")):
             write_file(top, name, text)
-        with zipfile.ZipFile(os.path.join(top, "app.zip"), "w") as z:
-            z.writestr("__main__.py", show)
+        with open(os.path.join(top, "app.zip"), "wb") as f:  # a zipapp: a #! line, then the zip
+            f.write(b"#!/usr/bin/python3\n")
+            with zipfile.ZipFile(f, "w") as z:
+                z.writestr("__main__.py", show)
         os.chmod(os.path.join(top, "app.zip"), 0o644)
         for d in (top, os.path.join(top, "pkg"), os.path.join(top, "zipd")):
             os.chmod(d, 0o777)  # CPython may write __pycache__ there, both ways alike
