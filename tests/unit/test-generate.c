@@ -601,7 +601,8 @@ static void test_phase2_enforced(void **state)
 	/* SECCOMP_MODE_STRICT: had it been allowed, the child's _exit would be SIGKILLed. */
 	assert_int_equal(child_call(&prog, SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0),
 			 200 + ENOSYS);
-	assert_int_equal(child_call(&prog, SYS_shmat, (unsigned long)-1, 0, SHM_EXEC), 200 + ENOSYS);
+	assert_int_equal(child_call(&prog, SYS_shmat, (unsigned long)-1, 0, SHM_EXEC),
+			 200 + ENOSYS);
 	assert_int_equal(child_call(&prog, SYS_shmat, (unsigned long)-1, 0, 0), 200 + EINVAL);
 	free(prog.filter);
 	/* Recorded in the user phase: prctl keeps every option. */
