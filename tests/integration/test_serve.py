@@ -569,7 +569,17 @@ class WarmPoolTest(ServerCase):
         self.assertIn('File "/sandbox/script.py", line 2', r["stderr"])
         self.assertIn("ValueError: boom", r["stderr"])
         self.assertIsNone(r["output"])
-        self.assertEqual(s.metric("tightbox_serve_warm_runs_total"), 6)
+        # The end of a warm run does what CPython's exit does: threads joined, atexit, flushes.
+        r = self.warm_run(s, {"code": "import atexit, sys, threading, time\n"
+                                      "atexit.register(lambda: print('atexit'))\n"
+                                      "threading.Thread(target=lambda: (time.sleep(0.3), "
+                                      "print('thread'))).start()\n"
+                                      "print('main', end='\\n')\nsys.exit('bye')"})
+        self.assertEqual((r["stdout"], r["stderr"], r["exit_code"]), ("main\nthread\natexit\n", "bye\n", 1))
+        r = self.warm_run(s, {"code": "raise KeyboardInterrupt"})
+        self.assertEqual(r["exit_code"], 130, r)
+        self.assertIn("KeyboardInterrupt", r["stderr"])
+        self.assertEqual(s.metric("tightbox_serve_warm_runs_total"), 8)
         self.assertEqual(s.metric("tightbox_serve_pool_size"), 2)
 
     def test_shutdown_ends_the_pool(self):
