@@ -72,6 +72,35 @@ static int fail_json(const char *msg)
 	return 125;
 }
 
+/* A warm run's result is complete: the pool's server answers at the EOF of our stdout and stderr,
+ * not at our exit. */
+static void end_output(void)
+{
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+}
+
+struct early_json {
+	bool written;
+};
+
+/* run --warm --json: the result (and its warnings) as soon as it is complete, before the
+ * teardown; then the output ends. */
+static void write_early(const struct tb_run_result *res, void *data)
+{
+	struct early_json *e = data;
+
+	tb_cli_print_warnings("tightbox run", res->warnings, res->n_warnings);
+	tb_run_result_write_json(res, STDOUT_FILENO);
+	end_output();
+	e->written = true;
+}
+
 /* --warm: run's own flag (record and explain do not wait for a request). */
 static int run_opt(int argc, char **argv, int i, void *data, struct tb_diag *d)
 {
@@ -89,6 +118,8 @@ static int run_opt(int argc, char **argv, int i, void *data, struct tb_diag *d)
 int tb_cmd_run(int argc, char **argv)
 {
 	struct tb_run_cli o;
+	struct tb_run_hooks hooks = {0};
+	struct early_json early = {0};
 	struct tb_run_result res = {0};
 	struct tb_diag d = {0};
 	char msg[1200];
@@ -122,7 +153,11 @@ int tb_cmd_run(int argc, char **argv)
 		tb_run_cli_free(&o);
 		return status;
 	}
-	r = tb_run(&o.cfg, NULL, &res, &d);
+	if (o.json && o.cfg.warm && !o.debug_timing) {
+		hooks.result_ready = write_early;
+		hooks.data = &early;
+	}
+	r = tb_run(&o.cfg, &hooks, &res, &d);
 	if (o.debug_timing)
 		print_timing(parse_us, t0, &res);
 	tb_cli_print_warnings("tightbox run", res.warnings, res.n_warnings);
@@ -133,19 +168,11 @@ int tb_cmd_run(int argc, char **argv)
 		/* exec failures, and a --warm run that ended before its request */
 		fprintf(stderr, "tightbox run: %s\n", res.error);
 	}
-	if (o.json) {
+	if (o.json && !early.written) {
 		tb_run_result_write_json(&res, STDOUT_FILENO);
-		if (o.cfg.warm) {
-			/* The result is complete: the pool's server answers at this EOF, not at our exit. */
-			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-			if (null >= 0) {
-				dup2(null, STDOUT_FILENO);
-				dup2(null, STDERR_FILENO);
-				close(null);
-			}
-		}
-	} else {
+		if (o.cfg.warm)
+			end_output();
+	} else if (!o.json) {
 		if (res.out_truncated)
 			fprintf(stderr, "tightbox run: stdout: %llu of %llu bytes omitted (the first "
 				"and last part kept)\n", (unsigned long long)res.out_omitted,

@@ -513,6 +513,8 @@ int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, stru
 	res->stdin_truncated = plan.stdin_truncated;
 	r = tb_run_collect(c, &sb, &sv, res, d);
 	tb_warm_account(&sv.warm, res);
+	if (r == 0 && hooks && hooks->result_ready && (!c->output_dir || sv.warm.no_output))
+		hooks->result_ready(res, hooks->data);
 	sb.mark_ns[TB_PM_COLLECTED] = tb_now_ns();
 	if (sb.shared)
 		marks = *sb.shared;

@@ -210,6 +210,13 @@ struct tb_run_hooks {
 	 * The hook must resume stopped tracees itself.
 	 */
 	void (*parent_on_wait)(pid_t pid, int status, void *data);
+	/*
+	 * In the parent, once @res is complete and nothing that follows changes it (the sandbox init
+	 * is reaped, its output drained; no /sandbox/out copy-out is due): before the teardown, so
+	 * that a caller can pass the result on while the cgroups are removed (`run --warm --json`).
+	 * Not called when the run failed.
+	 */
+	void (*result_ready)(const struct tb_run_result *res, void *data);
 };
 
 /* "python", "python3", "/usr/bin/python3.11": @argv0 names a Python interpreter. */
