@@ -283,6 +283,18 @@ class Explain(unittest.TestCase):
                             *VOL, "--", PROBE, "bogus")
         self.assertEqual(p.returncode, 2)
 
+    def test_run_fields_as_run(self):
+        """The run fields of `explain --json` are `run --json`'s object itself. They were written
+        out and parsed back, and the parse refused a NUL byte in the output: explain exited 1."""
+        argv = ["--", "/bin/sh", "-c", r"printf 'a\000b\377'; echo err >&2; exit 3"]
+        res, p = explain_json(*argv)
+        run, pp = tbtest.run_json(*CG, *argv)
+        self.assertEqual((p.returncode, pp.returncode), (3, 3), p.stderr.decode())
+        self.assertEqual(res["stdout"], "a\x00b\\xff")
+        timing = ("wall_ms", "cpu_ms", "max_rss_kib")
+        self.assertEqual({k: v for k, v in res.items() if k not in timing + ("explain",)},
+                         {k: v for k, v in run.items() if k not in timing})
+
 
 if __name__ == "__main__":
     tbtest.main()
