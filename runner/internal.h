@@ -100,7 +100,7 @@ enum tb_parent_mark {
 
 /*
  * What a run needs that can be checked and built before anything exists on the host (run.c):
- * the compiled filter, the Landlock ruleset, stdin and the environment. Owned; tb_run_plan_done.
+ * the compiled filter, the Landlock ruleset, stdin and the environment. Owned; plan_done in run.c.
  */
 struct tb_run_plan {
 	struct sock_fprog prog; /* .filter NULL: no filter */
@@ -260,9 +260,6 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 int tb_two_phase_allow_stacking(void *ctx);
 /* Frees @argv as built by tb_two_phase_plan. Accepts NULL. */
 void tb_two_phase_argv_free(char **argv);
-
-/* Frees what a plan holds. Accepts a TB_RUN_PLAN_INIT plan. */
-void tb_run_plan_done(struct tb_run_plan *p);
 
 /*
  * The spawn stage: cgroups (a warning and rlimits where none can be made), pipes, the janitor, the

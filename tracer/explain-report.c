@@ -99,7 +99,8 @@ static json_t *apparmor_json(const struct tb_explain_report *r)
 			 !r->aa_log_unreadable, "denials", list, "more", r->aa_more);
 }
 
-int tb_explain_report_json(const struct tb_explain_report *r, json_t **out)
+/* The documented "explain" JSON object (docs/explain.md) into *@out (new reference). 0 or -ENOMEM. */
+static int report_json(const struct tb_explain_report *r, json_t **out)
 {
 	json_t *o = NULL, *denials = json_array(), *warnings = json_array(), *sugg = NULL;
 	json_t *killed = json_null(), *py = json_null();
@@ -255,7 +256,7 @@ int tb_explain_result_write_json(const struct tb_run_result *res, const struct t
 
 	if (!root)
 		return -ENOMEM;
-	ret = tb_explain_report_json(r, &ex);
+	ret = report_json(r, &ex);
 	if (ret < 0)
 		goto out;
 	ret = -ENOMEM;

@@ -131,10 +131,6 @@ void tb_explain_aa_free(struct tb_explain_report *rep);
 /* Frees @r. Accepts NULL. */
 void tb_explain_report_free(struct tb_explain_report *r);
 
-/* Builds the documented "explain" JSON object (docs/explain.md) into *@out (new reference).
- * 0 or -ENOMEM. */
-int tb_explain_report_json(const struct tb_explain_report *r, json_t **out);
-
 /* Formats @r as the human report (several lines, '\n'-terminated) into *@text (malloc'd).
  * 0 or -ENOMEM. */
 int tb_explain_report_format(const struct tb_explain_report *r, char **text);

@@ -75,7 +75,6 @@ struct tb_ptrace_engine {
 	bool skip_until_exec, recording, failed;
 	bool wait_phase2, exec_seen; /* tb_ptrace_engine_wait_phase2 */
 	int seccomp_nr[ARCH_N];      /* per arch, -1 where it has none */
-	uint64_t syscalls;
 };
 
 static void pending_clear(struct tb_pending *p)
@@ -139,12 +138,6 @@ void tb_ptrace_engine_free(struct tb_ptrace_engine *e)
 	free(e->seen);
 	free(e->other);
 	free(e);
-}
-
-void tb_ptrace_engine_skip_until_exec(struct tb_ptrace_engine *e, bool skip)
-{
-	e->skip_until_exec = skip;
-	e->recording = !skip;
 }
 
 void tb_ptrace_engine_wait_phase2(struct tb_ptrace_engine *e)
@@ -454,7 +447,6 @@ static void count(struct tb_ptrace_engine *e, int arch, uint64_t nr)
 {
 	void *no;
 
-	e->syscalls++;
 	if (nr < TB_NR_SLOTS) {
 		e->counts[arch][nr]++;
 		return;
@@ -587,13 +579,4 @@ int tb_ptrace_engine_finish(struct tb_ptrace_engine *e)
 	if ((ret = tb_sv_error(e->sv, NULL)) < 0)
 		return ret;
 	return e->failed ? -ENOMEM : 0;
-}
-
-void tb_ptrace_engine_stats(const struct tb_ptrace_engine *e, struct tb_ptrace_stats *s)
-{
-	struct tb_sv_stats sv;
-
-	tb_sv_stats(e->sv, &sv);
-	*s = (struct tb_ptrace_stats){.syscalls = e->syscalls, .exit_stops = sv.exit_stops,
-				      .events = sv.events};
 }
