@@ -13,6 +13,7 @@
 #include "core/strv.h"
 #include "core/util.h"
 #include "tracer/explain.h"
+#include "tracer/internal.h"
 
 static const char *denial_action(uint32_t data)
 {

@@ -24,6 +24,7 @@
 #include "core/strv.h"
 #include "core/util.h"
 #include "tracer/ceiling.h"
+#include "tracer/internal.h"
 #include "tracer/ptrace-supervisor.h"
 
 struct tb_explain_state {

@@ -20,6 +20,7 @@
 #include "core/dangerous.h"
 #include "core/profile.h"
 #include "tracer/explain.h"
+#include "tracer/internal.h"
 
 /* A profile with clone's EPERM guards and conditional allow (as generate writes) and prctl
  * allowed for one option only. */
