@@ -314,4 +314,7 @@ int tb_landlock_abi(void);
  * enforce, "truncate (ABI 3), signal scope (ABI 6)" style, into @buf; "" when it enforces all. */
 void tb_landlock_unenforced(const struct tb_ll_ruleset *rs, int abi, char *buf, size_t len);
 
+/* Appends a copy of @w to @res->warnings (owned by @res). 0 or -ENOMEM. */
+int tb_run_result_add_warning(struct tb_run_result *res, const struct tb_warning *w);
+
 #endif
