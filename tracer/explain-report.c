@@ -276,22 +276,15 @@ out:
 
 /* ---- the smallest safe change: which rules explain suggests ----------------------------------- */
 
-static int vwarn(struct tb_explain_report *rep, const char *fmt, va_list ap)
-{
-	int r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
-
-	rep->n_warnings = tb_strv_len(rep->warnings);
-	return r;
-}
-
 int tb_explain_report_warn(struct tb_explain_report *rep, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = vwarn(rep, fmt, ap);
+	r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
 	va_end(ap);
+	rep->n_warnings = tb_strv_len(rep->warnings);
 	return r;
 }
 
