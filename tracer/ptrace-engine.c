@@ -72,7 +72,7 @@ struct tb_ptrace_engine {
 	size_t n_other;
 	struct tb_seen *seen;
 	size_t n_seen, cap_seen;
-	bool skip_until_exec, recording, failed;
+	bool recording, failed;
 	bool wait_phase2, exec_seen; /* tb_ptrace_engine_wait_phase2 */
 	int seccomp_nr[ARCH_N];      /* per arch, -1 where it has none */
 };
@@ -104,7 +104,6 @@ int tb_ptrace_engine_new(struct tb_recording *rec, struct tb_ptrace_engine **out
 	if (!e)
 		return -ENOMEM;
 	e->rec = rec;
-	e->skip_until_exec = true;
 	specs = tb_syscall_specs(&n_specs);
 	for (size_t a = 0; a < tb_sv_n_arch(); a++)
 		for (size_t i = 0; i < n_specs; i++) {
