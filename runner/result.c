@@ -10,6 +10,7 @@
 
 #include "core/fileio.h"
 #include "core/util.h"
+#include "runner/internal.h"
 #include "runner/run.h"
 
 void tb_run_result_free(struct tb_run_result *r)
