@@ -69,18 +69,73 @@ static const struct tb_arch *bpf_arch(size_t i)
 
 /* libbpf's last message: library code never prints, the diag carries it instead. */
 static _Thread_local char libbpf_last[256];
+/* The verifier's reason for refusing a program (the last line of its log that says one). */
+static _Thread_local char libbpf_verifier[256];
+/* TIGHTBOX_BPF_LOG=FILE: every libbpf message, a refused program's verifier log included. */
+static FILE *libbpf_log_file;
+
+/*
+ * The line of a verifier log that says why: the last one before its statistics ("processed N
+ * insns", "verification time", "stack depth"). Kept with the program's name from @msg.
+ */
+static void keep_verifier_reason(const char *msg)
+{
+	const char *log = strstr(msg, "-- BEGIN PROG LOAD LOG --\n"), *end, *prog, *p;
+	const char *best = NULL;
+	size_t best_len = 0;
+
+	if (!log)
+		return;
+	log += strlen("-- BEGIN PROG LOAD LOG --\n");
+	end = strstr(log, "-- END PROG LOAD LOG --");
+	if (!end)
+		end = log + strlen(log);
+	for (p = log; p < end;) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17) &&
+		    strncmp(p, "stack depth", 11)) {
+			best = p;
+			best_len = n;
+		}
+		p += n + 1;
+	}
+	if (!best)
+		return;
+	prog = strstr(msg, "prog '");
+	if (prog && (p = strchr(prog + 6, '\'')) && p < log)
+		snprintf(libbpf_verifier, sizeof(libbpf_verifier), "%.*s: %.*s", (int)(p - prog - 6),
+			 prog + 6, (int)best_len, best);
+	else
+		snprintf(libbpf_verifier, sizeof(libbpf_verifier), "%.*s", (int)best_len, best);
+}
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (libbpf_log_file) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		vfprintf(libbpf_log_file, fmt, copy);
+		va_end(copy);
+	}
 	if (level != LIBBPF_DEBUG) {
-		char line[sizeof(libbpf_last)];
+		_cleanup_free_ char *msg = NULL;
 		size_t n;
 
-		vsnprintf(line, sizeof(line), fmt, ap);
-		n = strcspn(line, "\n");
-		line[n] = '\0';
-		if (n)
-			memcpy(libbpf_last, line, n + 1);
+		if (vasprintf(&msg, fmt, ap) < 0) {
+			msg = NULL;
+			return 0;
+		}
+		keep_verifier_reason(msg);
+		n = strcspn(msg, "\n");
+		if (n >= sizeof(libbpf_last))
+			n = sizeof(libbpf_last) - 1;
+		if (n) {
+			memcpy(libbpf_last, msg, n);
+			libbpf_last[n] = '\0';
+		}
 	}
 	return 0;
 }
@@ -613,6 +668,33 @@ static int min_btf_fd(void)
 	return TB_TAKE_FD(fd);
 }
 
+/*
+ * TIGHTBOX_BPF_LOG names a file that libbpf's messages are appended to, debug level included:
+ * what the verifier said about a program this kernel refuses (docs/kernels.md). Never follows a
+ * symlink, never truncates.
+ */
+static int open_libbpf_log(struct tb_diag *diag)
+{
+	const char *path = getenv("TIGHTBOX_BPF_LOG");
+	int fd, r;
+
+	if (libbpf_log_file || !path || !*path)
+		return 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		libbpf_log_file = fdopen(fd, "a");
+	if (!libbpf_log_file) {
+		r = tb_negerrno();
+		if (fd >= 0)
+			close(fd);
+		tb_diag_set(diag, path, 0, 0, "TIGHTBOX_BPF_LOG", "cannot open the libbpf log: %s",
+			    strerror(-r));
+		return r;
+	}
+	setvbuf(libbpf_log_file, NULL, _IOLBF, 0);
+	return 0;
+}
+
 static void session_free(struct tb_bpf_session *s)
 {
 	if (!s)
@@ -660,8 +742,12 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: cannot pick a marker syscall");
 		goto fail;
 	}
+	r = open_libbpf_log(diag);
+	if (r < 0)
+		goto fail;
 	libbpf_set_print(libbpf_quiet);
 	libbpf_last[0] = '\0';
+	libbpf_verifier[0] = '\0';
 	btf_fd = min_btf_fd();
 	if (btf_fd >= 0) {
 		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", btf_fd);
@@ -678,8 +764,11 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	s->skel->rodata->marker_token = s->token;
 	r = tb_record__load(s->skel);
 	if (r < 0) {
-		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: loading the program: %s%s%s",
-			    strerror(-r), *libbpf_last ? ": " : "", libbpf_last);
+		/* The verifier's reason beats libbpf's last line ("failed to load BPF skeleton"). */
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: loading the program: %s%s%s%s",
+			    strerror(-r), *libbpf_verifier || *libbpf_last ? ": " : "",
+			    *libbpf_verifier ? "the verifier refused " : "",
+			    *libbpf_verifier ? libbpf_verifier : libbpf_last);
 		/* The kernel refused the program before anything ran: `auto` records with ptrace. */
 		r = TB_BPF_NOT_LOADED;
 		goto fail;
