@@ -289,25 +289,32 @@ __noinline int tb_record_file(struct tb_bpf_file_key *k, struct tb_scratch *sc, 
 	/* (offset << 16 | length): BPF functions take at most five arguments. */
 	__u32 off = span >> 16, len = span & 0xffff, boff = bspan >> 16, blen = bspan & 0xffff;
 	static const __u8 one = 1;
+	struct tb_bpf_file_key key;
 	struct tb_bpf_event *ev;
 	bool full = false;
 
 	/* A global function like tb_hash_path: its arguments are checked, not trusted. */
 	if (!k || !sc)
 		return 0;
-	k->hash = tb_hash_path(sc, off, len);
+	/*
+	 * Map helpers get a copy on the stack: a global function's pointer argument is plain
+	 * memory to the verifier, and before 6.3 or so (Debian 12's 6.1) a map key must be a
+	 * stack, packet or map-value pointer ("R2 type=mem expected=fp, pkt, ...").
+	 */
+	__builtin_memcpy(&key, k, sizeof(key));
+	key.hash = tb_hash_path(sc, off, len);
 	if (blen)
-		k->hash = k->hash * 31 + tb_hash_path(sc, boff, blen);
-	if (k->hash == sc->last.hash && k->aux == sc->last.aux && k->arch == sc->last.arch &&
-	    k->nr == sc->last.nr && k->dirfd == sc->last.dirfd && k->slot == sc->last.slot &&
-	    k->ok == sc->last.ok)
+		key.hash = key.hash * 31 + tb_hash_path(sc, boff, blen);
+	if (key.hash == sc->last.hash && key.aux == sc->last.aux && key.arch == sc->last.arch &&
+	    key.nr == sc->last.nr && key.dirfd == sc->last.dirfd && key.slot == sc->last.slot &&
+	    key.ok == sc->last.ok)
 		return 0; /* announced already */
-	if (bpf_map_lookup_elem(&files_seen, k)) {
-		sc->last = *k;
+	if (bpf_map_lookup_elem(&files_seen, &key)) {
+		sc->last = key;
 		return 0;
 	}
-	if (bpf_map_update_elem(&files_seen, k, &one, BPF_NOEXIST) != 0) {
-		if (bpf_map_lookup_elem(&files_seen, k))
+	if (bpf_map_update_elem(&files_seen, &key, &one, BPF_NOEXIST) != 0) {
+		if (bpf_map_lookup_elem(&files_seen, &key))
 			return 0; /* another CPU announced it meanwhile */
 		__sync_fetch_and_add(&lost.keys, 1);
 		full = true;
@@ -316,12 +323,12 @@ __noinline int tb_record_file(struct tb_bpf_file_key *k, struct tb_scratch *sc, 
 	if (!ev) {
 		__sync_fetch_and_add(&lost.events, 1);
 		if (!full)
-			bpf_map_delete_elem(&files_seen, k);
+			bpf_map_delete_elem(&files_seen, &key);
 		return 0;
 	}
 	ev->kind = TB_BPF_EV_FILE;
 	ev->tgid = bpf_get_current_pid_tgid() >> 32;
-	__builtin_memcpy(&ev->file, k, sizeof(*k));
+	__builtin_memcpy(&ev->file, &key, sizeof(key));
 	if (bpf_probe_read_kernel_str(ev->path, sizeof(ev->path),
 				      &sc->buf[off & (2 * TB_BPF_PATH_MAX - 1)]) < 0)
 		ev->path[0] = '\0';
