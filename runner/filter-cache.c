@@ -26,7 +26,7 @@
 
 #define MAGIC "tightbox-bpf-cache 2\n" /* 2: warnings stored with their kind */
 
-static int cache_dir(char *out, size_t size)
+int tb_cache_dir(const char *name, char *out, size_t size)
 {
 	const char *rt = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
@@ -34,9 +34,9 @@ static int cache_dir(char *out, size_t size)
 	if (geteuid() == 0) {
 		if (mkdir("/run/tightbox", 0700) < 0 && errno != EEXIST)
 			return tb_negerrno();
-		snprintf(out, size, "/run/tightbox/bpf-cache");
+		snprintf(out, size, "/run/tightbox/%s", name);
 	} else if (rt && *rt == '/') {
-		snprintf(out, size, "%s/tightbox-bpf-cache", rt);
+		snprintf(out, size, "%s/tightbox-%s", rt, name);
 	} else {
 		return -ENOENT;
 	}
@@ -46,6 +46,28 @@ static int cache_dir(char *out, size_t size)
 		return tb_negerrno();
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
 		return -EPERM; /* someone else could write here: do not use it */
+	return 0;
+}
+
+int tb_cache_read(const char *path, size_t max, char **data, size_t *len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+
+	if (fd < 0)
+		return tb_negerrno();
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) || (uint64_t)st.st_size > max)
+		return -EPERM;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	if (read(fd, buf, (size_t)st.st_size) != st.st_size)
+		return -EIO;
+	buf[st.st_size] = '\0';
+	*len = (size_t)st.st_size;
+	*data = TB_TAKE_PTR(buf);
 	return 0;
 }
 
@@ -84,10 +106,10 @@ static uint64_t fnv1a(const char *p, size_t n)
 	return h;
 }
 
-static int entry_path(const char *key, size_t key_len, char *out, size_t size)
+int tb_cache_entry_path(const char *name, const char *key, size_t key_len, char *out, size_t size)
 {
 	char dir[256];
-	int r = cache_dir(dir, sizeof(dir));
+	int r = tb_cache_dir(name, dir, sizeof(dir));
 
 	if (r < 0)
 		return r;
@@ -95,50 +117,46 @@ static int entry_path(const char *key, size_t key_len, char *out, size_t size)
 	return 0;
 }
 
+static int entry_path(const char *key, size_t key_len, char *out, size_t size)
+{
+	return tb_cache_entry_path("bpf-cache", key, key_len, out, size);
+}
+
 /* Entry layout: u64 key_len, key, u64 warnings_len, warnings, u64 n_insns, insns. */
 int tb_filter_cache_get(const char *key, size_t key_len, struct sock_fprog *prog, char **warnings)
 {
 	char path[320];
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *data = NULL;
-	struct stat st;
+	size_t size = 0;
 	uint64_t klen, wlen, n;
 	size_t off = 0;
 	int r = entry_path(key, key_len, path, sizeof(path));
 
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return tb_negerrno();
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) || st.st_size > (64 << 20))
-		return -EPERM;
-	data = malloc((size_t)st.st_size + 1);
-	if (!data)
-		return -ENOMEM;
-	if (read(fd, data, (size_t)st.st_size) != st.st_size)
-		return -EIO;
+	r = tb_cache_read(path, 64 << 20, &data, &size);
+	if (r < 0)
+		return r;
 #define TAKE(ptr, len)                                                                             \
 	do {                                                                                       \
-		if ((uint64_t)st.st_size - off < (uint64_t)(len))                                  \
+		if ((uint64_t)size - off < (uint64_t)(len))                                  \
 			return -EINVAL;                                                            \
 		memcpy((ptr), data + off, (len));                                                  \
 		off += (len);                                                                      \
 	} while (0)
 	TAKE(&klen, sizeof(klen));
-	if (klen != key_len || (uint64_t)st.st_size - off < klen || memcmp(data + off, key, key_len))
+	if (klen != key_len || (uint64_t)size - off < klen || memcmp(data + off, key, key_len))
 		return -ESTALE; /* another profile (or options) with the same index */
 	off += key_len;
 	TAKE(&wlen, sizeof(wlen));
-	if ((uint64_t)st.st_size - off < wlen)
+	if ((uint64_t)size - off < wlen)
 		return -EINVAL;
 	*warnings = strndup(data + off, wlen);
 	if (!*warnings)
 		return -ENOMEM;
 	off += wlen;
 	TAKE(&n, sizeof(n));
-	if (n == 0 || n > BPF_MAXINSNS || (uint64_t)st.st_size - off != n * sizeof(struct sock_filter)) {
+	if (n == 0 || n > BPF_MAXINSNS || (uint64_t)size - off != n * sizeof(struct sock_filter)) {
 		free(*warnings);
 		*warnings = NULL;
 		return -EINVAL;
