@@ -459,18 +459,20 @@ static int hook_child_before_filter(void *data)
 	return 0;
 }
 
+/* Encodes core/syscall-specs.c into the program's .rodata table (before load: it is frozen). */
 static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
 {
-	int fd = bpf_map__fd(s->skel->maps.sysinfo);
 	size_t n_specs;
 	const struct tb_syscall_spec *specs = tb_syscall_specs(&n_specs);
 
+	_Static_assert(sizeof(s->skel->rodata->sysinfo) ==
+			       TB_BPF_N_ARCH * TB_BPF_NR_MAX * sizeof(struct tb_bpf_sysinfo),
+		       "one sysinfo entry per (arch, nr)");
 	for (size_t a = 0; a < TB_BPF_N_ARCH; a++)
 		for (size_t i = 0; i < n_specs; i++) {
 			const struct tb_syscall_spec *sp = &specs[i];
 			struct tb_bpf_sysinfo si;
 			int nr = seccomp_syscall_resolve_name_arch(bpf_arch(a)->token, sp->name), r;
-			__u32 key;
 
 			if (nr < 0)
 				continue; /* not on this arch */
@@ -483,13 +485,7 @@ static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
 				tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: cannot record %s", sp->name);
 				return r;
 			}
-			key = a * TB_BPF_NR_MAX + nr;
-			if (bpf_map_update_elem(fd, &key, &si, BPF_ANY) < 0) {
-				r = tb_negerrno();
-				tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: filling the syscall table: %s",
-					    strerror(-r));
-				return r;
-			}
+			memcpy((void *)&s->skel->rodata->sysinfo[a * TB_BPF_NR_MAX + nr], &si, sizeof(si));
 			s->spec[a][nr] = sp;
 		}
 	return 0;
@@ -511,45 +507,22 @@ static int add_syscall(struct tb_recording *rec, size_t arch, uint32_t nr, uint6
 static int collect_counts(struct tb_bpf_session *s)
 {
 	enum { N = TB_BPF_N_ARCH * TB_BPF_NR_MAX };
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(s->skel->maps.counts);
-	_cleanup_free_ uint64_t *v = NULL;
-	_cleanup_free_ uint32_t *keys = NULL;
+	const volatile __u64 *counts = s->skel->bss->counts;
+	int fd = bpf_map__fd(s->skel->maps.counts_other);
 	struct tb_bpf_count_key k, next, *prev = NULL;
-	uint32_t out_batch = 0;
-	__u32 n = N;
 	uint64_t c;
 	int r;
 
-	if (ncpu <= 0)
-		return ncpu < 0 ? ncpu : -EINVAL;
-	v = calloc((size_t)N * ncpu, sizeof(*v));
-	keys = calloc(N, sizeof(*keys));
-	if (!v || !keys)
-		return -ENOMEM;
-	/* One batch call for the whole per-CPU array (1536 single lookups cost ~5 ms). */
-	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, v, &n, NULL) < 0 && errno != ENOENT) {
-		/* Kernels without batch ops on arrays: one key at a time. */
-		n = N;
-		for (uint32_t key = 0; key < N; key++) {
-			keys[key] = key;
-			if (bpf_map_lookup_elem(fd, &key, &v[(size_t)key * ncpu]) < 0)
-				return tb_negerrno();
-		}
-	}
-	for (__u32 i = 0; i < n; i++) {
-		uint64_t sum = 0;
-
-		if (keys[i] >= N)
+	_Static_assert(sizeof(s->skel->bss->counts) == N * sizeof(__u64), "one count per (arch, nr)");
+	/* The program stopped counting (mode 0) and the sandbox is gone: the .bss mmap is final. */
+	for (uint32_t i = 0; i < N; i++) {
+		c = counts[i];
+		if (!c)
 			continue;
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			sum += v[(size_t)i * ncpu + cpu];
-		if (!sum)
-			continue;
-		r = add_syscall(s->rec, keys[i] / TB_BPF_NR_MAX, keys[i] % TB_BPF_NR_MAX, sum);
+		r = add_syscall(s->rec, i / TB_BPF_NR_MAX, i % TB_BPF_NR_MAX, c);
 		if (r < 0)
 			return r;
 	}
-	fd = bpf_map__fd(s->skel->maps.counts_other);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		k = next;
 		prev = &k;
@@ -762,6 +735,9 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	}
 	s->skel->rodata->marker_nr = s->marker_nr;
 	s->skel->rodata->marker_token = s->token;
+	r = fill_sysinfo(s, diag);
+	if (r < 0)
+		goto fail;
 	r = tb_record__load(s->skel);
 	if (r < 0) {
 		/* The verifier's reason beats libbpf's last line ("failed to load BPF skeleton"). */
@@ -773,9 +749,6 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 		r = TB_BPF_NOT_LOADED;
 		goto fail;
 	}
-	r = fill_sysinfo(s, diag);
-	if (r < 0)
-		goto fail;
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, s, NULL);
 	if (!s->rb) {
 		r = tb_negerrno();

@@ -5,12 +5,12 @@
  * marker syscall (the sandbox child, right where tightbox loads the seccomp filter) and their
  * descendants count, which is exactly what the ptrace backend sees.
  *
- * Everything is aggregated here: counts per (arch, nr) in a per-CPU array, argument tuples and
+ * Everything is aggregated here: counts per (arch, nr) in an array, argument tuples and
  * (syscall, path hash, outcome) keys in hash maps; the ring buffer carries only a key's first
  * occurrence. Paths are read at the syscall's exit, when the kernel has just copied them (their
  * pages are mapped, so no read fails for want of a page fault), except an exec's, which is read
  * at entry because its exit runs in the new image. What this program records per syscall is
- * the table in core/syscall-specs.c, which userspace encodes into the sysinfo map.
+ * the table in core/syscall-specs.c, which userspace encodes into the sysinfo table.
  *
  * raw_tp rather than tp_btf: tp_btf makes libbpf parse all of vmlinux BTF at load (~27 ms here);
  * raw_tp with CO-RE against a minimised BTF (bpftool gen min_core_btf, embedded in the binary)
@@ -88,19 +88,18 @@ struct {
 	__type(value, struct tb_exec);
 } execs SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TB_BPF_N_ARCH * TB_BPF_NR_MAX);
-	__type(key, __u32);
-	__type(value, struct tb_bpf_sysinfo);
-} sysinfo SEC(".maps");
+/*
+ * What to record per (arch, nr), filled by userspace before load (core/syscall-specs.c through
+ * bpf-spec.c) and frozen with the rest of .rodata: no map of its own, no update calls.
+ */
+const volatile struct tb_bpf_sysinfo sysinfo[TB_BPF_N_ARCH * TB_BPF_NR_MAX] = {};
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TB_BPF_N_ARCH * TB_BPF_NR_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counts SEC(".maps");
+/*
+ * Calls per (arch, nr), in .bss: userspace reads them through the skeleton's mmap after the run
+ * (no per-CPU map to allocate and no batch lookup). Atomic adds: threads of the workload run on
+ * several CPUs at once.
+ */
+__u64 counts[TB_BPF_N_ARCH * TB_BPF_NR_MAX] = {};
 
 /* Numbers outside the table (x32 oddities, garbage numbers a fuzzer makes). */
 struct {
@@ -567,12 +566,13 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 		return 0;
 	}
 	idx = arch * TB_BPF_NR_MAX + nr;
-	cnt = bpf_map_lookup_elem(&counts, &idx);
-	/* Per-CPU, and syscall probes run with preemption off: no other writer, no lock needed. */
-	if (cnt)
-		*cnt += 1;
-	si = bpf_map_lookup_elem(&sysinfo, &idx);
-	if (!si || !si->kind)
+	/* The compiler knows idx is in range and would drop the check the verifier needs. */
+	asm volatile("" : "+r"(idx));
+	if (idx >= TB_BPF_N_ARCH * TB_BPF_NR_MAX)
+		return 0;
+	__sync_fetch_and_add(&counts[idx], 1);
+	si = (const struct tb_bpf_sysinfo *)&sysinfo[idx];
+	if (!si->kind)
 		return 0;
 	/* Path calls do their work at the exit: here only arguments and an exec's path. */
 	if (!si->argmask && si->kind != TB_BPF_K_CLONE3 && si->kind != TB_BPF_K_EXEC)
@@ -692,8 +692,12 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 	if (nr >= TB_BPF_NR_MAX)
 		return 0;
 	idx = arch * TB_BPF_NR_MAX + nr;
-	si = bpf_map_lookup_elem(&sysinfo, &idx);
-	if (!si || si->kind < TB_BPF_K_PATH)
+	/* The compiler knows idx is in range and would drop the check the verifier needs. */
+	asm volatile("" : "+r"(idx));
+	if (idx >= TB_BPF_N_ARCH * TB_BPF_NR_MAX)
+		return 0;
+	si = (const struct tb_bpf_sysinfo *)&sysinfo[idx];
+	if (si->kind < TB_BPF_K_PATH)
 		return 0;
 	sc = bpf_map_lookup_elem(&scratch, &zero);
 	if (!sc)
