@@ -459,7 +459,28 @@ static int hook_child_before_filter(void *data)
 	return 0;
 }
 
-/* Encodes core/syscall-specs.c into the program's .rodata table (before load: it is frozen). */
+/* Flags @name, on every arch that has it, as one the ceiling may refuse (TB_BPF_SI_REFUSABLE). */
+static int mark_refusable(const char *name, void *data)
+{
+	struct tb_bpf_session *s = data;
+
+	for (size_t a = 0; a < TB_BPF_N_ARCH; a++) {
+		int nr = seccomp_syscall_resolve_name_arch(bpf_arch(a)->token, name);
+
+		if (nr < 0)
+			continue;
+		nr &= ~(int)bpf_arch(a)->nr_bit;
+		if (nr < TB_BPF_NR_MAX)
+			((struct tb_bpf_sysinfo *)&s->skel->rodata->sysinfo[a * TB_BPF_NR_MAX + nr])
+				->flags |= TB_BPF_SI_REFUSABLE;
+	}
+	return 0;
+}
+
+/*
+ * Encodes core/syscall-specs.c into the program's .rodata table (before load: it is frozen), and
+ * flags the calls the ceiling may refuse.
+ */
 static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
 {
 	size_t n_specs;
@@ -488,7 +509,7 @@ static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
 			memcpy((void *)&s->skel->rodata->sysinfo[a * TB_BPF_NR_MAX + nr], &si, sizeof(si));
 			s->spec[a][nr] = sp;
 		}
-	return 0;
+	return tb_ceiling_each_name(TB_CEILING_DANGEROUS, mark_refusable, s);
 }
 
 /* A syscall name from libseccomp, or "__nr_N" (the recording format's name for unknown numbers). */
@@ -683,7 +704,8 @@ static void session_free(struct tb_bpf_session *s)
 	free(s);
 }
 
-static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, struct tb_diag *diag)
+static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, bool enforce,
+			struct tb_diag *diag)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	_cleanup_close_ int btf_fd = -1;
@@ -735,6 +757,8 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	}
 	s->skel->rodata->marker_nr = s->marker_nr;
 	s->skel->rodata->marker_token = s->token;
+	/* The workload's own profile may refuse any call: every sys_enter marks the task. */
+	s->skel->rodata->enter_all = enforce;
 	r = fill_sysinfo(s, diag);
 	if (r < 0)
 		goto fail;
@@ -842,7 +866,7 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "the bpf backend is not available: %s", why);
 		return r;
 	}
-	r = session_open(&s, rec, diag);
+	r = session_open(&s, rec, enforce, diag);
 	if (r < 0)
 		return r;
 	reader = fork();

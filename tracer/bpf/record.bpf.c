@@ -37,6 +37,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set before load: the marker syscall (getppid from libseccomp) and this session's token. */
 const volatile __u32 marker_nr = 0;
 const volatile __u64 marker_token = 0;
+/* Set before load: the workload's own profile is enforced too, so any call may be refused (and
+ * the exit of one it refused must not be recorded as a call that ran). */
+const volatile __u32 enter_all = 0;
 
 /* Set by userspace through the mmap'd .bss once the child's cgroup is known. */
 __u64 target_cgid = 0;
@@ -50,10 +53,12 @@ __u32 armed = 0;
 struct tb_bpf_lost lost = {};
 
 /*
- * 1 between a recorded task's sys_enter and its sys_exit. An exit without an enter is a call
- * seccomp refused before it ran (the recording ceiling): counted into "denied" when it returns
- * EPERM. Task storage rather than a tid-keyed hash: a pointer walk, not a hashed lookup, on
- * every syscall.
+ * 1 between a recorded task's sys_enter and its sys_exit of a call the ceiling may refuse
+ * (TB_BPF_SI_REFUSABLE; every call when enter_all). An exit of such a call without an enter is
+ * one seccomp refused before it ran (the recording ceiling): counted into "denied" when it returns
+ * EPERM. Task storage rather than a tid-keyed hash: a pointer walk, not a hashed lookup. Only
+ * those calls pay for it (two storage walks cost ~90 ns, a fifth of the recorder's time on a
+ * stat loop): any other exit is of a call that ran.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -528,6 +533,14 @@ static __always_inline void check_marker(struct pt_regs *regs, long id)
 		mark_task((__u32)bpf_get_current_pid_tgid());
 }
 
+static __always_inline void mark_entered(struct task_struct *task)
+{
+	__u32 *e = bpf_task_storage_get(&entered, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (e)
+		*e = 1;
+}
+
 SEC("raw_tp/sys_enter")
 int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 {
@@ -546,18 +559,13 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 	/* The same registers as raw_regs, as a BTF pointer: loads need no helper call. */
 	task = bpf_get_current_task_btf();
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	{
-		__u32 *e = bpf_task_storage_get(&entered, task, 0,
-						BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-		if (e)
-			*e = 1;
-	}
 	arch = task_arch(task, &nr);
 	if (nr >= TB_BPF_NR_MAX) {
 		struct tb_bpf_count_key k = {.arch = arch, .nr = (__u32)id};
 		__u64 one = 1;
 
+		if (enter_all)
+			mark_entered(task);
 		cnt = bpf_map_lookup_elem(&counts_other, &k);
 		if (cnt)
 			__sync_fetch_and_add(cnt, 1);
@@ -572,6 +580,8 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 		return 0;
 	__sync_fetch_and_add(&counts[idx], 1);
 	si = (const struct tb_bpf_sysinfo *)&sysinfo[idx];
+	if (enter_all || (si->flags & TB_BPF_SI_REFUSABLE))
+		mark_entered(task);
 	if (!si->kind)
 		return 0;
 	/* Path calls do their work at the exit: here only arguments and an exec's path. */
@@ -659,6 +669,28 @@ static __always_inline void exit_paths(const __u64 a[6], __u32 arch, __u32 nr,
 	}
 }
 
+/*
+ * Whether a call that may have been refused ran (its sys_enter marked the task; cleared here).
+ * One that did not was refused by seccomp before sys_enter: counted when the ceiling may refuse
+ * it (@refusable) and it returns EPERM (the task's first exit, from the fork or the marker that
+ * made it recorded, returns something else).
+ */
+static __always_inline bool was_entered(struct task_struct *task, struct pt_regs *regs, long ret,
+					bool refusable)
+{
+	__u32 *e = bpf_task_storage_get(&entered, task, 0, 0);
+
+	if (!e || !*e) {
+		/* "denied" holds the ceiling's refusals only, as the ptrace backend's: a call the
+		 * enforced profile refused is left out of the recording, as there. */
+		if (refusable && ret == -1 /* -EPERM */)
+			count_denied(task, regs);
+		return false;
+	}
+	*e = 0;
+	return true;
+}
+
 SEC("raw_tp/sys_exit")
 int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 {
@@ -674,29 +706,22 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 		return 0;
 	task = bpf_get_current_task_btf();
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	{
-		__u32 *e = bpf_task_storage_get(&entered, task, 0, 0);
-
-		/* No enter: refused by seccomp (or the task's first exit, from the fork or the
-		 * marker that made it recorded: those do not return EPERM). */
-		if (!e || !*e) {
-			if (ret == -1 /* -EPERM */)
-				count_denied(task, regs);
-			return 0;
-		}
-		*e = 0;
-	}
 	/* The number and the arch as at the entry: orig_ax is kept, TS_COMPAT cleared only later. */
 	nr = (__u32)regs->orig_ax;
 	arch = task_arch(task, &nr);
-	if (nr >= TB_BPF_NR_MAX)
+	if (nr >= TB_BPF_NR_MAX) {
+		if (enter_all)
+			was_entered(task, regs, ret, false);
 		return 0;
+	}
 	idx = arch * TB_BPF_NR_MAX + nr;
-	/* The compiler knows idx is in range and would drop the check the verifier needs. */
 	asm volatile("" : "+r"(idx));
 	if (idx >= TB_BPF_N_ARCH * TB_BPF_NR_MAX)
 		return 0;
 	si = (const struct tb_bpf_sysinfo *)&sysinfo[idx];
+	if ((enter_all || (si->flags & TB_BPF_SI_REFUSABLE)) &&
+	    !was_entered(task, regs, ret, si->flags & TB_BPF_SI_REFUSABLE))
+		return 0;
 	if (si->kind < TB_BPF_K_PATH)
 		return 0;
 	sc = bpf_map_lookup_elem(&scratch, &zero);
