@@ -748,6 +748,9 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, b
 		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", btf_fd);
 		opts.btf_custom_path = btf_path;
 	}
+	/* Logging: the verifier's whole log and its statistics (verification time, instructions). */
+	if (libbpf_log_file)
+		opts.kernel_log_level = 1 | 4;
 	s->skel = tb_record__open_opts(&opts);
 	if (!s->skel) {
 		r = tb_negerrno();
