@@ -139,7 +139,7 @@ int tb_filter_cache_get(const char *key, size_t key_len, struct sock_fprog *prog
 		return r;
 #define TAKE(ptr, len)                                                                             \
 	do {                                                                                       \
-		if ((uint64_t)size - off < (uint64_t)(len))                                  \
+		if ((uint64_t)size - off < (uint64_t)(len))                                        \
 			return -EINVAL;                                                            \
 		memcpy((ptr), data + off, (len));                                                  \
 		off += (len);                                                                      \

@@ -159,16 +159,18 @@ static int python_key(const struct tb_run_config *c, char **key)
 			continue;
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
 			continue;
-		/* Found: the file the sandbox's exec runs, if the sandbox sees these paths as we do. */
+		/* Found: the file the sandbox's exec runs, if it sees these paths as we do. */
 		if (path_in_root(fd, root, real, sizeof(real)) < 0 || !plain_rootfs_path(c, cand) ||
 		    !plain_rootfs_path(c, real))
 			return -ENOENT;
 		if (asprintf(key,
-			     TB_PYVER_MAGIC "tightbox=%s root=%llu:%llu path=%s file=%llu:%llu size=%lld "
-					    "mtime=%lld.%09ld ctime=%lld.%09ld\n",
-			     TB_VERSION, (unsigned long long)rst.st_dev, (unsigned long long)rst.st_ino,
-			     real, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
-			     (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			     TB_PYVER_MAGIC
+			     "tightbox=%s root=%llu:%llu path=%s file=%llu:%llu size=%lld "
+			     "mtime=%lld.%09ld ctime=%lld.%09ld\n",
+			     TB_VERSION, (unsigned long long)rst.st_dev,
+			     (unsigned long long)rst.st_ino, real, (unsigned long long)st.st_dev,
+			     (unsigned long long)st.st_ino, (long long)st.st_size,
+			     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
 			     (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec) < 0)
 			return -ENOMEM;
 		return 0;
@@ -179,8 +181,7 @@ static int python_key(const struct tb_run_config *c, char **key)
 /* A version as Python prints it: digits, dots, and a pre-release tag ("3.13.0rc1", "3.12.1+"). */
 static bool valid_version(const char *v, size_t n)
 {
-	return n > 0 && n < 32 && v[0] >= '0' && v[0] <= '9' &&
-	       strspn(v, "0123456789.abrc+") == n;
+	return n > 0 && n < 32 && v[0] >= '0' && v[0] <= '9' && strspn(v, "0123456789.abrc+") == n;
 }
 
 static char *cache_get(const char *key, size_t key_len)
@@ -217,7 +218,7 @@ char *tb_python_version(const struct tb_run_config *c)
 	char path[320];
 	char *v;
 
-	if (python_key(c, &key) < 0)
+	if (python_key(c, &key) < 0 || !key)
 		return ask_python(c);
 	v = cache_get(key, strlen(key));
 	if (v)
