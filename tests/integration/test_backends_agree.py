@@ -117,6 +117,43 @@ class BackendsAgree(unittest.TestCase):
                     self.assertEqual(name in b["syscalls"]["x86_64"], not extra, name)
                 self.assertEqual(file_ops(b), file_ops(p))
 
+    def test_workload_filter_refusals_left_out(self):
+        """A filter the workload loads itself refuses mkdir: neither backend records the refused
+        calls (ptrace never stops at them; bpf sees exits without enters once the task has more
+        filters than the ceiling) nor counts them as denied. Before, bpf recorded them as denied."""
+        script = os.path.join(self.tmp.name, "own_filter.py")
+        with open(script, "w") as f:
+            f.write(OWN_FILTER)
+        b, pb = self.record(script, "bpf")
+        p, pp = self.record(script, "ptrace")
+        self.assertEqual((pb.returncode, pb.stdout), (0, b"1 1\n"), pb.stderr)
+        self.assertEqual((pp.returncode, pp.stdout), (0, b"1 1\n"), pp.stderr)
+        for rec in (b, p):
+            self.assertNotIn("mkdir", rec["syscalls"]["x86_64"])
+            self.assertNotIn("denied", rec)
+        self.assertEqual(file_ops(b), file_ops(p))
+
+
+# A seccomp filter of the workload's own (x86_64 only): mkdir fails with EPERM, all else runs.
+OWN_FILTER = """import ctypes, os, struct
+libc = ctypes.CDLL(None, use_errno=True)
+code = [(0x20, 0, 0, 0), (0x15, 0, 1, 83), (0x06, 0, 0, 0x00050001), (0x06, 0, 0, 0x7fff0000)]
+buf = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *c) for c in code))
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+prog = Prog(len(code), ctypes.addressof(buf))
+assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0, ctypes.get_errno()  # PR_SET_SECCOMP
+errs = []
+for _ in range(2):
+    try:
+        os.mkdir("/tmp/own-filter-dir")
+    except OSError as e:
+        errs.append(e.errno)
+os.stat("/tmp")
+print(*errs)
+"""
+
 
 # Three calls the ceiling refuses and two an enforced profile may, twice each.
 DENIALS = """import ctypes, os

@@ -629,6 +629,19 @@ static int collect_args(struct tb_bpf_session *s)
 	return 0;
 }
 
+/* The seccomp filters tightbox itself runs under (a container's): "Seccomp_filters:" in status. */
+static int own_seccomp_filters(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp_filters: %d", &n) == 1)
+			break;
+	return n > 0 ? n : 0;
+}
+
 static int getrandom_token(uint64_t *token)
 {
 	/* A token keeps a process that happens to share the cgroup from arming itself by accident. */
@@ -704,8 +717,7 @@ static void session_free(struct tb_bpf_session *s)
 	free(s);
 }
 
-static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, bool enforce,
-			struct tb_diag *diag)
+static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, struct tb_diag *diag)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	_cleanup_close_ int btf_fd = -1;
@@ -760,8 +772,7 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, b
 	}
 	s->skel->rodata->marker_nr = s->marker_nr;
 	s->skel->rodata->marker_token = s->token;
-	/* The workload's own profile may refuse any call: every sys_enter marks the task. */
-	s->skel->rodata->enter_all = enforce;
+	s->skel->rodata->base_filters = own_seccomp_filters() + 1; /* and the ceiling */
 	r = fill_sysinfo(s, diag);
 	if (r < 0)
 		goto fail;
@@ -869,7 +880,7 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "the bpf backend is not available: %s", why);
 		return r;
 	}
-	r = session_open(&s, rec, enforce, diag);
+	r = session_open(&s, rec, diag);
 	if (r < 0)
 		return r;
 	reader = fork();

@@ -37,9 +37,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set before load: the marker syscall (getppid from libseccomp) and this session's token. */
 const volatile __u32 marker_nr = 0;
 const volatile __u64 marker_token = 0;
-/* Set before load: the workload's own profile is enforced too, so any call may be refused (and
- * the exit of one it refused must not be recorded as a call that ran). */
-const volatile __u32 enter_all = 0;
+/*
+ * Set before load: the seccomp filters a recorded task starts with, which refuse only
+ * TB_BPF_SI_REFUSABLE calls: the ceiling, and those tightbox itself runs under (a container's:
+ * they refuse nothing tightbox's own calls need, and the recording never saw what they refuse).
+ * A task with more (the profile under --enforce, or a filter the workload loaded itself) may see
+ * any call refused, and the exit of a refused call must not be recorded as one that ran.
+ */
+const volatile __s32 base_filters = 1;
 
 /* Set by userspace through the mmap'd .bss once the child's cgroup is known. */
 __u64 target_cgid = 0;
@@ -54,9 +59,9 @@ struct tb_bpf_lost lost = {};
 
 /*
  * 1 between a recorded task's sys_enter and its sys_exit of a call the ceiling may refuse
- * (TB_BPF_SI_REFUSABLE; every call when enter_all). An exit of such a call without an enter is
- * one seccomp refused before it ran (the recording ceiling): counted into "denied" when it returns
- * EPERM. Task storage rather than a tid-keyed hash: a pointer walk, not a hashed lookup. Only
+ * (TB_BPF_SI_REFUSABLE), and of every call of a task with more seccomp filters than the ceiling
+ * (may_be_refused()). An exit of such a call without an enter is one seccomp refused before it
+ * ran: counted into "denied" when the ceiling may refuse it and it returns EPERM. Task storage rather than a tid-keyed hash: a pointer walk, not a hashed lookup. Only
  * those calls pay for it (two storage walks cost ~90 ns, a fifth of the recorder's time on a
  * stat loop): any other exit is of a call that ran.
  */
@@ -533,6 +538,14 @@ static __always_inline void check_marker(struct pt_regs *regs, long id)
 		mark_task((__u32)bpf_get_current_pid_tgid());
 }
 
+/* Whether seccomp may have refused this call of @task before sys_enter (see base_filters). */
+static __always_inline bool may_be_refused(struct task_struct *task,
+					   const struct tb_bpf_sysinfo *si)
+{
+	return (si && (si->flags & TB_BPF_SI_REFUSABLE)) ||
+	       task->seccomp.filter_count.counter > base_filters;
+}
+
 static __always_inline void mark_entered(struct task_struct *task)
 {
 	__u32 *e = bpf_task_storage_get(&entered, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -564,7 +577,7 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 		struct tb_bpf_count_key k = {.arch = arch, .nr = (__u32)id};
 		__u64 one = 1;
 
-		if (enter_all)
+		if (may_be_refused(task, NULL))
 			mark_entered(task);
 		cnt = bpf_map_lookup_elem(&counts_other, &k);
 		if (cnt)
@@ -580,7 +593,7 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 		return 0;
 	__sync_fetch_and_add(&counts[idx], 1);
 	si = (const struct tb_bpf_sysinfo *)&sysinfo[idx];
-	if (enter_all || (si->flags & TB_BPF_SI_REFUSABLE))
+	if (may_be_refused(task, si))
 		mark_entered(task);
 	if (!si->kind)
 		return 0;
@@ -710,7 +723,7 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 	nr = (__u32)regs->orig_ax;
 	arch = task_arch(task, &nr);
 	if (nr >= TB_BPF_NR_MAX) {
-		if (enter_all)
+		if (may_be_refused(task, NULL))
 			was_entered(task, regs, ret, false);
 		return 0;
 	}
@@ -719,8 +732,7 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 	if (idx >= TB_BPF_N_ARCH * TB_BPF_NR_MAX)
 		return 0;
 	si = (const struct tb_bpf_sysinfo *)&sysinfo[idx];
-	if ((enter_all || (si->flags & TB_BPF_SI_REFUSABLE)) &&
-	    !was_entered(task, regs, ret, si->flags & TB_BPF_SI_REFUSABLE))
+	if (may_be_refused(task, si) && !was_entered(task, regs, ret, si->flags & TB_BPF_SI_REFUSABLE))
 		return 0;
 	if (si->kind < TB_BPF_K_PATH)
 		return 0;
