@@ -149,6 +149,7 @@ struct tb_sandbox {
 	pid_t janitor;        /* -1: none */
 	bool janitor_reaped;
 	int lifeline[2];      /* the janitor's: it cleans up when the write end closes */
+	void *janitor_area;   /* its stack and paths (spawn.c), NULL when unmapped */
 	pid_t init;           /* -1 before the clone */
 	bool init_reaped;
 	int pidfd;
