@@ -397,7 +397,8 @@ bool tb_cgroup_try_destroy(struct tb_cgroup *cg)
 {
 	if (!cg || !tb_cgroup_active(cg))
 		return true;
-	tb_cgroup_kill(cg);
+	/* After the sandbox init was reaped its pid namespace is empty, so the cgroups usually are
+	 * too: rmdir first; a member still there (EBUSY) is killed by the removal's retry. */
 	return remove_all(cg, 1);
 }
 

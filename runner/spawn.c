@@ -420,20 +420,20 @@ void tb_sandbox_done(struct tb_sandbox *sb)
 	/* The cgroups are gone: the janitor has nothing left to do. It is killed while it sleeps in
 	 * read(), before the lifeline closes: it never runs its cleanup beside us (see
 	 * spawn_janitor). What the removal above left (a member still exiting), it leaves too; the
-	 * retrying removal above already waited for that. */
-	if (sb->janitor > 0 && !sb->janitor_reaped) {
+	 * retrying removal above already waited for that. It dies while we close the rest. */
+	if (sb->janitor > 0 && !sb->janitor_reaped)
 		kill(sb->janitor, SIGKILL);
-		while (waitpid(sb->janitor, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	sb->janitor = -1;
-	close_pair(sb->lifeline);
-	if (sb->janitor_area)
-		munmap(TB_TAKE_PTR(sb->janitor_area), sizeof(struct janitor_area));
 	if (sb->shared)
 		munmap(TB_TAKE_PTR(sb->shared), sizeof(*sb->shared));
 	if (sb->pidfd >= 0)
 		close(TB_TAKE_FD(sb->pidfd));
+	if (sb->janitor > 0 && !sb->janitor_reaped)
+		while (waitpid(sb->janitor, NULL, 0) < 0 && errno == EINTR)
+			;
+	sb->janitor = -1;
+	close_pair(sb->lifeline);
+	if (sb->janitor_area)
+		munmap(TB_TAKE_PTR(sb->janitor_area), sizeof(struct janitor_area));
 	if (sb->sigfd >= 0)
 		close(TB_TAKE_FD(sb->sigfd));
 	if (sb->mask_set) {
