@@ -100,7 +100,7 @@ enum tb_parent_mark {
 
 /*
  * What a run needs that can be checked and built before anything exists on the host (run.c):
- * the compiled filter, the Landlock ruleset, stdin and the environment. Owned; tb_run_plan_done.
+ * the compiled filter, the Landlock ruleset, stdin and the environment. Owned; plan_done in run.c.
  */
 struct tb_run_plan {
 	struct sock_fprog prog; /* .filter NULL: no filter */
@@ -262,9 +262,6 @@ int tb_two_phase_allow_stacking(void *ctx);
 /* Frees @argv as built by tb_two_phase_plan. Accepts NULL. */
 void tb_two_phase_argv_free(char **argv);
 
-/* Frees what a plan holds. Accepts a TB_RUN_PLAN_INIT plan. */
-void tb_run_plan_done(struct tb_run_plan *p);
-
 /*
  * The spawn stage: cgroups (a warning and rlimits where none can be made), pipes, the janitor, the
  * clone into fresh namespaces, the id maps and the two-byte handshake that releases the child
@@ -319,5 +316,8 @@ int tb_landlock_abi(void);
 /* Names the parts of ruleset @rs (NULL: the built-in one) that Landlock ABI @abi (> 0) cannot
  * enforce, "truncate (ABI 3), signal scope (ABI 6)" style, into @buf; "" when it enforces all. */
 void tb_landlock_unenforced(const struct tb_ll_ruleset *rs, int abi, char *buf, size_t len);
+
+/* Appends a copy of @w to @res->warnings (owned by @res). 0 or -ENOMEM. */
+int tb_run_result_add_warning(struct tb_run_result *res, const struct tb_warning *w);
 
 #endif

@@ -349,7 +349,8 @@ static char **build_env(const struct tb_run_config *c)
 	return env;
 }
 
-void tb_run_plan_done(struct tb_run_plan *p)
+/* Frees what a plan holds. Accepts a TB_RUN_PLAN_INIT plan. */
+static void plan_done(struct tb_run_plan *p)
 {
 	free(TB_TAKE_PTR(p->prog.filter));
 	tb_ll_ruleset_free(TB_TAKE_PTR(p->landlock));
@@ -496,7 +497,7 @@ static void fill_timing(const uint64_t *p, const struct tb_child_shared *cs, str
 int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, struct tb_run_result *res,
 	   struct tb_diag *d)
 {
-	__attribute__((cleanup(tb_run_plan_done))) struct tb_run_plan plan = TB_RUN_PLAN_INIT;
+	__attribute__((cleanup(plan_done))) struct tb_run_plan plan = TB_RUN_PLAN_INIT;
 	__attribute__((cleanup(tb_supervisor_done))) struct tb_supervisor sv = TB_SUPERVISOR_INIT;
 	__attribute__((cleanup(tb_sandbox_done))) struct tb_sandbox sb = TB_SANDBOX_INIT;
 	struct tb_child_shared marks = {0};

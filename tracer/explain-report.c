@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
 #include "core/dangerous-args.h"
 #include "core/fileio.h"
@@ -15,6 +13,7 @@
 #include "core/strv.h"
 #include "core/util.h"
 #include "tracer/explain.h"
+#include "tracer/internal.h"
 
 static const char *denial_action(uint32_t data)
 {
@@ -101,7 +100,8 @@ static json_t *apparmor_json(const struct tb_explain_report *r)
 			 !r->aa_log_unreadable, "denials", list, "more", r->aa_more);
 }
 
-int tb_explain_report_json(const struct tb_explain_report *r, json_t **out)
+/* The documented "explain" JSON object (docs/explain.md) into *@out (new reference). 0 or -ENOMEM. */
+static int report_json(const struct tb_explain_report *r, json_t **out)
 {
 	json_t *o = NULL, *denials = json_array(), *warnings = json_array(), *sugg = NULL;
 	json_t *killed = json_null(), *py = json_null();
@@ -130,9 +130,9 @@ int tb_explain_report_json(const struct tb_explain_report *r, json_t **out)
 		py = json_pack("{s:s,s:i,s:o,s:o}", "file", r->py_file, "line", r->py_line,
 			       "function", str_or_null(r->py_function), "error",
 			       str_or_null(r->py_error));
-	o = json_pack("{s:b,s:o,s:I,s:O,s:O,s:O,s:O,s:O}", "learn", r->learn, "profile",
-		      str_or_null(r->profile),
-		      "total_denied", (json_int_t)r->total, "denials", denials, "killed", killed,
+	o = json_pack("{s:b,s:o,s:I,s:I,s:O,s:O,s:O,s:O,s:O}", "learn", r->learn, "profile",
+		      str_or_null(r->profile), "total_denied", (json_int_t)r->total,
+		      "unlisted_denied", (json_int_t)r->unlisted, "denials", denials, "killed", killed,
 		      "python", py, "suggestion", sugg, "warnings", warnings);
 	if (o) {
 		json_t *aa = apparmor_json(r);
@@ -178,6 +178,10 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 			   "tightbox's ceiling refuses (the dangerous set, fileless exec).\n");
 	if (!r->n_denials)
 		fprintf(f, "No syscall was denied.\n");
+	else if (r->unlisted)
+		fprintf(f, "%lu denied calls; the first %zu distinct syscalls are listed (in order of "
+			   "first use), %lu calls of further ones are not (explain keeps %d):\n",
+			r->total, r->n_denials, r->unlisted, TB_EXPLAIN_MAX_DENIALS);
 	else
 		fprintf(f, "%lu denied call%s, %zu distinct syscall%s (in order of first use):\n",
 			r->total, r->total == 1 ? "" : "s", r->n_denials,
@@ -247,52 +251,17 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 	return 0;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return tb_negerrno();
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int tb_explain_result_write_json(const struct tb_run_result *res, const struct tb_explain_report *r,
 				 int fd)
 {
-	_cleanup_close_ int mfd = -1;
-	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *outs = NULL;
-	json_t *root = NULL, *ex = NULL;
-	json_error_t jerr;
-	struct stat st;
+	/* The runner's object, so the run fields stay exactly those of `tightbox run --json`. */
+	json_t *root = tb_run_result_to_json(res), *ex = NULL;
 	int ret;
 
-	/* Reuse the runner's writer so the run fields stay exactly those of `tightbox run --json`. */
-	mfd = memfd_create("tightbox-result", MFD_CLOEXEC);
-	if (mfd < 0)
-		return tb_negerrno();
-	ret = tb_run_result_write_json(res, mfd);
-	if (ret < 0)
-		return ret;
-	if (fstat(mfd, &st) < 0)
-		return tb_negerrno();
-	text = malloc((size_t)st.st_size + 1);
-	if (!text)
+	if (!root)
 		return -ENOMEM;
-	if (pread(mfd, text, (size_t)st.st_size, 0) != st.st_size)
-		return -EIO;
-	root = json_loadb(text, (size_t)st.st_size, 0, &jerr);
-	if (!root || !json_is_object(root)) {
-		json_decref(root);
-		return -EINVAL;
-	}
-	ret = tb_explain_report_json(r, &ex);
+	ret = report_json(r, &ex);
 	if (ret < 0)
 		goto out;
 	ret = -ENOMEM;
@@ -301,9 +270,9 @@ int tb_explain_result_write_json(const struct tb_run_result *res, const struct t
 	outs = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!outs)
 		goto out;
-	ret = write_all(fd, outs, strlen(outs));
+	ret = tb_write_all(fd, outs, strlen(outs));
 	if (ret >= 0)
-		ret = write_all(fd, "\n", 1);
+		ret = tb_write_all(fd, "\n", 1);
 out:
 	json_decref(root);
 	return ret;
@@ -311,22 +280,15 @@ out:
 
 /* ---- the smallest safe change: which rules explain suggests ----------------------------------- */
 
-static int vwarn(struct tb_explain_report *rep, const char *fmt, va_list ap)
-{
-	int r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
-
-	rep->n_warnings = tb_strv_len(rep->warnings);
-	return r;
-}
-
 int tb_explain_report_warn(struct tb_explain_report *rep, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = vwarn(rep, fmt, ap);
+	r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
 	va_end(ap);
+	rep->n_warnings = tb_strv_len(rep->warnings);
 	return r;
 }
 
@@ -365,6 +327,11 @@ static bool profile_has_arch(const struct tb_profile *p, uint32_t audit_arch)
 }
 
 /* Why a denial gets no allow rule at all, or NULL when one may be suggested. */
+static bool unknown_number(const struct tb_explain_denial *dn)
+{
+	return seccomp_syscall_resolve_name_arch(dn->audit_arch, dn->name) < 0;
+}
+
 static const char *never_suggested(const struct tb_explain_denial *dn)
 {
 	if (dn->ceiling)
@@ -373,7 +340,7 @@ static const char *never_suggested(const struct tb_explain_denial *dn)
 		return "clone3 must keep failing with ENOSYS: glibc then falls back to clone, whose "
 		       "flags the filter can check (seccomp cannot read clone3's flags)";
 	/* A number libseccomp has no name for cannot be written into a profile (nr_1000). */
-	if (seccomp_syscall_resolve_name_arch(dn->audit_arch, dn->name) < 0)
+	if (unknown_number(dn))
 		return "it is not a syscall libseccomp knows on this arch, so no profile rule can "
 		       "name it";
 	if (dn->dangerous)
@@ -490,6 +457,8 @@ static int suggest_one(struct tb_explain_report *rep, struct tb_explain_denial *
 int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p)
 {
 	json_t *rules = json_array(), *names = json_array();
+	const struct tb_explain_denial *last_unknown = NULL;
+	size_t n_unknown = 0;
 	int r = -ENOMEM;
 
 	if (!rules || !names)
@@ -498,6 +467,11 @@ int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p
 	for (size_t i = 0; i < rep->n_denials && r == 0; i++) {
 		struct tb_explain_denial *dn = &rep->denials[i];
 
+		/* The first unknown number gets never_suggested()'s warning, the rest one more. */
+		if (!dn->ceiling && unknown_number(dn) && n_unknown++ > 0) {
+			last_unknown = dn;
+			continue;
+		}
 		dn->arg_specific = rule_arg_mask(p, dn->name, true) != 0;
 		dn->arg_mask = rule_arg_mask(p, dn->name, false);
 		r = suggest_one(rep, dn, rules, names);
@@ -515,6 +489,16 @@ int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p
 				      "ENOSYS; deny clone3 with errnoRet 38 instead",
 				 dn->data);
 	}
+	if (r == 0 && n_unknown > 1)
+		r = tb_explain_report_warn(rep, "%zu more numbers were denied, up to %s; not suggested: "
+					   "none is a syscall libseccomp knows on its arch, so no "
+					   "profile rule can name them",
+					   n_unknown - 1, last_unknown->name);
+	if (r == 0 && rep->unlisted)
+		r = tb_explain_report_warn(rep, "%lu more denied calls are not listed: explain keeps the "
+					   "first %d distinct denials; run it again after changing "
+					   "the profile",
+					   rep->unlisted, TB_EXPLAIN_MAX_DENIALS);
 	if (r < 0)
 		goto out;
 	r = -ENOMEM;
