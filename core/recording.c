@@ -6,6 +6,7 @@
  * O(log n) for the recorders' hot paths and the writer emits deterministic output for free.
  */
 #include "core/recording.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

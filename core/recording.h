@@ -130,9 +130,6 @@ int tb_recording_add_denied(struct tb_recording *r, const char *arch, const char
 			    uint64_t count);
 int tb_recording_add_executable(struct tb_recording *r, const char *path);
 int tb_recording_add_family(struct tb_recording *r, const char *family);
-/* Adds @workload to the workloads of syscall @name (created with count 0 when absent). */
-int tb_recording_add_syscall_workload(struct tb_recording *r, const char *arch, const char *name,
-				      const char *workload);
 /* Sets prov.workload and makes it the only workload of every syscall recorded so far. */
 int tb_recording_set_workload(struct tb_recording *r, const char *workload);
 
@@ -142,7 +139,6 @@ const struct tb_rec_syscall *tb_recording_syscall(const struct tb_recording *r, 
 						  const char *name);
 const struct tb_rec_args *tb_recording_args(const struct tb_recording *r, const char *arch,
 					    const char *syscall);
-const struct tb_rec_file *tb_recording_file(const struct tb_recording *r, const char *path);
 
 /*
  * Reads a recording from @path. On failure returns -EINVAL (malformed: @diag has file, line,
@@ -160,8 +156,5 @@ int tb_recording_write(const struct tb_recording *r, FILE *f);
  * unioned), args, files (ops or-ed), executables, families; sources are the inputs' provenance.
  */
 int tb_recording_merge(const struct tb_recording *const *in, size_t n, struct tb_recording **out);
-
-/* Name of a file op bit ("read", "mmap-exec", ...), NULL for unknown bits. */
-const char *tb_file_op_name(unsigned op);
 
 #endif

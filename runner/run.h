@@ -222,8 +222,6 @@ void tb_run_config_free(struct tb_run_config *c);
 int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, struct tb_run_result *res,
 	   struct tb_diag *diag);
 
-/* Appends a copy of @w to @res->warnings (owned by @res). 0 or -ENOMEM. */
-int tb_run_result_add_warning(struct tb_run_result *res, const struct tb_warning *w);
 /* Appends a warning of @kind about @subject (may be NULL) with a printf-style message. 0 or -ENOMEM. */
 int tb_run_result_warnf(struct tb_run_result *res, enum tb_warning_kind kind, const char *subject,
 			const char *fmt, ...) __attribute__((format(printf, 4, 5)));

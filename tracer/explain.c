@@ -24,6 +24,7 @@
 #include "core/strv.h"
 #include "core/util.h"
 #include "tracer/ceiling.h"
+#include "tracer/internal.h"
 #include "tracer/ptrace-supervisor.h"
 
 _Static_assert((TB_EXPLAIN_MAX_DENIALS & (TB_EXPLAIN_MAX_DENIALS - 1)) == 0 &&

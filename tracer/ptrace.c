@@ -8,7 +8,7 @@
 #include <sys/utsname.h>
 
 #include "core/util.h"
-#include "tracer/backends.h"
+#include "tracer/internal.h"
 #include "tracer/ptrace-engine.h"
 
 int tb_ptrace_available(char *why, size_t why_len)
