@@ -20,57 +20,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "core/cache.h"
 #include "core/fileio.h"
 #include "core/util.h"
 #include "runner/filter-cache.h"
 
 #define MAGIC "tightbox-bpf-cache 2\n" /* 2: warnings stored with their kind */
-
-int tb_cache_dir(const char *name, char *out, size_t size)
-{
-	const char *rt = getenv("XDG_RUNTIME_DIR");
-	uid_t euid = geteuid();
-	struct stat st;
-
-	if (euid == 0)
-		snprintf(out, size, "/run/tightbox/%s", name);
-	else if (rt && *rt == '/')
-		snprintf(out, size, "%s/tightbox-%s", rt, name);
-	else
-		return -ENOENT;
-	/* Made on the first run only: later runs need the one lstat. */
-	if (lstat(out, &st) < 0) {
-		if (errno != ENOENT || (euid == 0 && mkdir("/run/tightbox", 0700) < 0 && errno != EEXIST))
-			return tb_negerrno();
-		if ((mkdir(out, 0700) < 0 && errno != EEXIST) || lstat(out, &st) < 0)
-			return tb_negerrno();
-	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != euid || (st.st_mode & 077))
-		return -EPERM; /* someone else could write here: do not use it */
-	return 0;
-}
-
-int tb_cache_read(const char *path, size_t max, char **data, size_t *len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-
-	if (fd < 0)
-		return tb_negerrno();
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) || (uint64_t)st.st_size > max)
-		return -EPERM;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	if (read(fd, buf, (size_t)st.st_size) != st.st_size)
-		return -EIO;
-	buf[st.st_size] = '\0';
-	*len = (size_t)st.st_size;
-	*data = TB_TAKE_PTR(buf);
-	return 0;
-}
 
 int tb_filter_cache_key(const char *profile, size_t len, const char *options, char **key,
 			size_t *key_len)
@@ -93,38 +48,6 @@ int tb_filter_cache_key(const char *profile, size_t len, const char *options, ch
 	}
 	memcpy(*key + n, profile, len);
 	*key_len = (size_t)n + len;
-	return 0;
-}
-
-/* The entry's index: FNV-1a over 8-byte words (then the tail bytes), eight times fewer
- * multiplications than per byte - the key holds the whole profile (~43 KB for the default), and
- * hashing it byte by byte cost ~60 us of every run. Only an index: the entry's key is compared
- * in full. */
-static uint64_t key_hash(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ull, w;
-	size_t i = 0;
-
-	for (; i + sizeof(w) <= n; i += sizeof(w)) {
-		memcpy(&w, p + i, sizeof(w));
-		h ^= w;
-		h *= 1099511628211ull;
-	}
-	for (; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-int tb_cache_entry_path(const char *name, const char *key, size_t key_len, char *out, size_t size)
-{
-	char dir[256];
-	int r = tb_cache_dir(name, dir, sizeof(dir));
-
-	if (r < 0)
-		return r;
-	snprintf(out, size, "%s/%016llx", dir, (unsigned long long)key_hash(key, key_len));
 	return 0;
 }
 

@@ -3,8 +3,8 @@
  * provenance.python: the version of the interpreter the sandbox runs. Asking that interpreter,
  * in a sandbox of the same rootfs, costs ~20 ms (a second sandbox and a Python start-up) on every
  * recording, so the answer is cached per interpreter file in tightbox's private cache
- * (runner/filter-cache.h: a folder only the caller's uid can write, every entry checked to be
- * ours and private, its full key compared byte for byte).
+ * (core/cache.h: a folder only the caller's uid can write, every entry checked to be ours and
+ * private, its full key compared byte for byte).
  *
  * The key is the file the sandbox's exec resolves argv[0] to, found the way runner/child.c's
  * lookup does (the sandbox's PATH, symlinks resolved inside the rootfs with RESOLVE_IN_ROOT), and
@@ -25,10 +25,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/cache.h"
 #include "core/fileio.h"
 #include "core/util.h"
-#include "runner/filter-cache.h"
-#include "tracer/record.h"
+#include "tracer/internal.h"
 
 #define TB_PYVER_MAGIC "tightbox-python-version 1\n"
 #define TB_PYVER_CACHE "python-version"

@@ -49,12 +49,4 @@ int tb_bpf_available(char *why, size_t why_len);
 int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 	      struct tb_recording **out, struct tb_run_result *res, struct tb_diag *diag);
 
-/*
- * The version of @c's Python interpreter as the sandbox runs it ("3.11.2"), for
- * provenance.python: from tightbox's private cache when this very interpreter file was asked
- * before, else asked in a sandbox of @c's rootfs (tracer/python-version.c). Caller frees; NULL
- * when it cannot tell.
- */
-char *tb_python_version(const struct tb_run_config *c);
-
 #endif
