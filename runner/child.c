@@ -168,11 +168,12 @@ struct take_ctx {
 	size_t n;
 };
 
-static int take_one(const char *name, void *data)
+static int take_one(const char *name, unsigned char type, void *data)
 {
 	struct take_ctx *t = data;
 	int r;
 
+	(void)type; /* take_entry's lstat also says what a symlink points to */
 	if (t->n >= MAX_ENTRIES)
 		return 1;
 	if (in_list(name, own_entries, TB_ARRAY_SIZE(own_entries)))
@@ -595,7 +596,7 @@ static void drop_privileges(struct tb_child_args *a)
 /* Looks @file up like execvp would, but with the sandbox's PATH. 0 and @out, or errno. */
 static int lookup_exec(const char *file, char **envp, char *out, size_t size)
 {
-	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	const char *path = TB_RUN_PATH;
 	int first_err = ENOENT;
 
 	if (strchr(file, '/')) {

@@ -151,6 +151,7 @@ struct tb_sandbox {
 	pid_t janitor;        /* -1: none */
 	bool janitor_reaped;
 	int lifeline[2];      /* the janitor's: it cleans up when the write end closes */
+	void *janitor_area;   /* its stack and paths (spawn.c), NULL when unmapped */
 	pid_t init;           /* -1 before the clone */
 	bool init_reaped;
 	int pidfd;
@@ -338,13 +339,15 @@ void tb_warm_done(struct tb_warm *w);
 void tb_supervisor_done(struct tb_supervisor *sv);
 
 /*
- * Calls @fn for each entry of directory @path ("." and ".." skipped) without allocating memory:
+ * Calls @fn for each entry of directory @path ("." and ".." skipped), with its d_type (DT_*,
+ * DT_UNKNOWN where the filesystem does not say), without allocating memory:
  * the sandbox child is created with a raw clone, so if the caller has other threads (the eBPF
  * recorder's ring reader), malloc's locks may be held by a thread that does not exist in the
  * child. Everything the child runs must therefore be allocation-free. @fn returns 0 to go on, 1 to
  * stop, -errno to fail. Returns 0 or -errno.
  */
-int tb_for_each_dirent(const char *path, int (*fn)(const char *name, void *data), void *data);
+int tb_for_each_dirent(const char *path, int (*fn)(const char *name, unsigned char type, void *data),
+		       void *data);
 
 /* Opens @path as O_PATH without following any symlink (or magic link) in it. fd or -errno
  * (-ELOOP for a symlink). Allocation-free: the child resolves volume and script sources with it. */
