@@ -10,14 +10,16 @@
 #    syscall number, which tightbox took from libseccomp. TSYNC puts the threads the preloads
 #    started (OpenBLAS) under phase 2 as well. Filters only stack: nothing can remove it later;
 # 3. runs SCRIPT as `python3 SCRIPT ARGS` would: sys.argv, sys.path[0], a fresh __main__ module,
-#    the traceback of an uncaught exception and the exit status.
+#    the traceback of an uncaught exception and the exit status (runner/python-main.py, which
+#    runner/CMakeLists.txt appends to this file; the Python-context bootstrap shares it).
 #
 # Any failure before step 3 exits with status 125 and one line on stderr: user code never runs
 # without phase 2. Only this function's locals hold the bootstrap's state (the function is gone
 # before the script starts), and the bootstrap's own __main__ module is replaced by a fresh one.
+# The file ends with the function: python-main.py follows it.
 
 
-def _tightbox_two_phase():
+def _tightbox_setup():
     import sys
 
     def fail(what):
@@ -75,46 +77,5 @@ def _tightbox_two_phase():
     except BaseException as e:  # noqa: BLE001 - fail closed on anything
         fail("cannot install the phase-2 filter: %s: %s" % (type(e).__name__, e))
 
-    # Phase 2 from here on. What `python3 SCRIPT` sets up, in the order CPython does it.
-    import builtins
-    import importlib.machinery
-    import types
-
-    sys.argv[:] = [script] + args
-    sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
-    main = types.ModuleType("__main__")
-    main.__file__ = script
-    main.__cached__ = None
-    main.__builtins__ = builtins
-    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", script)
-    sys.modules["__main__"] = main
-    try:
-        with open(script, "rb") as f:
-            source = f.read()
-    except OSError as e:
-        prog = getattr(sys, "orig_argv", [sys.executable])[0]  # as CPython names itself
-        sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n" % (prog, script, e.errno, e.strerror))
-        sys.exit(2)
-    try:
-        code = compile(source, script, "exec", dont_inherit=True)
-    except SyntaxError as e:
-        sys.excepthook(type(e), e, None)  # CPython prints no traceback for these either
-        sys.exit(1)
-    return code, main.__dict__
-
-
-# The script runs from this module level, not from inside the function: one bootstrap frame
-# (this "<string>" module) stays below the script's, as little as exec() allows.
-_tightbox_code, _tightbox_globals = _tightbox_two_phase()
-del _tightbox_two_phase
-try:
-    exec(_tightbox_code, _tightbox_globals)
-except SystemExit:
-    raise
-except BaseException as _tightbox_e:  # noqa: BLE001 - reported as CPython reports it
-    import sys as _tightbox_sys
-
-    _tightbox_tb = _tightbox_e.__traceback__.tb_next  # the trace starts in the script
-    _tightbox_sys.excepthook(type(_tightbox_e), _tightbox_e.with_traceback(_tightbox_tb),
-                             _tightbox_tb)
-    _tightbox_sys.exit(1)
+    # Phase 2 from here on: runner/python-main.py (appended to this file) runs SCRIPT.
+    return "script", script, args, "insert", None

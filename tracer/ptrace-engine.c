@@ -120,7 +120,7 @@ int tb_ptrace_engine_new(struct tb_recording *rec, struct tb_ptrace_engine **out
 				continue;
 			e->slots[a][nr] = (struct tb_slot){&specs[i], specs[i].name};
 		}
-	ret = tb_sv_new(TB_SV_BASE_RECORD, &recorder_ops, e, &e->sv);
+	ret = tb_sv_new(TB_SV_BASE_RECORD, 0, &recorder_ops, e, &e->sv);
 	if (ret < 0) {
 		free(e);
 		return ret;

@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: Apache-2.0
+# The second half of both Python bootstraps (runner/two-phase-bootstrap.py and
+# runner/python-context.py; runner/CMakeLists.txt appends this file to each): runs the user's
+# program the way `python3 [OPTIONS] SCRIPT|-c CODE|-m MODULE ARGS` would, after the first half's
+# `_tightbox_setup()` returned (mode, target, args, path0, enter):
+#   mode    "script", "-c" or "-m"; target the file, the code or the module name;
+#   path0   "insert": put the script's directory in front of sys.path (the interpreter ran with -I),
+#           "replace": sys.path[0] is the '' that `python3 -c BOOTSTRAP` put there, replace it
+#           with what CPython would have put there, None: leave sys.path alone (-I or -P given);
+#   enter   called just before the first line of user code, or None.
+# What the program sees: sys.argv, sys.path[0], a fresh __main__ module with the dunders CPython
+# gives it, the traceback of an uncaught exception without any bootstrap frame, the exit status.
+# Only one bootstrap frame (this "<string>" module) stays below the program's, as little as exec()
+# allows; nothing of it is in the program's __main__.
+_tightbox_dunders = {k: v for k, v in globals().items() if k[:2] == "__"}
+
+
+def _tightbox_prepare(mode, target, args, path0, enter, dunders):
+    import sys
+
+    main = type(sys)("__main__")
+    main.__dict__.update(dunders)
+    if "__annotations__" in dunders:
+        main.__annotations__ = {}
+    if mode == "-m":
+        sys.argv[:] = ["-m"] + args  # runpy puts the module's file there, as for `python3 -m`
+        first = sys.modules["posix"].getcwd()
+    elif mode == "-c":
+        sys.argv[:] = ["-c"] + args
+        first = ""
+    else:
+        sys.argv[:] = [target] + args
+        real = sys.modules["posixpath"].realpath(target)
+        first = real.rpartition("/")[0] or "/"
+    if path0 == "insert":
+        sys.path.insert(0, first)
+    elif path0 == "replace" and sys.path and sys.path[0] == "":
+        sys.path[0] = first
+    sys.modules["__main__"] = main
+    if mode == "-m":
+        if enter:
+            enter()
+        return None, target
+    if mode == "script":
+        if sys.version_info >= (3, 9) and target[:1] != "/":
+            # Since 3.9 the script's file name is made absolute, without normalizing it.
+            target = sys.modules["posix"].getcwd() + "/" + target
+        main.__file__ = target
+        main.__cached__ = None
+        main.__loader__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__",
+                                                                                   target)
+        try:
+            with open(target, "rb") as f:
+                source = f.read()
+        except OSError as e:
+            prog = getattr(sys, "orig_argv", [sys.executable])[0]  # as CPython names itself
+            sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n" % (prog, target, e.errno,
+                                                                        e.strerror))
+            sys.exit(2)
+    else:
+        source = target
+    try:
+        code = compile(source, target if mode == "script" else "<string>", "exec",
+                       dont_inherit=True)
+    except SyntaxError as e:
+        sys.excepthook(type(e), e, None)  # CPython prints no traceback for these either
+        sys.exit(1)
+    if enter:
+        enter()
+    return code, main.__dict__
+
+
+# The program runs from this module level, not from inside a function.
+_tightbox_code, _tightbox_globals = _tightbox_prepare(*_tightbox_setup(), _tightbox_dunders)
+del _tightbox_prepare, _tightbox_setup, _tightbox_dunders
+try:
+    if _tightbox_code is None:
+        __import__("runpy")._run_module_as_main(_tightbox_globals)
+    else:
+        exec(_tightbox_code, _tightbox_globals)
+except SystemExit:
+    raise
+except BaseException as _tightbox_e:  # noqa: BLE001 - reported as CPython reports it
+    import sys as _tightbox_sys
+
+    _tightbox_tb = _tightbox_e.__traceback__.tb_next  # the trace starts in the program
+    _tightbox_sys.excepthook(type(_tightbox_e), _tightbox_e.with_traceback(_tightbox_tb),
+                             _tightbox_tb)
+    _tightbox_sys.exit(1)
