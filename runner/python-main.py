@@ -24,7 +24,10 @@ def _tightbox_prepare(mode, target, args, path0, enter, dunders):
         main.__annotations__ = {}
     if mode == "-m":
         sys.argv[:] = ["-m"] + args  # runpy puts the module's file there, as for `python3 -m`
-        first = sys.modules["posix"].getcwd()
+        try:
+            first = sys.modules["posix"].getcwd()
+        except OSError:
+            first = None  # CPython then puts nothing in front of sys.path
     elif mode == "-c":
         sys.argv[:] = ["-c"] + args
         first = ""
@@ -32,10 +35,13 @@ def _tightbox_prepare(mode, target, args, path0, enter, dunders):
         sys.argv[:] = [target] + args
         real = sys.modules["posixpath"].realpath(target)
         first = real.rpartition("/")[0] or "/"
-    if path0 == "insert":
+    if path0 == "insert" and first is not None:
         sys.path.insert(0, first)
     elif path0 == "replace" and sys.path and sys.path[0] == "":
-        sys.path[0] = first
+        if first is None:
+            del sys.path[0]
+        else:
+            sys.path[0] = first
     sys.modules["__main__"] = main
     if mode == "-m":
         if enter:
@@ -43,8 +49,12 @@ def _tightbox_prepare(mode, target, args, path0, enter, dunders):
         return None, target
     if mode == "script":
         if sys.version_info >= (3, 9) and target[:1] != "/":
-            # Since 3.9 the script's file name is made absolute, without normalizing it.
-            target = sys.modules["posix"].getcwd() + "/" + target
+            # Since 3.9 the script's file name is made absolute, without normalizing it (and
+            # kept relative when the working directory is unknown).
+            try:
+                target = sys.modules["posix"].getcwd() + "/" + target
+            except OSError:
+                pass
         main.__file__ = target
         main.__cached__ = None
         main.__loader__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__",

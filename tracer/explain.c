@@ -191,7 +191,7 @@ static int record(struct tb_explain_state *st, const struct tb_sv_call *in,
 /* Appends what @c (write or writev to fd 2) writes to @t's last stderr bytes. */
 static void keep_stderr(struct xtask *t, const struct tb_sv_call *c)
 {
-	struct iovec remote[8], local;
+	struct iovec remote[64], local;
 	size_t n = 1;
 	char buf[STDERR_KEEP];
 	ssize_t got;
@@ -199,7 +199,7 @@ static void keep_stderr(struct xtask *t, const struct tb_sv_call *c)
 	if (c->nr == (uint64_t)seccomp_syscall_resolve_name("writev")) {
 		struct iovec lv = {remote, sizeof(remote)}, rv = {(void *)(uintptr_t)c->args[1],
 								  sizeof(remote)};
-		size_t cnt = c->args[2] < 8 ? (size_t)c->args[2] : 8;
+		size_t cnt = c->args[2] < 64 ? (size_t)c->args[2] : 64;
 
 		rv.iov_len = cnt * sizeof(remote[0]);
 		lv.iov_len = rv.iov_len;
@@ -317,7 +317,9 @@ static void on_task_exit(void *data, pid_t pid, int status, void **priv)
 			continue;
 		dn->exit_known = true;
 		dn->exit_status = status;
-		if (failed && t && t->err_len && !dn->stderr_text)
+		/* A Python program's traceback is on stderr anyway: the words are the loader's (or
+		 * a program's without Python context). */
+		if (failed && t && t->err_len && !dn->stderr_text && !dn->py)
 			dn->stderr_text = strndup(t->err, t->err_len);
 	}
 }
@@ -547,7 +549,7 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 		if (dn->pid == tb_sv_root(sv) && !dn->exit_known && (res->exited || res->signal)) {
 			dn->exit_known = true;
 			dn->exit_status = res->exited ? W_EXITCODE(res->exit_code, 0) : res->signal;
-			if ((!res->exited || res->exit_code) && st.root && st.root->err_len &&
+			if ((!res->exited || res->exit_code) && st.root && st.root->err_len && !dn->py &&
 			    !(dn->stderr_text = strndup(st.root->err, st.root->err_len))) {
 				r = -ENOMEM;
 				goto done;
