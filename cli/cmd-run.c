@@ -20,7 +20,9 @@ static void usage(FILE *f)
 	      "kills the whole process tree.\n\n",
 	      f);
 	tb_run_cli_help(f);
-	fputs("      --explain                 report every syscall the profile denied (see explain)\n\n"
+	fputs("      --explain                 report every syscall the profile denied (see explain)\n"
+	      "      --no-python-context       with --explain: run a Python program as given, without\n"
+	      "                                the Python-context bootstrap\n\n"
 	      "Exit status (as docker run): the command's own code; 128+N when killed by signal N;\n"
 	      "124 timeout; 125 tightbox failed (bad option or profile, setup error); 126 the command\n"
 	      "cannot be executed; 127 the command was not found.\n"
