@@ -83,6 +83,24 @@ struct tb_rec_denied {
 	uint64_t count;
 };
 
+/* The Python context of the first use of a syscall (`record`, ptrace backend, tracer/pyctx.h). */
+struct tb_rec_pyfirst {
+	char *arch, *name;
+	char *phase;  /* "start-up", "import", "user" */
+	char *frame;  /* "FILE:LINE" of the outermost user frame, NULL unknown */
+	char **chain; /* the import chain, outermost first; NULL-terminated, NULL none */
+};
+
+/* The syscalls one top-level import made while it was in progress, on one arch. */
+struct tb_rec_import {
+	char *module; /* "numpy" */
+	char *arch;
+	char **syscalls; /* sorted, unique, NULL-terminated */
+};
+
+/* Top-level imports a recording file may hold. */
+#define TB_REC_MAX_IMPORTS 4096
+
 /* Bounds on the files of one recording: a new path beyond either is dropped and counted. */
 /* Syscall names (and argument-recorded names) per arch a recording file may hold. */
 #define TB_REC_MAX_NAMES 4096
@@ -102,6 +120,11 @@ struct tb_recording {
 	struct tb_rec_denied *denied; /* sorted by arch, then name */
 	size_t n_denied;
 	size_t path_bytes; /* bytes of the paths in files[] */
+	/* Python context ("python_context"; empty unless recorded with it). */
+	struct tb_rec_pyfirst *py_first; /* sorted by arch, then name */
+	size_t n_py_first;
+	struct tb_rec_import *imports; /* sorted by module, then arch */
+	size_t n_imports;
 	/* What the recorder saw but could not record ("lost"; 0 when nothing was lost). */
 	struct tb_rec_lost {
 		uint64_t events; /* announcements of files/argument tuples dropped (buffer full) */
@@ -129,6 +152,17 @@ bool tb_recording_file_fits(const struct tb_recording *r, const char *path);
 int tb_recording_add_denied(struct tb_recording *r, const char *arch, const char *name,
 			    uint64_t count);
 int tb_recording_add_executable(struct tb_recording *r, const char *path);
+/* The Python context of the first use of (@arch, @name): kept only when there is none yet, and
+ * within TB_REC_MAX_NAMES per arch. @frame and @chain may be NULL. 0 or -ENOMEM. */
+int tb_recording_add_py_first(struct tb_recording *r, const char *arch, const char *name,
+			      const char *phase, const char *frame, char *const *chain);
+/* Adds @name to the syscalls top-level import @module made on @arch (beyond TB_REC_MAX_IMPORTS
+ * modules or TB_REC_MAX_NAMES names, dropped). 0 or -ENOMEM. */
+int tb_recording_add_import_syscall(struct tb_recording *r, const char *module, const char *arch,
+				    const char *name);
+/* The import record of (@module, @arch), NULL when absent. */
+const struct tb_rec_import *tb_recording_import(const struct tb_recording *r, const char *module,
+						const char *arch);
 int tb_recording_add_family(struct tb_recording *r, const char *family);
 /* Adds @workload to the workloads of syscall @name (created with count 0 when absent). */
 int tb_recording_add_syscall_workload(struct tb_recording *r, const char *arch, const char *name,

@@ -324,6 +324,15 @@ static void on_task_exit(void *data, pid_t pid, int status, void **priv)
 	}
 }
 
+/* A new program image: the old one's buffer is gone. */
+static void on_exec(void *data, pid_t pid, void **priv)
+{
+	(void)data;
+	(void)pid;
+	if (*priv)
+		tb_pyctx_task_clear(&((struct xtask *)*priv)->py);
+}
+
 static void xtask_free(void *priv)
 {
 	struct xtask *t = priv;
@@ -334,6 +343,7 @@ static void xtask_free(void *priv)
 
 static const struct tb_sv_ops explain_ops = {.on_seccomp = on_seccomp,
 					     .on_fork = on_fork,
+					     .on_exec = on_exec,
 					     .on_task_exit = on_task_exit,
 					     .free_priv = xtask_free};
 
