@@ -1546,3 +1546,59 @@ fail:
 	tb_recording_free(m);
 	return ret;
 }
+
+int tb_recording_import_modules(const struct tb_recording *r, char ***out)
+{
+	char **v = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < r->n_imports && ret == 0; i++)
+		if (!tb_strv_has(v, r->imports[i].module))
+			ret = tb_strv_add_sorted(&v, r->imports[i].module);
+	if (ret < 0) {
+		tb_strv_free(v);
+		return ret;
+	}
+	*out = v;
+	return 0;
+}
+
+int tb_recording_import_fragment(const struct tb_recording *r, const char *module,
+				 struct tb_recording **out)
+{
+	struct tb_recording *f;
+	_cleanup_free_ char *workload = NULL;
+	bool any = false;
+	int ret;
+
+	f = tb_recording_new();
+	if (!f || asprintf(&workload, "import %s", module) < 0 || prov_copy(&f->prov, &r->prov) < 0) {
+		tb_recording_free(f);
+		return -ENOMEM;
+	}
+	ret = 0;
+	for (size_t i = 0; i < r->n_imports && ret == 0; i++) {
+		const struct tb_rec_import *x = &r->imports[i];
+
+		if (strcmp(x->module, module))
+			continue;
+		any = true;
+		for (size_t k = 0; x->syscalls && x->syscalls[k] && ret == 0; k++) {
+			ret = tb_recording_add_syscall(f, x->arch, x->syscalls[k], 1);
+			if (ret == 0)
+				ret = tb_recording_add_import_syscall(f, module, x->arch,
+								      x->syscalls[k]);
+		}
+	}
+	free(f->prov.backend);
+	if (ret == 0 && !(f->prov.backend = strdup("per-import")))
+		ret = -ENOMEM;
+	if (ret == 0)
+		ret = tb_recording_set_workload(f, workload);
+	if (ret < 0 || !any) {
+		tb_recording_free(f);
+		return ret < 0 ? ret : -ENOENT;
+	}
+	*out = f;
+	return 0;
+}

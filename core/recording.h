@@ -195,6 +195,18 @@ int tb_recording_write(const struct tb_recording *r, FILE *f);
  */
 int tb_recording_merge(const struct tb_recording *const *in, size_t n, struct tb_recording **out);
 
+/*
+ * The per-import fragment of top-level import @module in @r (`generate --per-import`): a recording
+ * whose syscalls are the names @module's import made while in progress (count 1 each), on each
+ * arch, with @r's provenance, workload "import MODULE" and the import in its python_context.
+ * 0 and *@out, -ENOENT when @r has no such import, -ENOMEM.
+ */
+int tb_recording_import_fragment(const struct tb_recording *r, const char *module,
+				 struct tb_recording **out);
+/* The top-level imports @r has syscalls for, sorted, into *@out (NULL-terminated; NULL when
+ * none). 0 or -ENOMEM. */
+int tb_recording_import_modules(const struct tb_recording *r, char ***out);
+
 /* Name of a file op bit ("read", "mmap-exec", ...), NULL for unknown bits. */
 const char *tb_file_op_name(unsigned op);
 

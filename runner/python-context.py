@@ -17,8 +17,9 @@
 # from ("import" or the audit event), then the import chain, outermost first.
 #
 # Sources: the import stack from a wrapper around importlib's _find_and_load (CPython's C import
-# code looks it up on each real load, 3.8 to 3.13), compiled as "<frozen importlib._bootstrap>" so
-# that CPython strips its frame from import tracebacks as it strips importlib's; extension modules
+# code looks it up on each real load, 3.8 to 3.13), compiled as "<frozen importlib._bootstrap>" and
+# named so that CPython strips its frame from import tracebacks as it strips importlib's; extension
+# modules
 # from a wrapper around ExtensionFileLoader's create_module/exec_module; the user's frame in user
 # code from sys.addaudithook (open, socket.*, subprocess.Popen, os.*, ctypes.*, mmap...): CPython
 # audits many operations but not every syscall, so in user code the frame is the one of the last
@@ -142,8 +143,11 @@ def _tightbox_context(sys, root):
 
     g = {"_state": state, "_begin": begin, "_flush": flush, "_orig": bs._find_and_load,
          "_cm": bse.ExtensionFileLoader.create_module, "_em": bse.ExtensionFileLoader.exec_module}
+    # Named _call_with_frames_removed: CPython trims an import traceback's importlib chunk up to
+    # a frame of that name (import.c, remove_importlib_frames), so an exception raised inside
+    # importlib itself (not ImportError, not the module's code) shows no frame of ours either.
     exec(compile('''
-def _find_and_load(*a, **k):
+def _call_with_frames_removed(*a, **k):
     s = _state()
     top = not s.stack
     if top:
@@ -178,7 +182,7 @@ def exec_module(self, module):
 ''', "<frozen importlib._bootstrap_external>", "exec"), g)
     state()
     sys.addaudithook(hook)
-    bs._find_and_load = g["_find_and_load"]
+    bs._find_and_load = g["_call_with_frames_removed"]
     bse.ExtensionFileLoader.create_module = g["create_module"]
     bse.ExtensionFileLoader.exec_module = g["exec_module"]
     return enter

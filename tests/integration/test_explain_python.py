@@ -104,7 +104,10 @@ class ExplainPython(unittest.TestCase):
         cases = [[tbtest.PYTHON, "/fx/view.py"], [tbtest.PYTHON, "/fx/view.py", "raise"],
                  [tbtest.PYTHON, "/fx/view.py", "exit"], [tbtest.PYTHON, "-u", "/fx/view.py", "a"],
                  [tbtest.PYTHON, "-c", "import sys; print(sys.argv, sys.path[0]); 1/0", "q"],
-                 [tbtest.PYTHON, "-m", "json.tool", "/etc/nonexistent"]]
+                 [tbtest.PYTHON, "-m", "json.tool", "/etc/nonexistent"],
+                 # An OSError inside importlib itself ('' on sys.path needs getcwd): CPython
+                 # shows importlib's frames, and no frame of the bootstrap's wrapper.
+                 [tbtest.PYTHON, "-c", "import json"]]
         for cmd in cases:
             with self.subTest(cmd=cmd):
                 on, _ = self.explain(*prof, "-w", "/fx", "--", *cmd)
