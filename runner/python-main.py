@@ -59,9 +59,24 @@ def _tightbox_prepare(mode, target, args, path0, enter, dunders):
         main.__cached__ = None
         main.__loader__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__",
                                                                                    target)
+        # Read as CPython reads a script (_Py_fopen_obj: open, then ioctl(FIOCLEX) to make it
+        # non-inheritable, fstat, reads), so that a recording made through this bootstrap holds
+        # the calls the program makes without it.
+        posix = sys.modules["posix"]
         try:
-            with open(target, "rb") as f:
-                source = f.read()
+            fd = posix.open(target, posix.O_RDONLY)
+            try:
+                posix.set_inheritable(fd, False)
+                posix.fstat(fd)
+                chunks = []
+                while True:
+                    chunk = posix.read(fd, 1 << 16)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                source = b"".join(chunks)
+            finally:
+                posix.close(fd)
         except OSError as e:
             prog = getattr(sys, "orig_argv", [sys.executable])[0]  # as CPython names itself
             sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n" % (prog, target, e.errno,
