@@ -6,18 +6,25 @@
  * recordings show them:
  * - execve and execveat (the tightbox runtime prelude adds execve for the runner's own exec, which
  *   phase 2 never sees);
- * - seccomp itself (filters only stack, but user code has no business adding any);
+ * - filter installation: seccomp(2) (which the generator allows only with `--allow-risky seccomp`
+ *   anyway) and prctl(PR_SET_SECCOMP): prctl stays for its other options. Filters only stack,
+ *   but a filter of the user's own can answer for the kernel (SECCOMP_RET_USER_NOTIF, TRACE);
  * - anonymous executable memory: mmap only without PROT_EXEC or without MAP_ANONYMOUS (the
  *   recordings keep mmap's prot but not its flags, so this rule always applies: file-backed
- *   PROT_EXEC mappings, which is how the loader maps extension modules, stay allowed), and
- *   mprotect/pkey_mprotect only without PROT_EXEC unless a recorded call added PROT_EXEC.
+ *   PROT_EXEC mappings, which is how the loader maps extension modules, stay allowed),
+ *   mprotect/pkey_mprotect only without PROT_EXEC unless a recorded call added PROT_EXEC, and
+ *   shmat only without SHM_EXEC (its flags are not recorded either).
  * New sockets need nothing here: socket is allowed only for the families the user phase used.
+ * Rules that already compare arguments (--args strict) are left as they are: they allow only
+ * recorded values.
  */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/prctl.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 
 #include "core/strv.h"
 #include "core/util.h"
@@ -32,8 +39,9 @@ static bool recorded(const struct tb_gen_input *in, size_t n, const char *name)
 	return false;
 }
 
-/* A recorded call of @name whose a2 (prot) had PROT_EXEC. */
-static bool recorded_exec_prot(const struct tb_gen_input *in, size_t n, const char *name)
+/* A recorded call of @name whose argument @key had (value & @mask) == @want. */
+static bool recorded_arg(const struct tb_gen_input *in, size_t n, const char *name, const char *key,
+			 uint64_t mask, uint64_t want)
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t a = 0; a < in[i].rec->n_arches; a++) {
@@ -42,18 +50,22 @@ static bool recorded_exec_prot(const struct tb_gen_input *in, size_t n, const ch
 
 			for (size_t v = 0; ra && v < ra->n_vals; v++)
 				for (size_t k = 0; k < ra->vals[v].n; k++)
-					if (!strcmp(ra->vals[v].keys[k], "a2") &&
-					    (ra->vals[v].values[k] & PROT_EXEC))
+					if (!strcmp(ra->vals[v].keys[k], key) &&
+					    (ra->vals[v].values[k] & mask) == want)
 						return true;
 		}
 	return false;
 }
 
+static json_t *cmp(unsigned index, const char *op, uint64_t value, uint64_t two)
+{
+	return json_pack("{s:I,s:s,s:I,s:I}", "index", (json_int_t)index, "op", op, "value",
+			 (json_int_t)value, "valueTwo", (json_int_t)two);
+}
+
 static json_t *masked_zero(unsigned index, uint64_t mask)
 {
-	return json_pack("{s:I,s:s,s:I,s:I}", "index", (json_int_t)index, "op",
-			 "SCMP_CMP_MASKED_EQ", "value", (json_int_t)mask, "valueTwo",
-			 (json_int_t)0);
+	return cmp(index, "SCMP_CMP_MASKED_EQ", mask, 0);
 }
 
 static int add_rule(json_t *rules, const char *names, const char *comment, json_t *args)
@@ -66,15 +78,39 @@ static int add_rule(json_t *rules, const char *names, const char *comment, json_
 	return 0;
 }
 
+/* Names phase 2 allows only for some arguments: an unconditional allow rule of @name becomes
+ * one rule per row (rows of one name are alternatives), unless a user-phase recording made a
+ * call with (@keep_key & @keep_mask) == @keep_want (no @keep_key: the arguments that matter are
+ * not recorded, so the rule always applies). */
+static const struct narrow {
+	const char *name;
+	unsigned index; /* the argument compared */
+	bool ne;	/* a[index] != value; else (a[index] & value) == 0 */
+	uint64_t value;
+	const char *keep_key;
+	uint64_t keep_mask, keep_want;
+	const char *comment;
+} narrows[] = {
+    {"mmap", 2, false, PROT_EXEC, NULL, 0, 0,
+     "phase 2: mmap without PROT_EXEC (no anonymous executable memory: stops shellcode)"},
+    {"mmap", 3, false, MAP_ANONYMOUS, NULL, 0, 0,
+     "phase 2: mmap of a file (PROT_EXEC allowed: the loader maps extension modules so)"},
+    {"mprotect", 2, false, PROT_EXEC, "a2", PROT_EXEC, PROT_EXEC,
+     "phase 2: without PROT_EXEC (no memory made executable)"},
+    {"pkey_mprotect", 2, false, PROT_EXEC, "a2", PROT_EXEC, PROT_EXEC,
+     "phase 2: without PROT_EXEC (no memory made executable)"},
+    {"shmat", 2, false, SHM_EXEC, NULL, 0, 0,
+     "phase 2: shmat without SHM_EXEC (no executable shared memory)"},
+    {"prctl", 0, true, PR_SET_SECCOMP, "a0", UINT64_MAX, PR_SET_SECCOMP,
+     "phase 2: prctl but PR_SET_SECCOMP (no filter of the user's own)"},
+};
+
 int tb_gen_phase2(const char *seccomp, const struct tb_gen_input *user, size_t n, char **out,
 		  char ***allowed)
 {
-	/* Never in phase 2 unless recorded there (seccomp: never). */
-	static const char *const unless_recorded[] = {"execve", "execveat"};
-	bool keep_exec_prot[3] = {false, recorded_exec_prot(user, n, "mprotect"),
-				  recorded_exec_prot(user, n, "pkey_mprotect")};
-	static const char *const mem[] = {"mmap", "mprotect", "pkey_mprotect"};
-	bool had_mem[3] = {false, false, false};
+	/* Never in phase 2 unless a user-phase recording made them. */
+	static const char *const unless_recorded[] = {"execve", "execveat", "seccomp"};
+	bool keep[TB_ARRAY_SIZE(narrows)], had[TB_ARRAY_SIZE(narrows)] = {false};
 	json_t *root = json_loads(seccomp, 0, NULL), *rules, *rule, *names;
 	char **list = NULL;
 	size_t i, j;
@@ -84,6 +120,10 @@ int tb_gen_phase2(const char *seccomp, const struct tb_gen_input *user, size_t n
 		json_decref(root);
 		return -EINVAL;
 	}
+	for (size_t k = 0; k < TB_ARRAY_SIZE(narrows); k++)
+		keep[k] = narrows[k].keep_key &&
+			  recorded_arg(user, n, narrows[k].name, narrows[k].keep_key,
+				       narrows[k].keep_mask, narrows[k].keep_want);
 	json_array_foreach(rules, i, rule)
 	{
 		const char *action = json_string_value(json_object_get(rule, "action"));
@@ -94,14 +134,14 @@ int tb_gen_phase2(const char *seccomp, const struct tb_gen_input *user, size_t n
 			continue;
 		for (j = json_array_size(names); j-- > 0;) {
 			const char *name = json_string_value(json_array_get(names, j));
-			bool drop = name && !strcmp(name, "seccomp");
+			bool drop = false;
 
 			for (size_t k = 0; name && k < TB_ARRAY_SIZE(unless_recorded); k++)
 				drop |=
 				    !strcmp(name, unless_recorded[k]) && !recorded(user, n, name);
-			for (size_t k = 0; name && !conditional && k < TB_ARRAY_SIZE(mem); k++)
-				if (!strcmp(name, mem[k]) && !keep_exec_prot[k])
-					had_mem[k] = drop = true;
+			for (size_t k = 0; name && !conditional && k < TB_ARRAY_SIZE(narrows); k++)
+				if (!strcmp(name, narrows[k].name) && !keep[k])
+					had[k] = drop = true;
 			if (drop)
 				json_array_remove(names, j);
 		}
@@ -111,21 +151,15 @@ int tb_gen_phase2(const char *seccomp, const struct tb_gen_input *user, size_t n
 		if (json_is_array(names = json_object_get(json_array_get(rules, i), "names")) &&
 		    !json_array_size(names))
 			json_array_remove(rules, i);
-	if (had_mem[0] && ((r = add_rule(rules, "mmap",
-					 "phase 2: mmap without PROT_EXEC (no anonymous executable "
-					 "memory: stops shellcode)",
-					 json_pack("[o]", masked_zero(2, PROT_EXEC)))) < 0 ||
-			   (r = add_rule(rules, "mmap",
-					 "phase 2: mmap of a file (PROT_EXEC allowed: the loader "
-					 "maps extension modules so)",
-					 json_pack("[o]", masked_zero(3, MAP_ANONYMOUS)))) < 0))
-		goto out;
-	for (size_t k = 1; k < TB_ARRAY_SIZE(mem); k++)
-		if (had_mem[k] &&
-		    (r = add_rule(rules, mem[k],
-				  "phase 2: without PROT_EXEC (no memory made executable)",
-				  json_pack("[o]", masked_zero(2, PROT_EXEC)))) < 0)
+	for (size_t k = 0; k < TB_ARRAY_SIZE(narrows); k++) {
+		const struct narrow *w = &narrows[k];
+
+		if (had[k] &&
+		    (r = add_rule(rules, w->name, w->comment,
+				  json_pack("[o]", w->ne ? cmp(w->index, "SCMP_CMP_NE", w->value, 0)
+							 : masked_zero(w->index, w->value)))) < 0)
 			goto out;
+	}
 	/* The names phase 2 allows, with or without argument rules. */
 	json_array_foreach(rules, i, rule)
 	{

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-# The second half of both Python bootstraps (runner/two-phase-bootstrap.py and
-# runner/python-context.py; runner/CMakeLists.txt appends this file to each): runs the user's
-# program the way `python3 [OPTIONS] SCRIPT|-c CODE|-m MODULE ARGS` would, after the first half's
-# `_tightbox_setup()` returned (mode, target, args, path0, enter):
+# The second half of the Python-context bootstrap (runner/python-context.py; runner/CMakeLists.txt
+# appends this file to it): runs the user's program the way `python3 [OPTIONS] SCRIPT|-c CODE|-m
+# MODULE ARGS` would, after the first half's `_tightbox_setup()` returned
+# (mode, target, args, path0, enter). It is written to serve any bootstrap that runs a program
+# after a setup; the two-phase bootstrap (runner/two-phase-bootstrap.py) still has its own copy of
+# this step, which handles directories and zip files as well (see docs/explain.md):
 #   mode    "script", "-c" or "-m"; target the file, the code or the module name;
 #   path0   "insert": put the script's directory in front of sys.path (the interpreter ran with -I),
 #           "replace": sys.path[0] is the '' that `python3 -c BOOTSTRAP` put there, replace it
@@ -103,12 +105,17 @@ try:
         __import__("runpy")._run_module_as_main(_tightbox_globals)
     else:
         exec(_tightbox_code, _tightbox_globals)
-except SystemExit:
-    raise
-except BaseException as _tightbox_e:  # noqa: BLE001 - reported as CPython reports it
-    import sys as _tightbox_sys
+except BaseException as _tightbox_e:  # noqa: BLE001 - re-raised as it came
+    # Without this module's frame, the exception goes on to CPython as the program's own: the
+    # same traceback, SystemExit's status, KeyboardInterrupt's SIGINT.
+    _tightbox_e.__traceback__ = _tightbox_e.__traceback__.tb_next
+    if __import__("sys").version_info < (3, 11):
+        # Before 3.11 a bare raise re-raises the except clause's traceback: drop the frame in
+        # the hook CPython calls to print it.
+        def _tightbox_hook(t, v, tb, hook=__import__("sys").excepthook):
+            if tb is not None and tb.tb_frame.f_code.co_filename == "<string>":
+                tb = tb.tb_next
+            hook(t, v.with_traceback(tb) if isinstance(v, BaseException) else v, tb)
 
-    _tightbox_tb = _tightbox_e.__traceback__.tb_next  # the trace starts in the program
-    _tightbox_sys.excepthook(type(_tightbox_e), _tightbox_e.with_traceback(_tightbox_tb),
-                             _tightbox_tb)
-    _tightbox_sys.exit(1)
+        __import__("sys").excepthook = _tightbox_hook
+    raise

@@ -124,17 +124,25 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 			    "--two-phase needs a phase-1 profile (not seccomp=unconfined)");
 		return -EINVAL;
 	}
-	if (!tb_run_is_python(c->argv[0]) || !c->argv[1] || c->argv[1][0] == '-') {
+	if (!tb_run_is_python(c->argv[0]) || !c->argv[1] ||
+	    (c->argv[1][0] == '-' && strcmp(c->argv[1], "-m"))) {
 		tb_diag_set(
 		    d, NULL, 0, 0, "--two-phase",
-		    "--two-phase runs a Python script: --script FILE, or -- python3 FILE [ARGS] "
-		    "(got '%s%s%s')",
+		    "--two-phase runs a Python script: --script FILE, -- python3 FILE [ARGS] or -- "
+		    "python3 -m MODULE [ARGS], without interpreter options (got '%s%s%s')",
 		    c->argv[0], c->argv[1] ? " " : "", c->argv[1] ? c->argv[1] : "");
 		return -EINVAL;
 	}
-	if (c->preload && (!*c->preload || strspn(c->preload, "abcdefghijklmnopqrstuvwxyz"
-							  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,") !=
-						  strlen(c->preload))) {
+	if (!strcmp(c->argv[1], "-m") && (!c->argv[2] || !*c->argv[2] || c->argv[2][0] == '-')) {
+		tb_diag_set(d, NULL, 0, 0, "--two-phase",
+			    "python3 -m needs a module name (got '%s')",
+			    c->argv[2] ? c->argv[2] : "");
+		return -EINVAL;
+	}
+	if (c->preload &&
+	    (!*c->preload ||
+	     strspn(c->preload, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,") != strlen(c->preload))) {
 		tb_diag_set(d, NULL, 0, 0, "--preload",
 			    "expected comma-separated module names (got '%s')", c->preload);
 		return -EINVAL;
@@ -161,7 +169,7 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 	}
 	while (c->argv[n])
 		n++;
-	/* python3 -I -c BOOTSTRAP FD NR PRELOAD FILE ARGS... NULL */
+	/* python3 -I -c BOOTSTRAP FD NR PRELOAD FILE|-m ARGS... NULL */
 	argv = calloc(n + 7, sizeof(*argv));
 	if (!argv)
 		return -ENOMEM;

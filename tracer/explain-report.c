@@ -145,11 +145,12 @@ int tb_explain_report_json(const struct tb_explain_report *r, json_t **out)
 		py = json_pack("{s:s,s:i,s:o,s:o}", "file", r->py_file, "line", r->py_line,
 			       "function", str_or_null(r->py_function), "error",
 			       str_or_null(r->py_error));
-	o = json_pack("{s:b,s:o,s:o,s:I,s:O,s:O,s:O,s:O,s:O}", "learn", r->learn, "profile",
+	o = json_pack("{s:b,s:o,s:o,s:I,s:I,s:O,s:O,s:O,s:O,s:O}", "learn", r->learn, "profile",
 		      str_or_null(r->profile), "python_context",
 		      r->pyctx_note ? json_pack("{s:b,s:s}", "on", 0, "why_not", r->pyctx_note)
 				    : json_pack("{s:b,s:n}", "on", 1, "why_not"),
-		      "total_denied", (json_int_t)r->total, "denials", denials, "killed", killed,
+		      "total_denied", (json_int_t)r->total, "unlisted_denied",
+		      (json_int_t)r->unlisted, "denials", denials, "killed", killed,
 		      "python", py, "suggestion", sugg, "warnings", warnings);
 	if (o) {
 		json_t *aa = apparmor_json(r);
@@ -252,6 +253,10 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 			   "tightbox's ceiling refuses (the dangerous set, fileless exec).\n");
 	if (!r->n_denials)
 		fprintf(f, "No syscall was denied.\n");
+	else if (r->unlisted)
+		fprintf(f, "%lu denied calls; the first %zu distinct syscalls are listed (in order of "
+			   "first use), %lu calls of further ones are not (explain keeps %d):\n",
+			r->total, r->n_denials, r->unlisted, TB_EXPLAIN_MAX_DENIALS);
 	else
 		fprintf(f, "%lu denied call%s, %zu distinct syscall%s (in order of first use):\n",
 			r->total, r->total == 1 ? "" : "s", r->n_denials,
@@ -285,7 +290,13 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 				dn->dangerous->reason);
 		if (dn->py)
 			put_pyctx(f, dn->py);
-		put_task_exit(f, dn);
+		/* How the task ended: once, after its last listed denial. */
+		bool later = false;
+
+		for (size_t k = i + 1; k < r->n_denials && !later; k++)
+			later = r->denials[k].pid == dn->pid;
+		if (!later)
+			put_task_exit(f, dn);
 	}
 	if (r->killed)
 		fprintf(f, "\nThe profile killed pid %d at its %s call (as KILL_PROCESS does).\n",
@@ -442,6 +453,11 @@ static bool profile_has_arch(const struct tb_profile *p, uint32_t audit_arch)
 }
 
 /* Why a denial gets no allow rule at all, or NULL when one may be suggested. */
+static bool unknown_number(const struct tb_explain_denial *dn)
+{
+	return seccomp_syscall_resolve_name_arch(dn->audit_arch, dn->name) < 0;
+}
+
 static const char *never_suggested(const struct tb_explain_denial *dn)
 {
 	if (dn->ceiling)
@@ -450,7 +466,7 @@ static const char *never_suggested(const struct tb_explain_denial *dn)
 		return "clone3 must keep failing with ENOSYS: glibc then falls back to clone, whose "
 		       "flags the filter can check (seccomp cannot read clone3's flags)";
 	/* A number libseccomp has no name for cannot be written into a profile (nr_1000). */
-	if (seccomp_syscall_resolve_name_arch(dn->audit_arch, dn->name) < 0)
+	if (unknown_number(dn))
 		return "it is not a syscall libseccomp knows on this arch, so no profile rule can "
 		       "name it";
 	if (dn->dangerous)
@@ -567,6 +583,8 @@ static int suggest_one(struct tb_explain_report *rep, struct tb_explain_denial *
 int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p)
 {
 	json_t *rules = json_array(), *names = json_array();
+	const struct tb_explain_denial *last_unknown = NULL;
+	size_t n_unknown = 0;
 	int r = -ENOMEM;
 
 	if (!rules || !names)
@@ -575,6 +593,11 @@ int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p
 	for (size_t i = 0; i < rep->n_denials && r == 0; i++) {
 		struct tb_explain_denial *dn = &rep->denials[i];
 
+		/* The first unknown number gets never_suggested()'s warning, the rest one more. */
+		if (!dn->ceiling && unknown_number(dn) && n_unknown++ > 0) {
+			last_unknown = dn;
+			continue;
+		}
 		dn->arg_specific = rule_arg_mask(p, dn->name, true) != 0;
 		dn->arg_mask = rule_arg_mask(p, dn->name, false);
 		r = suggest_one(rep, dn, rules, names);
@@ -592,6 +615,16 @@ int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p
 				      "ENOSYS; deny clone3 with errnoRet 38 instead",
 				 dn->data);
 	}
+	if (r == 0 && n_unknown > 1)
+		r = tb_explain_report_warn(rep, "%zu more numbers were denied, up to %s; not suggested: "
+					   "none is a syscall libseccomp knows on its arch, so no "
+					   "profile rule can name them",
+					   n_unknown - 1, last_unknown->name);
+	if (r == 0 && rep->unlisted)
+		r = tb_explain_report_warn(rep, "%lu more denied calls are not listed: explain keeps the "
+					   "first %d distinct denials; run it again after changing "
+					   "the profile",
+					   rep->unlisted, TB_EXPLAIN_MAX_DENIALS);
 	if (r < 0)
 		goto out;
 	r = -ENOMEM;

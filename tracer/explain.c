@@ -39,8 +39,15 @@ struct xtask {
 	size_t err_len;
 };
 
+_Static_assert((TB_EXPLAIN_MAX_DENIALS & (TB_EXPLAIN_MAX_DENIALS - 1)) == 0 &&
+		   TB_EXPLAIN_MAX_DENIALS < 65535,
+	       "slots: a power of two, indexes in uint16_t");
+
 struct tb_explain_state {
 	struct tb_explain_report *rep;
+	size_t cap; /* rep->denials allocated */
+	/* rep->denials by key: open addressing, index + 1 (0: free), at most half full. */
+	uint16_t slots[2 * TB_EXPLAIN_MAX_DENIALS];
 	bool learn;
 	bool markers; /* a Python-context marker was seen */
 	struct tb_sv *sv;
@@ -114,6 +121,27 @@ static char *syscall_name(const struct tb_sv_call *c)
 
 /* ---- recording one denial ----------------------------------------------------------------- */
 
+/* The slot of the denial with this key, or the free slot where it goes. */
+static size_t find_slot(const struct tb_explain_state *st, uint32_t audit_arch, int nr,
+			uint32_t data, bool ceiling)
+{
+	const size_t mask = TB_ARRAY_SIZE(st->slots) - 1;
+	uint64_t h = ((uint64_t)audit_arch << 32 ^ (uint32_t)nr ^ (uint64_t)data << 17 ^ ceiling) *
+		     0x9e3779b97f4a7c15ull;
+	size_t i = (size_t)(h >> 40) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		const struct tb_explain_denial *x;
+
+		if (!st->slots[i])
+			return i;
+		x = &st->rep->denials[st->slots[i] - 1];
+		if (x->audit_arch == audit_arch && x->nr == nr && x->data == data &&
+		    x->ceiling == ceiling)
+			return i;
+	}
+}
+
 static int record(struct tb_explain_state *st, const struct tb_sv_call *in,
 		  const struct xtask *task, struct tb_explain_denial **found)
 {
@@ -124,27 +152,32 @@ static int record(struct tb_explain_state *st, const struct tb_sv_call *in,
 	struct tb_explain_denial *dn = NULL;
 	_cleanup_free_ char *name = NULL;
 	_cleanup_free_ char *decoded = NULL;
+	size_t slot;
 	int r;
 
 	rep->total++;
-	for (size_t i = 0; i < rep->n_denials; i++) {
-		struct tb_explain_denial *x = &rep->denials[i];
-		if (x->audit_arch == in->audit_arch && x->nr == (int)in->raw_nr && x->data == data &&
-		    x->ceiling == ceiling) {
-			dn = x;
-			break;
-		}
-	}
+	slot = find_slot(st, in->audit_arch, (int)in->raw_nr, data, ceiling);
+	if (st->slots[slot])
+		dn = &rep->denials[st->slots[slot] - 1];
 	if (!dn) {
-		struct tb_explain_denial *n =
-			realloc(rep->denials, (rep->n_denials + 1) * sizeof(*rep->denials));
-		if (!n)
-			return -ENOMEM;
-		rep->denials = n;
+		if (rep->n_denials == TB_EXPLAIN_MAX_DENIALS) {
+			rep->unlisted++;
+			return 0;
+		}
+		if (rep->n_denials == st->cap) {
+			size_t cap = st->cap ? 2 * st->cap : 16;
+			struct tb_explain_denial *n = realloc(rep->denials, cap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			rep->denials = n;
+			st->cap = cap;
+		}
 		name = syscall_name(in);
 		if (!name)
 			return -ENOMEM;
 		dn = &rep->denials[rep->n_denials++];
+		st->slots[slot] = (uint16_t)rep->n_denials;
 		memset(dn, 0, sizeof(*dn));
 		dn->name = TB_TAKE_PTR(name);
 		dn->arch = arch_label(in);
@@ -262,7 +295,7 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 		if (t)
 			tb_pyctx_on_marker(&t->py, c);
 	} else {
-		r = record(st, c, t, &dn);
+		r = record(st, c, t, &dn); /* dn stays NULL past TB_EXPLAIN_MAX_DENIALS */
 	}
 	if (r < 0)
 		fail(st, r, "recording a denial");
@@ -283,7 +316,7 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 		if (!rep->killed) {
 			rep->killed = true;
 			rep->killed_nspid = tb_sv_proc_status(c->pid, "NSpid");
-			rep->killed_by = dn ? strdup(dn->name) : NULL;
+			rep->killed_by = dn ? strdup(dn->name) : syscall_name(c);
 		}
 		return (struct tb_sv_answer){TB_SV_KILL, 0};
 	}

@@ -23,6 +23,9 @@
 #include "runner/run.h"
 
 #define TB_EXPLAIN_MAX_VARIANTS 8
+/* Distinct denials (syscall, arch, action) a report keeps; the calls of any further ones are
+ * counted in `unlisted` (a workload calling 20k unknown numbers must not grow the report). */
+#define TB_EXPLAIN_MAX_DENIALS 1024
 
 struct tb_pyctx;
 
@@ -80,6 +83,7 @@ struct tb_explain_report {
 	struct tb_explain_denial *denials; /* by first occurrence */
 	size_t n_denials;
 	unsigned long total;        /* denied calls, all syscalls */
+	unsigned long unlisted;     /* of those, calls past the first TB_EXPLAIN_MAX_DENIALS denials */
 	bool killed;                /* a TB_TRACE_KILL action killed a process */
 	pid_t killed_nspid;         /* which one (sandbox pid) */
 	char *killed_by;            /* syscall name */

@@ -5,19 +5,21 @@ import ast
 import copy
 import json
 import os
+import re
 import shutil
 import tempfile
 import unittest
+import zipfile
 
 import tbtest
 from tbtest import PYTHON, run_json, tightbox
 
 DEFAULT = os.path.join(tbtest.SOURCE_DIR, "profiles", "default.json")
-PROT_EXEC, MAP_ANONYMOUS = 4, 0x20
+PROT_EXEC, MAP_ANONYMOUS, PR_SET_SECCOMP = 4, 0x20, 22
 
 # What phase 2 takes away from phase 1 by default (docs/generate.md, generate --phases), applied
-# by hand to the shipped default profile: no execve/execveat, no seccomp, no new sockets, and
-# mmap/mprotect only without PROT_EXEC on anonymous memory.
+# by hand to the shipped default profile: no execve/execveat, no seccomp, no new sockets,
+# mmap/mprotect only without PROT_EXEC on anonymous memory, prctl but PR_SET_SECCOMP.
 NEVER = {"execve", "execveat", "seccomp", "socket"}
 EXEC_MEM = {"mmap", "mprotect", "pkey_mprotect"}
 
@@ -35,7 +37,11 @@ def phase2_of(profile):
     rules.append({"names": ["mmap"], "action": "SCMP_ACT_ALLOW", "args": [masked(3, MAP_ANONYMOUS, 0)]})
     rules.append({"names": ["mprotect", "pkey_mprotect"], "action": "SCMP_ACT_ALLOW",
                   "args": [masked(2, PROT_EXEC, 0)]})
-    p["syscalls"] = rules
+    rules = [dict(r, names=[n for n in r["names"] if n != "prctl"]) if r["action"] == "SCMP_ACT_ALLOW"
+             and not r.get("args") else r for r in rules]
+    rules.append({"names": ["prctl"], "action": "SCMP_ACT_ALLOW",
+                  "args": [{"index": 0, "op": "SCMP_CMP_NE", "value": PR_SET_SECCOMP}]})
+    p["syscalls"] = [r for r in rules if r["names"]]
     return p
 
 
@@ -63,6 +69,92 @@ print("mprotect-x", "ok" if r == 0 else ctypes.get_errno())
 """
 
 
+# The attacks of tests/attacks (README.md's table) that user code can make, as Python: each line
+# is the attack and "ok" or the errno it got. argv: NAME=NR for the syscalls Python has no call
+# for. Run with --preload ctypes,socket: nothing it imports is imported in phase 2.
+SUITE = r"""
+import ctypes, os, socket, sys
+from ctypes import c_int, c_long, c_size_t, c_ushort, c_void_p
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype, libc.mmap.restype, libc.shmat.restype = c_long, c_void_p, c_void_p
+libc.mmap.argtypes = [c_void_p, c_size_t, c_int, c_int, c_int, c_long]
+libc.mprotect.argtypes = [c_void_p, c_size_t, c_int]
+libc.shmat.argtypes = [c_int, c_void_p, c_int]
+FAILED = c_void_p(-1).value
+NR = dict(a.split("=") for a in sys.argv[1:])
+def out(name, what):
+    print(name, what, flush=True)
+def attempt(name, fn):
+    try:
+        r = fn()
+        out(name, "ok" if r is None or r is True else r)
+    except OSError as e:
+        out(name, e.errno)
+def c(ok):
+    return True if ok else ctypes.get_errno()
+def sock(*a, connect=None, send=None):
+    s = socket.socket(*a)
+    if connect is not None:
+        s.settimeout(2); s.connect(connect)
+    if send is not None:
+        s.sendto(b"x", send)
+attempt("connect-host-loopback", lambda: sock(socket.AF_INET, connect=("127.0.0.1", 9)))
+attempt("udp-loopback", lambda: sock(socket.AF_INET, socket.SOCK_DGRAM, send=("127.0.0.1", 9)))
+attempt("connect-other", lambda: sock(socket.AF_INET, connect=("192.0.2.1", 9)))
+attempt("abstract-unix", lambda: sock(socket.AF_UNIX, connect="\0tb-no-such"))
+attempt("packet", lambda: sock(17, socket.SOCK_RAW, 0))
+attempt("netlink", lambda: sock(socket.AF_NETLINK, socket.SOCK_RAW, 0))
+attempt("raw-inet", lambda: sock(socket.AF_INET, socket.SOCK_RAW, 1))
+attempt("write-etc", lambda: os.close(os.open("/etc/tb-x", os.O_WRONLY | os.O_CREAT, 0o644)))
+attempt("read-shadow", lambda: os.close(os.open("/etc/shadow", os.O_RDONLY)))
+attempt("memfd", lambda: c(libc.syscall(c_long(int(NR["memfd_create"])), b"x", 0) >= 0))
+attempt("ptrace-traceme", lambda: c(libc.ptrace(0, 0, None, None) == 0))
+attempt("unshare-user", lambda: c(libc.unshare(0x10000000) == 0))
+attempt("keyctl", lambda: c(libc.syscall(c_long(int(NR["keyctl"])), 0, -3, 0) >= 0))
+attempt("personality", lambda: c(libc.personality(0x0400000) != -1))
+attempt("kill-all", lambda: c(libc.kill(-1, 0) == 0))
+attempt("mmap-rwx", lambda: c(libc.mmap(None, 4096, 7, 0x22, -1, 0) not in (None, FAILED)))
+q = libc.mmap(None, 4096, 3, 0x22, -1, 0)
+attempt("mprotect-x", lambda: c(libc.mprotect(q, 4096, 5) == 0))
+class FProg(ctypes.Structure):
+    _fields_ = [("len", c_ushort), ("filter", c_void_p)]
+ALLOW = (ctypes.c_ubyte * 8)(0x06, 0, 0, 0, 0, 0, 0xff, 0x7f)
+prog = FProg(1, ctypes.addressof(ALLOW))
+attempt("own-filter", lambda: c(libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0))
+fd = os.open("/tmp/x", os.O_WRONLY | os.O_CREAT, 0o755)
+with open("/bin/true", "rb") as f:
+    os.write(fd, f.read())
+os.close(fd)
+def execs():
+    for name, argv in (("exec-tmp", ["/tmp/x"]), ("ldso-tmp", ["/lib64/ld-linux-x86-64.so.2", "/tmp/x"]),
+                       ("exec-bin", ["/bin/true"])):
+        try:
+            os.execv(argv[0], argv)
+        except OSError as e:
+            out(name, e.errno)
+try:
+    pid = os.fork()
+except OSError as e:
+    out("fork", e.errno)
+    execs()  # in this process: the first exec that works ends it
+    sys.exit(0)
+if pid == 0:
+    execs()
+    os._exit(0)
+out("fork", "ok")
+out("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+SUITE_PRELOAD = "ctypes,socket"
+
+
+def write_file(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
+
+
 def setUpModule():
     tbtest.need_root()
 
@@ -83,11 +175,7 @@ class TwoPhase(unittest.TestCase):
 
     @classmethod
     def write(cls, name, text):
-        path = os.path.join(cls.dir, name)
-        with open(path, "w") as f:
-            f.write(text)
-        os.chmod(path, 0o644)
-        return path
+        return write_file(cls.dir, name, text)
 
     def script(self, name, code, *opts, args=()):
         path = self.write(name, code)
@@ -180,6 +268,86 @@ print("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
         self.assertIn("KeyError: 'k'", two["stderr"])
         self.assertNotIn("<string>", two["stderr"])
 
+    def test_same_as_plain_python_everywhere(self):
+        # A script in a directory with spaces given by a relative path, -m with a module and a
+        # package, a directory and a zip with __main__.py, PYTHONPATH, SystemExit of each kind,
+        # KeyboardInterrupt, a chained exception, a SyntaxError in the file, the user's own
+        # excepthook and atexit: stdout, stderr (byte for byte), the exit status and signal as
+        # with plain python3. Only sys.flags (isolated) and inspect.stack() (one "<string>"
+        # frame below the script) tell them apart; nothing here prints those.
+        show = ("import sys, os\n"
+                "print('argv', sys.argv, 'path0', sys.path[0], 'file', __file__)\n"
+                "print('name', __name__, __spec__, __cached__, __package__, __doc__)\n"
+                "print('loader', type(__loader__).__name__, getattr(__loader__, 'name', None),\n"
+                "      getattr(__loader__, 'path', None))\n"
+                "print('main', sys.modules['__main__'].__dict__ is globals(), list(globals()))\n"
+                "print('path', sys.path, os.getcwd())\n"
+                "print('to stderr', file=sys.stderr)\n"
+                "arg = sys.argv[1] if len(sys.argv) > 1 else '0'\n"
+                "def f(): raise ValueError('inner')\n"
+                "if arg == 'raise':\n"
+                "    try:\n        f()\n"
+                "    except ValueError as e:\n        raise KeyError('k') from e\n"
+                "if arg == 'kbd': raise KeyboardInterrupt\n"
+                "if arg == 'str': sys.exit('bye')\n"
+                "if arg == 'none': raise SystemExit\n"
+                "sys.exit(int(arg))\n")
+        top = os.path.join(self.dir, "dir with spaces")
+        for sub in ("pkg", "zipd"):
+            os.makedirs(os.path.join(top, sub), exist_ok=True)
+        for name, text in (("show.py", show), ("mod.py", show), ("pkg/__init__.py", ""),
+                           ("pkg/__main__.py", show), ("zipd/__main__.py", show),
+                           ("bad.py", "print(1)\nx = (\n"),
+                           ("hook.py", "import atexit, sys, traceback\n"
+                                       "sys.excepthook = lambda t, v, tb: print('hook', t.__name__,"
+                                       " [f.name for f in traceback.extract_tb(tb)])\n"
+                                       "atexit.register(lambda: print('atexit ran'))\n"
+                                       "def g(): 1 / 0\ng()\n")):
+            write_file(top, name, text)
+        with open(os.path.join(top, "app.zip"), "wb") as f:  # a zipapp: a #! line, then the zip
+            f.write(b"#!/usr/bin/python3\n")
+            with zipfile.ZipFile(f, "w") as z:
+                z.writestr("__main__.py", show)
+        os.chmod(os.path.join(top, "app.zip"), 0o644)
+        for d in (top, os.path.join(top, "pkg"), os.path.join(top, "zipd")):
+            os.chmod(d, 0o777)  # CPython may write __pycache__ there, both ways alike
+        wd = ["-w", "/w/dir with spaces"]
+        cases = [(wd, ["show.py", a]) for a in ("0", "3", "raise", "kbd", "str", "none")]
+        cases += [(wd, ["-m", "mod", "raise"]), (wd, ["-m", "pkg", "4"]), (wd, ["-m", "no_such_mod"]),
+                  (wd, ["zipd", "5"]), (wd, ["app.zip", "raise"]), (wd, ["bad.py"]), (wd, ["hook.py"]),
+                  (wd, ["nosuch.py"]), (["-w", "/w"], ["dir with spaces/show.py", "raise"]),
+                  (wd + ["-e", "PYTHONPATH=/w:rel:"], ["show.py"])]
+        addr = re.compile(r"0x[0-9a-f]+")  # object addresses in reprs
+        seen = {}
+        for opts, argv in cases:
+            plain, _ = run_json("-v", self.dir + ":/w", *opts, "--", PYTHON, *argv)
+            two, _ = run_json("-v", self.dir + ":/w", *opts, "--preload", "json", "--two-phase",
+                              self.p2, "--", PYTHON, *argv)
+            what = "%s %r" % (" ".join(opts), argv)
+            self.assertEqual(addr.sub("", plain["stdout"]), addr.sub("", two["stdout"]), what)
+            for k in ("stderr", "exit_code", "signal"):
+                self.assertEqual(plain[k], two[k], "%s differs for %s" % (k, what))
+            seen[argv[-1] if argv[0] != "-m" else argv[1]] = two
+        # What those runs showed, as python3 documents it.
+        self.assertIn("argv ['dir with spaces/show.py', 'raise'] path0 /w/dir with spaces file "
+                      "/w/dir with spaces/show.py", seen["raise"]["stdout"])
+        self.assertIn("argv ['/w/dir with spaces/mod.py', 'raise'] path0 /w/dir with spaces",
+                      seen["mod"]["stdout"])
+        self.assertIn("'/w', '/w/dir with spaces/rel', '/w/dir with spaces', '/usr/lib", seen["show.py"]["stdout"])
+        self.assertEqual([(seen[a]["exit_code"], seen[a]["signal"]) for a in ("3", "str", "none", "kbd", "pkg", "5")],
+                         [(3, None), (1, None), (0, None), (130, None), (4, None), (5, None)])
+        self.assertTrue(seen["raise"]["stderr"].endswith(
+            'File "/w/dir with spaces/show.py", line 15, in <module>\n'
+            '    raise KeyError(\'k\') from e\nKeyError: \'k\'\n'), seen["raise"]["stderr"])
+        self.assertIn("SyntaxError: '(' was never closed", seen["bad.py"]["stderr"])
+        self.assertEqual(seen["hook.py"]["stdout"], "hook ZeroDivisionError ['<module>', 'g']\natexit ran\n")
+        self.assertEqual(seen["no_such_mod"]["stderr"], "%s: No module named no_such_mod\n" % PYTHON)
+        # Interpreter options other than -m are refused up front, naming what is supported.
+        for argv in (["-u", "x.py"], ["-m"], ["-"]):
+            p = tightbox("run", "--two-phase", self.p2, "--", PYTHON, *argv)
+            self.assertEqual((p.returncode, p.stdout), (125, b""), argv)
+            self.assertIn(b"python3 -m", p.stderr)
+
     def test_missing_script_as_plain_python(self):
         plain, _ = run_json("--", PYTHON, "/no/such.py")
         two, _ = run_json("--two-phase", self.p2, "--", PYTHON, "/no/such.py")
@@ -255,6 +423,190 @@ print("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
             self.assertFalse(os.path.exists(os.path.join(self.dir, "r.json")))
 
 
+# Each default of generate --phases, tried from user code. Phase 1 is the shipped default plus
+# SysV shared memory (which the default refuses), so that phase 1 alone lets every attempt through
+# but seccomp(2), which only the bootstrap's stacking rule allows. argv: SECCOMP_NR EXECVEAT_NR.
+ATTEMPTS = r"""
+import ctypes, os, socket, sys
+from ctypes import c_int, c_long, c_size_t, c_ushort, c_void_p
+SECCOMP, EXECVEAT = int(sys.argv[1]), int(sys.argv[2])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = c_long
+libc.mmap.restype, libc.shmat.restype = c_void_p, c_void_p
+libc.mmap.argtypes = [c_void_p, c_size_t, c_int, c_int, c_int, c_long]
+libc.mprotect.argtypes = [c_void_p, c_size_t, c_int]
+libc.shmat.argtypes = [c_int, c_void_p, c_int]
+FAILED = c_void_p(-1).value
+def show(name, ok):
+    print(name, "ok" if ok else ctypes.get_errno(), flush=True)
+class FProg(ctypes.Structure):
+    _fields_ = [("len", c_ushort), ("filter", c_void_p)]
+ALLOW = (ctypes.c_ubyte * 8)(0x06, 0, 0, 0, 0, 0, 0xff, 0x7f)  # BPF_RET|BPF_K SECCOMP_RET_ALLOW
+prog = FProg(1, ctypes.addressof(ALLOW))
+show("mmap-rwx", libc.mmap(None, 4096, 7, 0x22, -1, 0) not in (None, FAILED))
+q = libc.mmap(None, 4096, 3, 0x22, -1, 0)
+show("mmap-rw", q not in (None, FAILED))
+show("mprotect-x", libc.mprotect(q, 4096, 5) == 0)
+shm = libc.shmget(0, 4096, 0o700)
+show("shmat", libc.shmat(shm, None, 0) not in (None, FAILED))
+show("shmat-exec", libc.shmat(shm, None, 0o100000) not in (None, FAILED))
+libc.shmctl(shm, 0, None)
+show("prctl-name", libc.prctl(15, b"attempts", 0, 0, 0) == 0)
+show("prctl-seccomp", libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0)
+show("seccomp", libc.syscall(c_long(SECCOMP), c_long(1), c_long(0), ctypes.byref(prog)) == 0)
+for fam, name in ((socket.AF_UNIX, "socket-unix"), (socket.AF_INET, "socket-inet")):
+    try:
+        socket.socket(fam).close(); print(name, "ok", flush=True)
+    except OSError as e:
+        print(name, e.errno, flush=True)
+fd = os.open("/bin/true", os.O_RDONLY)
+for name, run in (("execve", lambda: os.execv("/bin/true", ["true"])),
+                  ("execveat", lambda: libc.syscall(c_long(EXECVEAT), c_long(fd), b"",
+                                                    (ctypes.c_char_p * 2)(b"true", None),
+                                                    (ctypes.c_char_p * 1)(None), c_long(0x1000)))):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            run()
+        except OSError as e:
+            os._exit(e.errno)
+        os._exit(ctypes.get_errno() or 99)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    print(name, "ok" if code == 0 else code, flush=True)
+"""
+
+# A user phase that needs the harmless forms only: prctl(PR_SET_NAME), an AF_UNIX socket, RW
+# anonymous memory, SysV shared memory without SHM_EXEC, fork (ATTEMPTS execs in children).
+FORK = "import os\npid = os.fork()\npid or os._exit(0)\nos.waitpid(pid, 0)\n"
+MODEST = FORK + r"""
+import ctypes, socket
+from ctypes import c_int, c_long, c_size_t, c_void_p
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype, libc.shmat.restype = c_void_p, c_void_p
+libc.mmap.argtypes = [c_void_p, c_size_t, c_int, c_int, c_int, c_long]
+libc.mprotect.argtypes = [c_void_p, c_size_t, c_int]
+libc.shmat.argtypes, libc.shmdt.argtypes = [c_int, c_void_p, c_int], [c_void_p]
+assert libc.prctl(15, b"modest", 0, 0, 0) == 0
+socket.socket(socket.AF_UNIX).close()
+p = libc.mmap(None, 4096, 3, 0x22, -1, 0)
+assert libc.mprotect(p, 4096, 1) == 0
+shm = libc.shmget(0, 4096, 0o700)
+assert libc.shmdt(libc.shmat(shm, None, 0)) == 0
+libc.shmctl(shm, 0, None)
+print("OK modest")
+"""
+
+# A user phase that needs what phase 2 denies by default: execve, its own seccomp filter (both
+# ways) and memory made executable (a JIT).
+NEEDY = FORK + r"""
+import ctypes, subprocess
+from ctypes import c_int, c_long, c_size_t, c_ushort, c_void_p
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype, libc.mmap.restype = c_long, c_void_p
+libc.mmap.argtypes = [c_void_p, c_size_t, c_int, c_int, c_int, c_long]
+libc.mprotect.argtypes = [c_void_p, c_size_t, c_int]
+class FProg(ctypes.Structure):
+    _fields_ = [("len", c_ushort), ("filter", c_void_p)]
+ALLOW = (ctypes.c_ubyte * 8)(0x06, 0, 0, 0, 0, 0, 0xff, 0x7f)
+prog = FProg(1, ctypes.addressof(ALLOW))
+subprocess.run(["/bin/true"], check=True)
+assert libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0
+assert libc.syscall(c_long(%d), c_long(1), c_long(0), ctypes.byref(prog)) == 0
+p = libc.mmap(None, 4096, 3, 0x22, -1, 0)
+assert libc.mprotect(p, 4096, 5) == 0
+print("OK needy")
+"""
+
+
+def resolve(name):
+    import ctypes
+    return ctypes.CDLL("libseccomp.so.2").seccomp_syscall_resolve_name(name.encode())
+
+
+class GeneratedDefaults(unittest.TestCase):
+    """What `generate --phases` takes away by default, from profiles it generated from real
+    recordings, tried by a real process: under phase 1 alone each attempt gets through, under
+    phase 2 it fails with the profile's errno; a user phase that recorded a call keeps it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="tb-2phase-gen-")
+        os.chmod(cls.dir, 0o755)
+        with open(DEFAULT) as f:
+            p1 = json.load(f)
+        p1["syscalls"].append({"names": ["shmget", "shmat", "shmdt", "shmctl"],
+                               "action": "SCMP_ACT_ALLOW"})
+        cls.p1 = write_file(cls.dir, "p1.json", json.dumps(p1))
+        cls.attempts = write_file(cls.dir, "attempts.py", ATTEMPTS)
+        cls.nrs = [str(resolve("seccomp")), str(resolve("execveat"))]
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir)
+
+    def phase2_from(self, name, code, *gen_opts):
+        script = write_file(self.dir, name + ".py", code)
+        out = os.path.join(self.dir, name)
+        os.mkdir(out)
+        recs = []
+        for phase in ("all", "user"):
+            rec = os.path.join(out, phase + ".json")
+            p = tightbox("record", "--phase", phase, "--preload", "ctypes,subprocess", "-o", rec,
+                         "--script", script, timeout=300)
+            self.assertEqual((p.returncode, p.stdout), (0, b"OK %s\n" % name.encode()), p.stderr)
+            recs.append(rec)
+        p = tightbox("generate", "--phases", *gen_opts, "-o", out, *recs)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return os.path.join(out, "seccomp-phase2.json")
+
+    def attempt(self, *opts):
+        res, _ = run_json("--security-opt", "seccomp=" + self.p1, "--preload", "ctypes,socket", *opts,
+                          "-v", self.dir + ":/w:ro", "--", PYTHON, "/w/attempts.py", *self.nrs)
+        self.assertEqual(res["exit_code"], 0, res["stderr"])
+        return dict(l.split(" ", 1) for l in res["stdout"].splitlines())
+
+    def test_defaults_deny_what_phase1_allows(self):
+        p2 = self.phase2_from("modest", MODEST)
+        with open(p2) as f:
+            doc = json.load(f)
+        E = str(doc["defaultErrnoRet"])
+        one = self.attempt("--two-phase", self.write_allow_all())
+        # Phase 1 alone (phase 2 allowing everything): all through but seccomp(2).
+        self.assertEqual(one, {"mmap-rwx": "ok", "mmap-rw": "ok", "mprotect-x": "ok", "shmat": "ok",
+                               "shmat-exec": "ok", "prctl-name": "ok", "prctl-seccomp": "ok",
+                               "seccomp": "ok", "socket-unix": "ok", "socket-inet": "ok",
+                               "execve": "ok", "execveat": "ok"})
+        two = self.attempt("--two-phase", p2)
+        self.assertEqual(two, {"mmap-rwx": E, "mmap-rw": "ok", "mprotect-x": E, "shmat": "ok",
+                               "shmat-exec": E, "prctl-name": "ok", "prctl-seccomp": E,
+                               "seccomp": E, "socket-unix": "ok", "socket-inet": E,
+                               "execve": E, "execveat": E})
+
+    def write_allow_all(self):
+        """A phase 2 that allows everything: user code then runs under phase 1 only, with its
+        stacking rule (seccomp(SECCOMP_SET_MODE_FILTER)) added as in every two-phase run."""
+        return write_file(self.dir, "allow-all.json", json.dumps(
+            {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}))
+
+    def test_recorded_needs_are_kept(self):
+        p2 = self.phase2_from("needy", NEEDY % resolve("seccomp"), "--allow-risky", "seccomp")
+        with open(p2) as f:
+            doc = json.load(f)
+        E = str(doc["defaultErrnoRet"])
+        two = self.attempt("--two-phase", p2)
+        # Recorded: execve (not execveat), both ways of installing a filter, mprotect adding
+        # PROT_EXEC. Not recordable, so still refused: anonymous RWX mmap, SHM_EXEC.
+        self.assertEqual({k: two[k] for k in ("execve", "execveat", "prctl-seccomp", "seccomp",
+                                              "mprotect-x", "mmap-rwx", "mmap-rw")},
+                         {"execve": "ok", "execveat": E, "prctl-seccomp": "ok", "seccomp": "ok",
+                          "mprotect-x": "ok", "mmap-rwx": E, "mmap-rw": "ok"})
+        # Without --allow-risky seccomp the recorded seccomp(2) stays out (issue 10's rule);
+        # prctl(PR_SET_SECCOMP) is not in that risky set and follows the recordings alone.
+        p2 = self.phase2_from("needy2", NEEDY.replace("OK needy", "OK needy2") % resolve("seccomp"))
+        two = self.attempt("--two-phase", p2)
+        self.assertEqual((two["seccomp"], two["prctl-seccomp"]), (E, "ok"))
+
+
 WORKLOADS = os.path.join(tbtest.SOURCE_DIR, "scripts", "workloads")
 
 
@@ -296,7 +648,7 @@ class Corpus(unittest.TestCase):
             p = tightbox("generate", "--phases", "-o", tmp, *recs)
             self.assertEqual(p.returncode, 0, p.stderr.decode())
             summary = p.stdout.decode()
-            print("\n" + "\n".join(l for l in summary.splitlines() if "allowed" in l))
+            print("\n" + "\n".join(l for l in summary.splitlines() if l.endswith("syscalls allowed")))
             with open(os.path.join(tmp, "seccomp-phase2.json")) as f:
                 p2 = json.load(f)
             allowed2 = {n for r in p2["syscalls"] if r["action"] == "SCMP_ACT_ALLOW" for n in r["names"]}
@@ -310,7 +662,8 @@ class Corpus(unittest.TestCase):
                 p = tightbox("generate", "--phases", "-o", d, os.path.join(tmp, n + "-all.json"),
                              os.path.join(tmp, n + "-user.json"))
                 self.assertEqual(p.returncode, 0, p.stderr.decode())
-                counts = [l.split(":")[-1].split()[0] for l in p.stdout.decode().splitlines() if "allowed" in l]
+                counts = re.findall(r"^(?:x86_64|phase 2 \(.*\)): (\d+) syscalls allowed$", p.stdout.decode(), re.M)
+                self.assertEqual(len(counts), 2, p.stdout.decode())
                 with open(os.path.join(d, "seccomp-phase2.json")) as f:
                     execve = any("execve" in r["names"] for r in json.load(f)["syscalls"]
                                  if r["action"] == "SCMP_ACT_ALLOW")
@@ -322,6 +675,46 @@ class Corpus(unittest.TestCase):
                                   "--timeout", "120", "--script", os.path.join(WORKLOADS, n + ".py"), timeout=300)
                 self.assertEqual(res["exit_code"], 0, "%s: %s" % (n, res["stderr"][-800:]))
                 self.assertTrue(res["stdout"].startswith("OK"), (n, res["stdout"][:200]))
+            # The attack suite from user code: phase 1 alone (the shipped default), then the
+            # default with a phase 2 made from one workload (pandas_work) and from the merged
+            # corpus. Printed as the table of docs/generate.md and tests/attacks/README.md.
+            os.chmod(tmp, 0o755)
+            suite = write_file(tmp, "suite.py", SUITE)
+            nrs = ["%s=%d" % (n, resolve(n)) for n in ("memfd_create", "keyctl")]
+            cols = {"phase 1": [], "+ pandas_work phase 2": ["--preload", SUITE_PRELOAD + ",pandas",
+                                                              "--two-phase", os.path.join(tmp, "pandas_work", "seccomp-phase2.json")],
+                    "+ corpus phase 2": ["--preload", SUITE_PRELOAD + "," + ",".join(set(",".join(preload.values()).split(","))),
+                                         "--two-phase", os.path.join(tmp, "seccomp-phase2.json")]}
+            got = {}
+            for col, opts in cols.items():
+                res, _ = run_json("-v", tmp + ":" + tmp + ":ro", *opts, "--", PYTHON, suite, *nrs)
+                self.assertEqual(res["exit_code"], 0, (col, res["stderr"][-800:]))
+                got[col] = dict(l.split(" ", 1) for l in res["stdout"].splitlines())
+            print("%-22s %-10s %-22s %s" % ("attack", *cols))
+            for k in dict.fromkeys(k for c in cols for k in got[c]):
+                print("%-22s %-10s %-22s %s" % (k, *(got[c].get(k, "-") for c in cols)))
+            E = str(p2["defaultErrnoRet"])
+            # Phase 1 alone: layers other than seccomp stop these (netns, caps, DAC, read-only
+            # mounts, noexec); anonymous executable memory and a filter of one's own get through.
+            self.assertEqual(got["phase 1"], {
+                "connect-host-loopback": "111", "udp-loopback": "ok", "connect-other": "101",
+                "abstract-unix": "111", "packet": "1", "netlink": "ok", "raw-inet": "1", "write-etc": "30",
+                "read-shadow": "13", "memfd": E, "ptrace-traceme": "1", "unshare-user": "1", "keyctl": "1",
+                "personality": "1", "kill-all": "3", "mmap-rwx": "ok", "mprotect-x": "ok",
+                "own-filter": "ok", "fork": "ok", "exec-tmp": "13", "child": "127"})
+            # pandas_work's user phase makes no socket, fork, kill or exec: its phase 2 refuses
+            # them in seccomp as well, with anonymous executable memory and a filter of one's own.
+            want = dict(got["phase 1"], **{
+                "connect-host-loopback": E, "udp-loopback": E, "connect-other": E,
+                "abstract-unix": E, "netlink": "1", "raw-inet": E, "kill-all": E,
+                "mmap-rwx": E, "mprotect-x": E, "own-filter": E, "fork": E, "exec-tmp": E,
+                "ldso-tmp": E, "exec-bin": E})
+            del want["child"]  # no fork: the execs are tried in the process itself
+            self.assertEqual(got["+ pandas_work phase 2"], want)
+            # The merged corpus keeps sockets, fork, kill and execve (its workloads use them),
+            # and still refuses anonymous executable memory and a filter of one's own.
+            for k in ("mmap-rwx", "mprotect-x", "own-filter"):
+                self.assertEqual(got["+ corpus phase 2"][k], E, k)
             # The shellcode attempt fails under the generated phase 2 as well (the profile's
             # default errno), while file-backed PROT_EXEC mappings (extension modules) work.
             sc = os.path.join(tmp, "sc.py")

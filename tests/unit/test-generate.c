@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -552,6 +553,66 @@ static void test_phase2(void **state)
 	tb_recording_free(r);
 }
 
+/* The compiled phase 2 of @r's profile. */
+static void phase2_prog(struct tb_recording *r, struct sock_fprog *prog)
+{
+	struct tb_gen_input in = {.path = "user.json", .rec = r};
+	struct tb_gen_result res = {0};
+	struct tb_compile_opts co = {0};
+	struct tb_profile *p = NULL;
+	char *text = NULL, **names = NULL;
+	struct tb_gen_opts o;
+	struct tb_diag d;
+	void *ctx = NULL;
+
+	tb_gen_opts_init(&o);
+	gen(r, &o, &res);
+	assert_int_equal(tb_gen_phase2(res.seccomp, &in, 1, &text, &names), 0);
+	assert_int_equal(tb_profile_parse(text, strlen(text), "phase2.json", &p, &d), 0);
+	assert_int_equal(tb_profile_compile(p, &co, &ctx, &d), 0);
+	assert_int_equal(tb_profile_export_bpf(ctx, prog), 0);
+	tb_profile_ctx_free(ctx);
+	tb_profile_free(p);
+	free(text);
+	tb_strv_free(names);
+	tb_gen_result_free(&res);
+}
+
+/* Filter installation and SHM_EXEC, through the compiled phase 2 in a child: prctl stays for its
+ * other options, PR_SET_SECCOMP and shmat with SHM_EXEC get the default errno (ENOSYS), unless a
+ * user-phase recording used PR_SET_SECCOMP. */
+static void test_phase2_enforced(void **state)
+{
+	static const char *const user[] = {"read", "write", "exit_group", "prctl", "shmat", NULL};
+	const char *key[] = {"a0"};
+	uint64_t set_name[] = {PR_SET_NAME}, set_seccomp[] = {PR_SET_SECCOMP};
+	struct tb_recording *r = rec_new("x86_64", "user", user);
+	struct sock_fprog prog = {0};
+	char name[] = "phase2";
+
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__)
+	tb_recording_free(r);
+	skip(); /* the sanitizer runtime in the child makes calls this profile denies */
+#endif
+	assert_int_equal(tb_recording_add_args(r, "x86_64", "prctl", 1, key, set_name, 1), 0);
+	phase2_prog(r, &prog);
+	assert_int_equal(child_call(&prog, SYS_prctl, PR_SET_NAME, (unsigned long)name, 0), 0);
+	/* SECCOMP_MODE_STRICT: had it been allowed, the child's _exit would be SIGKILLed. */
+	assert_int_equal(child_call(&prog, SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0),
+			 200 + ENOSYS);
+	assert_int_equal(child_call(&prog, SYS_shmat, (unsigned long)-1, 0, SHM_EXEC),
+			 200 + ENOSYS);
+	assert_int_equal(child_call(&prog, SYS_shmat, (unsigned long)-1, 0, 0), 200 + EINVAL);
+	free(prog.filter);
+	/* Recorded in the user phase: prctl keeps every option. */
+	assert_int_equal(tb_recording_add_args(r, "x86_64", "prctl", 1, key, set_seccomp, 1), 0);
+	phase2_prog(r, &prog);
+	assert_int_equal(child_call(&prog, SYS_prctl, PR_SET_SECCOMP, 99, 0), 200 + EINVAL);
+	free(prog.filter);
+	tb_recording_free(r);
+}
+
 static void test_export(void **state)
 {
 	struct tb_recording *r = basic_rec();
@@ -625,6 +686,7 @@ int main(void)
 	    cmocka_unit_test(test_enforced),
 	    cmocka_unit_test(test_export),
 	    cmocka_unit_test(test_phase2),
+	    cmocka_unit_test(test_phase2_enforced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
