@@ -1,10 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-# The second half of the Python-context bootstrap (runner/python-context.py; runner/CMakeLists.txt
-# appends this file to it): runs the user's program the way `python3 [OPTIONS] SCRIPT|-c CODE|-m
-# MODULE ARGS` would, after the first half's `_tightbox_setup()` returned
-# (mode, target, args, path0, enter). It is written to serve any bootstrap that runs a program
-# after a setup; the two-phase bootstrap (runner/two-phase-bootstrap.py) still has its own copy of
-# this step, which handles directories and zip files as well (see docs/explain.md):
+# The second half of both Python bootstraps (runner/two-phase-bootstrap.py and
+# runner/python-context.py; runner/CMakeLists.txt appends this file to each): runs the user's
+# program the way `python3 [OPTIONS] SCRIPT|-c CODE|-m MODULE ARGS` would (a SCRIPT may be a
+# directory or zip file with a __main__.py), after the first half's `_tightbox_setup()` returned
+# (mode, target, args, path0, enter):
 #   mode    "script", "-c" or "-m"; target the file, the code or the module name;
 #   path0   "insert": put the script's directory in front of sys.path (the interpreter ran with -I),
 #           "replace": sys.path[0] is the '' that `python3 -c BOOTSTRAP` put there, replace it
@@ -35,8 +34,20 @@ def _tightbox_prepare(mode, target, args, path0, enter, dunders):
         first = ""
     else:
         sys.argv[:] = [target] + args
-        real = sys.modules["posixpath"].realpath(target)
-        first = real.rpartition("/")[0] or "/"
+        if sys.version_info >= (3, 9) and target[:1] != "/":
+            # Since 3.9 the script's file name is made absolute, without normalizing it (and
+            # kept relative when the working directory is unknown).
+            try:
+                target = sys.modules["posix"].getcwd() + "/" + target
+            except OSError:
+                pass
+        if _tightbox_runs_main(target):
+            # A directory or zip file with a __main__.py: CPython puts it first on sys.path and
+            # runs its __main__ module through runpy.
+            first, mode = target, "dir"
+        else:
+            real = (sys.modules.get("posixpath") or __import__("posixpath")).realpath(target)
+            first = real.rpartition("/")[0] or "/"
     if path0 == "insert" and first is not None:
         sys.path.insert(0, first)
     elif path0 == "replace" and sys.path and sys.path[0] == "":
@@ -45,18 +56,11 @@ def _tightbox_prepare(mode, target, args, path0, enter, dunders):
         else:
             sys.path[0] = first
     sys.modules["__main__"] = main
-    if mode == "-m":
+    if mode in ("-m", "dir"):
         if enter:
             enter()
-        return None, target
+        return None, ((target,) if mode == "-m" else ("__main__", False))
     if mode == "script":
-        if sys.version_info >= (3, 9) and target[:1] != "/":
-            # Since 3.9 the script's file name is made absolute, without normalizing it (and
-            # kept relative when the working directory is unknown).
-            try:
-                target = sys.modules["posix"].getcwd() + "/" + target
-            except OSError:
-                pass
         main.__file__ = target
         main.__cached__ = None
         main.__loader__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__",
@@ -90,19 +94,40 @@ def _tightbox_prepare(mode, target, args, path0, enter, dunders):
         code = compile(source, target if mode == "script" else "<string>", "exec",
                        dont_inherit=True)
     except SyntaxError as e:
-        sys.excepthook(type(e), e, None)  # CPython prints no traceback for these either
+        e.__traceback__ = None  # CPython prints no traceback for these
+        sys.excepthook(type(e), e, None)
         sys.exit(1)
     if enter:
         enter()
     return code, main.__dict__
 
 
+def _tightbox_runs_main(path):
+    # CPython asks sys.path_hooks for an importer of the path: a directory, or a zip file
+    # (zipimport takes any, with or without a prefix such as a zipapp's #! line, or a comment).
+    # Only regular files are tried as zips: a FIFO is read once.
+    import sys
+
+    try:
+        kind = sys.modules["posix"].stat(path).st_mode & 0o170000  # S_IFMT
+    except OSError:
+        return False
+    if kind == 0o040000:  # S_IFDIR
+        return True
+    if kind != 0o100000:  # S_IFREG
+        return False
+    try:
+        return bool(__import__("zipimport").zipimporter(path))
+    except Exception:  # noqa: BLE001 - not a zip file: a script
+        return False
+
+
 # The program runs from this module level, not from inside a function.
 _tightbox_code, _tightbox_globals = _tightbox_prepare(*_tightbox_setup(), _tightbox_dunders)
-del _tightbox_prepare, _tightbox_setup, _tightbox_dunders
+del _tightbox_prepare, _tightbox_setup, _tightbox_dunders, _tightbox_runs_main
 try:
     if _tightbox_code is None:
-        __import__("runpy")._run_module_as_main(_tightbox_globals)
+        __import__("runpy")._run_module_as_main(*_tightbox_globals)
     else:
         exec(_tightbox_code, _tightbox_globals)
 except BaseException as _tightbox_e:  # noqa: BLE001 - re-raised as it came
