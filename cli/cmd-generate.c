@@ -618,6 +618,8 @@ int tb_cmd_generate(int argc, char **argv)
 
 		if (!path) {
 			/* --imports: the fragment of each module, after the baseline. */
+			if (!modules)
+				goto out;
 			if (snprintf(frag, sizeof(frag), "%s/%s.json", import_dir,
 				     modules[i - n_rec]) >= (int)sizeof(frag)) {
 				fprintf(stderr, "tightbox generate: --per-import-dir: path too long\n");

@@ -429,16 +429,28 @@ static size_t find2(const void *arr, size_t n, size_t size, size_t oa, size_t ob
 	return lo;
 }
 
+static int denied_cmp(const struct tb_rec_denied *d, const char *arch, const char *name)
+{
+	int c = strcmp(d->arch, arch);
+
+	return c ? c : strcmp(d->name, name);
+}
+
 int tb_recording_add_denied(struct tb_recording *r, const char *arch, const char *name,
 			    uint64_t count)
 {
-	bool found;
-	size_t at = find2(r->denied, r->n_denied, sizeof(*r->denied),
-			  offsetof(struct tb_rec_denied, arch), offsetof(struct tb_rec_denied, name),
-			  arch, name, &found);
+	size_t at = 0, hi = r->n_denied;
 	char *a, *n;
 
-	if (found) {
+	while (at < hi) {
+		size_t mid = (at + hi) / 2;
+
+		if (denied_cmp(&r->denied[mid], arch, name) < 0)
+			at = mid + 1;
+		else
+			hi = mid;
+	}
+	if (at < r->n_denied && !denied_cmp(&r->denied[at], arch, name)) {
 		r->denied[at].count += count;
 		return 0;
 	}

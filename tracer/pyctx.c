@@ -202,7 +202,7 @@ void tb_pyctx_on_fork(pid_t parent, const struct tb_pyctx_task *pt, bool thread,
 		ct->snapshot = pt->snapshot ? dup_ctx(pt->snapshot) : NULL;
 		return;
 	}
-	if (tb_pyctx_read(parent, pt, &now) == 0) {
+	if (tb_pyctx_read(parent, pt, &now) == 0 && now) {
 		now->inherited = true;
 		ct->snapshot = now;
 	}
@@ -234,7 +234,7 @@ json_t *tb_pyctx_json(const struct tb_pyctx *p)
 		json_array_append_new(chain, json_string(p->chain[i]));
 	if (colon)
 		frame = json_pack("{s:s%,s:i,s:o}", "file", p->frame, (size_t)(colon - p->frame),
-				  "line", atoi(colon + 1), "from",
+				  "line", (int)strtol(colon + 1, NULL, 10), "from",
 				  p->frame_from ? json_string(p->frame_from) : json_null());
 	return json_pack("{s:s,s:o,s:o,s:b}", "phase", p->phase, "user_frame",
 			 frame ? frame : json_null(),

@@ -164,7 +164,7 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 			ret = tb_bpf_record(c, o->enforce, r, res, diag);
 		else
 			ret = tb_ptrace_record(c, o->enforce, o->python_context, r, res, diag);
-		if (ret == 0 && b == TB_BACKEND_BPF && o->python_context && c->argv &&
+		if (ret == 0 && b == TB_BACKEND_BPF && o->python_context &&
 		    tb_run_is_python(c->argv[0]))
 			ret = tb_run_result_warnf(res, TB_WARN_OTHER, "python-context",
 						  "the Python context needs --backend ptrace: this "
