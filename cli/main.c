@@ -10,7 +10,7 @@
 #include "cli/output.h"
 #include "core/fileio.h"
 #include "core/util.h"
-#include "tracer/backends.h"
+#include "tracer/record.h"
 
 struct tb_command {
 	const char *name;

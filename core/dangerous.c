@@ -22,11 +22,20 @@
 #define FIX_DENY "deny it (remove it from the allowed names; tightbox generate emits EPERM)"
 #define FIX_MOUNT "deny it: filesystems are set up by the sandbox before the workload starts"
 #define FIX_CLOCK "deny it: the clock is shared with the host"
+/* Reasons and fixes several entries share. */
+#define WHY_KEYRING "the kernel keyring is not namespaced and is a frequent source of kernel bugs"
+#define WHY_MODULE "loads kernel modules: arbitrary code in the kernel"
+#define WHY_IO_URING                                                                               \
+	"io_uring runs I/O that seccomp never sees and has been a leading source of kernel exploits"
+#define WHY_KEXEC "loads a new kernel to boot into"
+#define WHY_QUOTA "manipulates filesystem quotas of the host filesystem"
+#define WHY_UMOUNT "unmounts filesystems: can reveal what the sandbox hid"
+#define WHY_VM86 "enters virtual 8086 mode (i386 only)"
+#define FIX_NUMA "deny it unless a NUMA-aware workload needs it"
 
 static const struct tb_dangerous table[] = {
 	{"acct", MEDIUM, "switches process accounting to a file of the caller's choosing", FIX_DENY},
-	{"add_key", HIGH, "the kernel keyring is not namespaced and is a frequent source of kernel bugs",
-	 FIX_DENY},
+	{"add_key", HIGH, WHY_KEYRING, FIX_DENY},
 	{"adjtimex", MEDIUM, "can change the host clock's frequency (with CAP_SYS_TIME)", FIX_CLOCK},
 	{"bpf", HIGH,
 	 "loads eBPF programs and maps: a large kernel attack surface and a way to read kernel memory",
@@ -39,35 +48,27 @@ static const struct tb_dangerous table[] = {
 	{"delete_module", HIGH, "unloads kernel modules", FIX_DENY},
 	{"fanotify_init", MEDIUM, "watches file access across the whole mount or filesystem",
 	 FIX_DENY},
-	{"finit_module", HIGH, "loads kernel modules: arbitrary code in the kernel", FIX_DENY},
+	{"finit_module", HIGH, WHY_MODULE, FIX_DENY},
 	{"fsconfig", HIGH, "configures a new mount (new mount API)", FIX_MOUNT},
 	{"fsmount", HIGH, "creates a mount (new mount API)", FIX_MOUNT},
 	{"fsopen", HIGH, "opens a filesystem context for mounting (new mount API)", FIX_MOUNT},
 	{"fspick", HIGH, "reconfigures an existing mount (new mount API)", FIX_MOUNT},
 	{"get_kernel_syms", LOW, "obsolete: lists kernel symbols", FIX_DENY},
-	{"init_module", HIGH, "loads kernel modules: arbitrary code in the kernel", FIX_DENY},
-	{"io_uring_enter", HIGH,
-	 "io_uring runs I/O that seccomp never sees and has been a leading source of kernel exploits",
-	 FIX_DENY},
-	{"io_uring_register", HIGH,
-	 "io_uring runs I/O that seccomp never sees and has been a leading source of kernel exploits",
-	 FIX_DENY},
-	{"io_uring_setup", HIGH,
-	 "io_uring runs I/O that seccomp never sees and has been a leading source of kernel exploits",
-	 FIX_DENY},
+	{"init_module", HIGH, WHY_MODULE, FIX_DENY},
+	{"io_uring_enter", HIGH, WHY_IO_URING, FIX_DENY},
+	{"io_uring_register", HIGH, WHY_IO_URING, FIX_DENY},
+	{"io_uring_setup", HIGH, WHY_IO_URING, FIX_DENY},
 	{"ioperm", HIGH, "grants direct access to I/O ports", FIX_DENY},
 	{"iopl", HIGH, "raises the I/O privilege level: direct hardware access", FIX_DENY},
 	{"kcmp", MEDIUM, "compares kernel objects of two processes: leaks kernel layout (KASLR)",
 	 FIX_DENY},
-	{"kexec_file_load", HIGH, "loads a new kernel to boot into", FIX_DENY},
-	{"kexec_load", HIGH, "loads a new kernel to boot into", FIX_DENY},
-	{"keyctl", HIGH, "the kernel keyring is not namespaced and is a frequent source of kernel bugs",
-	 FIX_DENY},
+	{"kexec_file_load", HIGH, WHY_KEXEC, FIX_DENY},
+	{"kexec_load", HIGH, WHY_KEXEC, FIX_DENY},
+	{"keyctl", HIGH, WHY_KEYRING, FIX_DENY},
 	{"lookup_dcookie", LOW, "returns paths of directory entries (profiling interface)", FIX_DENY},
 	{"mbind", LOW, "changes NUMA memory policy, can degrade other tenants' memory placement",
-	 "deny it unless a NUMA-aware workload needs it"},
-	{"migrate_pages", MEDIUM, "moves another process's pages between NUMA nodes",
-	 "deny it unless a NUMA-aware workload needs it"},
+	 FIX_NUMA},
+	{"migrate_pages", MEDIUM, "moves another process's pages between NUMA nodes", FIX_NUMA},
 	{"modify_ldt", HIGH, "edits the x86 local descriptor table: a history of kernel exploits",
 	 FIX_DENY},
 	{"mount", HIGH, "mounts filesystems: with a user namespace, a path to hide or replace files",
@@ -97,11 +98,10 @@ static const struct tb_dangerous table[] = {
 	{"ptrace", HIGH,
 	 "traces and rewrites other processes; also bypasses seccomp on kernels before 4.8", FIX_DENY},
 	{"query_module", LOW, "obsolete: queries kernel modules", FIX_DENY},
-	{"quotactl", MEDIUM, "manipulates filesystem quotas of the host filesystem", FIX_DENY},
-	{"quotactl_fd", MEDIUM, "manipulates filesystem quotas of the host filesystem", FIX_DENY},
+	{"quotactl", MEDIUM, WHY_QUOTA, FIX_DENY},
+	{"quotactl_fd", MEDIUM, WHY_QUOTA, FIX_DENY},
 	{"reboot", HIGH, "reboots the machine or loads a kexec kernel", FIX_DENY},
-	{"request_key", HIGH,
-	 "the kernel keyring is not namespaced and is a frequent source of kernel bugs", FIX_DENY},
+	{"request_key", HIGH, WHY_KEYRING, FIX_DENY},
 	{"setdomainname", MEDIUM, "changes the NIS domain name (host-wide without a UTS namespace)",
 	 FIX_DENY},
 	{"sethostname", MEDIUM, "changes the host name (host-wide without a UTS namespace)", FIX_DENY},
@@ -110,8 +110,8 @@ static const struct tb_dangerous table[] = {
 	{"swapoff", MEDIUM, "stops swapping to a device", FIX_DENY},
 	{"swapon", MEDIUM, "starts swapping to a device", FIX_DENY},
 	{"syslog", MEDIUM, "reads and clears the kernel log: leaks kernel addresses", FIX_DENY},
-	{"umount", HIGH, "unmounts filesystems: can reveal what the sandbox hid", FIX_MOUNT},
-	{"umount2", HIGH, "unmounts filesystems: can reveal what the sandbox hid", FIX_MOUNT},
+	{"umount", HIGH, WHY_UMOUNT, FIX_MOUNT},
+	{"umount2", HIGH, WHY_UMOUNT, FIX_MOUNT},
 	{"unshare", HIGH,
 	 "creates namespaces: a user namespace gives every capability over new kernel surfaces",
 	 FIX_DENY},
@@ -121,8 +121,8 @@ static const struct tb_dangerous table[] = {
 	 FIX_DENY},
 	{"ustat", LOW, "obsolete filesystem statistics", FIX_DENY},
 	{"vhangup", MEDIUM, "hangs up the current terminal", FIX_DENY},
-	{"vm86", MEDIUM, "enters virtual 8086 mode (i386 only)", FIX_DENY},
-	{"vm86old", MEDIUM, "enters virtual 8086 mode (i386 only)", FIX_DENY},
+	{"vm86", MEDIUM, WHY_VM86, FIX_DENY},
+	{"vm86old", MEDIUM, WHY_VM86, FIX_DENY},
 };
 
 static int cmp_name(const void *key, const void *elem)

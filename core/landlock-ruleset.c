@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reader and writer of tightbox's Landlock ruleset files (docs/landlock-format.md). */
 #include "core/landlock-ruleset.h"
+#include "core/internal.h"
 
 #include <fcntl.h>
 #include <jansson.h>

@@ -31,9 +31,6 @@ struct tb_ll_ruleset {
 
 /* Reads @path. -EINVAL with @diag (file, line, column or JSON path) when malformed. */
 int tb_ll_ruleset_load(const char *path, struct tb_ll_ruleset **out, struct tb_diag *diag);
-/* Parses JSON text (@name is used in diagnostics). */
-int tb_ll_ruleset_parse(const char *text, size_t len, const char *name, struct tb_ll_ruleset **out,
-			struct tb_diag *diag);
 /* Writes @rs as JSON (sorted, deterministic). 0 or -errno. */
 int tb_ll_ruleset_write(const struct tb_ll_ruleset *rs, FILE *f);
 /* Frees @rs. Accepts NULL. */
@@ -73,7 +70,5 @@ int tb_ll_ruleset_add(struct tb_ll_ruleset *rs, const char *path, uint64_t acces
 
 /* Allocates an empty ruleset (handles nothing). NULL on ENOMEM. */
 struct tb_ll_ruleset *tb_ll_ruleset_new(void);
-/* The format's name of one access bit ("read_file"), NULL when @bit is not a single known bit. */
-const char *tb_ll_access_name(uint64_t bit);
 
 #endif

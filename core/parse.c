@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "core/parse.h"
+#include "core/internal.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -24,8 +24,6 @@ int tb_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out, struct
 
 /* "nofile=64:64" or "nproc=32" (soft = hard). @resource gets RLIMIT_*; "unlimited" allowed. */
 int tb_parse_ulimit(const char *s, int *resource, uint64_t *soft, uint64_t *hard, struct tb_diag *d);
-/* Name of an RLIMIT_* resource as --ulimit spells it ("nofile"), NULL when unknown. */
-const char *tb_ulimit_name(int resource);
 
 /* "SRC:DST[:ro|rw]": DST absolute and normalised, no "..". Strings malloc'd on success. */
 int tb_parse_volume(const char *s, char **src, char **dst, bool *rw, struct tb_diag *d);

@@ -6,6 +6,7 @@
  */
 #include "core/profile-diff.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <seccomp.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "core/arch.h"
+#include "core/strv.h"
 #include "core/util.h"
 
 const char *tb_diff_kind_name(enum tb_diff_kind k)
@@ -24,40 +26,24 @@ const char *tb_diff_kind_name(enum tb_diff_kind k)
 	return (size_t)k < TB_ARRAY_SIZE(names) ? names[k] : "unknown";
 }
 
+/* "allow", "kill-process", "errno EPERM": the profile's action name (tb_action_name) without
+ * SCMP_ACT_, in lower case with dashes, and the errno of ERRNO and TRACE. */
 static void action_text(const struct tb_action *a, char *buf, size_t n)
 {
-	const char *e;
+	const char *name = tb_action_name(a->kind) + strlen("SCMP_ACT_");
+	uint32_t err = tb_action_errno(a);
+	const char *e = err < 4096 ? strerrorname_np((int)err) : NULL;
+	size_t len = 0;
 
-	switch (a->kind) {
-	case TB_ACT_ALLOW:
-		snprintf(buf, n, "allow");
+	for (; name[len] && len + 1 < n; len++)
+		buf[len] = name[len] == '_' ? '-' : (char)tolower((unsigned char)name[len]);
+	buf[len] = '\0';
+	if (a->kind != TB_ACT_ERRNO && a->kind != TB_ACT_TRACE)
 		return;
-	case TB_ACT_LOG:
-		snprintf(buf, n, "log");
-		return;
-	case TB_ACT_ERRNO:
-	case TB_ACT_TRACE:
-		e = tb_action_errno(a) < 4096 ? strerrorname_np((int)tb_action_errno(a)) : NULL;
-		if (e)
-			snprintf(buf, n, "%s %s", a->kind == TB_ACT_ERRNO ? "errno" : "trace", e);
-		else
-			snprintf(buf, n, "%s %u", a->kind == TB_ACT_ERRNO ? "errno" : "trace",
-				 tb_action_errno(a));
-		return;
-	case TB_ACT_KILL_PROCESS:
-		snprintf(buf, n, "kill-process");
-		return;
-	case TB_ACT_KILL_THREAD:
-		snprintf(buf, n, "kill-thread");
-		return;
-	case TB_ACT_TRAP:
-		snprintf(buf, n, "trap");
-		return;
-	case TB_ACT_NOTIFY:
-		snprintf(buf, n, "notify");
-		return;
-	}
-	snprintf(buf, n, "unknown");
+	if (e)
+		snprintf(buf + len, n - len, " %s", e);
+	else
+		snprintf(buf + len, n - len, " %u", err);
 }
 
 static const char *op_symbol(enum tb_arg_op op)
@@ -242,75 +228,36 @@ static int diff_arches(const struct tb_profile *a, const struct tb_profile *b,
 	return r;
 }
 
-static int cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* Every name worth comparing: the native syscalls plus what either profile lists (sorted, unique). */
-static int collect_names(const struct tb_profile *a, const struct tb_profile *b, char ***out,
-			 size_t *n_out)
+/* Every name worth comparing: the native syscalls plus what either profile lists (a sorted,
+ * unique string vector). */
+static int collect_names(const struct tb_profile *a, const struct tb_profile *b, char ***out)
 {
 	const struct tb_profile *ps[2] = {a, b};
-	size_t n = 0, cap = 1024;
-	char **v = malloc(cap * sizeof(*v));
 	uint32_t native = seccomp_arch_native();
+	char **v = NULL;
+	int r = 0;
 
-	if (!v)
-		return -ENOMEM;
-	for (int nr = 0; nr < 1024; nr++) {
-		char *s = seccomp_syscall_resolve_num_arch(native, nr);
+	for (int nr = 0; nr < 1024 && r >= 0; nr++) {
+		_cleanup_free_ char *s = seccomp_syscall_resolve_num_arch(native, nr);
 
-		if (!s)
-			continue;
-		if (n == cap) {
-			char **nv = realloc(v, (cap *= 2) * sizeof(*v));
-			if (!nv)
-				goto nomem;
-			v = nv;
-		}
-		v[n++] = s;
+		if (s)
+			r = tb_strv_add_sorted(&v, s);
 	}
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < ps[k]->n_rules; i++)
-			for (size_t j = 0; j < ps[k]->rules[i].n_names; j++) {
+			for (size_t j = 0; j < ps[k]->rules[i].n_names && r >= 0; j++) {
 				const char *name = ps[k]->rules[i].names[j];
 
 				/* Only names that mean something here. */
-				if (seccomp_syscall_resolve_name_arch(native, name) < 0)
-					continue;
-				if (n == cap) {
-					char **nv = realloc(v, (cap *= 2) * sizeof(*v));
-					if (!nv)
-						goto nomem;
-					v = nv;
-				}
-				v[n] = strdup(name);
-				if (!v[n])
-					goto nomem;
-				n++;
+				if (seccomp_syscall_resolve_name_arch(native, name) >= 0)
+					r = tb_strv_add_sorted(&v, name);
 			}
-	qsort(v, n, sizeof(*v), cmp_str);
-	{
-		size_t w = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			if (w && !strcmp(v[w - 1], v[i])) {
-				free(v[i]);
-				continue;
-			}
-			v[w++] = v[i];
-		}
-		n = w;
+	if (r < 0) {
+		tb_strv_free(v);
+		return r;
 	}
 	*out = v;
-	*n_out = n;
 	return 0;
-nomem:
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	return -ENOMEM;
 }
 
 int tb_profile_diff(const struct tb_profile *a, const struct tb_profile *b,
@@ -328,9 +275,10 @@ int tb_profile_diff(const struct tb_profile *a, const struct tb_profile *b,
 	r = diff_arches(a, b, d);
 	if (r < 0)
 		return r;
-	r = collect_names(a, b, &names, &n_names);
+	r = collect_names(a, b, &names);
 	if (r < 0)
 		return r;
+	n_names = tb_strv_len(names);
 	for (size_t i = 0; i < n_names && r >= 0; i++) {
 		char da[1024], db[1024];
 		bool aa, ab;
@@ -352,9 +300,7 @@ int tb_profile_diff(const struct tb_profile *a, const struct tb_profile *b,
 		else
 			r = add_entry(d, TB_DIFF_ACTION, names[i], da, db);
 	}
-	for (size_t i = 0; i < n_names; i++)
-		free(names[i]);
-	free(names);
+	tb_strv_free(names);
 	if (r < 0)
 		return r;
 	if (d->n_entries) /* qsort's base may not be NULL, even for no entries */

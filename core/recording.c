@@ -6,6 +6,7 @@
  * O(log n) for the recorders' hot paths and the writer emits deterministic output for free.
  */
 #include "core/recording.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -494,17 +495,6 @@ int tb_recording_add_py_first(struct tb_recording *r, const char *arch, const ch
 	if (ret < 0 || !x->arch || !x->name || !x->phase || (frame && !x->frame))
 		return -ENOMEM;
 	return 0;
-}
-
-const struct tb_rec_import *tb_recording_import(const struct tb_recording *r, const char *module,
-						const char *arch)
-{
-	bool found;
-	size_t at = find2(r->imports, r->n_imports, sizeof(*r->imports),
-			  offsetof(struct tb_rec_import, module), offsetof(struct tb_rec_import, arch),
-			  module, arch, &found);
-
-	return found ? &r->imports[at] : NULL;
 }
 
 int tb_recording_add_import_syscall(struct tb_recording *r, const char *module, const char *arch,

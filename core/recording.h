@@ -160,13 +160,7 @@ int tb_recording_add_py_first(struct tb_recording *r, const char *arch, const ch
  * modules or TB_REC_MAX_NAMES names, dropped). 0 or -ENOMEM. */
 int tb_recording_add_import_syscall(struct tb_recording *r, const char *module, const char *arch,
 				    const char *name);
-/* The import record of (@module, @arch), NULL when absent. */
-const struct tb_rec_import *tb_recording_import(const struct tb_recording *r, const char *module,
-						const char *arch);
 int tb_recording_add_family(struct tb_recording *r, const char *family);
-/* Adds @workload to the workloads of syscall @name (created with count 0 when absent). */
-int tb_recording_add_syscall_workload(struct tb_recording *r, const char *arch, const char *name,
-				      const char *workload);
 /* Sets prov.workload and makes it the only workload of every syscall recorded so far. */
 int tb_recording_set_workload(struct tb_recording *r, const char *workload);
 
@@ -176,7 +170,6 @@ const struct tb_rec_syscall *tb_recording_syscall(const struct tb_recording *r, 
 						  const char *name);
 const struct tb_rec_args *tb_recording_args(const struct tb_recording *r, const char *arch,
 					    const char *syscall);
-const struct tb_rec_file *tb_recording_file(const struct tb_recording *r, const char *path);
 
 /*
  * Reads a recording from @path. On failure returns -EINVAL (malformed: @diag has file, line,
@@ -206,8 +199,5 @@ int tb_recording_import_fragment(const struct tb_recording *r, const char *modul
 /* The top-level imports @r has syscalls for, sorted, into *@out (NULL-terminated; NULL when
  * none). 0 or -ENOMEM. */
 int tb_recording_import_modules(const struct tb_recording *r, char ***out);
-
-/* Name of a file op bit ("read", "mmap-exec", ...), NULL for unknown bits. */
-const char *tb_file_op_name(unsigned op);
 
 #endif

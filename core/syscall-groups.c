@@ -6,6 +6,7 @@
  * libseccomp on the other.
  */
 #include "core/syscall-groups.h"
+#include "core/internal.h"
 
 #include <string.h>
 

@@ -21,16 +21,7 @@ struct tb_syscall_group {
 /* The whole table (leaf groups first, in emission order, then composites) and its length. */
 const struct tb_syscall_group *tb_syscall_groups(size_t *n);
 
-/* The group called @name ("@ipc"), or NULL. */
-const struct tb_syscall_group *tb_syscall_group_lookup(const char *name);
-
 /* The leaf group that lists @syscall, or NULL when no group does. */
 const struct tb_syscall_group *tb_syscall_group_of(const char *syscall);
-
-/*
- * Whether @syscall belongs to the group @name, directly or through nested groups. False for
- * unknown groups. Cycles in the table are a bug the unit test rules out.
- */
-bool tb_syscall_group_contains(const char *name, const char *syscall);
 
 #endif

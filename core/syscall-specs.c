@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "core/syscall-specs.h"
+#include "core/internal.h"
 
 #include <fcntl.h>
 #include <string.h>

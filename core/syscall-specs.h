@@ -55,9 +55,6 @@ struct tb_syscall_spec {
 /* The whole table, sorted by name and unique; *@n gets its length. Static: never freed. */
 const struct tb_syscall_spec *tb_syscall_specs(size_t *n);
 
-/* The spec of syscall @name, NULL when the recorders take nothing from it but its count. */
-const struct tb_syscall_spec *tb_syscall_spec_find(const char *name);
-
 /* The file operations (TB_FOP_*) of an open with @flags (O_PATH is a stat, O_TMPFILE a create). */
 unsigned tb_syscall_spec_open_ops(uint64_t flags);
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <seccomp.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -445,6 +446,20 @@ static void emit_complement(struct emitter *e, const char *name, unsigned index,
 			bit - 1, comment, amask);
 }
 
+/* An allow rule for @name when its first argument is @value, on the arches of @mask, commented
+ * with @fmt. */
+static void __attribute__((format(printf, 5, 6)))
+allow_arg0_eq(struct emitter *e, const char *name, uint64_t value, unsigned mask, const char *fmt, ...)
+{
+	char comment[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(comment, sizeof(comment), fmt, ap);
+	va_end(ap);
+	push_one(e, name, "SCMP_ACT_ALLOW", -1, arg1(0, "SCMP_CMP_EQ", value, 0), comment, mask);
+}
+
 static void emit_arg_allows(struct emitter *e)
 {
 	const struct tb_gen_model *m = e->m;
@@ -488,21 +503,16 @@ static void emit_arg_allows(struct emitter *e)
 				}
 				continue;
 			}
-			snprintf(comment, sizeof(comment), "socket domain %llu (recorded)",
-				 (unsigned long long)m->socket_domains.v[i]);
-			push_one(e, "socket", "SCMP_ACT_ALLOW", -1,
-				 arg1(0, "SCMP_CMP_EQ", m->socket_domains.v[i], 0), comment,
-				 x->arch_mask);
+			allow_arg0_eq(e, "socket", m->socket_domains.v[i], x->arch_mask,
+				      "socket domain %llu (recorded)",
+				      (unsigned long long)m->socket_domains.v[i]);
 		}
 	x = tb_gen_model_find(m, "personality");
 	if (x && allowed(m, x) && m->seen_args_personality)
-		for (size_t i = 0; i < m->personality.n; i++) {
-			snprintf(comment, sizeof(comment), "personality 0x%llx (recorded)",
-				 (unsigned long long)m->personality.v[i]);
-			push_one(e, "personality", "SCMP_ACT_ALLOW", -1,
-				 arg1(0, "SCMP_CMP_EQ", m->personality.v[i], 0), comment,
-				 x->arch_mask);
-		}
+		for (size_t i = 0; i < m->personality.n; i++)
+			allow_arg0_eq(e, "personality", m->personality.v[i], x->arch_mask,
+				      "personality 0x%llx (recorded)",
+				      (unsigned long long)m->personality.v[i]);
 	x = tb_gen_model_find(m, "ioctl");
 	if (x && allowed(m, x)) {
 		size_t n_dargs, n_excl = 0;
@@ -535,13 +545,10 @@ static void emit_arg_allows(struct emitter *e)
 	}
 	x = tb_gen_model_find(m, "prctl");
 	if (x && allowed(m, x) && args_filtered(m, "prctl"))
-		for (size_t i = 0; i < m->prctl_opts.n; i++) {
-			snprintf(comment, sizeof(comment), "prctl option %llu (recorded)",
-				 (unsigned long long)m->prctl_opts.v[i]);
-			push_one(e, "prctl", "SCMP_ACT_ALLOW", -1,
-				 arg1(0, "SCMP_CMP_EQ", m->prctl_opts.v[i], 0), comment,
-				 x->arch_mask);
-		}
+		for (size_t i = 0; i < m->prctl_opts.n; i++)
+			allow_arg0_eq(e, "prctl", m->prctl_opts.v[i], x->arch_mask,
+				      "prctl option %llu (recorded)",
+				      (unsigned long long)m->prctl_opts.v[i]);
 }
 
 static int add_notes(const struct tb_gen_model *m, struct tb_gen_result *res)

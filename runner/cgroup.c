@@ -60,17 +60,20 @@ static bool is_cgroup2(const char *path)
 	return statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
-/* mkdir -p for the parent, mkdir (must be new) for the run directory. */
+/* mkdir (must be new) of the run directory, and of its parent first when that is missing: the
+ * parent exists on every run but the first, so the usual cost is the one mkdir. */
 static int make_run_dir(const char *root, const char *parent, const char *name, char **out)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/%s", root, parent);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return tb_negerrno();
 	snprintf(path, sizeof(path), "%s/%s/%s", root, parent, name);
-	if (mkdir(path, 0755) < 0)
-		return tb_negerrno();
+	if (mkdir(path, 0755) < 0) {
+		char pdir[4096];
+
+		snprintf(pdir, sizeof(pdir), "%s/%s", root, parent);
+		if (errno != ENOENT || (mkdir(pdir, 0755) < 0 && errno != EEXIST) || mkdir(path, 0755) < 0)
+			return tb_negerrno();
+	}
 	*out = strdup(path);
 	if (!*out) {
 		rmdir(path);
@@ -129,16 +132,19 @@ static int apply_v1(struct tb_cgroup *cg, const struct tb_cg_limits *lim)
 		snprintf(buf, sizeof(buf), "%" PRIu64, lim->memory);
 		if ((r = write_file(cg->v1_dir[TB_CG_MEMORY], "memory.limit_in_bytes", buf)) < 0)
 			return r;
-		cg->memsw = read_file(cg->v1_dir[TB_CG_MEMORY], "memory.memsw.limit_in_bytes", tmp,
-				      sizeof(tmp)) == 0;
-		if (cg->memsw && lim->memory_swap >= 0) {
+		if (lim->memory_swap >= 0) {
 			uint64_t total = (uint64_t)lim->memory_swap < lim->memory
 						 ? lim->memory
 						 : (uint64_t)lim->memory_swap;
 			snprintf(buf, sizeof(buf), "%" PRIu64, total);
-			if ((r = write_file(cg->v1_dir[TB_CG_MEMORY], "memory.memsw.limit_in_bytes",
-					    buf)) < 0)
+			/* Absent without swap accounting: the write says so, no read first. */
+			r = write_file(cg->v1_dir[TB_CG_MEMORY], "memory.memsw.limit_in_bytes", buf);
+			if (r < 0 && r != -ENOENT)
 				return r;
+			cg->memsw = r == 0;
+		} else {
+			cg->memsw = read_file(cg->v1_dir[TB_CG_MEMORY], "memory.memsw.limit_in_bytes",
+					      tmp, sizeof(tmp)) == 0;
 		}
 	}
 	if (lim->pids >= 0) {
@@ -151,8 +157,8 @@ static int apply_v1(struct tb_cgroup *cg, const struct tb_cg_limits *lim)
 	if (lim->cpus > 0) {
 		if (!cg->v1_dir[TB_CG_CPU])
 			return -ENOENT;
-		if ((r = write_file(cg->v1_dir[TB_CG_CPU], "cpu.cfs_period_us", "100000")) < 0)
-			return r;
+		/* A new cgroup's period is the kernel's default, 100000 us (whatever its parent's):
+		 * only the quota is written. */
 		snprintf(buf, sizeof(buf), "%" PRIu64, (uint64_t)(lim->cpus * 100000 + 0.5));
 		if ((r = write_file(cg->v1_dir[TB_CG_CPU], "cpu.cfs_quota_us", buf)) < 0)
 			return r;
@@ -188,9 +194,14 @@ int tb_cgroup_create(struct tb_cgroup *cg, const char *parent, const char *name,
 			char root[256];
 
 			snprintf(root, sizeof(root), CG_ROOT "/%s", v1_names[i]);
-			if (access(root, W_OK) < 0)
-				continue;
 			r = make_run_dir(root, parent, name, &cg->v1_dir[i]);
+			/* A hierarchy that is absent or not ours to write is skipped (asked only when
+			 * the mkdir failed: the usual run needs no access() per hierarchy); the checks
+			 * below say when none was usable. */
+			if (r < 0 && access(root, W_OK) < 0) {
+				r = 0;
+				continue;
+			}
 			if (r < 0)
 				goto out;
 		}
@@ -239,37 +250,60 @@ int tb_cgroup_join_v1(const struct tb_cgroup *cg)
 	return 0;
 }
 
-/* SIGKILLs each pid listed in DIR/cgroup.procs; returns how many were listed. */
+/* SIGKILLs each pid listed in DIR/cgroup.procs; returns how many were listed. Allocation-free
+ * (read into the stack, no stdio): the janitor runs it in memory it shares with tightbox. */
 static int kill_listed(const char *dir)
 {
-	char path[4096];
-	_cleanup_fclose_ FILE *f = NULL;
-	int pid, n = 0;
+	char path[4096], buf[4096];
+	_cleanup_close_ int fd = -1;
+	size_t len = 0;
+	ssize_t got;
+	int pid = 0, n = 0;
+	bool digits = false;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	/* NOLINTNEXTLINE(cert-err34-c): cgroup.procs is kernel-written decimal pids */
-	while (fscanf(f, "%d", &pid) == 1) {
-		if (pid > 0)
-			kill(pid, SIGKILL);
-		n++;
+	/* Kernel-written decimal pids, one a line, parsed as they stream in. */
+	while ((got = read(fd, buf, sizeof(buf))) > 0) {
+		for (len = 0; len < (size_t)got; len++) {
+			if (buf[len] >= '0' && buf[len] <= '9') {
+				pid = pid * 10 + (buf[len] - '0');
+				digits = true;
+				continue;
+			}
+			if (digits && pid > 0)
+				kill(pid, SIGKILL);
+			n += digits;
+			pid = 0;
+			digits = false;
+		}
 	}
-	return n;
+	if (digits && pid > 0)
+		kill(pid, SIGKILL);
+	return n + digits;
 }
 
-void tb_cgroup_kill(const struct tb_cgroup *cg)
+/* tb_cgroup_kill on plain paths (@unified NULL or "": none), allocation-free. */
+static void kill_dirs(const char *unified, const char *const v1[TB_CG_N])
 {
-	if (cg->unified_dir && write_file(cg->unified_dir, "cgroup.kill", "1") == 0)
+	bool has_unified = unified && *unified;
+
+	if (has_unified && write_file(unified, "cgroup.kill", "1") == 0)
 		return;
 	/* No cgroup.kill (kernel < 5.14): signal each member. The sandbox init is killed too, which
 	 * tears down the pid namespace, so a fork racing this loop cannot survive. */
 	for (int i = 0; i < TB_CG_N; i++)
-		if (cg->v1_dir[i])
-			kill_listed(cg->v1_dir[i]);
-	if (cg->unified_dir)
-		kill_listed(cg->unified_dir);
+		if (v1[i] && *v1[i])
+			kill_listed(v1[i]);
+	if (has_unified)
+		kill_listed(unified);
+}
+
+void tb_cgroup_kill(const struct tb_cgroup *cg)
+{
+	kill_dirs(cg->unified_dir, (const char *const *)cg->v1_dir);
 }
 
 bool tb_cgroup_oom_killed(const struct tb_cgroup *cg)
@@ -300,26 +334,32 @@ int64_t tb_cgroup_cpu_ms(const struct tb_cgroup *cg)
 	return -1;
 }
 
-/* Removes @dir, retrying up to @tries ms while killed members finish exiting. true when gone. */
-static bool remove_dir(char **dir, int tries)
+/* Removes @dir, retrying up to @tries ms while killed members finish exiting. true when gone.
+ * Allocation-free. */
+static bool remove_path(const char *dir, int tries)
 {
-	bool gone;
-
-	if (!*dir)
-		return true;
 	/* A cgroup can only be removed once empty; killed members take a moment to exit. */
-	for (int i = 0; i < tries && rmdir(*dir) < 0 && errno == EBUSY; i++) {
+	for (int i = 0;; i++) {
 		struct timespec ts = {0, 1000000};
 
-		kill_listed(*dir);
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return true;
+		if (errno != EBUSY || i >= tries)
+			return false;
+		kill_listed(dir);
 		nanosleep(&ts, NULL);
 	}
-	gone = access(*dir, F_OK) < 0;
-	if (gone) {
-		free(*dir);
-		*dir = NULL;
-	}
-	return gone;
+}
+
+static bool remove_dir(char **dir, int tries)
+{
+	if (!*dir)
+		return true;
+	if (!remove_path(*dir, tries))
+		return false;
+	free(*dir);
+	*dir = NULL;
+	return true;
 }
 
 static bool remove_all(struct tb_cgroup *cg, int tries)
@@ -357,6 +397,34 @@ bool tb_cgroup_try_destroy(struct tb_cgroup *cg)
 {
 	if (!cg || !tb_cgroup_active(cg))
 		return true;
-	tb_cgroup_kill(cg);
+	/* After the sandbox init was reaped its pid namespace is empty, so the cgroups usually are
+	 * too: rmdir first; a member still there (EBUSY) is killed by the removal's retry. */
 	return remove_all(cg, 1);
+}
+
+int tb_cgroup_paths_of(const struct tb_cgroup *cg, struct tb_cgroup_paths *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < TB_CG_N; i++)
+		if (cg->v1_dir[i] &&
+		    snprintf(p->v1[i], sizeof(p->v1[i]), "%s", cg->v1_dir[i]) >= (int)sizeof(p->v1[i]))
+			return -ENAMETOOLONG;
+	if (cg->unified_dir &&
+	    snprintf(p->unified, sizeof(p->unified), "%s", cg->unified_dir) >= (int)sizeof(p->unified))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+void tb_cgroup_paths_destroy(const struct tb_cgroup_paths *p)
+{
+	const char *v1[TB_CG_N];
+
+	for (int i = 0; i < TB_CG_N; i++)
+		v1[i] = p->v1[i];
+	kill_dirs(p->unified, v1);
+	for (int i = 0; i < TB_CG_N; i++)
+		if (p->v1[i][0])
+			remove_path(p->v1[i], 5000);
+	if (p->unified[0])
+		remove_path(p->unified, 5000);
 }

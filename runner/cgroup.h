@@ -52,6 +52,20 @@ void tb_cgroup_destroy(struct tb_cgroup *cg);
 /* One quick attempt (no waiting) at what tb_cgroup_destroy does; true when every directory is
  * gone. The rest is left for the janitor, which keeps retrying off the caller's critical path. */
 bool tb_cgroup_try_destroy(struct tb_cgroup *cg);
+/*
+ * The run directories in fixed buffers ("" for none), for the janitor: a process that shares
+ * tightbox's memory and may run after tightbox died, so it must neither allocate nor read strings
+ * tightbox may have freed.
+ */
+struct tb_cgroup_paths {
+	char v1[TB_CG_N][4096];
+	char unified[4096];
+};
+/* Copies @cg's directories into @p. 0, or -ENAMETOOLONG for a path that does not fit. */
+int tb_cgroup_paths_of(const struct tb_cgroup *cg, struct tb_cgroup_paths *p);
+/* tb_cgroup_destroy on @p's paths, allocation-free: kills what is left, waits up to 5 s for each
+ * directory to empty and removes it. */
+void tb_cgroup_paths_destroy(const struct tb_cgroup_paths *p);
 /* Frees @cg's strings without touching the cgroups. Accepts NULL. */
 void tb_cgroup_free(struct tb_cgroup *cg);
 /* true when any run directory is non-NULL. */

@@ -168,11 +168,12 @@ struct take_ctx {
 	size_t n;
 };
 
-static int take_one(const char *name, void *data)
+static int take_one(const char *name, unsigned char type, void *data)
 {
 	struct take_ctx *t = data;
 	int r;
 
+	(void)type; /* take_entry's lstat also says what a symlink points to */
 	if (t->n >= MAX_ENTRIES)
 		return 1;
 	if (in_list(name, own_entries, TB_ARRAY_SIZE(own_entries)))

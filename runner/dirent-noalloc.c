@@ -17,7 +17,8 @@ struct tb_dirent64 {
 	char d_name[];
 };
 
-int tb_for_each_dirent(const char *path, int (*fn)(const char *name, void *data), void *data)
+int tb_for_each_dirent(const char *path, int (*fn)(const char *name, unsigned char type, void *data),
+		       void *data)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char buf[8192] __attribute__((aligned(8)));
@@ -33,7 +34,7 @@ int tb_for_each_dirent(const char *path, int (*fn)(const char *name, void *data)
 			off += de->d_reclen;
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
-			if ((r = fn(de->d_name, data)) != 0)
+			if ((r = fn(de->d_name, de->d_type, data)) != 0)
 				return r < 0 ? r : 0;
 		}
 	}

@@ -29,22 +29,23 @@
 static int cache_dir(char *out, size_t size)
 {
 	const char *rt = getenv("XDG_RUNTIME_DIR");
+	uid_t euid = geteuid();
 	struct stat st;
 
-	if (geteuid() == 0) {
-		if (mkdir("/run/tightbox", 0700) < 0 && errno != EEXIST)
-			return tb_negerrno();
+	if (euid == 0)
 		snprintf(out, size, "/run/tightbox/bpf-cache");
-	} else if (rt && *rt == '/') {
+	else if (rt && *rt == '/')
 		snprintf(out, size, "%s/tightbox-bpf-cache", rt);
-	} else {
+	else
 		return -ENOENT;
+	/* Made on the first run only: later runs need the one lstat. */
+	if (lstat(out, &st) < 0) {
+		if (errno != ENOENT || (euid == 0 && mkdir("/run/tightbox", 0700) < 0 && errno != EEXIST))
+			return tb_negerrno();
+		if ((mkdir(out, 0700) < 0 && errno != EEXIST) || lstat(out, &st) < 0)
+			return tb_negerrno();
 	}
-	if (mkdir(out, 0700) < 0 && errno != EEXIST)
-		return tb_negerrno();
-	if (lstat(out, &st) < 0)
-		return tb_negerrno();
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+	if (!S_ISDIR(st.st_mode) || st.st_uid != euid || (st.st_mode & 077))
 		return -EPERM; /* someone else could write here: do not use it */
 	return 0;
 }
@@ -73,11 +74,21 @@ int tb_filter_cache_key(const char *profile, size_t len, const char *options, ch
 	return 0;
 }
 
-static uint64_t fnv1a(const char *p, size_t n)
+/* The entry's index: FNV-1a over 8-byte words (then the tail bytes), eight times fewer
+ * multiplications than per byte - the key holds the whole profile (~43 KB for the default), and
+ * hashing it byte by byte cost ~60 us of every run. Only an index: the entry's key is compared
+ * in full. */
+static uint64_t key_hash(const char *p, size_t n)
 {
-	uint64_t h = 14695981039346656037ull;
+	uint64_t h = 14695981039346656037ull, w;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (; i + sizeof(w) <= n; i += sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));
+		h ^= w;
+		h *= 1099511628211ull;
+	}
+	for (; i < n; i++) {
 		h ^= (unsigned char)p[i];
 		h *= 1099511628211ull;
 	}
@@ -91,7 +102,7 @@ static int entry_path(const char *key, size_t key_len, char *out, size_t size)
 
 	if (r < 0)
 		return r;
-	snprintf(out, size, "%s/%016llx", dir, (unsigned long long)fnv1a(key, key_len));
+	snprintf(out, size, "%s/%016llx", dir, (unsigned long long)key_hash(key, key_len));
 	return 0;
 }
 

@@ -100,7 +100,7 @@ enum tb_parent_mark {
 
 /*
  * What a run needs that can be checked and built before anything exists on the host (run.c):
- * the compiled filter, the Landlock ruleset, stdin and the environment. Owned; tb_run_plan_done.
+ * the compiled filter, the Landlock ruleset, stdin and the environment. Owned; plan_done in run.c.
  */
 struct tb_run_plan {
 	struct sock_fprog prog; /* .filter NULL: no filter */
@@ -149,6 +149,7 @@ struct tb_sandbox {
 	pid_t janitor;        /* -1: none */
 	bool janitor_reaped;
 	int lifeline[2];      /* the janitor's: it cleans up when the write end closes */
+	void *janitor_area;   /* its stack and paths (spawn.c), NULL when unmapped */
 	pid_t init;           /* -1 before the clone */
 	bool init_reaped;
 	int pidfd;
@@ -261,9 +262,6 @@ int tb_two_phase_allow_stacking(void *ctx);
 /* Frees @argv as built by tb_two_phase_plan. Accepts NULL. */
 void tb_two_phase_argv_free(char **argv);
 
-/* Frees what a plan holds. Accepts a TB_RUN_PLAN_INIT plan. */
-void tb_run_plan_done(struct tb_run_plan *p);
-
 /*
  * The spawn stage: cgroups (a warning and rlimits where none can be made), pipes, the janitor, the
  * clone into fresh namespaces, the id maps and the two-byte handshake that releases the child
@@ -294,13 +292,15 @@ int tb_run_collect(const struct tb_run_config *c, const struct tb_sandbox *sb,
 void tb_supervisor_done(struct tb_supervisor *sv);
 
 /*
- * Calls @fn for each entry of directory @path ("." and ".." skipped) without allocating memory:
+ * Calls @fn for each entry of directory @path ("." and ".." skipped), with its d_type (DT_*,
+ * DT_UNKNOWN where the filesystem does not say), without allocating memory:
  * the sandbox child is created with a raw clone, so if the caller has other threads (the eBPF
  * recorder's ring reader), malloc's locks may be held by a thread that does not exist in the
  * child. Everything the child runs must therefore be allocation-free. @fn returns 0 to go on, 1 to
  * stop, -errno to fail. Returns 0 or -errno.
  */
-int tb_for_each_dirent(const char *path, int (*fn)(const char *name, void *data), void *data);
+int tb_for_each_dirent(const char *path, int (*fn)(const char *name, unsigned char type, void *data),
+		       void *data);
 
 /* Opens @path as O_PATH without following any symlink (or magic link) in it. fd or -errno
  * (-ELOOP for a symlink). Allocation-free: the child resolves volume and script sources with it. */
@@ -316,5 +316,8 @@ int tb_landlock_abi(void);
 /* Names the parts of ruleset @rs (NULL: the built-in one) that Landlock ABI @abi (> 0) cannot
  * enforce, "truncate (ABI 3), signal scope (ABI 6)" style, into @buf; "" when it enforces all. */
 void tb_landlock_unenforced(const struct tb_ll_ruleset *rs, int abi, char *buf, size_t len);
+
+/* Appends a copy of @w to @res->warnings (owned by @res). 0 or -ENOMEM. */
+int tb_run_result_add_warning(struct tb_run_result *res, const struct tb_warning *w);
 
 #endif

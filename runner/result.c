@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "runner/internal.h"
 #include "runner/run.h"
 
 void tb_run_result_free(struct tb_run_result *r)

@@ -207,6 +207,14 @@ struct tb_run_hooks {
 /* "python", "python3", "/usr/bin/python3.11": @argv0 names a Python interpreter. */
 bool tb_run_is_python(const char *argv0);
 
+/*
+ * The command that runs @argv under the Python-context bootstrap (tracer/pyctx.h): `python3
+ * [OPTIONS] -c BOOTSTRAP MODE TARGET [ARGS]` for `python3 [OPTIONS] SCRIPT|-c CODE|-m MODULE
+ * [ARGS]`. 0 and *@out (free with free(); the strings are @argv's or static) when @argv is such a
+ * command; -ENOTSUP with *@why saying why not (static) when it is not; -ENOMEM.
+ */
+int tb_run_python_context_argv(char *const *argv, char ***out, const char **why);
+
 /* Fills @c with the hardened defaults (the seed's docker run line). Returns 0 or -ENOMEM. */
 int tb_run_config_init(struct tb_run_config *c);
 /* Frees what tb_run_config_init and the tb_run_config_* setters allocated. Accepts NULL. */
@@ -220,8 +228,6 @@ void tb_run_config_free(struct tb_run_config *c);
 int tb_run(const struct tb_run_config *c, const struct tb_run_hooks *hooks, struct tb_run_result *res,
 	   struct tb_diag *diag);
 
-/* Appends a copy of @w to @res->warnings (owned by @res). 0 or -ENOMEM. */
-int tb_run_result_add_warning(struct tb_run_result *res, const struct tb_warning *w);
 /* Appends a warning of @kind about @subject (may be NULL) with a printf-style message. 0 or -ENOMEM. */
 int tb_run_result_warnf(struct tb_run_result *res, enum tb_warning_kind kind, const char *subject,
 			const char *fmt, ...) __attribute__((format(printf, 4, 5)));

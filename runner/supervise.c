@@ -142,17 +142,6 @@ static int timer_arm(int tfd, double seconds)
 	return timerfd_settime(tfd, 0, &its, NULL);
 }
 
-/* The child's {step, errno, index} report: complete, or EOF (the exec succeeded). */
-static void read_status(struct tb_sandbox *sb, struct tb_supervisor *sv)
-{
-	ssize_t n = read(sb->status[0], (char *)&sv->rep + sv->rep_got, sizeof(sv->rep) - sv->rep_got);
-
-	if (n > 0)
-		sv->rep_got += (size_t)n;
-	if (n <= 0 || sv->rep_got == sizeof(sv->rep))
-		sv->status_done = true;
-}
-
 /* Reaps what exited or stopped: the init ends the run, the rest goes to the hook. */
 static void reap(const struct tb_run_hooks *hooks, struct tb_sandbox *sb, struct tb_supervisor *sv)
 {
@@ -225,12 +214,13 @@ void tb_supervise(const struct tb_run_config *c, const struct tb_run_hooks *hook
 	if (c->timeout > 0)
 		timer_arm(sv->timer_fd, c->timeout);
 	while (!sb->init_reaped || !sv->out.eof || !sv->err.eof) {
-		struct pollfd pfd[5] = {
+		/* Not the status pipe: its EOF at the execve would wake us for nothing. A report
+		 * is written before the child exits and is read after its exit (finish). */
+		struct pollfd pfd[4] = {
 			{.fd = sv->out.eof ? -1 : sv->out.fd, .events = POLLIN},
 			{.fd = sv->err.eof ? -1 : sv->err.fd, .events = POLLIN},
 			{.fd = sb->sigfd, .events = POLLIN},
 			{.fd = sv->timer_fd, .events = POLLIN},
-			{.fd = sv->status_done ? -1 : sb->status[0], .events = POLLIN},
 		};
 		int timeout_ms = -1;
 
@@ -241,7 +231,7 @@ void tb_supervise(const struct tb_run_config *c, const struct tb_run_hooks *hook
 				break;
 			timeout_ms = (int)(sv->drain_deadline - now);
 		}
-		if (poll(pfd, 5, timeout_ms) < 0) {
+		if (poll(pfd, 4, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -250,8 +240,6 @@ void tb_supervise(const struct tb_run_config *c, const struct tb_run_hooks *hook
 			capture_read(&sv->out);
 		if (pfd[1].revents)
 			capture_read(&sv->err);
-		if (pfd[4].revents)
-			read_status(sb, sv);
 		if (pfd[3].revents)
 			on_timer(sb, sv, res);
 		if (pfd[2].revents)

@@ -45,4 +45,19 @@ void tb_elf_info_clear(struct tb_elf_info *e);
 int tb_scan_python_modules(const char *interp, const char *const *packages, size_t n_packages,
 			   char ***out, struct tb_diag *diag);
 
+/*
+ * The syscalls an imported glibc symbol @sym can make on arch @token (space-separated, static
+ * string) and the entry's derivation: the table's row, else the same-name rule (a glibc symbol
+ * named like a syscall libseccomp knows on @token is its wrapper). NULL when neither applies.
+ */
+const char *tb_scan_libc_syscalls(const char *sym, uint32_t token, enum tb_scan_derived *how);
+
+/*
+ * Finds @needed as ld.so would: a name with '/' as is; else DT_RPATH (when no DT_RUNPATH),
+ * DT_RUNPATH, ld.so.cache, the default directories; $ORIGIN, $LIB and $PLATFORM expanded; only ELF
+ * files of the native class and machine count. 0 with *@out (malloc'd realpath), -ENOENT when not
+ * found, -ENOMEM.
+ */
+int tb_scan_resolve(const char *needed, const struct tb_scan_search *s, char **out);
+
 #endif

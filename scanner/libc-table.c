@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "scanner/internal.h"
 #include "scanner/scan.h"
 
 static const struct tb_scan_libc_entry table[] = {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "scanner/internal.h"
 #include "scanner/scan.h"
 
 #if defined(__x86_64__)

@@ -123,12 +123,6 @@ struct tb_scan_libc_entry {
 const struct tb_scan_libc_entry *tb_scan_libc_table(size_t *n);
 /* "wrapper", "measured", "source", "none". */
 const char *tb_scan_derived_name(enum tb_scan_derived d);
-/*
- * The syscalls an imported glibc symbol @sym can make on arch @token (space-separated, static
- * string) and the entry's derivation: the table's row, else the same-name rule (a glibc symbol
- * named like a syscall libseccomp knows on @token is its wrapper). NULL when neither applies.
- */
-const char *tb_scan_libc_syscalls(const char *sym, uint32_t token, enum tb_scan_derived *how);
 
 /* ---- DT_NEEDED resolution (resolve.c, ld-cache.c) ---- */
 
@@ -142,13 +136,5 @@ struct tb_scan_search {
 	const char *cache;	/* ld.so.cache path; NULL: /etc/ld.so.cache */
 	const char *const *defaults; /* default directories; NULL: the system's */
 };
-
-/*
- * Finds @needed as ld.so would: a name with '/' as is; else DT_RPATH (when no DT_RUNPATH),
- * DT_RUNPATH, ld.so.cache, the default directories; $ORIGIN, $LIB and $PLATFORM expanded; only ELF
- * files of the native class and machine count. 0 with *@out (malloc'd realpath), -ENOENT when not
- * found, -ENOMEM.
- */
-int tb_scan_resolve(const char *needed, const struct tb_scan_search *s, char **out);
 
 #endif

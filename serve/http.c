@@ -544,6 +544,91 @@ static int run_child(struct server *s, struct MHD_Connection *conn, char **argv,
 	return 0;
 }
 
+/* The answer to a request admit() did not run: 429 with Retry-After, 503 while draining, or
+ * nothing when the client already left. */
+static enum MHD_Result respond_refused(struct server *s, struct MHD_Connection *conn, enum admit a)
+{
+	char retry[16];
+
+	if (a == ADMIT_GONE) {
+		tb_serve_metrics_observe(&s->metrics, TB_OUTCOME_CANCELLED, -1);
+		return MHD_NO;
+	}
+	if (a == ADMIT_DRAINING)
+		return respond_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "draining: shutting down", "5");
+	tb_serve_metrics_observe(&s->metrics, TB_OUTCOME_REJECTED, -1);
+	snprintf(retry, sizeof(retry), "%u", retry_after_s(s));
+	return respond_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "all workers busy and the queue is full",
+			     retry);
+}
+
+/* Writes the named profile (@prof, NULL: the default) and the request's files into @dir and runs
+ * tightbox run on them. 0 when it ran (@ro says how), else a positive errno. */
+static int stage_and_run(struct server *s, struct MHD_Connection *conn, const struct tb_serve_request *r,
+			 const struct tb_serve_profile *prof, const char *dir, struct run_out *ro)
+{
+	char profile_path[4200];
+	char **argv = NULL;
+	int e = 0;
+
+	if (prof) {
+		_cleanup_close_ int fd = -1;
+
+		snprintf(profile_path, sizeof(profile_path), "%s/profile.json", dir);
+		fd = open(profile_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, prof->text, prof->len) != (ssize_t)prof->len)
+			e = fd < 0 ? errno : EIO;
+	}
+	if (!e)
+		e = -tb_serve_request_stage(r, dir, s->cfg->tightbox, prof ? profile_path : NULL,
+					    s->cfg->cgroup_parent, &argv);
+	if (!e) {
+		/* JSON escapes a kept byte in at most 12 characters ("\\u" pairs for astral code
+		 * points); the rest of the object is small. */
+		size_t cap = (size_t)(r->limits.stdout_limit + r->limits.stderr_limit) * 12 + 65536;
+
+		e = -run_child(s, conn, argv, cap, ro);
+	}
+	tb_strv_free(argv);
+	return e;
+}
+
+/* The answer to a run that happened: tightbox run's JSON with the request's limits and output
+ * files added (500 when tightbox itself failed); frees @r and @ro, removes @dir. */
+static enum MHD_Result respond_result(struct server *s, struct MHD_Connection *conn,
+				      struct tb_serve_request *r, const char *dir, struct run_out *ro,
+				      double t0)
+{
+	unsigned status = MHD_HTTP_OK;
+	enum tb_serve_outcome oc;
+
+	if (!ro->result) {
+		logf_(s, TB_SERVE_LOG_ERROR, "tightbox run printed no result (status 0x%x): %.*s",
+		      ro->status, (int)ro->err.len, ro->err.p ? ro->err.p : "");
+		ro->result = json_pack("{ss}", "error", "the sandbox runner failed (see the server log)");
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		oc = TB_OUTCOME_ERROR;
+	} else {
+		oc = outcome_of(ro->result);
+		/* tightbox itself failed (setup, profile): not the code's doing. */
+		if (oc == TB_OUTCOME_ERROR) {
+			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			logf_(s, TB_SERVE_LOG_ERROR, "run failed: %s",
+			      json_string_value(json_object_get(ro->result, "error")));
+		}
+		json_object_set_new(ro->result, "limits", tb_serve_limits_to_json(r));
+		/* tightbox run wrote them into our request directory, which goes next. */
+		if (r->want_output)
+			json_object_set_new(ro->result, "output_files", tb_serve_output_to_json(dir));
+	}
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(ro->err.p);
+	tb_serve_request_free(r);
+	tb_serve_metrics_observe(&s->metrics, oc, now_s() - t0);
+	return respond_json(conn, status, ro->result, NULL);
+}
+
+/* POST /v1/run: validate, admit, stage and run, answer. */
 static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn, struct req *rq)
 {
 	struct tb_serve_request r = {0};
@@ -551,13 +636,9 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 	const struct tb_serve_profile *prof = NULL;
 	struct run_out ro = {0};
 	struct tb_diag d = {0};
-	char dir[4096], msg[1400], profile_path[4200], retry[16];
-	char **argv = NULL;
-	enum tb_serve_outcome oc;
+	char dir[4096], msg[1400];
 	enum admit a;
 	double t0;
-	unsigned status = MHD_HTTP_OK;
-	enum MHD_Result ret;
 	int e;
 
 	if (rq->too_large) {
@@ -584,16 +665,7 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 	a = admit(s, conn);
 	if (a != ADMIT_RUN) {
 		tb_serve_request_free(&r);
-		if (a == ADMIT_GONE) {
-			tb_serve_metrics_observe(&s->metrics, TB_OUTCOME_CANCELLED, -1);
-			return MHD_NO;
-		}
-		if (a == ADMIT_DRAINING)
-			return respond_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "draining: shutting down", "5");
-		tb_serve_metrics_observe(&s->metrics, TB_OUTCOME_REJECTED, -1);
-		snprintf(retry, sizeof(retry), "%u", retry_after_s(s));
-		return respond_error(conn, MHD_HTTP_TOO_MANY_REQUESTS,
-				     "all workers busy and the queue is full", retry);
+		return respond_refused(s, conn, a);
 	}
 	pthread_mutex_lock(&s->lock);
 	snprintf(dir, sizeof(dir), "%s/req-%d-%lu-XXXXXX", s->cfg->state_dir, (int)getpid(), s->seq++);
@@ -607,27 +679,8 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 		tb_serve_metrics_observe(&s->metrics, TB_OUTCOME_ERROR, -1);
 		return respond_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot stage the request", NULL);
 	}
-	e = 0;
-	if (prof) {
-		_cleanup_close_ int fd = -1;
-
-		snprintf(profile_path, sizeof(profile_path), "%s/profile.json", dir);
-		fd = open(profile_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 || write(fd, prof->text, prof->len) != (ssize_t)prof->len)
-			e = fd < 0 ? errno : EIO;
-	}
-	if (!e)
-		e = -tb_serve_request_stage(&r, dir, s->cfg->tightbox, prof ? profile_path : NULL,
-					    s->cfg->cgroup_parent, &argv);
-	if (!e) {
-		/* JSON escapes a kept byte in at most 12 characters ("\\u" pairs for astral code
-		 * points); the rest of the object is small. */
-		size_t cap = (size_t)(r.limits.stdout_limit + r.limits.stderr_limit) * 12 + 65536;
-
-		e = -run_child(s, conn, argv, cap, &ro);
-	}
+	e = stage_and_run(s, conn, &r, prof, dir, &ro);
 	release(s);
-	tb_strv_free(argv);
 	if (e || ro.cancelled)
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (e) {
@@ -645,31 +698,7 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 		tb_serve_metrics_observe(&s->metrics, TB_OUTCOME_CANCELLED, now_s() - t0);
 		return MHD_NO;
 	}
-	if (!ro.result) {
-		logf_(s, TB_SERVE_LOG_ERROR, "tightbox run printed no result (status 0x%x): %.*s",
-		      ro.status, (int)ro.err.len, ro.err.p ? ro.err.p : "");
-		ro.result = json_pack("{ss}", "error", "the sandbox runner failed (see the server log)");
-		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		oc = TB_OUTCOME_ERROR;
-	} else {
-		oc = outcome_of(ro.result);
-		/* tightbox itself failed (setup, profile): not the code's doing. */
-		if (oc == TB_OUTCOME_ERROR) {
-			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-			logf_(s, TB_SERVE_LOG_ERROR, "run failed: %s",
-			      json_string_value(json_object_get(ro.result, "error")));
-		}
-		json_object_set_new(ro.result, "limits", tb_serve_limits_to_json(&r));
-		/* tightbox run wrote them into our request directory, which goes next. */
-		if (r.want_output)
-			json_object_set_new(ro.result, "output_files", tb_serve_output_to_json(dir));
-	}
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(ro.err.p);
-	tb_serve_request_free(&r);
-	tb_serve_metrics_observe(&s->metrics, oc, now_s() - t0);
-	ret = respond_json(conn, status, ro.result, NULL);
-	return ret;
+	return respond_result(s, conn, &r, dir, &ro, t0);
 }
 
 /* ---------- the access handler ---------- */
@@ -962,13 +991,120 @@ static int state_dir_ready(const char *dir)
 	return access(dir, W_OK | X_OK) < 0 ? tb_negerrno() : 0;
 }
 
+/* libmicrohttpd on listening socket @lfd: a thread per connection, bounded. 0 or -EIO (@d). */
+static int start_daemon(struct server *s, int lfd, struct tb_diag *d)
+{
+	s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+					  MHD_USE_POLL | MHD_USE_ITC,
+				  0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, lfd,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  /* Idle keep-alive connections close after 60 s; a run in progress
+				   * is not idle (its thread is in our handler). */
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+				  /* Beyond workers + queue, clients get a quick 429, not a refused
+				   * connection; the slack bounds the threads the rest can cost. */
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)(s->cfg->workers + s->cfg->queue + 64),
+				  MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 << 10), MHD_OPTION_END);
+	if (!s->mhd) {
+		tb_diag_set(d, NULL, 0, 0, NULL, "libmicrohttpd could not start the server");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Serves until SIGTERM or SIGINT: reaps children, reloads on SIGHUP (at most
+ * TB_SERVE_MAX_RELOADS times: the retired snapshots are kept in @retired). */
+static void serve_signals(struct server *s, int sfd, struct tb_serve_profiles **retired)
+{
+	bool stop = false;
+
+	while (!stop) {
+		struct signalfd_siginfo si;
+		struct pollfd p = {.fd = sfd, .events = POLLIN};
+
+		/* The 1 s tick also reaps children that were reparented to us without a SIGCHLD
+		 * we could still see (a janitor of a cancelled run). */
+		if (poll(&p, 1, 1000) <= 0) {
+			reap(s);
+			continue;
+		}
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(s);
+			break;
+		case SIGHUP:
+			if (retired[TB_SERVE_MAX_RELOADS - 1])
+				logf_(s, TB_SERVE_LOG_ERROR, "reload refused: restart the server after "
+				      "%d reloads", TB_SERVE_MAX_RELOADS);
+			else
+				reload(s, retired);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			stop = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Stops admitting, lets the admitted runs finish (killing them after --drain-timeout or a second
+ * SIGTERM), then stops libmicrohttpd. */
+static void drain_and_stop(struct server *s, int sfd)
+{
+	/* Drain: no new connections, no new runs; the ones admitted finish. */
+	logf_(s, TB_SERVE_LOG_INFO, "draining: %u running, %u queued", s->running, s->metrics.queued);
+	pthread_mutex_lock(&s->lock);
+	s->draining = true;
+	pthread_mutex_unlock(&s->lock);
+	{
+		MHD_socket q = MHD_quiesce_daemon(s->mhd);
+
+		if (q != MHD_INVALID_SOCKET)
+			close(q);
+		if (!s->cfg->listen)
+			unlink(s->cfg->socket_path);
+	}
+	{
+		double deadline = now_s() + s->cfg->drain_timeout;
+		bool killed = false;
+
+		pthread_mutex_lock(&s->lock);
+		while (s->in_flight > 0) {
+			pthread_mutex_unlock(&s->lock);
+			{
+				struct pollfd p = {.fd = sfd, .events = POLLIN};
+				struct signalfd_siginfo si;
+
+				if (poll(&p, 1, 100) > 0 && read(sfd, &si, sizeof(si)) == sizeof(si) &&
+				    si.ssi_signo != SIGCHLD && si.ssi_signo != SIGHUP)
+					deadline = 0; /* a second SIGTERM: stop waiting */
+			}
+			reap(s);
+			pthread_mutex_lock(&s->lock);
+			if (!killed && now_s() > deadline) {
+				logf_(s, TB_SERVE_LOG_WARN, "drain timeout: killing %u run(s)", s->running);
+				for (struct job *j = s->jobs; j; j = j->next)
+					kill(j->pid, SIGKILL);
+				killed = true;
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	MHD_stop_daemon(s->mhd);
+	reap(s);
+	logf_(s, TB_SERVE_LOG_INFO, "stopped");
+}
+
 int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 {
 	struct server s = {.cfg = c};
 	struct tb_serve_profiles **retired = NULL;
 	sigset_t mask, old;
 	int lfd = -1, sfd = -1, r;
-	bool stop = false;
 
 	if (!c->tightbox || !c->workers) {
 		tb_diag_set(d, NULL, 0, 0, c->workers ? "--tightbox" : "--workers", "%s",
@@ -1016,102 +1152,16 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 		r = lfd;
 		goto out_mask;
 	}
-	s.mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-					 MHD_USE_POLL | MHD_USE_ITC,
-				 0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, lfd,
-				 MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
-				 /* Idle keep-alive connections close after 60 s; a run in progress
-				  * is not idle (its thread is in our handler). */
-				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-				 /* Beyond workers + queue, clients get a quick 429, not a refused
-				  * connection; the slack bounds the threads the rest can cost. */
-				 MHD_OPTION_CONNECTION_LIMIT, (unsigned)(c->workers + c->queue + 64),
-				 MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 << 10), MHD_OPTION_END);
-	if (!s.mhd) {
-		r = -EIO;
-		tb_diag_set(d, NULL, 0, 0, NULL, "libmicrohttpd could not start the server");
+	if ((r = start_daemon(&s, lfd, d)) < 0)
 		goto out_mask;
-	}
 	logf_(&s, TB_SERVE_LOG_INFO, "listening on %s%s: %u workers, queue %u, %zu profile(s)%s",
 	      c->listen ? "" : "unix:", c->listen ? c->listen : c->socket_path, c->workers, c->queue,
 	      s.profiles->n, s.token ? ", bearer token required" : ", NO authentication");
 	if (c->ready)
 		c->ready(c->log_data);
 
-	while (!stop) {
-		struct signalfd_siginfo si;
-		struct pollfd p = {.fd = sfd, .events = POLLIN};
-
-		/* The 1 s tick also reaps children that were reparented to us without a SIGCHLD
-		 * we could still see (a janitor of a cancelled run). */
-		if (poll(&p, 1, 1000) <= 0) {
-			reap(&s);
-			continue;
-		}
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		switch (si.ssi_signo) {
-		case SIGCHLD:
-			reap(&s);
-			break;
-		case SIGHUP:
-			if (retired[TB_SERVE_MAX_RELOADS - 1])
-				logf_(&s, TB_SERVE_LOG_ERROR, "reload refused: restart the server after "
-				      "%d reloads", TB_SERVE_MAX_RELOADS);
-			else
-				reload(&s, retired);
-			break;
-		case SIGTERM:
-		case SIGINT:
-			stop = true;
-			break;
-		default:
-			break;
-		}
-	}
-
-	/* Drain: no new connections, no new runs; the ones admitted finish. */
-	logf_(&s, TB_SERVE_LOG_INFO, "draining: %u running, %u queued", s.running, s.metrics.queued);
-	pthread_mutex_lock(&s.lock);
-	s.draining = true;
-	pthread_mutex_unlock(&s.lock);
-	{
-		MHD_socket q = MHD_quiesce_daemon(s.mhd);
-
-		if (q != MHD_INVALID_SOCKET)
-			close(q);
-		if (!c->listen)
-			unlink(c->socket_path);
-	}
-	{
-		double deadline = now_s() + c->drain_timeout;
-		bool killed = false;
-
-		pthread_mutex_lock(&s.lock);
-		while (s.in_flight > 0) {
-			pthread_mutex_unlock(&s.lock);
-			{
-				struct pollfd p = {.fd = sfd, .events = POLLIN};
-				struct signalfd_siginfo si;
-
-				if (poll(&p, 1, 100) > 0 && read(sfd, &si, sizeof(si)) == sizeof(si) &&
-				    si.ssi_signo != SIGCHLD && si.ssi_signo != SIGHUP)
-					deadline = 0; /* a second SIGTERM: stop waiting */
-			}
-			reap(&s);
-			pthread_mutex_lock(&s.lock);
-			if (!killed && now_s() > deadline) {
-				logf_(&s, TB_SERVE_LOG_WARN, "drain timeout: killing %u run(s)", s.running);
-				for (struct job *j = s.jobs; j; j = j->next)
-					kill(j->pid, SIGKILL);
-				killed = true;
-			}
-		}
-		pthread_mutex_unlock(&s.lock);
-	}
-	MHD_stop_daemon(s.mhd);
-	reap(&s);
-	logf_(&s, TB_SERVE_LOG_INFO, "stopped");
+	serve_signals(&s, sfd, retired);
+	drain_and_stop(&s, sfd);
 	r = 0;
 	lfd = -1; /* MHD closed it (or we did, after quiesce) */
 out_mask:

@@ -22,7 +22,8 @@ static const char *const outcome_names[TB_OUTCOME_COUNT] = {
 	[TB_OUTCOME_INVALID] = "invalid",
 };
 
-const char *tb_serve_outcome_name(enum tb_serve_outcome o)
+/* The outcome label value ("ok", "timeout", ...). */
+static const char *outcome_name(enum tb_serve_outcome o)
 {
 	return o < TB_OUTCOME_COUNT ? outcome_names[o] : "unknown";
 }
@@ -106,7 +107,7 @@ char *tb_serve_metrics_render(struct tb_serve_metrics *m)
 	put(&t, "# HELP tightbox_serve_runs_total Run requests by how they ended.\n"
 		"# TYPE tightbox_serve_runs_total counter\n");
 	for (int o = 0; o < TB_OUTCOME_COUNT; o++)
-		put(&t, "tightbox_serve_runs_total{outcome=\"%s\"} %llu\n", outcome_names[o],
+		put(&t, "tightbox_serve_runs_total{outcome=\"%s\"} %llu\n", outcome_name(o),
 		    (unsigned long long)m->outcomes[o]);
 	put(&t, "# HELP tightbox_serve_queue_depth Requests waiting for a free worker.\n"
 		"# TYPE tightbox_serve_queue_depth gauge\ntightbox_serve_queue_depth %u\n"

@@ -42,7 +42,5 @@ void tb_serve_metrics_observe(struct tb_serve_metrics *m, enum tb_serve_outcome 
 /* The Prometheus text for @m (malloc'd, NUL-terminated; NULL on ENOMEM). Takes the lock;
  * @running and @queued are read under it, so the caller's admission code keeps them in @m. */
 char *tb_serve_metrics_render(struct tb_serve_metrics *m);
-/* The outcome label value ("ok", "timeout", ...). */
-const char *tb_serve_outcome_name(enum tb_serve_outcome o);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "core/util.h"
 #include "tracer/explain.h"
+#include "tracer/internal.h"
 
 /* Late records: kauditd writes them shortly after the denial, so wait this long for more. */
 #define AA_GRACE_MS 50

@@ -23,6 +23,7 @@
 
 #include "core/util.h"
 #include "tracer/explain.h"
+#include "tracer/internal.h"
 
 enum tb_argk {
 	A_NONE = 0, /* end of the signature */

@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "core/dangerous-args.h"
@@ -16,6 +14,7 @@
 #include "core/strv.h"
 #include "core/util.h"
 #include "tracer/explain.h"
+#include "tracer/internal.h"
 #include "tracer/pyctx.h"
 
 static const char *denial_action(uint32_t data)
@@ -116,7 +115,8 @@ static json_t *apparmor_json(const struct tb_explain_report *r)
 			 !r->aa_log_unreadable, "denials", list, "more", r->aa_more);
 }
 
-int tb_explain_report_json(const struct tb_explain_report *r, json_t **out)
+/* The documented "explain" JSON object (docs/explain.md) into *@out (new reference). 0 or -ENOMEM. */
+static int report_json(const struct tb_explain_report *r, json_t **out)
 {
 	json_t *o = NULL, *denials = json_array(), *warnings = json_array(), *sugg = NULL;
 	json_t *killed = json_null(), *py = json_null();
@@ -335,52 +335,17 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 	return 0;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return tb_negerrno();
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int tb_explain_result_write_json(const struct tb_run_result *res, const struct tb_explain_report *r,
 				 int fd)
 {
-	_cleanup_close_ int mfd = -1;
-	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *outs = NULL;
-	json_t *root = NULL, *ex = NULL;
-	json_error_t jerr;
-	struct stat st;
+	/* The runner's object, so the run fields stay exactly those of `tightbox run --json`. */
+	json_t *root = tb_run_result_to_json(res), *ex = NULL;
 	int ret;
 
-	/* Reuse the runner's writer so the run fields stay exactly those of `tightbox run --json`. */
-	mfd = memfd_create("tightbox-result", MFD_CLOEXEC);
-	if (mfd < 0)
-		return tb_negerrno();
-	ret = tb_run_result_write_json(res, mfd);
-	if (ret < 0)
-		return ret;
-	if (fstat(mfd, &st) < 0)
-		return tb_negerrno();
-	text = malloc((size_t)st.st_size + 1);
-	if (!text)
+	if (!root)
 		return -ENOMEM;
-	if (pread(mfd, text, (size_t)st.st_size, 0) != st.st_size)
-		return -EIO;
-	root = json_loadb(text, (size_t)st.st_size, 0, &jerr);
-	if (!root || !json_is_object(root)) {
-		json_decref(root);
-		return -EINVAL;
-	}
-	ret = tb_explain_report_json(r, &ex);
+	ret = report_json(r, &ex);
 	if (ret < 0)
 		goto out;
 	ret = -ENOMEM;
@@ -389,9 +354,9 @@ int tb_explain_result_write_json(const struct tb_run_result *res, const struct t
 	outs = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!outs)
 		goto out;
-	ret = write_all(fd, outs, strlen(outs));
+	ret = tb_write_all(fd, outs, strlen(outs));
 	if (ret >= 0)
-		ret = write_all(fd, "\n", 1);
+		ret = tb_write_all(fd, "\n", 1);
 out:
 	json_decref(root);
 	return ret;
@@ -399,22 +364,15 @@ out:
 
 /* ---- the smallest safe change: which rules explain suggests ----------------------------------- */
 
-static int vwarn(struct tb_explain_report *rep, const char *fmt, va_list ap)
-{
-	int r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
-
-	rep->n_warnings = tb_strv_len(rep->warnings);
-	return r;
-}
-
 int tb_explain_report_warn(struct tb_explain_report *rep, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = vwarn(rep, fmt, ap);
+	r = tb_strv_addfv(&rep->warnings, fmt, ap); /* each warning once */
 	va_end(ap);
+	rep->n_warnings = tb_strv_len(rep->warnings);
 	return r;
 }
 

@@ -26,6 +26,7 @@
 #include "core/strv.h"
 #include "core/util.h"
 #include "tracer/ceiling.h"
+#include "tracer/internal.h"
 #include "tracer/ptrace-supervisor.h"
 #include "tracer/pyctx.h"
 
@@ -470,7 +471,7 @@ static int python_context(const struct tb_run_config *c, const struct tb_explain
 		why = "not available with --two-phase (its bootstrap runs the script)";
 	if (why)
 		return (rep->pyctx_note = strdup(why)) ? 0 : -ENOMEM;
-	r = tb_pyctx_argv(c->argv, argv, &why);
+	r = tb_run_python_context_argv(c->argv, argv, &why);
 	if (r == -ENOTSUP)
 		r = asprintf(&rep->pyctx_note, "%s (%s)", why, c->argv && c->argv[0] ? c->argv[0] : "")
 			    < 0 ? -ENOMEM : 0;

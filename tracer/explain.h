@@ -137,20 +137,8 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
  */
 int tb_explain_apply(const struct tb_explain_report *r, const char *path, struct tb_diag *d);
 
-/* explain-apparmor.c: opens the kernel log (/dev/kmsg) at its end, before the run. fd or -errno. */
-int tb_explain_aa_open(void);
-/* Reads the records logged since tb_explain_aa_open (@fd) and adds each AppArmor denial by
- * @profile (or a child profile NAME//...) to @rep. 0 or -errno. */
-int tb_explain_aa_collect(int fd, const char *profile, struct tb_explain_report *rep);
-/* Frees @rep's AppArmor members (not @rep). */
-void tb_explain_aa_free(struct tb_explain_report *rep);
-
 /* Frees @r. Accepts NULL. */
 void tb_explain_report_free(struct tb_explain_report *r);
-
-/* Builds the documented "explain" JSON object (docs/explain.md) into *@out (new reference).
- * 0 or -ENOMEM. */
-int tb_explain_report_json(const struct tb_explain_report *r, json_t **out);
 
 /* Formats @r as the human report (several lines, '\n'-terminated) into *@text (malloc'd).
  * 0 or -ENOMEM. */
@@ -160,28 +148,5 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text);
  * line, to @fd. 0 or -errno. */
 int tb_explain_result_write_json(const struct tb_run_result *res, const struct tb_explain_report *r,
 				 int fd);
-
-/*
- * Chooses the smallest safe change for @rep's denials under profile @p (NULL when it could not be
- * read) and stores it as @rep->suggestion (JSON array of syscalls[] rules, NULL when nothing is
- * safe to add); sets each denial's arg_specific/arg_mask and adds a warning for every denial
- * left out and why. Never suggested: clone3, names libseccomp does not know (nr_1000), the
- * dangerous set, dangerous argument values (core/dangerous-args.c), and an unconditional allow
- * for a syscall that has argument rules or dangerous argument values (clone, ioctl, socket):
- * libseccomp lets an unconditional rule replace a name's conditional ones, EPERM guards
- * included. 0 or -ENOMEM.
- */
-int tb_explain_suggest(struct tb_explain_report *rep, const struct tb_profile *p);
-
-/* Appends a formatted warning to @rep->warnings. 0 or -ENOMEM. */
-int tb_explain_report_warn(struct tb_explain_report *rep, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/*
- * Decodes one syscall's arguments (explain-decode.c): "name(arg, ...)" with paths read from @pid's
- * memory (@pid 0: no memory access) and flags spelled symbolically for common syscalls. *@text is
- * malloc'd. 0 or -ENOMEM.
- */
-int tb_explain_decode(pid_t pid, const char *name, const uint64_t args[6], char **text);
 
 #endif

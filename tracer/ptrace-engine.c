@@ -86,10 +86,9 @@ struct tb_ptrace_engine {
 	size_t n_other;
 	struct tb_seen *seen;
 	size_t n_seen, cap_seen;
-	bool skip_until_exec, recording, failed;
+	bool recording, failed;
 	bool wait_phase2, exec_seen; /* tb_ptrace_engine_wait_phase2 */
 	int seccomp_nr[ARCH_N];      /* per arch, -1 where it has none */
-	uint64_t syscalls;
 	bool pyctx; /* tb_ptrace_engine_python_context */
 	bool py_marked; /* a marker was seen: the interpreter's start-up is over */
 	struct rimport *imports;
@@ -138,7 +137,6 @@ int tb_ptrace_engine_new(struct tb_recording *rec, struct tb_ptrace_engine **out
 	if (!e)
 		return -ENOMEM;
 	e->rec = rec;
-	e->skip_until_exec = true;
 	specs = tb_syscall_specs(&n_specs);
 	for (size_t a = 0; a < tb_sv_n_arch(); a++)
 		for (size_t i = 0; i < n_specs; i++) {
@@ -180,12 +178,6 @@ void tb_ptrace_engine_free(struct tb_ptrace_engine *e)
 	free(e->seen);
 	free(e->other);
 	free(e);
-}
-
-void tb_ptrace_engine_skip_until_exec(struct tb_ptrace_engine *e, bool skip)
-{
-	e->skip_until_exec = skip;
-	e->recording = !skip;
 }
 
 void tb_ptrace_engine_wait_phase2(struct tb_ptrace_engine *e)
@@ -495,7 +487,6 @@ static void count(struct tb_ptrace_engine *e, int arch, uint64_t nr)
 {
 	void *no;
 
-	e->syscalls++;
 	if (nr < TB_NR_SLOTS) {
 		e->counts[arch][nr]++;
 		return;
@@ -740,13 +731,4 @@ int tb_ptrace_engine_finish(struct tb_ptrace_engine *e)
 	if ((ret = tb_sv_error(e->sv, NULL)) < 0)
 		return ret;
 	return e->failed ? -ENOMEM : 0;
-}
-
-void tb_ptrace_engine_stats(const struct tb_ptrace_engine *e, struct tb_ptrace_stats *s)
-{
-	struct tb_sv_stats sv;
-
-	tb_sv_stats(e->sv, &sv);
-	*s = (struct tb_ptrace_stats){.syscalls = e->syscalls, .exit_stops = sv.exit_stops,
-				      .events = sv.events};
 }

@@ -30,12 +30,6 @@ void tb_ptrace_engine_free(struct tb_ptrace_engine *e);
 void tb_ptrace_engine_hooks(struct tb_ptrace_engine *e, struct tb_run_hooks *h);
 
 /*
- * Skip recording until the root's first successful execve (the runner's own syscalls between the
- * hook and the exec are not the workload's). Default true.
- */
-void tb_ptrace_engine_skip_until_exec(struct tb_ptrace_engine *e, bool skip);
-
-/*
  * `record --phase user`: record nothing until the two-phase bootstrap stacks phase 2, i.e. from
  * the first seccomp(SECCOMP_SET_MODE_FILTER, ...) after the root's first execve (that call
  * itself excluded). Exact: the stack is one syscall, seen at its entry stop before the next call.
@@ -53,11 +47,5 @@ void tb_ptrace_engine_python_context(struct tb_ptrace_engine *e);
 /* Adds the per-syscall counts to the recording. Call once, after the last tracee is gone.
  * 0, or -errno when the recorder or the supervisor failed. */
 int tb_ptrace_engine_finish(struct tb_ptrace_engine *e);
-
-/* Statistics for docs and the progress line: stops handled and syscalls seen. */
-struct tb_ptrace_stats {
-	uint64_t syscalls, exit_stops, events;
-};
-void tb_ptrace_engine_stats(const struct tb_ptrace_engine *e, struct tb_ptrace_stats *s);
 
 #endif

@@ -66,7 +66,7 @@ const struct tb_arch *tb_sv_arch(int idx)
 	return sv_arches[idx];
 }
 
-int tb_sv_arch_index(uint32_t audit_arch, uint64_t nr)
+static int arch_index(uint32_t audit_arch, uint64_t nr)
 {
 	const struct tb_arch *a = tb_arch_by_audit(audit_arch, nr);
 
@@ -97,7 +97,6 @@ struct tb_sv {
 	bool root_killed;
 	int err;
 	const char *err_step;
-	struct tb_sv_stats stats;
 };
 
 static void fail(struct tb_sv *sv, int err, const char *step)
@@ -321,11 +320,6 @@ pid_t tb_sv_root(const struct tb_sv *sv)
 	return sv->root;
 }
 
-void tb_sv_stats(const struct tb_sv *sv, struct tb_sv_stats *s)
-{
-	*s = sv->stats;
-}
-
 /* In the sandbox child, where the runner would load the profile's filter: no allocation. */
 static int hook_child_before_filter(void *data)
 {
@@ -446,10 +440,9 @@ static void on_seccomp_stop(struct tb_sv *sv, struct tb_sv_task *t)
 		resume(t->pid, PTRACE_CONT, 0);
 		return;
 	}
-	sv->stats.seccomp_stops++;
 	c = (struct tb_sv_call){
 		.pid = t->pid,
-		.arch = tb_sv_arch_index(si.arch, si.seccomp.nr),
+		.arch = arch_index(si.arch, si.seccomp.nr),
 		.audit_arch = si.arch,
 		.raw_nr = si.seccomp.nr,
 		.ip = si.instruction_pointer,
@@ -470,7 +463,6 @@ static void on_seccomp_stop(struct tb_sv *sv, struct tb_sv_task *t)
 		return;
 	case TB_SV_EXIT_STOP:
 		t->awaiting_exit = true;
-		sv->stats.exit_stops++;
 		resume(t->pid, PTRACE_SYSCALL, 0);
 		return;
 	case TB_SV_ERRNO:
@@ -612,7 +604,6 @@ static void hook_parent_on_wait(pid_t pid, int status, void *data)
 		return;
 	}
 	if (sig == SIGTRAP && event) {
-		sv->stats.events++;
 		switch (event) {
 		case PTRACE_EVENT_SECCOMP:
 			on_seccomp_stop(sv, t);

@@ -33,8 +33,6 @@
 size_t tb_sv_n_arch(void);
 /* Entry @idx (0 <= idx < tb_sv_n_arch()) of that list. */
 const struct tb_arch *tb_sv_arch(int idx);
-/* Index in that list of the ABI of a call seccomp reported as (@audit_arch, @nr), -1 unknown. */
-int tb_sv_arch_index(uint32_t audit_arch, uint64_t nr);
 
 /* SECCOMP_RET_DATA of a ceiling rule: refuse the call with errno @e (e < 4096). */
 #define TB_SV_CEILING_DATA(e) (0x8000u | (unsigned)(e))
@@ -124,11 +122,6 @@ int tb_sv_error(const struct tb_sv *sv, const char **step);
 bool tb_sv_root_killed(const struct tb_sv *sv);
 /* The host pid of the sandbox init (the command), 0 before the run. */
 pid_t tb_sv_root(const struct tb_sv *sv);
-/* Stops handled: seccomp stops, exit stops, ptrace events. */
-struct tb_sv_stats {
-	uint64_t seccomp_stops, exit_stops, events;
-};
-void tb_sv_stats(const struct tb_sv *sv, struct tb_sv_stats *s);
 
 /* Last number on the "KEY:" line of /proc/PID/status ("NSpid:\t812\t3" -> 3), 0 unknown. */
 pid_t tb_sv_proc_status(pid_t pid, const char *key);

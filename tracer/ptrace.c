@@ -8,7 +8,7 @@
 #include <sys/utsname.h>
 
 #include "core/util.h"
-#include "tracer/backends.h"
+#include "tracer/internal.h"
 #include "tracer/ptrace-engine.h"
 #include "tracer/pyctx.h"
 
@@ -86,7 +86,7 @@ static int record(const struct tb_run_config *c, bool enforce, bool user_phase, 
 		tb_ptrace_engine_wait_phase2(engine);
 	/* Python context: not with a two-phase bootstrap (it runs the script itself). */
 	if (pyctx && !c->two_phase_path && !c->two_phase_permissive) {
-		r = tb_pyctx_argv(c->argv, &pyargv, &why_not);
+		r = tb_run_python_context_argv(c->argv, &pyargv, &why_not);
 		if (r == -ENOMEM) {
 			tb_ptrace_engine_free(engine);
 			return r;

@@ -4,7 +4,8 @@
  * "Python context"): which import chain, which line of the user's code and which phase (start-up,
  * import, user code) a Python program was in at a syscall stop.
  *
- * The program runs under the bootstrap runner/python-context.py (tb_pyctx_argv), which keeps each
+ * The program runs under the bootstrap runner/python-context.py (tb_run_python_context_argv),
+ * which keeps each
  * thread's context in a buffer of its own and names the buffer with a marker call,
  * write(TB_PYCTX_FD, buf, TB_PYCTX_BUF): no process can have that descriptor, so the kernel fails
  * it with EBADF whatever the tracer does. The tracer reads the buffer at the stops it reports.
@@ -40,14 +41,6 @@ struct tb_pyctx_task {
 	uint64_t addr;
 	struct tb_pyctx *snapshot; /* a new thread without a buffer yet: its creator's context */
 };
-
-/*
- * The command explain/record runs instead of @argv to get the context: `python3 [OPTIONS] -c
- * BOOTSTRAP MODE TARGET [ARGS]` for `python3 [OPTIONS] SCRIPT|-c CODE|-m MODULE [ARGS]`.
- * 0 and *@out (free with free(); the strings are @argv's or static) when @argv is such a command;
- * -ENOTSUP with *@why saying why not (static) when it is not; -ENOMEM.
- */
-int tb_pyctx_argv(char *const *argv, char ***out, const char **why);
 
 /* Whether @c is a marker call (write to TB_PYCTX_FD from a native-arch task). */
 bool tb_pyctx_is_marker(const struct tb_sv_call *c);

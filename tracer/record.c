@@ -10,7 +10,7 @@
 #include <sys/utsname.h>
 
 #include "core/util.h"
-#include "tracer/backends.h"
+#include "tracer/internal.h"
 
 int tb_backend_parse(const char *s, enum tb_backend *out)
 {

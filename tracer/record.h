@@ -36,6 +36,12 @@ struct tb_record_opts {
 /* Parses "ptrace", "bpf" or "auto". 0 or -EINVAL. */
 int tb_backend_parse(const char *s, enum tb_backend *out);
 
+/*
+ * 0 when the backend can run on this machine, else -errno with a human reason in @why
+ * ("no BTF at /sys/kernel/btf/vmlinux", "built without clang", "CAP_BPF missing").
+ */
+int tb_ptrace_available(char *why, size_t why_len);
+int tb_bpf_available(char *why, size_t why_len);
 
 /*
  * Runs @c through the chosen backend and returns the recording in *@out (also when the command

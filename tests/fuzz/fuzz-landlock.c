@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "core/landlock-ruleset.h"
+#include "core/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include "core/parse.h"
+#include "core/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -68,6 +68,24 @@ class GenerateGolden(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp)
 
+    @staticmethod
+    def hello():
+        """The recording rec-hello.json, to be edited into a hostile one."""
+        with open(os.path.join(HERE, "rec-hello.json")) as f:
+            return json.load(f)
+
+    def write_recording(self, name, rec):
+        """@rec as NAME.json in the temporary directory; its path."""
+        src = os.path.join(self.tmp, name + ".json")
+        with open(src, "w") as f:
+            json.dump(rec, f)
+        return src
+
+    def generate_recording(self, name, rec):
+        """`tightbox generate -o TMP/NAME` of @rec; (CompletedProcess, the output directory)."""
+        out = os.path.join(self.tmp, name)
+        return tbtest.tightbox("generate", "-o", out, self.write_recording(name, rec)), out
+
     def run_case(self, name):
         args, recs = CASES[name]
         out = os.path.join(self.tmp, name)
@@ -156,17 +174,14 @@ class GenerateGolden(unittest.TestCase):
         personality(READ_IMPLIES_EXEC) and kernel-facing socket families made the generated
         profile allow them. Now each needs --allow-risky naming it; audit rates the fileless-exec
         pair high."""
-        with open(os.path.join(HERE, "rec-hello.json")) as f:
-            rec = json.load(f)
+        rec = self.hello()
         sc = rec["syscalls"]["x86_64"]
         for name in ("memfd_create", "execveat", "seccomp", "personality", "socket", "execve"):
             sc[name] = {"count": 1, "workloads": ["hello"]}
         args = rec.setdefault("args", {}).setdefault("x86_64", {})
         args["personality"] = [{"a0": 0x400000, "count": 1}]
         args["socket"] = [{"a0": fam, "count": 1} for fam in (1, 16, 17, 38, 40)]
-        src = os.path.join(self.tmp, "risky.json")
-        with open(src, "w") as f:
-            json.dump(rec, f)
+        src = self.write_recording("risky", rec)
 
         def allowed(out):
             with open(os.path.join(out, "seccomp.json")) as f:
@@ -219,15 +234,10 @@ class GenerateGolden(unittest.TestCase):
         """issue 10 item 9: a recording with 40k syscall names took generate 6-10 s (its name
         lookups grow with the square); a recording holds at most 4096 names per arch, and more
         is refused naming the place, with nothing written."""
-        with open(os.path.join(HERE, "rec-hello.json")) as f:
-            rec = json.load(f)
+        rec = self.hello()
         for i in range(4100):
             rec["syscalls"]["x86_64"]["bogus_%d" % i] = {"count": 1, "workloads": ["hello"]}
-        src = os.path.join(self.tmp, "many.json")
-        with open(src, "w") as f:
-            json.dump(rec, f)
-        out = os.path.join(self.tmp, "many")
-        p = tbtest.tightbox("generate", "-o", out, src)
+        p, out = self.generate_recording("many", rec)
         self.assertEqual(p.returncode, 2, p.stderr.decode())
         self.assertIn(b"syscalls.x86_64: ", p.stderr)
         self.assertIn(b"at most 4096 per architecture", p.stderr)
@@ -236,14 +246,9 @@ class GenerateGolden(unittest.TestCase):
     def test_workload_name_cannot_inject_apparmor_rules(self):
         """issue 10 item 12: a recording's workload name went into the AppArmor header unescaped,
         so a newline in it ended the comment and added `profile pwn flags=(unconfined)`."""
-        with open(os.path.join(HERE, "rec-hello.json")) as f:
-            rec = json.load(f)
+        rec = self.hello()
         rec["provenance"]["workload"] = "x\nprofile pwn flags=(unconfined) {\n  /** rwx,\n}\n#"
-        src = os.path.join(self.tmp, "hostile.json")
-        with open(src, "w") as f:
-            json.dump(rec, f)
-        out = os.path.join(self.tmp, "hostile")
-        p = tbtest.tightbox("generate", "-o", out, src)
+        p, out = self.generate_recording("hostile", rec)
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         with open(os.path.join(out, "tightbox-sandbox")) as f:
             text = f.read()

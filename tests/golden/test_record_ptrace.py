@@ -9,9 +9,7 @@ import json
 import os
 import signal
 import subprocess
-import tempfile
 import time
-import unittest
 
 import tbtest
 
@@ -21,30 +19,11 @@ CG = ["--cgroup-parent", CG_PARENT]
 CLONE_VM, CLONE_THREAD, SIGCHLD = 0x100, 0x10000, 17
 
 
-def cgroup_parents():
-    return tbtest.cgroup_parents(CG_PARENT)
-
-
-def leftover_cgroups():
-    return tbtest.leftover_cgroups(CG_PARENT)
-
-
-class RecordPtrace(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        tbtest.need_root()
-        for p in ("rec-int80", "rec-thread", "rec-fork", "rec-exec", "rec-crash", "rec-sleep"):
-            tbtest.need_file(tbtest.probe(p), "probe not built")
-        cls.tmp = tempfile.TemporaryDirectory(prefix="tb-record-")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-        for d in cgroup_parents():
-            os.rmdir(d)
-
-    def tearDown(self):
-        self.assertEqual(leftover_cgroups(), [], "cgroups left behind")
+class RecordPtrace(tbtest.CgroupParentCase):
+    CG_PARENT = CG_PARENT
+    TMP_PREFIX = "tb-record-"
+    NEEDS = [(tbtest.probe(p), "probe not built")
+             for p in ("rec-int80", "rec-thread", "rec-fork", "rec-exec", "rec-crash", "rec-sleep")]
 
     def record(self, probe, *opts, name=None, expect_rc=0):
         out = os.path.join(self.tmp.name, (name or probe) + ".json")
@@ -209,7 +188,7 @@ class RecordPtrace(unittest.TestCase):
         self.assertFalse(os.path.exists(out), "no recording from a killed recorder")
         self.assertEqual([e for e in os.listdir(self.tmp.name) if ".tmp." in e], [])
         # The killed run could not remove its cgroup: remove ours (empty now).
-        for cg in leftover_cgroups():
+        for cg in tbtest.leftover_cgroups(CG_PARENT):
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
                 try:

@@ -15,7 +15,6 @@ workloads run as uid 0 without capabilities.
   after loading the filter), which is why `tightbox export` refuses it.
 """
 import os
-import shutil
 import subprocess
 import tempfile
 import unittest
@@ -37,10 +36,8 @@ _seq = [0]
 
 def setUpModule():
     global C, TMP, ROOTFS, GEN_DIR
-    tbengines.need_prereqs()
-    C = tbengines.Containerd()
+    C = tbengines.started(tbengines.Containerd)
     try:
-        C.start()
         tar = tbengines.build_image("base", "none")
         TMP = tempfile.mkdtemp(prefix="tb-test-containerd-", dir="/var/tmp")
         ROOTFS = os.path.join(TMP, "rootfs")
@@ -55,10 +52,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    if C:
-        C.stop()
-    if TMP:
-        shutil.rmtree(TMP, ignore_errors=True)
+    tbengines.stop_and_remove(C, TMP)
 
 
 def ctr_run(profile, argv, script=None, timeout=180):

@@ -104,10 +104,8 @@ GENERATED = None
 
 def setUpModule():
     global D, IMAGE, TMP, GENERATED
-    tbengines.need_prereqs()
-    D = tbengines.Dockerd()
+    D = tbengines.started(tbengines.Dockerd)
     try:
-        D.start()
         IMAGE = tbengines.build_image("base", "docker", env=D.env)
         TMP = tempfile.mkdtemp(prefix="tb-test-docker-")
         GENERATED = tbengines.record_engine_profile(TMP)
@@ -117,10 +115,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    if D:
-        D.stop()
-    if TMP:
-        shutil.rmtree(TMP, ignore_errors=True)
+    tbengines.stop_and_remove(D, TMP)
 
 
 def docker_run(profile, argv, script=None, image=None, user="65534:65534", timeout=180):

@@ -7,8 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import tempfile
-import unittest
 
 import tbtest
 
@@ -21,14 +19,6 @@ VOL = ["-v", tbtest.PROBES + ":/probes:ro"]
 # Our own cgroup parent, so the leak check does not see other suites' sandboxes running meanwhile.
 CG_PARENT = "tb-explain-test-%d" % os.getpid()
 CG = ["--cgroup-parent", CG_PARENT]
-
-
-def cgroup_parents():
-    return tbtest.cgroup_parents(CG_PARENT)
-
-
-def leftover_cgroups():
-    return tbtest.leftover_cgroups(CG_PARENT)
 # What a dynamically linked C program and the loader need beyond the seed's list (FACTS.md).
 LOADER = ["newfstatat", "pread64", "writev", "getdents64"]
 
@@ -37,22 +27,10 @@ def explain_json(*args, **kw):
     return tbtest.command_json("explain", *CG, *args, **kw)
 
 
-class Explain(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        tbtest.need_root()
-        tbtest.need_file(SEED, "the seed's profile fixture")
-        tbtest.need_file(PROBE_HOST, "probe not built")
-        cls.tmp = tempfile.TemporaryDirectory(prefix="tb-explain-")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-        for d in cgroup_parents():
-            os.rmdir(d)
-
-    def tearDown(self):
-        self.assertEqual(leftover_cgroups(), [], "cgroups left behind")
+class Explain(tbtest.CgroupParentCase):
+    CG_PARENT = CG_PARENT
+    TMP_PREFIX = "tb-explain-"
+    NEEDS = ((SEED, "the seed's profile fixture"), (PROBE_HOST, "probe not built"))
 
     def profile(self, name, extra_names=(), extra_rules=(), drop=()):
         """Seed profile + LOADER + extra names/rules, written to a temporary file."""
@@ -282,6 +260,18 @@ class Explain(unittest.TestCase):
         p = tbtest.tightbox("explain", *CG, "--security-opt", "seccomp=" + self.profile("bogus"),
                             *VOL, "--", PROBE, "bogus")
         self.assertEqual(p.returncode, 2)
+
+    def test_run_fields_as_run(self):
+        """The run fields of `explain --json` are `run --json`'s object itself. They were written
+        out and parsed back, and the parse refused a NUL byte in the output: explain exited 1."""
+        argv = ["--", "/bin/sh", "-c", r"printf 'a\000b\377'; echo err >&2; exit 3"]
+        res, p = explain_json(*argv)
+        run, pp = tbtest.run_json(*CG, *argv)
+        self.assertEqual((p.returncode, pp.returncode), (3, 3), p.stderr.decode())
+        self.assertEqual(res["stdout"], "a\x00b\\xff")
+        timing = ("wall_ms", "cpu_ms", "max_rss_kib")
+        self.assertEqual({k: v for k, v in res.items() if k not in timing + ("explain",)},
+                         {k: v for k, v in run.items() if k not in timing})
 
 
 if __name__ == "__main__":

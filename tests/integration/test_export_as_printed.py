@@ -58,8 +58,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    if TMP:
-        shutil.rmtree(TMP, ignore_errors=True)
+    tbengines.stop_and_remove(folder=TMP)
     tbtest.remove_podman_cgroups()
 
 

@@ -16,14 +16,9 @@ import tempfile
 import unittest
 
 import tbtest
+from tbengines import SCRIPTS, SEED_FLAGS, WORKLOADS
 
-SCRIPTS = os.path.join(tbtest.SOURCE_DIR, "scripts")
-WORKLOADS = os.path.join(SCRIPTS, "workloads")
 TAG = "localhost/tightbox-sandbox:test-%d" % os.getpid()
-SEED_FLAGS = ["--network", "none", "--read-only", "--tmpfs", "/tmp:size=50m,noexec",
-              "--memory", "256m", "--memory-swap", "256m", "--cpus", "0.5", "--pids-limit", "64",
-              "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-              "--ulimit", "nofile=64:64", "--ulimit", "nproc=32:32"]
 ENV = None
 OUT = None
 

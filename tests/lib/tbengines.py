@@ -86,6 +86,27 @@ def record_engine_profile(out_dir, runtime="tightbox,runc"):
     return os.path.join(out_dir, "seccomp.json")
 
 
+def started(daemon_class):
+    """need_prereqs(), then a started private DAEMON_CLASS (Dockerd, Containerd). One that cannot
+    start is stopped again (its folder removed) before the error or the skip goes on."""
+    need_prereqs()
+    d = daemon_class()
+    try:
+        return d.start()
+    except BaseException:
+        d.stop()
+        raise
+
+
+def stop_and_remove(daemon=None, folder=None):
+    """A test module's clean-up, also of a half-done setUpModule: stops DAEMON (a Dockerd or
+    Containerd; None when never made) and removes FOLDER (None when never made)."""
+    if daemon:
+        daemon.stop()
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _mounts_under(path):
     """Mount points below PATH, deepest first (from /proc/self/mountinfo)."""
     found = []

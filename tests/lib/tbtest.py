@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 SOURCE_DIR = os.environ.get("TB_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -103,6 +104,33 @@ def leftover_cgroups(name):
     """Sandbox cgroups still present under cgroup parent NAME (should be none after a test)."""
     return [os.path.join(d, e) for d in cgroup_parents(name) for e in os.listdir(d)
             if os.path.isdir(os.path.join(d, e))]
+
+
+class CgroupParentCase(unittest.TestCase):
+    """Tests whose sandboxes run under their own cgroup parent (CG_PARENT, given to tightbox as
+    --cgroup-parent), so the leak check does not see other suites' sandboxes running meanwhile.
+    Once per class: root and the files NEEDS names ((path, why) pairs) needed, else skipped; a
+    temporary directory cls.tmp (TMP_PREFIX). After each test: no sandbox cgroup left under the
+    parent. At the end: the directory and the parents removed."""
+    CG_PARENT = None
+    TMP_PREFIX = "tb-test-"
+    NEEDS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        need_root()
+        for path, why in cls.NEEDS:
+            need_file(path, why)
+        cls.tmp = tempfile.TemporaryDirectory(prefix=cls.TMP_PREFIX)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+        for d in cgroup_parents(cls.CG_PARENT):
+            os.rmdir(d)
+
+    def tearDown(self):
+        self.assertEqual(leftover_cgroups(self.CG_PARENT), [], "cgroups left behind")
 
 
 _podman_seq = [0]

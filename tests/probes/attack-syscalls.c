@@ -26,20 +26,10 @@
 
 #define BAD ((void *)1) /* a pointer no process has mapped: EFAULT if the kernel reads it */
 
-static long try_clone_newuser(void)
+/* clone(@flags | SIGCHLD): a child that exits at once, waited for. */
+static long try_clone(unsigned long flags)
 {
-	long r = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
-
-	if (r == 0)
-		_exit(0);
-	if (r > 0)
-		waitpid((pid_t)r, NULL, 0);
-	return r;
-}
-
-static long try_clone_newns(void)
-{
-	long r = syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, 0);
+	long r = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
 
 	if (r == 0)
 		_exit(0);
@@ -101,8 +91,8 @@ static long a_ioctl_tiocsti_hi(void)
 }
 static long a_personality_rie(void) { return syscall(SYS_personality, READ_IMPLIES_EXEC); }
 static long a_personality_norand(void) { return syscall(SYS_personality, ADDR_NO_RANDOMIZE); }
-static long a_clone_newuser(void) { return try_clone_newuser(); }
-static long a_clone_newns(void) { return try_clone_newns(); }
+static long a_clone_newuser(void) { return try_clone(CLONE_NEWUSER); }
+static long a_clone_newns(void) { return try_clone(CLONE_NEWNS); }
 static long a_clone3(void) { return syscall(SYS_clone3, BAD, 88); }
 static long a_kcmp(void) { return syscall(SYS_kcmp, getpid(), getpid(), 0x7fff, 0, 0); }
 static long a_pidfd_getfd(void) { return syscall(SYS_pidfd_getfd, -1, 0, 0); }

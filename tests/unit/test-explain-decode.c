@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "tracer/explain.h"
+#include "tracer/internal.h"
 
 static void check(const char *name, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 		  const char *want)

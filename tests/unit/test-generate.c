@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "core/landlock-ruleset.h"
+#include "core/internal.h"
 #include "core/profile.h"
 #include "core/recording.h"
 #include "core/strv.h"

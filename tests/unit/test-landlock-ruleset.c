@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/landlock-ruleset.h"
+#include "core/internal.h"
 
 static const char good[] =
     "{\"format\": \"tightbox-landlock\", \"version\": 1,\n"

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/parse.h"
+#include "core/internal.h"
 
 static void test_sizes(void **state)
 {

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "core/recording.h"
+#include "core/internal.h"
 
 static char tmpdir[] = "/tmp/tb-test-recording-XXXXXX";
 

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "scanner/scan.h"
+#include "scanner/internal.h"
 
 static char dir[] = "/tmp/tb-test-scan-XXXXXX";
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core/strv.h"
+#include "core/util.h"
 #include "serve/auth.h"
 #include "serve/metrics.h"
 #include "serve/request.h"
@@ -153,6 +154,19 @@ static void test_token_equal(void **state)
 
 static void test_metrics_render(void **state)
 {
+	static const char *const want[] = {
+		"tightbox_serve_runs_total{outcome=\"ok\"} 2\n",
+		"tightbox_serve_runs_total{outcome=\"rejected\"} 1\n",
+		"tightbox_serve_queue_depth 2\n",
+		"tightbox_serve_workers 4\n",
+		/* Cumulative buckets: 0.025 holds the first, 5 both, +Inf both; no latency for the 429. */
+		"tightbox_serve_run_duration_seconds_bucket{le=\"0.01\"} 0\n",
+		"tightbox_serve_run_duration_seconds_bucket{le=\"0.025\"} 1\n",
+		"tightbox_serve_run_duration_seconds_bucket{le=\"2.5\"} 1\n",
+		"tightbox_serve_run_duration_seconds_bucket{le=\"5\"} 2\n",
+		"tightbox_serve_run_duration_seconds_bucket{le=\"+Inf\"} 2\n",
+		"tightbox_serve_run_duration_seconds_count 2\n",
+	};
 	struct tb_serve_metrics m;
 	char *text;
 
@@ -164,17 +178,9 @@ static void test_metrics_render(void **state)
 	m.queued = 2;
 	text = tb_serve_metrics_render(&m);
 	assert_non_null(text);
-	assert_non_null(strstr(text, "tightbox_serve_runs_total{outcome=\"ok\"} 2\n"));
-	assert_non_null(strstr(text, "tightbox_serve_runs_total{outcome=\"rejected\"} 1\n"));
-	assert_non_null(strstr(text, "tightbox_serve_queue_depth 2\n"));
-	assert_non_null(strstr(text, "tightbox_serve_workers 4\n"));
-	/* Cumulative buckets: 0.025 holds the first, 5 both, +Inf both; no latency for the 429. */
-	assert_non_null(strstr(text, "tightbox_serve_run_duration_seconds_bucket{le=\"0.01\"} 0\n"));
-	assert_non_null(strstr(text, "tightbox_serve_run_duration_seconds_bucket{le=\"0.025\"} 1\n"));
-	assert_non_null(strstr(text, "tightbox_serve_run_duration_seconds_bucket{le=\"2.5\"} 1\n"));
-	assert_non_null(strstr(text, "tightbox_serve_run_duration_seconds_bucket{le=\"5\"} 2\n"));
-	assert_non_null(strstr(text, "tightbox_serve_run_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
-	assert_non_null(strstr(text, "tightbox_serve_run_duration_seconds_count 2\n"));
+	for (size_t i = 0; i < TB_ARRAY_SIZE(want); i++)
+		if (!strstr(text, want[i]))
+			fail_msg("the metrics lack \"%s\":\n%s", want[i], text);
 	free(text);
 	tb_serve_metrics_destroy(&m);
 }

@@ -10,6 +10,7 @@
 #include <seccomp.h>
 
 #include "core/syscall-groups.h"
+#include "core/internal.h"
 
 static void test_sorted_unique(void **state)
 {

@@ -15,6 +15,7 @@
 #include "core/arch.h"
 #include "core/recording.h"
 #include "core/syscall-specs.h"
+#include "core/internal.h"
 
 static void test_sorted_unique(void **state)
 {

@@ -42,7 +42,7 @@
 #include "core/socket-family.h"
 #include "core/syscall-specs.h"
 #include "core/util.h"
-#include "tracer/backends.h"
+#include "tracer/internal.h"
 #include "tracer/bpf/bpf-shared.h"
 #include "tracer/bpf/bpf-spec.h"
 #include "tracer/ceiling.h"

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "tracer/backends.h"
+#include "tracer/internal.h"
 
 #ifndef TB_BPF_MISSING
 #define TB_BPF_MISSING "built without the eBPF backend"

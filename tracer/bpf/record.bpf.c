@@ -38,6 +38,24 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 marker_nr = 0;
 const volatile __u64 marker_token = 0;
 
+/* The map shapes this program declares: a hash of up to @n entries allocated as they come, and
+ * an array (@map_type: BPF_MAP_TYPE_ARRAY or _PERCPU_ARRAY) of @n values indexed by a __u32. */
+#define TB_HASH_MAP(n, key_type, value_type)                                                       \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
+		__uint(max_entries, n);                                                            \
+		__type(key, key_type);                                                             \
+		__type(value, value_type);                                                         \
+	}
+#define TB_ARRAY_MAP(map_type, n, value_type)                                                      \
+	struct {                                                                                   \
+		__uint(type, map_type);                                                            \
+		__uint(max_entries, n);                                                            \
+		__type(key, __u32);                                                                \
+		__type(value, value_type);                                                         \
+	}
+
 /* Set by userspace through the mmap'd .bss once the child's cgroup is known. */
 __u64 target_cgid = 0;
 __u32 mode = 0; /* 0: off, 1: cgroup prefilter, 2: no cgroup (task marks only) */
@@ -63,13 +81,7 @@ struct {
 } entered SEC(".maps");
 
 /* Mode 2 only: the marked tasks, by thread id; entries go when the thread exits. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
-	__type(value, __u32);
-} tasks SEC(".maps");
+TB_HASH_MAP(8192, __u32, __u32) tasks SEC(".maps");
 
 /* An exec's path, read at its entry for its exit (which runs in the new image). */
 struct tb_exec {
@@ -80,62 +92,24 @@ struct tb_exec {
 	char path[TB_BPF_PATH_MAX];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, struct tb_exec);
-} execs SEC(".maps");
+TB_HASH_MAP(1024, __u32, struct tb_exec) execs SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TB_BPF_N_ARCH * TB_BPF_NR_MAX);
-	__type(key, __u32);
-	__type(value, struct tb_bpf_sysinfo);
-} sysinfo SEC(".maps");
+TB_ARRAY_MAP(BPF_MAP_TYPE_ARRAY, TB_BPF_N_ARCH * TB_BPF_NR_MAX, struct tb_bpf_sysinfo)
+sysinfo SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TB_BPF_N_ARCH * TB_BPF_NR_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counts SEC(".maps");
+TB_ARRAY_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, TB_BPF_N_ARCH * TB_BPF_NR_MAX, __u64)
+counts SEC(".maps");
 
 /* Numbers outside the table (x32 oddities, garbage numbers a fuzzer makes). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096);
-	__type(key, struct tb_bpf_count_key);
-	__type(value, __u64);
-} counts_other SEC(".maps");
+TB_HASH_MAP(4096, struct tb_bpf_count_key, __u64) counts_other SEC(".maps");
 
 /* Calls a seccomp filter refused with EPERM (the recording ceiling): seccomp runs before the
  * sys_enter tracepoint, so only their sys_exit is seen. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1024);
-	__type(key, struct tb_bpf_count_key);
-	__type(value, __u64);
-} denied SEC(".maps");
+TB_HASH_MAP(1024, struct tb_bpf_count_key, __u64) denied SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 16384);
-	__type(key, struct tb_bpf_args_key);
-	__type(value, __u64);
-} args_seen SEC(".maps");
+TB_HASH_MAP(16384, struct tb_bpf_args_key, __u64) args_seen SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);
-	__type(key, struct tb_bpf_file_key);
-	__type(value, __u8);
-} files_seen SEC(".maps");
+TB_HASH_MAP(65536, struct tb_bpf_file_key, __u8) files_seen SEC(".maps");
 
 /* Per-CPU scratch: a path is built here (fd-named files are built backwards from the end). */
 struct tb_scratch {
@@ -148,12 +122,7 @@ struct tb_scratch {
 _Static_assert(sizeof(struct tb_exec) <= sizeof(struct tb_scratch), "execs entries come from it");
 #define TB_REL TB_BPF_PATH_MAX /* where path arguments are read into the scratch buffer */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tb_scratch);
-} scratch SEC(".maps");
+TB_ARRAY_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, 1, struct tb_scratch) scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
