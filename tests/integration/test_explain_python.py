@@ -6,8 +6,6 @@ the profiles are the default one without the names each test needs denied.
 import json
 import os
 import subprocess
-import tempfile
-import unittest
 
 import tbtest
 
@@ -22,21 +20,10 @@ def has_numpy():
     return subprocess.run([tbtest.PYTHON, "-c", "import numpy"], capture_output=True).returncode == 0
 
 
-class ExplainPython(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        tbtest.need_root()
-        tbtest.need_file(tbtest.PYTHON, "the sandbox's Python")
-        cls.tmp = tempfile.TemporaryDirectory(prefix="tb-explain-py-")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-        for d in tbtest.cgroup_parents(CG_PARENT):
-            os.rmdir(d)
-
-    def tearDown(self):
-        self.assertEqual(tbtest.leftover_cgroups(CG_PARENT), [], "cgroups left behind")
+class ExplainPython(tbtest.CgroupParentCase):
+    CG_PARENT = CG_PARENT
+    TMP_PREFIX = "tb-explain-py-"
+    NEEDS = ((tbtest.PYTHON, "the sandbox's Python"),)
 
     def profile(self, *deny):
         """The default profile with the names DENY taken out of its allow rules."""

@@ -6,8 +6,6 @@ run with real processes.
 import json
 import os
 import subprocess
-import tempfile
-import unittest
 
 import tbtest
 
@@ -17,21 +15,10 @@ CG_PARENT = "tb-record-py-test-%d" % os.getpid()
 CG = ["--cgroup-parent", CG_PARENT]
 
 
-class RecordPython(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        tbtest.need_root()
-        tbtest.need_file(tbtest.PYTHON, "the sandbox's Python")
-        cls.tmp = tempfile.TemporaryDirectory(prefix="tb-record-py-")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-        for d in tbtest.cgroup_parents(CG_PARENT):
-            os.rmdir(d)
-
-    def tearDown(self):
-        self.assertEqual(tbtest.leftover_cgroups(CG_PARENT), [], "cgroups left behind")
+class RecordPython(tbtest.CgroupParentCase):
+    CG_PARENT = CG_PARENT
+    TMP_PREFIX = "tb-record-py-"
+    NEEDS = ((tbtest.PYTHON, "the sandbox's Python"),)
 
     def record(self, name, *args, opts=()):
         out = os.path.join(self.tmp.name, name + ".json")
