@@ -596,7 +596,7 @@ static void drop_privileges(struct tb_child_args *a)
 /* Looks @file up like execvp would, but with the sandbox's PATH. 0 and @out, or errno. */
 static int lookup_exec(const char *file, char **envp, char *out, size_t size)
 {
-	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	const char *path = TB_RUN_PATH;
 	int first_err = ENOENT;
 
 	if (strchr(file, '/')) {

@@ -20,35 +20,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "core/cache.h"
 #include "core/fileio.h"
 #include "core/util.h"
 #include "runner/filter-cache.h"
 
 #define MAGIC "tightbox-bpf-cache 2\n" /* 2: warnings stored with their kind */
-
-static int cache_dir(char *out, size_t size)
-{
-	const char *rt = getenv("XDG_RUNTIME_DIR");
-	uid_t euid = geteuid();
-	struct stat st;
-
-	if (euid == 0)
-		snprintf(out, size, "/run/tightbox/bpf-cache");
-	else if (rt && *rt == '/')
-		snprintf(out, size, "%s/tightbox-bpf-cache", rt);
-	else
-		return -ENOENT;
-	/* Made on the first run only: later runs need the one lstat. */
-	if (lstat(out, &st) < 0) {
-		if (errno != ENOENT || (euid == 0 && mkdir("/run/tightbox", 0700) < 0 && errno != EEXIST))
-			return tb_negerrno();
-		if ((mkdir(out, 0700) < 0 && errno != EEXIST) || lstat(out, &st) < 0)
-			return tb_negerrno();
-	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != euid || (st.st_mode & 077))
-		return -EPERM; /* someone else could write here: do not use it */
-	return 0;
-}
 
 int tb_filter_cache_key(const char *profile, size_t len, const char *options, char **key,
 			size_t *key_len)
@@ -74,82 +51,46 @@ int tb_filter_cache_key(const char *profile, size_t len, const char *options, ch
 	return 0;
 }
 
-/* The entry's index: FNV-1a over 8-byte words (then the tail bytes), eight times fewer
- * multiplications than per byte - the key holds the whole profile (~43 KB for the default), and
- * hashing it byte by byte cost ~60 us of every run. Only an index: the entry's key is compared
- * in full. */
-static uint64_t key_hash(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ull, w;
-	size_t i = 0;
-
-	for (; i + sizeof(w) <= n; i += sizeof(w)) {
-		memcpy(&w, p + i, sizeof(w));
-		h ^= w;
-		h *= 1099511628211ull;
-	}
-	for (; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static int entry_path(const char *key, size_t key_len, char *out, size_t size)
 {
-	char dir[256];
-	int r = cache_dir(dir, sizeof(dir));
-
-	if (r < 0)
-		return r;
-	snprintf(out, size, "%s/%016llx", dir, (unsigned long long)key_hash(key, key_len));
-	return 0;
+	return tb_cache_entry_path("bpf-cache", key, key_len, out, size);
 }
 
 /* Entry layout: u64 key_len, key, u64 warnings_len, warnings, u64 n_insns, insns. */
 int tb_filter_cache_get(const char *key, size_t key_len, struct sock_fprog *prog, char **warnings)
 {
 	char path[320];
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *data = NULL;
-	struct stat st;
+	size_t size = 0;
 	uint64_t klen, wlen, n;
 	size_t off = 0;
 	int r = entry_path(key, key_len, path, sizeof(path));
 
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return tb_negerrno();
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) || st.st_size > (64 << 20))
-		return -EPERM;
-	data = malloc((size_t)st.st_size + 1);
-	if (!data)
-		return -ENOMEM;
-	if (read(fd, data, (size_t)st.st_size) != st.st_size)
-		return -EIO;
+	r = tb_cache_read(path, 64 << 20, &data, &size);
+	if (r < 0)
+		return r;
 #define TAKE(ptr, len)                                                                             \
 	do {                                                                                       \
-		if ((uint64_t)st.st_size - off < (uint64_t)(len))                                  \
+		if ((uint64_t)size - off < (uint64_t)(len))                                        \
 			return -EINVAL;                                                            \
 		memcpy((ptr), data + off, (len));                                                  \
 		off += (len);                                                                      \
 	} while (0)
 	TAKE(&klen, sizeof(klen));
-	if (klen != key_len || (uint64_t)st.st_size - off < klen || memcmp(data + off, key, key_len))
+	if (klen != key_len || (uint64_t)size - off < klen || memcmp(data + off, key, key_len))
 		return -ESTALE; /* another profile (or options) with the same index */
 	off += key_len;
 	TAKE(&wlen, sizeof(wlen));
-	if ((uint64_t)st.st_size - off < wlen)
+	if ((uint64_t)size - off < wlen)
 		return -EINVAL;
 	*warnings = strndup(data + off, wlen);
 	if (!*warnings)
 		return -ENOMEM;
 	off += wlen;
 	TAKE(&n, sizeof(n));
-	if (n == 0 || n > BPF_MAXINSNS || (uint64_t)st.st_size - off != n * sizeof(struct sock_filter)) {
+	if (n == 0 || n > BPF_MAXINSNS || (uint64_t)size - off != n * sizeof(struct sock_filter)) {
 		free(*warnings);
 		*warnings = NULL;
 		return -EINVAL;

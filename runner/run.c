@@ -325,7 +325,7 @@ static int open_stdin(const char *path, struct tb_diag *d)
 
 static char **build_env(const struct tb_run_config *c)
 {
-	static const char *const base[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
+	static const char *const base[] = {"PATH=" TB_RUN_PATH, "LANG=C.UTF-8",
 					   "HOME=/tmp"};
 	size_t n = 0, cap = TB_ARRAY_SIZE(base) + c->n_env + 1;
 	char **env = calloc(cap, sizeof(*env));

@@ -20,6 +20,8 @@
 /* The most bytes of stdout (and of stderr) a run keeps in memory. */
 #define TB_OUTPUT_LIMIT_MAX (1ull << 30)
 #define TB_MAX_ENV 128
+/* The sandbox's PATH unless -e PATH=... says otherwise. */
+#define TB_RUN_PATH "/usr/local/bin:/usr/bin:/bin"
 
 struct tb_tmpfs {
 	char *path;       /* mount point inside the sandbox */

@@ -99,6 +99,27 @@ bool tb_ceiling_refuses(unsigned parts, const char *name, const uint64_t args[6]
 	return false;
 }
 
+int tb_ceiling_each_name(unsigned parts, int (*fn)(const char *name, void *data), void *data)
+{
+	const struct tb_dangerous *t;
+	const struct tb_dangerous_arg *da;
+	size_t n;
+	int r;
+
+	t = tb_dangerous_table(&n);
+	for (size_t i = 0; (parts & TB_CEILING_DANGEROUS) && i < n; i++)
+		if (refused_name(t[i].name) && (r = fn(t[i].name, data)) < 0)
+			return r;
+	for (size_t i = 0; i < TB_ARRAY_SIZE(extras); i++)
+		if ((parts & extras[i].part) && (r = fn(extras[i].name, data)) < 0)
+			return r;
+	da = tb_dangerous_args(&n);
+	for (size_t i = 0; (parts & TB_CEILING_DANGEROUS) && i < n; i++)
+		if (da[i].kind == TB_DARG_CLONE_NS && (r = fn(da[i].syscall, data)) < 0)
+			return r;
+	return 0;
+}
+
 /*
  * One entry as rules. libseccomp takes one comparison per argument and rule, so an "except"
  * becomes one rule per bit of mask2 outside mask: the value matches and that bit is clear (any

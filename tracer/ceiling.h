@@ -43,4 +43,11 @@ int tb_ceiling_filter(uint32_t def, uint32_t deny, unsigned parts,
 /* Whether the ceiling @parts refuse @name called with @args (the same table as the filter). */
 bool tb_ceiling_refuses(unsigned parts, const char *name, const uint64_t args[6]);
 
+/*
+ * Calls @fn for the name of every syscall the ceiling @parts may refuse for some arguments (the
+ * same table again; a name may come more than once). Stops at and returns @fn's first negative
+ * result; else 0.
+ */
+int tb_ceiling_each_name(unsigned parts, int (*fn)(const char *name, void *data), void *data);
+
 #endif

@@ -72,4 +72,12 @@ int tb_explain_report_warn(struct tb_explain_report *rep, const char *fmt, ...)
  */
 int tb_explain_decode(pid_t pid, const char *name, const uint64_t args[6], char **text);
 
+/*
+ * The version of @c's Python interpreter as the sandbox runs it ("3.11.2"), for
+ * provenance.python: from tightbox's private cache when this very interpreter file was asked
+ * before, else asked in a sandbox of @c's rootfs (tracer/python-version.c). Caller frees; NULL
+ * when it cannot tell.
+ */
+char *tb_python_version(const struct tb_run_config *c);
+
 #endif

@@ -48,36 +48,6 @@ static char *default_workload(const struct tb_run_config *c)
 	return strdup(c->argv && c->argv[0] ? base_name(c->argv[0]) : "workload");
 }
 
-/*
- * The interpreter's version as the sandbox runs it: ask that interpreter, in the same sandbox
- * (same rootfs), rather than guessing from the host's. NULL when it cannot tell.
- */
-static char *python_version(const struct tb_run_config *c)
-{
-	char *argv[] = {c->argv[0], "-S", "-c",
-			"import sys; print('%d.%d.%d' % sys.version_info[:3])", NULL};
-	struct tb_run_config pc = *c;
-	struct tb_run_result res = {0};
-	struct tb_diag d;
-	char *v = NULL;
-
-	pc.argv = argv;
-	pc.script = NULL;
-	pc.stdin_path = NULL;
-	pc.passthrough = false;
-	pc.timeout = 10;
-	pc.stdout_limit = 64;
-	/* The version query is not the workload: never record or enforce anything on it. */
-	pc.seccomp_mode = TB_SECCOMP_UNCONFINED;
-	if (tb_run(&pc, NULL, &res, &d) == 0 && res.exited && res.exit_code == 0 && res.out) {
-		res.out[strcspn(res.out, "\r\n")] = '\0';
-		if (res.out[0])
-			v = strdup(res.out);
-	}
-	tb_run_result_free(&res);
-	return v;
-}
-
 static int fill_provenance(struct tb_recording *r, const struct tb_run_config *c,
 			   const char *backend, const char *workload, const struct tb_run_result *res)
 {
@@ -105,7 +75,7 @@ static int fill_provenance(struct tb_recording *r, const struct tb_run_config *c
 		if (!(p->command[i] = strdup(c->argv[i])))
 			return -ENOMEM;
 	if (n && tb_run_is_python(c->argv[0]))
-		p->python = python_version(c);
+		p->python = tb_python_version(c);
 	p->exited = res->exited;
 	p->exit_code = res->exit_code;
 	p->signal = res->signal;

@@ -61,10 +61,10 @@ class BackendsAgree(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def record(self, script, backend):
+    def record(self, script, backend, *extra):
         out = os.path.join(self.tmp.name, "%s-%s.json" % (os.path.basename(script), backend))
         p = tbtest.tightbox("record", "--backend", backend, "--timeout", "120", "--memory", "1g",
-                            "-o", out, "--script", script, timeout=300)
+                            *extra, "-o", out, "--script", script, timeout=300)
         if backend == "bpf" and p.returncode == 125 and b"not available" in p.stderr:
             self.skipTest(p.stderr.decode().strip())
         self.assertTrue(os.path.exists(out), p.stderr.decode())
@@ -91,6 +91,83 @@ class BackendsAgree(unittest.TestCase):
                 self.assertEqual(ab, ap, "args: bpf only %s, ptrace only %s" %
                                  (sorted(ab - ap)[:20], sorted(ap - ab)[:20]))
                 self.assertNotIn("lost", b, "the bpf recording reports losses on a small workload")
+
+    def test_same_denials(self):
+        """Calls the ceiling refused before they ran (mount, unshare, clone with a namespace flag)
+        are "denied" alike, with or without --enforce; what an enforced profile refused (mkdir,
+        getcwd) is neither denied nor recorded, by either backend. The bpf side sees an exit without
+        an enter; it marks the enters of the calls the ceiling may refuse, and of every call under
+        --enforce. Before, bpf counted the profile's refusals as denied too."""
+        script = os.path.join(self.tmp.name, "denials.py")
+        with open(script, "w") as f:
+            f.write(DENIALS)
+        prof = os.path.join(self.tmp.name, "deny-mkdir.json")
+        with open(prof, "w") as f:
+            json.dump({"defaultAction": "SCMP_ACT_ALLOW",
+                       "syscalls": [{"names": ["mkdir", "mkdirat", "getcwd"], "action": "SCMP_ACT_ERRNO",
+                                     "errnoRet": 1}]}, f)
+        for extra in ((), ("--enforce", "--security-opt", "seccomp=" + prof)):
+            with self.subTest(enforce=bool(extra)):
+                b, pb = self.record(script, "bpf", *extra)
+                p, pp = self.record(script, "ptrace", *extra)
+                self.assertEqual(pb.returncode, 0, pb.stderr)
+                self.assertEqual(b.get("denied"), p.get("denied"))
+                self.assertEqual(b["denied"]["x86_64"], {"mount": 2, "unshare": 2, "clone": 2})
+                for name in ("mkdir", "getcwd"):
+                    self.assertEqual(name in b["syscalls"]["x86_64"], not extra, name)
+                self.assertEqual(file_ops(b), file_ops(p))
+
+    def test_workload_filter_refusals_left_out(self):
+        """A filter the workload loads itself refuses mkdir: neither backend records the refused
+        calls (ptrace never stops at them; bpf sees exits without enters once the task has more
+        filters than the ceiling) nor counts them as denied. Before, bpf recorded them as denied."""
+        script = os.path.join(self.tmp.name, "own_filter.py")
+        with open(script, "w") as f:
+            f.write(OWN_FILTER)
+        b, pb = self.record(script, "bpf")
+        p, pp = self.record(script, "ptrace")
+        self.assertEqual((pb.returncode, pb.stdout), (0, b"1 1\n"), pb.stderr)
+        self.assertEqual((pp.returncode, pp.stdout), (0, b"1 1\n"), pp.stderr)
+        for rec in (b, p):
+            self.assertNotIn("mkdir", rec["syscalls"]["x86_64"])
+            self.assertNotIn("denied", rec)
+        self.assertEqual(file_ops(b), file_ops(p))
+
+
+# A seccomp filter of the workload's own (x86_64 only): mkdir fails with EPERM, all else runs.
+OWN_FILTER = """import ctypes, os, struct
+libc = ctypes.CDLL(None, use_errno=True)
+code = [(0x20, 0, 0, 0), (0x15, 0, 1, 83), (0x06, 0, 0, 0x00050001), (0x06, 0, 0, 0x7fff0000)]
+buf = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *c) for c in code))
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+prog = Prog(len(code), ctypes.addressof(buf))
+assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0, ctypes.get_errno()  # PR_SET_SECCOMP
+errs = []
+for _ in range(2):
+    try:
+        os.mkdir("/tmp/own-filter-dir")
+    except OSError as e:
+        errs.append(e.errno)
+os.stat("/tmp")
+print(*errs)
+"""
+
+
+# Three calls the ceiling refuses and two an enforced profile may, twice each.
+DENIALS = """import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+for _ in range(2):
+    libc.mount(b"none", b"/tmp", b"tmpfs", 0, None)
+    libc.unshare(0x10000000)  # CLONE_NEWUSER
+    libc.syscall(56, 0x00020000 | 17, 0, 0, 0, 0)  # clone(CLONE_NEWNS | SIGCHLD)
+    for call in (lambda: os.mkdir("/tmp/d"), os.getcwd):
+        try:
+            call()
+        except OSError:
+            pass
+"""
 
 
 if __name__ == "__main__":

@@ -69,18 +69,73 @@ static const struct tb_arch *bpf_arch(size_t i)
 
 /* libbpf's last message: library code never prints, the diag carries it instead. */
 static _Thread_local char libbpf_last[256];
+/* The verifier's reason for refusing a program (the last line of its log that says one). */
+static _Thread_local char libbpf_verifier[256];
+/* TIGHTBOX_BPF_LOG=FILE: every libbpf message, a refused program's verifier log included. */
+static FILE *libbpf_log_file;
+
+/*
+ * The line of a verifier log that says why: the last one before its statistics ("processed N
+ * insns", "verification time", "stack depth"). Kept with the program's name from @msg.
+ */
+static void keep_verifier_reason(const char *msg)
+{
+	const char *log = strstr(msg, "-- BEGIN PROG LOAD LOG --\n"), *end, *prog, *p;
+	const char *best = NULL;
+	size_t best_len = 0;
+
+	if (!log)
+		return;
+	log += strlen("-- BEGIN PROG LOAD LOG --\n");
+	end = strstr(log, "-- END PROG LOAD LOG --");
+	if (!end)
+		end = log + strlen(log);
+	for (p = log; p < end;) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17) &&
+		    strncmp(p, "stack depth", 11)) {
+			best = p;
+			best_len = n;
+		}
+		p += n + 1;
+	}
+	if (!best)
+		return;
+	prog = strstr(msg, "prog '");
+	if (prog && (p = strchr(prog + 6, '\'')) && p < log)
+		snprintf(libbpf_verifier, sizeof(libbpf_verifier), "%.*s: %.*s", (int)(p - prog - 6),
+			 prog + 6, (int)best_len, best);
+	else
+		snprintf(libbpf_verifier, sizeof(libbpf_verifier), "%.*s", (int)best_len, best);
+}
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (libbpf_log_file) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		vfprintf(libbpf_log_file, fmt, copy);
+		va_end(copy);
+	}
 	if (level != LIBBPF_DEBUG) {
-		char line[sizeof(libbpf_last)];
+		_cleanup_free_ char *msg = NULL;
 		size_t n;
 
-		vsnprintf(line, sizeof(line), fmt, ap);
-		n = strcspn(line, "\n");
-		line[n] = '\0';
-		if (n)
-			memcpy(libbpf_last, line, n + 1);
+		if (vasprintf(&msg, fmt, ap) < 0) {
+			msg = NULL;
+			return 0;
+		}
+		keep_verifier_reason(msg);
+		n = strcspn(msg, "\n");
+		if (n >= sizeof(libbpf_last))
+			n = sizeof(libbpf_last) - 1;
+		if (n) {
+			memcpy(libbpf_last, msg, n);
+			libbpf_last[n] = '\0';
+		}
 	}
 	return 0;
 }
@@ -404,18 +459,41 @@ static int hook_child_before_filter(void *data)
 	return 0;
 }
 
+/* Flags @name, on every arch that has it, as one the ceiling may refuse (TB_BPF_SI_REFUSABLE). */
+static int mark_refusable(const char *name, void *data)
+{
+	struct tb_bpf_session *s = data;
+
+	for (size_t a = 0; a < TB_BPF_N_ARCH; a++) {
+		int nr = seccomp_syscall_resolve_name_arch(bpf_arch(a)->token, name);
+
+		if (nr < 0)
+			continue;
+		nr &= ~(int)bpf_arch(a)->nr_bit;
+		if (nr < TB_BPF_NR_MAX)
+			((struct tb_bpf_sysinfo *)&s->skel->rodata->sysinfo[a * TB_BPF_NR_MAX + nr])
+				->flags |= TB_BPF_SI_REFUSABLE;
+	}
+	return 0;
+}
+
+/*
+ * Encodes core/syscall-specs.c into the program's .rodata table (before load: it is frozen), and
+ * flags the calls the ceiling may refuse.
+ */
 static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
 {
-	int fd = bpf_map__fd(s->skel->maps.sysinfo);
 	size_t n_specs;
 	const struct tb_syscall_spec *specs = tb_syscall_specs(&n_specs);
 
+	_Static_assert(sizeof(s->skel->rodata->sysinfo) ==
+			       TB_BPF_N_ARCH * TB_BPF_NR_MAX * sizeof(struct tb_bpf_sysinfo),
+		       "one sysinfo entry per (arch, nr)");
 	for (size_t a = 0; a < TB_BPF_N_ARCH; a++)
 		for (size_t i = 0; i < n_specs; i++) {
 			const struct tb_syscall_spec *sp = &specs[i];
 			struct tb_bpf_sysinfo si;
 			int nr = seccomp_syscall_resolve_name_arch(bpf_arch(a)->token, sp->name), r;
-			__u32 key;
 
 			if (nr < 0)
 				continue; /* not on this arch */
@@ -428,16 +506,10 @@ static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
 				tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: cannot record %s", sp->name);
 				return r;
 			}
-			key = a * TB_BPF_NR_MAX + nr;
-			if (bpf_map_update_elem(fd, &key, &si, BPF_ANY) < 0) {
-				r = tb_negerrno();
-				tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: filling the syscall table: %s",
-					    strerror(-r));
-				return r;
-			}
+			memcpy((void *)&s->skel->rodata->sysinfo[a * TB_BPF_NR_MAX + nr], &si, sizeof(si));
 			s->spec[a][nr] = sp;
 		}
-	return 0;
+	return tb_ceiling_each_name(TB_CEILING_DANGEROUS, mark_refusable, s);
 }
 
 /* A syscall name from libseccomp, or "__nr_N" (the recording format's name for unknown numbers). */
@@ -456,45 +528,22 @@ static int add_syscall(struct tb_recording *rec, size_t arch, uint32_t nr, uint6
 static int collect_counts(struct tb_bpf_session *s)
 {
 	enum { N = TB_BPF_N_ARCH * TB_BPF_NR_MAX };
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(s->skel->maps.counts);
-	_cleanup_free_ uint64_t *v = NULL;
-	_cleanup_free_ uint32_t *keys = NULL;
+	const volatile __u64 *counts = s->skel->bss->counts;
+	int fd = bpf_map__fd(s->skel->maps.counts_other);
 	struct tb_bpf_count_key k, next, *prev = NULL;
-	uint32_t out_batch = 0;
-	__u32 n = N;
 	uint64_t c;
 	int r;
 
-	if (ncpu <= 0)
-		return ncpu < 0 ? ncpu : -EINVAL;
-	v = calloc((size_t)N * ncpu, sizeof(*v));
-	keys = calloc(N, sizeof(*keys));
-	if (!v || !keys)
-		return -ENOMEM;
-	/* One batch call for the whole per-CPU array (1536 single lookups cost ~5 ms). */
-	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, v, &n, NULL) < 0 && errno != ENOENT) {
-		/* Kernels without batch ops on arrays: one key at a time. */
-		n = N;
-		for (uint32_t key = 0; key < N; key++) {
-			keys[key] = key;
-			if (bpf_map_lookup_elem(fd, &key, &v[(size_t)key * ncpu]) < 0)
-				return tb_negerrno();
-		}
-	}
-	for (__u32 i = 0; i < n; i++) {
-		uint64_t sum = 0;
-
-		if (keys[i] >= N)
+	_Static_assert(sizeof(s->skel->bss->counts) == N * sizeof(__u64), "one count per (arch, nr)");
+	/* The program stopped counting (mode 0) and the sandbox is gone: the .bss mmap is final. */
+	for (uint32_t i = 0; i < N; i++) {
+		c = counts[i];
+		if (!c)
 			continue;
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			sum += v[(size_t)i * ncpu + cpu];
-		if (!sum)
-			continue;
-		r = add_syscall(s->rec, keys[i] / TB_BPF_NR_MAX, keys[i] % TB_BPF_NR_MAX, sum);
+		r = add_syscall(s->rec, i / TB_BPF_NR_MAX, i % TB_BPF_NR_MAX, c);
 		if (r < 0)
 			return r;
 	}
-	fd = bpf_map__fd(s->skel->maps.counts_other);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		k = next;
 		prev = &k;
@@ -580,6 +629,19 @@ static int collect_args(struct tb_bpf_session *s)
 	return 0;
 }
 
+/* The seccomp filters tightbox itself runs under (a container's): "Seccomp_filters:" in status. */
+static int own_seccomp_filters(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp_filters: %d", &n) == 1)
+			break;
+	return n > 0 ? n : 0;
+}
+
 static int getrandom_token(uint64_t *token)
 {
 	/* A token keeps a process that happens to share the cgroup from arming itself by accident. */
@@ -611,6 +673,33 @@ static int min_btf_fd(void)
 	if (write(fd, tb_bpf_min_btf, tb_bpf_min_btf_len) != (ssize_t)tb_bpf_min_btf_len)
 		return -1;
 	return TB_TAKE_FD(fd);
+}
+
+/*
+ * TIGHTBOX_BPF_LOG names a file that libbpf's messages are appended to, debug level included:
+ * what the verifier said about a program this kernel refuses (docs/kernels.md). Never follows a
+ * symlink, never truncates.
+ */
+static int open_libbpf_log(struct tb_diag *diag)
+{
+	const char *path = getenv("TIGHTBOX_BPF_LOG");
+	int fd, r;
+
+	if (libbpf_log_file || !path || !*path)
+		return 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		libbpf_log_file = fdopen(fd, "a");
+	if (!libbpf_log_file) {
+		r = tb_negerrno();
+		if (fd >= 0)
+			close(fd);
+		tb_diag_set(diag, path, 0, 0, "TIGHTBOX_BPF_LOG", "cannot open the libbpf log: %s",
+			    strerror(-r));
+		return r;
+	}
+	setvbuf(libbpf_log_file, NULL, _IOLBF, 0);
+	return 0;
 }
 
 static void session_free(struct tb_bpf_session *s)
@@ -660,13 +749,20 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: cannot pick a marker syscall");
 		goto fail;
 	}
+	r = open_libbpf_log(diag);
+	if (r < 0)
+		goto fail;
 	libbpf_set_print(libbpf_quiet);
 	libbpf_last[0] = '\0';
+	libbpf_verifier[0] = '\0';
 	btf_fd = min_btf_fd();
 	if (btf_fd >= 0) {
 		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", btf_fd);
 		opts.btf_custom_path = btf_path;
 	}
+	/* Logging: the verifier's whole log and its statistics (verification time, instructions). */
+	if (libbpf_log_file)
+		opts.kernel_log_level = 1 | 4;
 	s->skel = tb_record__open_opts(&opts);
 	if (!s->skel) {
 		r = tb_negerrno();
@@ -676,17 +772,21 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	}
 	s->skel->rodata->marker_nr = s->marker_nr;
 	s->skel->rodata->marker_token = s->token;
+	s->skel->rodata->base_filters = own_seccomp_filters() + 1; /* and the ceiling */
+	r = fill_sysinfo(s, diag);
+	if (r < 0)
+		goto fail;
 	r = tb_record__load(s->skel);
 	if (r < 0) {
-		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: loading the program: %s%s%s",
-			    strerror(-r), *libbpf_last ? ": " : "", libbpf_last);
+		/* The verifier's reason beats libbpf's last line ("failed to load BPF skeleton"). */
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: loading the program: %s%s%s%s",
+			    strerror(-r), *libbpf_verifier || *libbpf_last ? ": " : "",
+			    *libbpf_verifier ? "the verifier refused " : "",
+			    *libbpf_verifier ? libbpf_verifier : libbpf_last);
 		/* The kernel refused the program before anything ran: `auto` records with ptrace. */
 		r = TB_BPF_NOT_LOADED;
 		goto fail;
 	}
-	r = fill_sysinfo(s, diag);
-	if (r < 0)
-		goto fail;
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, s, NULL);
 	if (!s->rb) {
 		r = tb_negerrno();

@@ -45,6 +45,8 @@ enum tb_bpf_kind {
 
 /* sysinfo.flags */
 #define TB_BPF_SI_EINVAL_OK (1u << 0) /* -EINVAL counts as success (readlink of a non-symlink) */
+/* The ceiling may refuse it: its sys_enter marks the task, so an exit without one is a denial. */
+#define TB_BPF_SI_REFUSABLE (1u << 1)
 
 #define TB_BPF_NOARG 0xff
 
