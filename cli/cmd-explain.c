@@ -19,7 +19,9 @@ static void explain_help(FILE *f)
 		   "Runs CMD in the same sandbox as 'tightbox run', under the same seccomp profile, and\n"
 		   "reports each syscall the profile denied: name, decoded arguments, count, the process\n"
 		   "and its first occurrence, the Python file and line when a traceback names one, and\n"
-		   "the smallest profile change that would allow it. The program sees exactly the errno,\n"
+		   "the smallest profile change that would allow it. For a Python program, each denial\n"
+		   "also gets its Python context: the import chain, the line of user code and the\n"
+		   "phase (start-up, import, user code). The program sees exactly the errno,\n"
 		   "kill or SIGSYS the profile gives it. The program's output is passed through; the\n"
 		   "report goes to stderr. With --json, stdout gets the 'tightbox run --json' result\n"
 		   "with an \"explain\" member instead.\n\n"
@@ -30,7 +32,9 @@ static void explain_help(FILE *f)
 		   "                                set and fileless exec are still refused), so one run\n"
 		   "                                names every denial\n"
 		   "      --apply -o FIXED.json     write the profile with the suggested (smallest safe)\n"
-		   "                                additions to FIXED.json\n\n");
+		   "                                additions to FIXED.json\n"
+		   "      --no-python-context       run a Python program as given, without the context\n"
+		   "                                bootstrap (also 'run --explain', 'record')\n\n");
 	tb_run_cli_help(f);
 }
 
@@ -79,8 +83,9 @@ int tb_cli_explain(struct tb_run_cli *o)
 	return explain_and_print(o, &none);
 }
 
-static int explain_and_print(struct tb_run_cli *o, const struct explain_flags *f)
+static int explain_and_print(struct tb_run_cli *o, const struct explain_flags *flags)
 {
+	struct explain_flags fl = *flags, *f = &fl;
 	struct tb_run_result res;
 	struct tb_explain_report *rep = NULL;
 	struct tb_diag d;
@@ -90,6 +95,7 @@ static int explain_and_print(struct tb_run_cli *o, const struct explain_flags *f
 	tb_diag_clear(&d);
 	/* Text mode shows the program's output as it comes, like `tightbox run`. */
 	o->cfg.passthrough = !o->json;
+	fl.opts.no_python_context = o->no_python_context;
 	r = tb_explain_run(&o->cfg, &f->opts, &rep, &res, &d);
 	tb_cli_print_warnings("tightbox explain", res.warnings, res.n_warnings);
 	if (r < 0) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,13 @@ static void usage(FILE *f)
 	    "                        others (record --phase all) the three phase-1 outputs;\n"
 	    "                        phase 2 also denies execve, seccomp and anonymous\n"
 	    "                        executable memory unless the user phase needed them\n"
+	    "      --per-import DIR  instead: write DIR/MODULE.json for each top-level import the\n"
+	    "                        recordings (record, ptrace, Python context) saw: a recording\n"
+	    "                        of the syscalls that import made while in progress\n"
+	    "      --imports LIST    compose: the recordings given (the interpreter's baseline,\n"
+	    "                        e.g. record -- python3 -c pass) plus DIR/MODULE.json for each\n"
+	    "                        module of LIST (comma-separated), DIR from --per-import-dir\n"
+	    "      --per-import-dir DIR  where --imports finds the fragments\n"
 	    "  -q, --quiet           no summary\n"
 	    "  -h, --help            this text\n\n"
 	    "Exit status: 0 written, 1 cannot write the outputs, 2 bad input or usage (nothing is\n"
@@ -332,6 +340,88 @@ static int parse_risky(const char *list, const char **out, size_t size)
 	return 0;
 }
 
+/* "numpy,pandas,sqlite3" -> sorted unique names; -EINVAL for anything but [A-Za-z0-9_]+. */
+static int parse_modules(const char *list, char ***out)
+{
+	_cleanup_free_ char *copy = strdup(list);
+	char *save = NULL, **v = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *m = strtok_r(copy, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+		if (!*m || strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+				   strlen(m) || strlen(m) > 100 ||
+		    (!tb_strv_has(v, m) && tb_strv_add_sorted(&v, m) < 0)) {
+			tb_strv_free(v);
+			return -EINVAL;
+		}
+	}
+	if (!v)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/*
+ * `--per-import DIR`: DIR/MODULE.json for each top-level import of the union of @recs, each
+ * written atomically (a temporary file, then renamed).
+ */
+static int write_fragments(const char *dir, const struct tb_recording *const *recs, size_t n,
+			   bool quiet)
+{
+	struct tb_recording *m = NULL;
+	_cleanup_strv_ char **mods = NULL;
+	int r, ret = EXIT_WRITE_FAILED;
+
+	r = n == 1 ? 0 : tb_recording_merge(recs, n, &m);
+	if (r == 0)
+		r = tb_recording_import_modules(m ? m : recs[0], &mods);
+	if (r < 0) {
+		fprintf(stderr, "tightbox generate: --per-import: %s\n", strerror(-r));
+		goto out;
+	}
+	if (!mods) {
+		fprintf(stderr, "tightbox generate: --per-import: the recordings have no per-import "
+				"syscalls (record with --backend ptrace, without --no-python-context, "
+				"a Python program)\n");
+		ret = EXIT_BAD_INPUT;
+		goto out;
+	}
+	r = output_dir(dir);
+	if (r < 0) {
+		ret = r == -ENOTDIR ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
+		goto out;
+	}
+	ret = 0;
+	for (size_t i = 0; mods[i] && ret == 0; i++) {
+		struct tb_recording *f = NULL;
+		char path[PATH_MAX];
+
+		r = tb_recording_import_fragment(m ? m : recs[0], mods[i], &f);
+		if (r == 0 && snprintf(path, sizeof(path), "%s/%s.json", dir, mods[i]) >=
+				  (int)sizeof(path))
+			r = -ENAMETOOLONG;
+		if (r == 0)
+			r = tb_recording_save(f, path);
+		if (r < 0) {
+			fprintf(stderr, "tightbox generate: cannot write %s/%s.json: %s\n", dir,
+				mods[i], strerror(-r));
+			ret = EXIT_WRITE_FAILED;
+		} else if (!quiet) {
+			size_t names = 0;
+
+			for (size_t a = 0; a < f->n_arches; a++)
+				names += f->arches[a].n_syscalls;
+			printf("wrote %s/%s.json (%zu syscall%s)\n", dir, mods[i], names,
+			       names == 1 ? "" : "s");
+		}
+		tb_recording_free(f);
+	}
+out:
+	tb_recording_free(m);
+	return ret;
+}
+
 int tb_cmd_generate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -341,6 +431,9 @@ int tb_cmd_generate(int argc, char **argv)
 	    {"scan", required_argument, NULL, 'S'},    {"static", required_argument, NULL, 'T'},
 	    {"phases", no_argument, NULL, 'P'},       {"help", no_argument, NULL, 'h'},
 	    {"allow-risky", required_argument, NULL, 'K'},
+	    {"per-import", required_argument, NULL, 'I'},
+	    {"imports", required_argument, NULL, 'M'},
+	    {"per-import-dir", required_argument, NULL, 'D'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct tb_recording **recs = NULL;
@@ -360,7 +453,9 @@ int tb_cmd_generate(int argc, char **argv)
 	char **whys = NULL;
 	const char *scan_path = NULL, *static_arg = NULL;
 	bool quiet = false;
-	size_t n_in = 0;
+	const char *per_import = NULL, *imports = NULL, *import_dir = NULL;
+	char **modules = NULL;
+	size_t n_in = 0, n_rec = 0;
 	int c, ret = EXIT_BAD_INPUT, r;
 	struct stat st;
 
@@ -430,6 +525,15 @@ int tb_cmd_generate(int argc, char **argv)
 		case 'S':
 			scan_path = optarg;
 			break;
+		case 'I':
+			per_import = optarg;
+			break;
+		case 'M':
+			imports = optarg;
+			break;
+		case 'D':
+			import_dir = optarg;
+			break;
 		case 'T':
 			static_arg = optarg;
 			if (!strcmp(optarg, "none"))
@@ -464,6 +568,20 @@ int tb_cmd_generate(int argc, char **argv)
 		fprintf(stderr, "tightbox generate: -o %s: exists and is not a directory\n", dir);
 		return EXIT_BAD_INPUT;
 	}
+	if (per_import && (imports || phases || scan_path)) {
+		fprintf(stderr, "tightbox generate: --per-import writes fragments only: not with "
+				"--imports, --phases or --scan (a scan has no per-import view yet)\n");
+		return EXIT_BAD_INPUT;
+	}
+	if (!imports != !import_dir) {
+		fprintf(stderr, "tightbox generate: --imports and --per-import-dir go together\n");
+		return EXIT_BAD_INPUT;
+	}
+	if (imports && parse_modules(imports, &modules) < 0) {
+		fprintf(stderr, "tightbox generate: --imports: expected comma-separated top-level "
+				"module names (letters, digits, '_'), not '%s'\n", imports);
+		return EXIT_BAD_INPUT;
+	}
 	if (static_arg && !scan_path) {
 		fprintf(stderr, "tightbox generate: --static needs --scan FILE\n");
 		return EXIT_BAD_INPUT;
@@ -484,7 +602,8 @@ int tb_cmd_generate(int argc, char **argv)
 		o.static_arch = scan->arch;
 		o.static_source = scan_path;
 	}
-	n_in = (size_t)(argc - optind);
+	n_rec = (size_t)(argc - optind);
+	n_in = n_rec + tb_strv_len(modules);
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by its element */
 	recs = calloc(n_in, sizeof(*recs));
 	in = calloc(n_in, sizeof(*in));
@@ -494,8 +613,26 @@ int tb_cmd_generate(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < n_in; i++) {
-		const char *path = argv[optind + (int)i];
+		const char *path = i < n_rec ? argv[optind + (int)i] : NULL;
+		char frag[PATH_MAX];
 
+		if (!path) {
+			/* --imports: the fragment of each module, after the baseline. */
+			if (!modules)
+				goto out;
+			if (snprintf(frag, sizeof(frag), "%s/%s.json", import_dir,
+				     modules[i - n_rec]) >= (int)sizeof(frag)) {
+				fprintf(stderr, "tightbox generate: --per-import-dir: path too long\n");
+				goto out;
+			}
+			if (access(frag, F_OK) < 0) {
+				fprintf(stderr, "tightbox generate: --imports: no fragment for %s (%s "
+						"is missing; write it with generate --per-import)\n",
+					modules[i - n_rec], frag);
+				goto out;
+			}
+			path = strdupa(frag);
+		}
 		r = tb_recording_load(path, &recs[i], &d);
 		if (r < 0) {
 			if (!d.file[0])
@@ -506,6 +643,11 @@ int tb_cmd_generate(int argc, char **argv)
 		}
 		in[i].path = path;
 		in[i].rec = recs[i];
+	}
+	if (per_import) {
+		ret = write_fragments(per_import, (const struct tb_recording *const *)recs, n_in,
+				      quiet);
+		goto out;
 	}
 	n_phase1 = n_in;
 	if (phases) {
@@ -604,5 +746,6 @@ out:
 	tb_gen_result_free(&res2);
 	free(phase2);
 	tb_strv_free(phase2_names);
+	tb_strv_free(modules);
 	return ret;
 }

@@ -39,6 +39,10 @@ static void usage(FILE *f)
 	      "                                --preload; phase 2 allows everything) and record the\n"
 	      "                                whole run (all) or only what follows phase 2's stack\n"
 	      "                                (user), for generate --phases; ptrace backend\n"
+	      "      --no-python-context       run a Python program as given: no Python context in\n"
+	      "                                the recording (by default, with ptrace, the first use\n"
+	      "                                of each syscall has its import chain, user line and\n"
+	      "                                phase, and each top-level import its syscalls)\n"
 	      "      --merge FILE...           union of recordings instead of running anything\n\n",
 	      f);
 	tb_run_cli_help(f);
@@ -210,6 +214,7 @@ int tb_cmd_record(int argc, char **argv)
 	/* The recording may go to stdout: then the program's output must not. */
 	if (!strcmp(f.output, "-"))
 		o.cfg.passthrough = false;
+	f.opts.python_context = !o.no_python_context;
 	r = tb_record(&o.cfg, &f.opts, &rec, &res, &d);
 	tb_cli_print_warnings("tightbox record", res.warnings, res.n_warnings);
 	if (r < 0) {

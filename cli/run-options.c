@@ -407,7 +407,7 @@ static bool takes_value(const char *name)
 /* "unknown option", with the run option it most likely meant ("--memroy": --memory). */
 static int unknown_option(const char *name, struct tb_diag *d)
 {
-	static const char *const switches[] = {"--help", "--json", "--explain", "--read-only",
+	static const char *const switches[] = {"--help", "--json", "--explain", "--no-python-context", "--read-only",
 						"--rm", "--privileged", "--tty"};
 	const char *near = tb_cli_closest(name, valued, TB_ARRAY_SIZE(valued));
 
@@ -453,6 +453,10 @@ int tb_run_cli_parse(int argc, char **argv, struct tb_run_cli *o, tb_extra_opt_f
 		}
 		if (!strcmp(arg, "--explain")) {
 			o->explain = true;
+			continue;
+		}
+		if (!strcmp(arg, "--no-python-context")) {
+			o->no_python_context = true;
 			continue;
 		}
 		if (!strcmp(arg, "--debug-timing")) {

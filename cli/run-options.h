@@ -22,6 +22,7 @@ struct tb_run_cli {
 	struct tb_run_config cfg;
 	bool json;    /* --json */
 	bool explain; /* --explain (run only) */
+	bool no_python_context; /* --no-python-context (explain, run --explain, record) */
 	bool debug_timing; /* --debug-timing: microseconds per setup stage on stderr */
 	bool help;    /* --help was given */
 };

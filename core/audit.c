@@ -1056,16 +1056,11 @@ static void report_freep(struct tb_audit_report **r)
 	tb_audit_report_free(*r);
 }
 
-static void strv_freep(char ***v)
-{
-	tb_strv_free(*v);
-}
-
 int tb_audit_run(const struct tb_profile *p, const struct tb_audit_opts *ao,
 		 struct tb_audit_report **out)
 {
 	__attribute__((cleanup(report_freep))) struct tb_audit_report *rep = NULL;
-	__attribute__((cleanup(strv_freep))) char **names = NULL;
+	_cleanup_strv_ char **names = NULL;
 	static const struct tb_audit_opts zero_aopts;
 	uint32_t native = seccomp_arch_native();
 	struct tb_compile_opts o = {0};

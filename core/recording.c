@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,22 @@ void tb_recording_free(struct tb_recording *r)
 		free(r->denied[i].name);
 	}
 	free(r->denied);
+	for (size_t i = 0; i < r->n_py_first; i++) {
+		struct tb_rec_pyfirst *x = &r->py_first[i];
+
+		free(x->arch);
+		free(x->name);
+		free(x->phase);
+		free(x->frame);
+		tb_strv_free(x->chain);
+	}
+	free(r->py_first);
+	for (size_t i = 0; i < r->n_imports; i++) {
+		free(r->imports[i].module);
+		free(r->imports[i].arch);
+		tb_strv_free(r->imports[i].syscalls);
+	}
+	free(r->imports);
 	free(r);
 }
 
@@ -386,6 +403,33 @@ bool tb_recording_file_fits(const struct tb_recording *r, const char *path)
 	return tb_recording_file(r, path) != NULL;
 }
 
+/* Position of (@a, @b) in an array sorted by two string members at @oa and @ob of @size-byte
+ * elements; *@found says whether it is there. */
+static size_t find2(const void *arr, size_t n, size_t size, size_t oa, size_t ob, const char *a,
+		    const char *b, bool *found)
+{
+	size_t lo = 0, hi = n;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const char *e = (const char *)arr + mid * size;
+		int c = strcmp(*(char *const *)(e + oa), a);
+
+		if (!c)
+			c = strcmp(*(char *const *)(e + ob), b);
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int denied_cmp(const struct tb_rec_denied *d, const char *arch, const char *name)
 {
 	int c = strcmp(d->arch, arch);
@@ -420,6 +464,63 @@ int tb_recording_add_denied(struct tb_recording *r, const char *arch, const char
 	}
 	r->denied[at] = (struct tb_rec_denied){a, n, count};
 	return 0;
+}
+
+int tb_recording_add_py_first(struct tb_recording *r, const char *arch, const char *name,
+			      const char *phase, const char *frame, char *const *chain)
+{
+	bool found;
+	size_t at = find2(r->py_first, r->n_py_first, sizeof(*r->py_first),
+			  offsetof(struct tb_rec_pyfirst, arch), offsetof(struct tb_rec_pyfirst, name),
+			  arch, name, &found);
+	size_t on_arch = 0;
+	struct tb_rec_pyfirst *x;
+	int ret = 0;
+
+	if (found)
+		return 0;
+	for (size_t i = 0; i < r->n_py_first; i++)
+		on_arch += !strcmp(r->py_first[i].arch, arch);
+	if (on_arch >= TB_REC_MAX_NAMES)
+		return 0;
+	if (array_insert((void **)&r->py_first, &r->n_py_first, sizeof(*r->py_first), at) < 0)
+		return -ENOMEM;
+	x = &r->py_first[at];
+	x->arch = strdup(arch);
+	x->name = strdup(name);
+	x->phase = strdup(phase);
+	x->frame = frame ? strdup(frame) : NULL;
+	for (size_t i = 0; chain && chain[i] && ret == 0; i++)
+		ret = tb_strv_add(&x->chain, chain[i]);
+	if (ret < 0 || !x->arch || !x->name || !x->phase || (frame && !x->frame))
+		return -ENOMEM;
+	return 0;
+}
+
+int tb_recording_add_import_syscall(struct tb_recording *r, const char *module, const char *arch,
+				    const char *name)
+{
+	bool found;
+	size_t at = find2(r->imports, r->n_imports, sizeof(*r->imports),
+			  offsetof(struct tb_rec_import, module), offsetof(struct tb_rec_import, arch),
+			  module, arch, &found);
+	struct tb_rec_import *x;
+
+	if (!found) {
+		if (r->n_imports >= TB_REC_MAX_IMPORTS)
+			return 0;
+		if (array_insert((void **)&r->imports, &r->n_imports, sizeof(*r->imports), at) < 0)
+			return -ENOMEM;
+		x = &r->imports[at];
+		x->module = strdup(module);
+		x->arch = strdup(arch);
+		if (!x->module || !x->arch)
+			return -ENOMEM;
+	}
+	x = &r->imports[at];
+	if (tb_strv_has(x->syscalls, name) || tb_strv_len(x->syscalls) >= TB_REC_MAX_NAMES)
+		return 0;
+	return tb_strv_add_sorted(&x->syscalls, name);
 }
 
 int tb_recording_add_executable(struct tb_recording *r, const char *path)
@@ -632,6 +733,37 @@ static json_t *recording_to_json(const struct tb_recording *r)
 						 json_integer((json_int_t)r->denied[i].count));
 		}
 		e |= json_object_set_new(root, "denied", d);
+	}
+	/* Only a recording with Python context has the key. */
+	if (r->n_py_first || r->n_imports) {
+		json_t *py = json_object(), *first = json_object(), *imp = json_object();
+
+		for (size_t i = 0; first && i < r->n_py_first; i++) {
+			const struct tb_rec_pyfirst *x = &r->py_first[i];
+			json_t *ao = json_object_get(first, x->arch);
+
+			if (!ao) {
+				ao = json_object();
+				e |= json_object_set_new(first, x->arch, ao);
+			}
+			e |= json_object_set_new(ao, x->name,
+						 json_pack("{s:s,s:o,s:o}", "phase", x->phase,
+							   "user_frame", jstr_or_null(x->frame),
+							   "import_chain", strv_to_json(x->chain)));
+		}
+		for (size_t i = 0; imp && i < r->n_imports; i++) {
+			const struct tb_rec_import *x = &r->imports[i];
+			json_t *mo = json_object_get(imp, x->module);
+
+			if (!mo) {
+				mo = json_object();
+				e |= json_object_set_new(imp, x->module, mo);
+			}
+			e |= json_object_set_new(mo, x->arch, strv_to_json(x->syscalls));
+		}
+		e |= json_object_set_new(py, "first_use", first);
+		e |= json_object_set_new(py, "imports", imp);
+		e |= json_object_set_new(root, "python_context", py);
 	}
 	/* Only a lossy recording has the key: complete ones stay byte-identical to before. */
 	if (r->lost.events || r->lost.paths || r->lost.files)
@@ -1033,6 +1165,59 @@ static int denied_from_json(const struct loader *l, struct tb_recording *r, json
 	return each_arch_name(l, r, d, "denied", one_denied_from_json);
 }
 
+/* "python_context": {"first_use": {ARCH: {NAME: {...}}}, "imports": {MODULE: {ARCH: [...]}}}. */
+static int pyctx_from_json(const struct loader *l, struct tb_recording *r, json_t *py)
+{
+	json_t *first, *imp, *ao, *x;
+	const char *arch, *name;
+	int ret;
+
+	if (!json_is_object(py))
+		return bad(l, "python_context", "expected an object");
+	first = json_object_get(py, "first_use");
+	imp = json_object_get(py, "imports");
+	if ((first && !json_is_object(first)) || (imp && !json_is_object(imp)))
+		return bad(l, "python_context", "first_use and imports must be objects");
+	json_object_foreach(first, arch, ao) {
+		if (!json_is_object(ao))
+			return bad(l, "python_context.first_use", "%s: expected an object", arch);
+		json_object_foreach(ao, name, x) {
+			json_t *ph = json_object_get(x, "phase"), *fr = json_object_get(x, "user_frame");
+			_cleanup_strv_ char **chain = NULL;
+			char where[160];
+
+			snprintf(where, sizeof(where), "python_context.first_use.%s.%s", arch, name);
+			if (!json_is_object(x) || !json_is_string(ph) ||
+			    (fr && !json_is_null(fr) && !json_is_string(fr)))
+				return bad(l, where, "expected {\"phase\": STRING, \"user_frame\": "
+						     "STRING or null, \"import_chain\": [STRING]}");
+			if (json_object_get(x, "import_chain") &&
+			    (ret = get_strv(l, json_object_get(x, "import_chain"), where, false,
+					    &chain)) < 0)
+				return ret;
+			if ((ret = tb_recording_add_py_first(r, arch, name, json_string_value(ph),
+							     json_string_value(fr), chain)) < 0)
+				return ret;
+		}
+	}
+	json_object_foreach(imp, name, ao) {
+		if (!json_is_object(ao))
+			return bad(l, "python_context.imports", "%s: expected an object", name);
+		json_object_foreach(ao, arch, x) {
+			_cleanup_strv_ char **names = NULL;
+			char where[160];
+
+			snprintf(where, sizeof(where), "python_context.imports.%s.%s", name, arch);
+			if ((ret = get_strv(l, x, where, false, &names)) < 0)
+				return ret;
+			for (size_t i = 0; names && names[i]; i++)
+				if ((ret = tb_recording_add_import_syscall(r, name, arch, names[i])) < 0)
+					return ret;
+		}
+	}
+	return 0;
+}
+
 static int recording_from_json(const struct loader *l, json_t *root, struct tb_recording *r)
 {
 	json_t *v;
@@ -1102,6 +1287,9 @@ static int recording_from_json(const struct loader *l, json_t *root, struct tb_r
 	}
 	v = json_object_get(root, "denied");
 	if (v && (ret = denied_from_json(l, r, v)) < 0)
+		return ret;
+	v = json_object_get(root, "python_context");
+	if (v && (ret = pyctx_from_json(l, r, v)) < 0)
 		return ret;
 	v = json_object_get(root, "lost");
 	if (v) {
@@ -1273,6 +1461,19 @@ static int merge_one(struct tb_recording *m, const struct tb_recording *r)
 		if ((ret = tb_recording_add_denied(m, r->denied[i].arch, r->denied[i].name,
 						   r->denied[i].count)) < 0)
 			return ret;
+	for (size_t i = 0; i < r->n_py_first; i++) {
+		const struct tb_rec_pyfirst *x = &r->py_first[i];
+
+		if ((ret = tb_recording_add_py_first(m, x->arch, x->name, x->phase, x->frame,
+						     x->chain)) < 0)
+			return ret;
+	}
+	for (size_t i = 0; i < r->n_imports; i++)
+		for (size_t k = 0; r->imports[i].syscalls && r->imports[i].syscalls[k]; k++)
+			if ((ret = tb_recording_add_import_syscall(m, r->imports[i].module,
+								   r->imports[i].arch,
+								   r->imports[i].syscalls[k])) < 0)
+				return ret;
 	m->lost.events += r->lost.events;
 	m->lost.paths += r->lost.paths;
 	m->lost.files += r->lost.files;
@@ -1346,4 +1547,60 @@ int tb_recording_merge(const struct tb_recording *const *in, size_t n, struct tb
 fail:
 	tb_recording_free(m);
 	return ret;
+}
+
+int tb_recording_import_modules(const struct tb_recording *r, char ***out)
+{
+	char **v = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < r->n_imports && ret == 0; i++)
+		if (!tb_strv_has(v, r->imports[i].module))
+			ret = tb_strv_add_sorted(&v, r->imports[i].module);
+	if (ret < 0) {
+		tb_strv_free(v);
+		return ret;
+	}
+	*out = v;
+	return 0;
+}
+
+int tb_recording_import_fragment(const struct tb_recording *r, const char *module,
+				 struct tb_recording **out)
+{
+	struct tb_recording *f;
+	_cleanup_free_ char *workload = NULL;
+	bool any = false;
+	int ret;
+
+	f = tb_recording_new();
+	if (!f || asprintf(&workload, "import %s", module) < 0 || prov_copy(&f->prov, &r->prov) < 0) {
+		tb_recording_free(f);
+		return -ENOMEM;
+	}
+	ret = 0;
+	for (size_t i = 0; i < r->n_imports && ret == 0; i++) {
+		const struct tb_rec_import *x = &r->imports[i];
+
+		if (strcmp(x->module, module))
+			continue;
+		any = true;
+		for (size_t k = 0; x->syscalls && x->syscalls[k] && ret == 0; k++) {
+			ret = tb_recording_add_syscall(f, x->arch, x->syscalls[k], 1);
+			if (ret == 0)
+				ret = tb_recording_add_import_syscall(f, module, x->arch,
+								      x->syscalls[k]);
+		}
+	}
+	free(f->prov.backend);
+	if (ret == 0 && !(f->prov.backend = strdup("per-import")))
+		ret = -ENOMEM;
+	if (ret == 0)
+		ret = tb_recording_set_workload(f, workload);
+	if (ret < 0 || !any) {
+		tb_recording_free(f);
+		return ret < 0 ? ret : -ENOENT;
+	}
+	*out = f;
+	return 0;
 }

@@ -83,6 +83,24 @@ struct tb_rec_denied {
 	uint64_t count;
 };
 
+/* The Python context of the first use of a syscall (`record`, ptrace backend, tracer/pyctx.h). */
+struct tb_rec_pyfirst {
+	char *arch, *name;
+	char *phase;  /* "start-up", "import", "user" */
+	char *frame;  /* "FILE:LINE" of the outermost user frame, NULL unknown */
+	char **chain; /* the import chain, outermost first; NULL-terminated, NULL none */
+};
+
+/* The syscalls one top-level import made while it was in progress, on one arch. */
+struct tb_rec_import {
+	char *module; /* "numpy" */
+	char *arch;
+	char **syscalls; /* sorted, unique, NULL-terminated */
+};
+
+/* Top-level imports a recording file may hold. */
+#define TB_REC_MAX_IMPORTS 4096
+
 /* Bounds on the files of one recording: a new path beyond either is dropped and counted. */
 /* Syscall names (and argument-recorded names) per arch a recording file may hold. */
 #define TB_REC_MAX_NAMES 4096
@@ -102,6 +120,11 @@ struct tb_recording {
 	struct tb_rec_denied *denied; /* sorted by arch, then name */
 	size_t n_denied;
 	size_t path_bytes; /* bytes of the paths in files[] */
+	/* Python context ("python_context"; empty unless recorded with it). */
+	struct tb_rec_pyfirst *py_first; /* sorted by arch, then name */
+	size_t n_py_first;
+	struct tb_rec_import *imports; /* sorted by module, then arch */
+	size_t n_imports;
 	/* What the recorder saw but could not record ("lost"; 0 when nothing was lost). */
 	struct tb_rec_lost {
 		uint64_t events; /* announcements of files/argument tuples dropped (buffer full) */
@@ -129,6 +152,14 @@ bool tb_recording_file_fits(const struct tb_recording *r, const char *path);
 int tb_recording_add_denied(struct tb_recording *r, const char *arch, const char *name,
 			    uint64_t count);
 int tb_recording_add_executable(struct tb_recording *r, const char *path);
+/* The Python context of the first use of (@arch, @name): kept only when there is none yet, and
+ * within TB_REC_MAX_NAMES per arch. @frame and @chain may be NULL. 0 or -ENOMEM. */
+int tb_recording_add_py_first(struct tb_recording *r, const char *arch, const char *name,
+			      const char *phase, const char *frame, char *const *chain);
+/* Adds @name to the syscalls top-level import @module made on @arch (beyond TB_REC_MAX_IMPORTS
+ * modules or TB_REC_MAX_NAMES names, dropped). 0 or -ENOMEM. */
+int tb_recording_add_import_syscall(struct tb_recording *r, const char *module, const char *arch,
+				    const char *name);
 int tb_recording_add_family(struct tb_recording *r, const char *family);
 /* Sets prov.workload and makes it the only workload of every syscall recorded so far. */
 int tb_recording_set_workload(struct tb_recording *r, const char *workload);
@@ -156,5 +187,17 @@ int tb_recording_write(const struct tb_recording *r, FILE *f);
  * unioned), args, files (ops or-ed), executables, families; sources are the inputs' provenance.
  */
 int tb_recording_merge(const struct tb_recording *const *in, size_t n, struct tb_recording **out);
+
+/*
+ * The per-import fragment of top-level import @module in @r (`generate --per-import`): a recording
+ * whose syscalls are the names @module's import made while in progress (count 1 each), on each
+ * arch, with @r's provenance, workload "import MODULE" and the import in its python_context.
+ * 0 and *@out, -ENOENT when @r has no such import, -ENOMEM.
+ */
+int tb_recording_import_fragment(const struct tb_recording *r, const char *module,
+				 struct tb_recording **out);
+/* The top-level imports @r has syscalls for, sorted, into *@out (NULL-terminated; NULL when
+ * none). 0 or -ENOMEM. */
+int tb_recording_import_modules(const struct tb_recording *r, char ***out);
 
 #endif

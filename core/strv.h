@@ -19,6 +19,12 @@ int tb_strv_addfv(char ***v, const char *fmt, va_list ap) __attribute__((format(
 size_t tb_strv_len(char *const *v);
 /* Frees @v and its strings; NULL is fine. */
 void tb_strv_free(char **v);
+/* For _cleanup_strv_. */
+static inline void tb_strv_freep(char ***v)
+{
+	tb_strv_free(*v);
+}
+#define _cleanup_strv_ __attribute__((cleanup(tb_strv_freep)))
 /* Whether @v holds @s. */
 bool tb_strv_has(char *const *v, const char *s);
 /* The strings of @v joined by @sep, malloc'ed; NULL on ENOMEM. */

@@ -224,6 +224,14 @@ struct tb_run_hooks {
 /* "python", "python3", "/usr/bin/python3.11": @argv0 names a Python interpreter. */
 bool tb_run_is_python(const char *argv0);
 
+/*
+ * The command that runs @argv under the Python-context bootstrap (tracer/pyctx.h): `python3
+ * [OPTIONS] -c BOOTSTRAP MODE TARGET [ARGS]` for `python3 [OPTIONS] SCRIPT|-c CODE|-m MODULE
+ * [ARGS]`. 0 and *@out (free with free(); the strings are @argv's or static) when @argv is such a
+ * command; -ENOTSUP with *@why saying why not (static) when it is not; -ENOMEM.
+ */
+int tb_run_python_context_argv(char *const *argv, char ***out, const char **why);
+
 /* Fills @c with the hardened defaults (the seed's docker run line). Returns 0 or -ENOMEM. */
 int tb_run_config_init(struct tb_run_config *c);
 /* Frees what tb_run_config_init and the tb_run_config_* setters allocated. Accepts NULL. */

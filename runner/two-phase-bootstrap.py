@@ -18,14 +18,16 @@
 # 3. runs SCRIPT as `python3 SCRIPT ARGS` would (a file, a directory or zip with __main__.py, or
 #    `-m MODULE`): sys.argv, sys.path[0], __file__, a fresh __main__ module, the traceback of an
 #    uncaught exception, SystemExit's status and KeyboardInterrupt's SIGINT; PYTHONPATH, which -I
-#    ignored at start-up, is added to sys.path then.
+#    ignored at start-up, is added to sys.path then. Step 3 is runner/python-main.py, which
+#    runner/CMakeLists.txt appends to this file (the Python-context bootstrap shares it); a warm
+#    run ends through _warm_exit below instead of CPython's full teardown.
 #
 # Any failure before step 3 exits with status 125 and one line on stderr: user code never runs
 # without phase 2. Only this function's locals hold the bootstrap's state (the function is gone
 # before the script starts), and the bootstrap's own __main__ module is replaced by a fresh one.
 
 
-def _tightbox_two_phase():
+def _tightbox_setup():
     import sys
 
     def fail(what):
@@ -133,55 +135,18 @@ def _tightbox_two_phase():
     except BaseException as e:  # noqa: BLE001 - fail closed on anything
         fail("cannot install the phase-2 filter: %s: %s" % (type(e).__name__, e))
 
-    # Phase 2 from here on. What `python3 SCRIPT` (or `python3 -m MODULE`) sets up, in the order
-    # CPython does it (Modules/main.c, Python/pythonrun.c).
-    import builtins
-    import importlib.machinery
-    import types
-
-    # A fresh __main__ with what CPython's has before the script runs, in its order; the
-    # bootstrap's own module (this code's globals) leaves sys.modules.
-    main = types.ModuleType("__main__")
-    main.__annotations__ = {}
-    main.__builtins__ = builtins
-    sys.modules["__main__"] = main
-    # -I ignored PYTHONPATH at start-up (a sitecustomize.py there would have run in phase 1); the
-    # script's imports see it as with plain python3: made absolute, after sys.path[0].
+    # Phase 2 from here on: runner/python-main.py (appended to this file) runs the program as
+    # `python3 SCRIPT` or `python3 -m MODULE` would. -I ignored PYTHONPATH at start-up (a
+    # sitecustomize.py there would have run in phase 1); the program's imports see it as with
+    # plain python3: made absolute, after sys.path[0].
     if "PYTHONPATH" in os.environ:
         sys.path[0:0] = [os.path.abspath(p) for p in os.environ["PYTHONPATH"].split(os.pathsep)]
     if script == "-m":
-        # As `python3 -m MODULE ARGS`: sys.path[0] is the working directory, sys.argv[0] "-m"
-        # until runpy finds the module (then its file), and runpy reports a missing module.
-        import runpy
-
         if not args:
             fail("-m needs a module name")
-        sys.argv[:] = ["-m"] + args[1:]
-        sys.path.insert(0, os.getcwd())
-        return runpy._run_module_as_main, (args[0],), None, None
-    # Python 3.9+ makes the script's name absolute (__file__, tracebacks), sys.argv[0] unchanged.
-    filename = os.path.abspath(script) if sys.version_info >= (3, 9) else script
-    sys.argv[:] = [script] + args
-    if os.path.isdir(script) or _is_zip(script):
-        # A directory or zip file with a __main__.py: CPython puts it first on sys.path and runs
-        # its __main__ module through runpy.
-        import runpy
-
-        sys.path.insert(0, filename)
-        return runpy._run_module_as_main, ("__main__", False), None, None
-    sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
-    main.__file__ = filename
-    main.__cached__ = None
-    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", filename)
-    try:
-        with open(script, "rb") as f:
-            source = f.read()
-    except OSError as e:
-        prog = getattr(sys, "orig_argv", [sys.executable])[0]  # as CPython names itself
-        sys.stderr.write("%s: can't open file %r: [Errno %d] %s\n" % (prog, filename, e.errno, e.strerror))
-        sys.exit(2)
-    return compile, (source, filename, "exec", 0, True), main.__dict__, (
-        _warm_exit(os.path.join(os.path.dirname(filename), "out")) if warm == "1" else None)
+        return "-m", args[0], args[1:], "insert", None, None
+    leave = _warm_exit(os.path.join(os.path.dirname(script), "out")) if warm == "1" else None
+    return "script", script, args, "insert", None, leave
 
 
 def _warm_exit(out):
@@ -238,45 +203,3 @@ def _warm_exit(out):
         os._exit(status & 0xFF)
 
     return done
-
-
-def _is_zip(path):
-    # CPython asks sys.path_hooks for an importer of the path: zipimport takes any zip file, with
-    # or without a prefix (a zipapp's #! line) or comment. Only regular files: a FIFO is read once.
-    import os
-    import zipimport
-
-    try:
-        return os.path.isfile(path) and bool(zipimport.zipimporter(path))
-    except Exception:  # noqa: BLE001 - not a zip file: a script
-        return False
-
-
-# The script runs from this module level, not from inside the function, so that one bootstrap
-# frame (this "<string>" module) is all that lies below the script's. Its traceback is dropped from
-# whatever the script raises, and the exception goes on to CPython as if the script had been
-# `python3 FILE`'s: the same traceback (a SyntaxError from compile() has none), SystemExit's
-# status, and an uncaught KeyboardInterrupt ending the process by SIGINT (exit 130 as pid 1).
-_tightbox_run, _tightbox_args, _tightbox_globals, _tightbox_exit = _tightbox_two_phase()
-del _tightbox_two_phase, _is_zip, _warm_exit
-try:
-    if _tightbox_globals is None:
-        _tightbox_run(*_tightbox_args)
-    else:
-        exec(_tightbox_run(*_tightbox_args), _tightbox_globals)
-except BaseException as _tightbox_e:  # noqa: BLE001 - re-raised as it came
-    _tightbox_e.__traceback__ = _tightbox_e.__traceback__.tb_next
-    if _tightbox_exit is not None:
-        _tightbox_exit(_tightbox_e)  # a warm run ends here, unless it wrote into /sandbox/out
-    if __import__("sys").version_info < (3, 11):
-        # Before 3.11 a bare raise re-raises the traceback of the except clause, not the
-        # exception's: drop the bootstrap's frame in the hook CPython calls to print it.
-        def _tightbox_hook(t, v, tb, hook=__import__("sys").excepthook):
-            if tb is not None and tb.tb_frame.f_code.co_filename == "<string>":
-                tb = tb.tb_next
-            hook(t, v.with_traceback(tb) if isinstance(v, BaseException) else v, tb)
-
-        __import__("sys").excepthook = _tightbox_hook
-    raise
-if _tightbox_exit is not None:
-    _tightbox_exit(None)

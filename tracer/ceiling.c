@@ -180,7 +180,8 @@ static int add_rules(scmp_filter_ctx ctx, uint32_t deny, unsigned parts)
 	return 0;
 }
 
-int tb_ceiling_filter(uint32_t def, uint32_t deny, unsigned parts, struct sock_fprog *prog)
+int tb_ceiling_filter(uint32_t def, uint32_t deny, unsigned parts,
+		      int (*more)(void *ctx, void *arg), void *arg, struct sock_fprog *prog)
 {
 	__attribute__((cleanup(ctx_releasep))) scmp_filter_ctx ctx = seccomp_init(def);
 	int r;
@@ -195,6 +196,8 @@ int tb_ceiling_filter(uint32_t def, uint32_t deny, unsigned parts, struct sock_f
 		if (r < 0 && r != -EEXIST)
 			return r;
 	}
+	if (more && (r = more(ctx, arg)) < 0)
+		return r;
 	if ((r = add_rules(ctx, deny, parts)) < 0)
 		return r;
 	return tb_profile_export_bpf(ctx, prog);

@@ -34,9 +34,11 @@ enum {
 /*
  * Builds a filter for x86_64, i386 and x32 whose default action is @def and whose ceiling @parts
  * answer @deny (libseccomp action values), exported to @prog (caller frees prog->filter), so that
- * a sandbox child loads it with one seccomp(2) call and no allocation. 0 or -errno.
+ * a sandbox child loads it with one seccomp(2) call and no allocation. @more (may be NULL) adds
+ * the caller's own rules to the libseccomp context @ctx first (0 or -errno). 0 or -errno.
  */
-int tb_ceiling_filter(uint32_t def, uint32_t deny, unsigned parts, struct sock_fprog *prog);
+int tb_ceiling_filter(uint32_t def, uint32_t deny, unsigned parts,
+		      int (*more)(void *ctx, void *arg), void *arg, struct sock_fprog *prog);
 
 /* Whether the ceiling @parts refuse @name called with @args (the same table as the filter). */
 bool tb_ceiling_refuses(unsigned parts, const char *name, const uint64_t args[6]);

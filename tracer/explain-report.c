@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "core/dangerous-args.h"
 #include "core/fileio.h"
@@ -14,6 +15,7 @@
 #include "core/util.h"
 #include "tracer/explain.h"
 #include "tracer/internal.h"
+#include "tracer/pyctx.h"
 
 static const char *denial_action(uint32_t data)
 {
@@ -32,6 +34,16 @@ static bool is_errno(uint32_t data)
 static json_t *str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+/* How the task that made a denial ended: {"exit_code": N} or {"signal": N}; null unknown. */
+static json_t *task_exit_json(const struct tb_explain_denial *dn)
+{
+	if (!dn->exit_known)
+		return json_null();
+	if (WIFEXITED(dn->exit_status))
+		return json_pack("{s:i,s:n}", "exit_code", WEXITSTATUS(dn->exit_status), "signal");
+	return json_pack("{s:n,s:i}", "exit_code", "signal", WTERMSIG(dn->exit_status));
 }
 
 static json_t *denial_json(const struct tb_explain_denial *dn)
@@ -66,6 +78,9 @@ static json_t *denial_json(const struct tb_explain_denial *dn)
 		json_object_set_new(o, "errno_name", json_null());
 	}
 	json_object_set_new(o, "ceiling", json_boolean(dn->ceiling));
+	json_object_set_new(o, "python", dn->py ? tb_pyctx_json(dn->py) : json_null());
+	json_object_set_new(o, "task_exit", task_exit_json(dn));
+	json_object_set_new(o, "stderr_before_exit", str_or_null(dn->stderr_text));
 	if (dn->dangerous)
 		json_object_set_new(o, "dangerous",
 				    json_pack("{s:s,s:s,s:s}", "severity",
@@ -130,9 +145,12 @@ static int report_json(const struct tb_explain_report *r, json_t **out)
 		py = json_pack("{s:s,s:i,s:o,s:o}", "file", r->py_file, "line", r->py_line,
 			       "function", str_or_null(r->py_function), "error",
 			       str_or_null(r->py_error));
-	o = json_pack("{s:b,s:o,s:I,s:I,s:O,s:O,s:O,s:O,s:O}", "learn", r->learn, "profile",
-		      str_or_null(r->profile), "total_denied", (json_int_t)r->total,
-		      "unlisted_denied", (json_int_t)r->unlisted, "denials", denials, "killed", killed,
+	o = json_pack("{s:b,s:o,s:o,s:I,s:I,s:O,s:O,s:O,s:O,s:O}", "learn", r->learn, "profile",
+		      str_or_null(r->profile), "python_context",
+		      r->pyctx_note ? json_pack("{s:b,s:s}", "on", 0, "why_not", r->pyctx_note)
+				    : json_pack("{s:b,s:n}", "on", 1, "why_not"),
+		      "total_denied", (json_int_t)r->total, "unlisted_denied",
+		      (json_int_t)r->unlisted, "denials", denials, "killed", killed,
 		      "python", py, "suggestion", sugg, "warnings", warnings);
 	if (o) {
 		json_t *aa = apparmor_json(r);
@@ -164,6 +182,61 @@ static void put_action(FILE *f, uint32_t data)
 		fprintf(f, "errno %u %s", data, strerrorname_np((int)data) ?: "");
 }
 
+static void put_pyctx(FILE *f, const struct tb_pyctx *p)
+{
+	_cleanup_free_ char *chain = p->chain ? tb_strv_join(p->chain, " -> ") : NULL;
+	const char *phase = !strcmp(p->phase, "user") ? "user code" : p->phase;
+
+	fprintf(f, "      Python: %s%s\n", phase,
+		p->inherited ? " (the thread had no context yet: its creator's when it started)" : "");
+	if (chain)
+		fprintf(f, "        import chain: %s\n", chain);
+	if (p->frame && p->frame_from && !strcmp(p->frame_from, "import done"))
+		fprintf(f, "        user code: %s (the last audited operation: the import on that line)\n",
+			p->frame);
+	else if (p->frame && p->frame_from && strcmp(p->frame_from, "import"))
+		fprintf(f, "        user code: %s (at its last audited operation, %s)\n", p->frame,
+			p->frame_from);
+	else if (p->frame)
+		fprintf(f, "        user code: %s\n", p->frame);
+	else if (!strcmp(p->phase, "user"))
+		fprintf(f, "        user code: no frame known (no audited operation of this thread "
+			   "yet)\n");
+}
+
+/* Whether the task went on after the denial, and how it ended. */
+static void put_task_exit(FILE *f, const struct tb_explain_denial *dn)
+{
+	int st = dn->exit_status;
+
+	if (!dn->exit_known)
+		return;
+	if (dn->data == TB_TRACE_KILL && !(WIFEXITED(st)))
+		return; /* "killed" says it */
+	if (WIFEXITED(st) && !WEXITSTATUS(st))
+		fprintf(f, "      the program went on: pid %d exited with status 0 later\n",
+			(int)dn->nspid);
+	else if (WIFEXITED(st))
+		fprintf(f, "      pid %d exited with status %d later\n", (int)dn->nspid,
+			WEXITSTATUS(st));
+	else
+		fprintf(f, "      pid %d was killed by signal %d later\n", (int)dn->nspid,
+			WTERMSIG(st));
+	if (dn->stderr_text) {
+		fprintf(f, "      its last words on stderr: \"");
+		for (const char *s = dn->stderr_text; *s; s++)
+			if (*s == '\n')
+				fputs("\\n", f);
+			else if (*s == '"' || *s == '\\')
+				fprintf(f, "\\%c", *s);
+			else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				fprintf(f, "\\x%02x", (unsigned char)*s);
+			else
+				fputc(*s, f);
+		fputs("\"\n", f);
+	}
+}
+
 int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 {
 	char *buf = NULL;
@@ -173,6 +246,8 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 	if (!f)
 		return -ENOMEM;
 	fprintf(f, "tightbox explain: profile %s\n", r->profile ? r->profile : "(none)");
+	if (r->pyctx_note)
+		fprintf(f, "Python context: %s\n", r->pyctx_note);
 	if (r->learn)
 		fprintf(f, "Learn mode: the calls below the profile denies were let run, except those "
 			   "tightbox's ceiling refuses (the dangerous set, fileless exec).\n");
@@ -213,6 +288,15 @@ int tb_explain_report_format(const struct tb_explain_report *r, char **text)
 		if (dn->dangerous)
 			fprintf(f, "      dangerous (%s): %s\n", tb_severity_name(dn->dangerous->severity),
 				dn->dangerous->reason);
+		if (dn->py)
+			put_pyctx(f, dn->py);
+		/* How the task ended: once, after its last listed denial. */
+		bool later = false;
+
+		for (size_t k = i + 1; k < r->n_denials && !later; k++)
+			later = r->denials[k].pid == dn->pid;
+		if (!later)
+			put_task_exit(f, dn);
 	}
 	if (r->killed)
 		fprintf(f, "\nThe profile killed pid %d at its %s call (as KILL_PROCESS does).\n",

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "core/fileio.h"
@@ -26,6 +28,17 @@
 #include "tracer/ceiling.h"
 #include "tracer/internal.h"
 #include "tracer/ptrace-supervisor.h"
+#include "tracer/pyctx.h"
+
+/* How much of a task's last stderr writes explain keeps. */
+#define STDERR_KEEP 1024
+
+/* Explain's state per task (the supervisor's priv). */
+struct xtask {
+	struct tb_pyctx_task py;
+	char err[STDERR_KEEP]; /* the last bytes the task wrote on stderr */
+	size_t err_len;
+};
 
 _Static_assert((TB_EXPLAIN_MAX_DENIALS & (TB_EXPLAIN_MAX_DENIALS - 1)) == 0 &&
 		   TB_EXPLAIN_MAX_DENIALS < 65535,
@@ -37,6 +50,9 @@ struct tb_explain_state {
 	/* rep->denials by key: open addressing, index + 1 (0: free), at most half full. */
 	uint16_t slots[2 * TB_EXPLAIN_MAX_DENIALS];
 	bool learn;
+	bool markers; /* a Python-context marker was seen */
+	struct tb_sv *sv;
+	struct xtask *root; /* the sandbox init's state (the runner reaps it, not the supervisor) */
 	int err; /* first failure of the report itself (-errno) */
 	const char *err_step;
 	struct timespec t0;
@@ -128,7 +144,7 @@ static size_t find_slot(const struct tb_explain_state *st, uint32_t audit_arch, 
 }
 
 static int record(struct tb_explain_state *st, const struct tb_sv_call *in,
-		  struct tb_explain_denial **found)
+		  const struct xtask *task, struct tb_explain_denial **found)
 {
 	struct tb_explain_report *rep = st->rep;
 	uint32_t data = in->ceiling_errno ? (uint32_t)in->ceiling_errno : in->data;
@@ -178,6 +194,8 @@ static int record(struct tb_explain_state *st, const struct tb_sv_call *in,
 		dn->exe = proc_exe(pid);
 		dn->comm = proc_comm(pid);
 		dn->dangerous = tb_dangerous_lookup(dn->name);
+		if (task && tb_pyctx_read(pid, &task->py, &dn->py) == -ENOMEM)
+			return -ENOMEM;
 	}
 	dn->count++;
 	*found = dn;
@@ -204,15 +222,82 @@ static int record(struct tb_explain_state *st, const struct tb_sv_call *in,
  * At each stop the profile's filter (or the supervisor's listener refusal) made: record the
  * denial, then answer as the profile's action would have.
  */
+/* Appends what @c (write or writev to fd 2) writes to @t's last stderr bytes. */
+static void keep_stderr(struct xtask *t, const struct tb_sv_call *c)
+{
+	struct iovec remote[64], local;
+	size_t n = 1;
+	char buf[STDERR_KEEP];
+	ssize_t got;
+
+	if (c->nr == (uint64_t)seccomp_syscall_resolve_name("writev")) {
+		struct iovec lv = {remote, sizeof(remote)}, rv = {(void *)(uintptr_t)c->args[1],
+								  sizeof(remote)};
+		size_t cnt = c->args[2] < 64 ? (size_t)c->args[2] : 64;
+
+		rv.iov_len = cnt * sizeof(remote[0]);
+		lv.iov_len = rv.iov_len;
+		if (process_vm_readv(c->pid, &lv, 1, &rv, 1, 0) != (ssize_t)rv.iov_len)
+			return;
+		n = cnt;
+	} else {
+		remote[0] = (struct iovec){(void *)(uintptr_t)c->args[1], (size_t)c->args[2]};
+	}
+	local = (struct iovec){buf, sizeof(buf)};
+	got = process_vm_readv(c->pid, &local, 1, remote, n, 0);
+	if (got <= 0)
+		return;
+	if ((size_t)got + t->err_len > sizeof(t->err)) {
+		size_t drop = (size_t)got + t->err_len - sizeof(t->err);
+
+		drop = drop > t->err_len ? t->err_len : drop;
+		memmove(t->err, t->err + drop, t->err_len - drop);
+		t->err_len -= drop;
+	}
+	if ((size_t)got > sizeof(t->err) - t->err_len)
+		got = (ssize_t)(sizeof(t->err) - t->err_len);
+	memcpy(t->err + t->err_len, buf, (size_t)got);
+	t->err_len += (size_t)got;
+}
+
+static struct xtask *xtask_get(void **priv)
+{
+	if (!*priv)
+		*priv = calloc(1, sizeof(struct xtask));
+	return *priv;
+}
+
 static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, void **priv)
 {
 	struct tb_explain_state *st = data;
 	struct tb_explain_report *rep = st->rep;
 	struct tb_explain_denial *dn = NULL;
-	int r;
+	struct xtask *t = xtask_get(priv);
+	bool marker = tb_pyctx_is_marker(c);
+	int r = 0;
 
-	(void)priv;
-	r = record(st, c, &dn); /* dn stays NULL past TB_EXPLAIN_MAX_DENIALS */
+	if (!t)
+		fail(st, -ENOMEM, "tracking a process");
+	/* The base filter's own stops run on: the kernel answers them as it would untraced. */
+	if (c->data == TB_SV_DATA_MARKER || c->data == TB_SV_DATA_STDERR) {
+		if (t && marker) {
+			tb_pyctx_on_marker(&t->py, c);
+			st->markers = true;
+		} else if (t) {
+			keep_stderr(t, c);
+			if (c->pid == tb_sv_root(st->sv))
+				st->root = t;
+		}
+		return (struct tb_sv_answer){TB_SV_CONTINUE, 0};
+	}
+	/* A marker the profile denies (it denies write): answered as the profile says, never
+	 * reported. Anyone can make this call; it never changes the answer. */
+	if (marker) {
+		if (t)
+			tb_pyctx_on_marker(&t->py, c);
+	} else {
+		r = record(st, c, t, &dn); /* dn stays NULL past TB_EXPLAIN_MAX_DENIALS */
+	}
 	if (r < 0)
 		fail(st, r, "recording a denial");
 	if (c->ceiling_errno)
@@ -241,7 +326,60 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 	return (struct tb_sv_answer){TB_SV_ERRNO, (int)c->data};
 }
 
-static const struct tb_sv_ops explain_ops = {.on_seccomp = on_seccomp};
+static void on_fork(void *data, pid_t parent, pid_t child, bool thread, void **ppriv,
+		    void **cpriv)
+{
+	struct xtask *pt = *ppriv, *ct;
+
+	(void)data;
+	if (!pt || !(pt->py.addr || pt->py.snapshot) || !(ct = xtask_get(cpriv)))
+		return;
+	tb_pyctx_on_fork(parent, &pt->py, thread, &ct->py);
+}
+
+/* The end of a task: how the denials it made first ended, and its last words on stderr. */
+static void on_task_exit(void *data, pid_t pid, int status, void **priv)
+{
+	struct tb_explain_state *st = data;
+	struct xtask *t = *priv;
+	bool failed = !WIFEXITED(status) || WEXITSTATUS(status);
+
+	for (size_t i = 0; i < st->rep->n_denials; i++) {
+		struct tb_explain_denial *dn = &st->rep->denials[i];
+
+		if (dn->pid != pid || dn->exit_known)
+			continue;
+		dn->exit_known = true;
+		dn->exit_status = status;
+		/* A Python program's traceback is on stderr anyway: the words are the loader's (or
+		 * a program's without Python context). */
+		if (failed && t && t->err_len && !dn->stderr_text && !dn->py)
+			dn->stderr_text = strndup(t->err, t->err_len);
+	}
+}
+
+/* A new program image: the old one's buffer is gone. */
+static void on_exec(void *data, pid_t pid, void **priv)
+{
+	(void)data;
+	(void)pid;
+	if (*priv)
+		tb_pyctx_task_clear(&((struct xtask *)*priv)->py);
+}
+
+static void xtask_free(void *priv)
+{
+	struct xtask *t = priv;
+
+	tb_pyctx_task_clear(&t->py);
+	free(t);
+}
+
+static const struct tb_sv_ops explain_ops = {.on_seccomp = on_seccomp,
+					     .on_fork = on_fork,
+					     .on_exec = on_exec,
+					     .on_task_exit = on_task_exit,
+					     .free_priv = xtask_free};
 
 /* ---- after the run: Python location, suggestion, warnings --------------------------------- */
 
@@ -316,6 +454,30 @@ static int finish_report(struct tb_explain_report *rep, const struct tb_run_conf
 	return r;
 }
 
+/*
+ * Whether the run gets the Python context: *@argv the bootstrap's command (tracer/pyctx.h), or
+ * NULL with @rep->pyctx_note saying why not. 0 or -ENOMEM.
+ */
+static int python_context(const struct tb_run_config *c, const struct tb_explain_opts *o,
+			  struct tb_explain_report *rep, char ***argv)
+{
+	const char *why = NULL;
+	int r;
+
+	*argv = NULL;
+	if (o && o->no_python_context)
+		why = "off (--no-python-context)";
+	else if (c->two_phase_path || c->two_phase_permissive)
+		why = "not available with --two-phase (its bootstrap runs the script)";
+	if (why)
+		return (rep->pyctx_note = strdup(why)) ? 0 : -ENOMEM;
+	r = tb_run_python_context_argv(c->argv, argv, &why);
+	if (r == -ENOTSUP)
+		r = asprintf(&rep->pyctx_note, "%s (%s)", why, c->argv && c->argv[0] ? c->argv[0] : "")
+			    < 0 ? -ENOMEM : 0;
+	return r;
+}
+
 /* ---- public API --------------------------------------------------------------------------- */
 
 void tb_explain_report_free(struct tb_explain_report *r)
@@ -329,12 +491,15 @@ void tb_explain_report_free(struct tb_explain_report *r)
 		free(d->comm);
 		for (size_t v = 0; v < d->n_variants; v++)
 			free(d->variants[v].decoded);
+		tb_pyctx_free(d->py);
+		free(d->stderr_text);
 	}
 	free(r->denials);
 	free(r->killed_by);
 	free(r->py_file);
 	free(r->py_function);
 	free(r->py_error);
+	free(r->pyctx_note);
 	free(r->suggestion);
 	for (size_t i = 0; i < r->n_warnings; i++)
 		free(r->warnings[i]);
@@ -354,6 +519,7 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 	struct tb_run_hooks hooks = {0};
 	const char *step = NULL;
 	_cleanup_close_ int kmsg = -1;
+	_cleanup_free_ char **pyargv = NULL;
 	int r;
 
 	if (!rep)
@@ -388,14 +554,21 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 	}
 	if (r < 0)
 		goto done;
-	cc = *c; /* shallow: only trace_denials differs, nothing of @c is freed through it */
+	cc = *c; /* shallow: only trace_denials and argv differ, nothing of @c is freed through it */
 	cc.trace_denials = true;
-	r = tb_sv_new(TB_SV_BASE_EXPLAIN, &explain_ops, &st, &sv);
+	r = python_context(c, o, rep, &pyargv);
+	if (r < 0)
+		goto done;
+	if (pyargv)
+		cc.argv = pyargv;
+	r = tb_sv_new(TB_SV_BASE_EXPLAIN, TB_SV_WATCH_STDERR | (pyargv ? TB_SV_WATCH_MARKERS : 0),
+		      &explain_ops, &st, &sv);
 	if (r < 0) {
 		tb_diag_set(d, NULL, 0, 0, "explain", "building the supervisor's filter: %s",
 			    strerror(-r));
 		goto done;
 	}
+	st.sv = sv;
 	tb_sv_hooks(sv, &hooks);
 	clock_gettime(CLOCK_MONOTONIC, &st.t0);
 	r = tb_run(&cc, &hooks, res, d);
@@ -413,7 +586,25 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 	}
 	if (tb_sv_root_killed(sv) && !res->exited && res->signal == SIGKILL)
 		res->signal = SIGSYS;
-	r = finish_report(rep, c, res);
+	/* The runner reaps the sandbox init itself: its end is the run's. */
+	for (size_t i = 0; i < rep->n_denials; i++) {
+		struct tb_explain_denial *dn = &rep->denials[i];
+
+		if (dn->pid == tb_sv_root(sv) && !dn->exit_known && (res->exited || res->signal)) {
+			dn->exit_known = true;
+			dn->exit_status = res->exited ? W_EXITCODE(res->exit_code, 0) : res->signal;
+			if ((!res->exited || res->exit_code) && st.root && st.root->err_len && !dn->py &&
+			    !(dn->stderr_text = strndup(st.root->err, st.root->err_len))) {
+				r = -ENOMEM;
+				goto done;
+			}
+		}
+	}
+	if (pyargv && !st.markers && !(rep->pyctx_note = strdup(
+		"the interpreter gave none (CPython older than 3.8, or it failed at start-up)")))
+		r = -ENOMEM;
+	else
+		r = finish_report(rep, c, res);
 done:
 	if (r >= 0 && kmsg >= 0 && tb_explain_aa_collect(kmsg, rep->aa_profile, rep) < 0)
 		rep->aa_log_unreadable = true;

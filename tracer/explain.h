@@ -27,6 +27,8 @@
  * counted in `unlisted` (a workload calling 20k unknown numbers must not grow the report). */
 #define TB_EXPLAIN_MAX_DENIALS 1024
 
+struct tb_pyctx;
+
 /* One distinct argument combination of a denied syscall. */
 struct tb_explain_variant {
 	uint64_t args[6];
@@ -58,6 +60,12 @@ struct tb_explain_denial {
 	bool arg_specific;       /* the profile allows this syscall for other arguments */
 	unsigned arg_mask;       /* argument indexes the profile's allow rules test (bit i = arg i) */
 	const struct tb_dangerous *dangerous; /* tb_dangerous_lookup(name), NULL when not listed */
+	/* Python context at the first occurrence (tracer/pyctx.h), NULL when none. */
+	struct tb_pyctx *py;
+	/* How the task that made the first occurrence ended (a wait status), when known. */
+	bool exit_known;
+	int exit_status;
+	char *stderr_text; /* what that task wrote on stderr last before it failed (NULL: nothing) */
 };
 
 /* One distinct AppArmor denial (operation, name, denied mask) from the kernel log. */
@@ -84,6 +92,9 @@ struct tb_explain_report {
 	int py_line;
 	char *py_function;
 	char *py_error;             /* last line of the traceback ("PermissionError: ...") */
+	/* Python context (tracer/pyctx.h): NULL when it was on; else why there is none ("not a
+	 * Python program (/bin/sh)", "off (--no-python-context)"). */
+	char *pyctx_note;
 	char *suggestion;           /* JSON array of syscalls[] rules to add (NULL: nothing to add) */
 	char **warnings;            /* NULL-terminated, may be NULL */
 	size_t n_warnings;
@@ -104,6 +115,8 @@ struct tb_explain_opts {
 	 * names every denial instead of stopping at the first.
 	 */
 	bool learn;
+	/* --no-python-context: run the command as given, without the Python-context bootstrap. */
+	bool no_python_context;
 };
 
 /*

@@ -26,11 +26,12 @@
 
 /*
  * Runs the command and records into @rec. @enforce: also load the configured seccomp filter.
- * Returns 0 when the command ran (whatever its outcome; see @res), -errno when recording or the
- * sandbox could not be set up (@diag says why).
+ * @python_context: a Python command runs under the context bootstrap (tracer/pyctx.h) and the
+ * recording gets its "python_context". Returns 0 when the command ran (whatever its outcome; see
+ * @res), -errno when recording or the sandbox could not be set up (@diag says why).
  */
-int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_recording *rec,
-		     struct tb_run_result *res, struct tb_diag *diag);
+int tb_ptrace_record(const struct tb_run_config *c, bool enforce, bool python_context,
+		     struct tb_recording *rec, struct tb_run_result *res, struct tb_diag *diag);
 /* The same, recording only the user phase of a two-phase run (tb_ptrace_engine_wait_phase2). */
 int tb_ptrace_record_user_phase(const struct tb_run_config *c, bool enforce,
 				struct tb_recording *rec, struct tb_run_result *res,

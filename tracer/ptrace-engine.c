@@ -33,6 +33,7 @@
 #include "core/syscall-specs.h"
 #include "core/util.h"
 #include "tracer/ptrace-supervisor.h"
+#include "tracer/pyctx.h"
 
 /* Exit stops per (path, op): enough to see both outcomes of a path that changes mid-run. */
 #define TB_EXIT_CHECKS 4
@@ -52,6 +53,19 @@ struct tb_pending {
 	int family; /* socket domain, -1 none */
 	bool exec;
 	bool einval_ok; /* readlink of a non-symlink fails with EINVAL, yet the path exists */
+};
+
+/* The recorder's state per task (the supervisor's priv). */
+struct rtask {
+	struct tb_pending p;
+	struct tb_pyctx_task py;
+	int import; /* index in the engine's imports[] of the top-level import in progress, -1 */
+};
+
+/* The calls of one top-level import (a bit per slot). */
+struct rimport {
+	char *module;
+	uint8_t seen[ARCH_N][TB_NR_SLOTS / 8];
 };
 
 /* (path, op) -> exit stops spent on it; open addressing, grows at 50% load. */
@@ -75,6 +89,10 @@ struct tb_ptrace_engine {
 	bool recording, failed;
 	bool wait_phase2, exec_seen; /* tb_ptrace_engine_wait_phase2 */
 	int seccomp_nr[ARCH_N];      /* per arch, -1 where it has none */
+	bool pyctx; /* tb_ptrace_engine_python_context */
+	bool py_marked; /* a marker was seen: the interpreter's start-up is over */
+	struct rimport *imports;
+	size_t n_imports;
 };
 
 static void pending_clear(struct tb_pending *p)
@@ -85,11 +103,26 @@ static void pending_clear(struct tb_pending *p)
 	p->family = -1;
 }
 
-static void pending_free(void *priv)
+static void rtask_free(void *priv)
 {
-	if (priv)
-		pending_clear(priv);
-	free(priv);
+	struct rtask *t = priv;
+
+	if (!t)
+		return;
+	pending_clear(&t->p);
+	tb_pyctx_task_clear(&t->py);
+	free(t);
+}
+
+static struct rtask *rtask_get(void **priv)
+{
+	struct rtask *t = *priv;
+
+	if (!t && (t = *priv = calloc(1, sizeof(*t)))) {
+		t->p.family = -1;
+		t->import = -1;
+	}
+	return t;
 }
 
 static const struct tb_sv_ops recorder_ops;
@@ -118,7 +151,7 @@ int tb_ptrace_engine_new(struct tb_recording *rec, struct tb_ptrace_engine **out
 				continue;
 			e->slots[a][nr] = (struct tb_slot){&specs[i], specs[i].name};
 		}
-	ret = tb_sv_new(TB_SV_BASE_RECORD, &recorder_ops, e, &e->sv);
+	ret = tb_sv_new(TB_SV_BASE_RECORD, 0, &recorder_ops, e, &e->sv);
 	if (ret < 0) {
 		free(e);
 		return ret;
@@ -127,11 +160,19 @@ int tb_ptrace_engine_new(struct tb_recording *rec, struct tb_ptrace_engine **out
 	return 0;
 }
 
+void tb_ptrace_engine_python_context(struct tb_ptrace_engine *e)
+{
+	e->pyctx = true;
+}
+
 void tb_ptrace_engine_free(struct tb_ptrace_engine *e)
 {
 	if (!e)
 		return;
 	tb_sv_free(e->sv);
+	for (size_t i = 0; i < e->n_imports; i++)
+		free(e->imports[i].module);
+	free(e->imports);
 	for (size_t i = 0; i < e->cap_seen; i++)
 		free(e->seen[i].key);
 	free(e->seen);
@@ -477,14 +518,89 @@ static char *syscall_name(int arch, uint64_t nr)
 	return name;
 }
 
+/* The engine's import record of @module (added when new), -1 out of memory or bounds. */
+static int import_index(struct tb_ptrace_engine *e, const char *module)
+{
+	struct rimport *n;
+
+	for (size_t i = 0; i < e->n_imports; i++)
+		if (!strcmp(e->imports[i].module, module))
+			return (int)i;
+	if (e->n_imports >= TB_REC_MAX_IMPORTS)
+		return -1;
+	n = realloc(e->imports, (e->n_imports + 1) * sizeof(*n));
+	if (!n) {
+		e->failed = true;
+		return -1;
+	}
+	e->imports = n;
+	memset(&n[e->n_imports], 0, sizeof(*n));
+	if (!(n[e->n_imports].module = strdup(module))) {
+		e->failed = true;
+		return -1;
+	}
+	return (int)e->n_imports++;
+}
+
+/* A marker: the task's buffer, and which top-level import (if any) it is in from now on. */
+static void on_marker(struct tb_ptrace_engine *e, struct rtask *t, const struct tb_sv_call *c)
+{
+	struct tb_pyctx *ctx = NULL;
+	char top[128];
+	const char *m;
+
+	tb_pyctx_on_marker(&t->py, c);
+	e->py_marked = true;
+	t->import = -1;
+	if (tb_pyctx_read(c->pid, &t->py, &ctx) < 0)
+		return;
+	m = tb_pyctx_top_import(ctx, top, sizeof(top));
+	if (m && !strcmp(ctx->phase, "import"))
+		t->import = import_index(e, m);
+	tb_pyctx_free(ctx);
+}
+
+/* The first use of a syscall by a task with Python context: where it was. */
+static void first_use(struct tb_ptrace_engine *e, struct rtask *t, const struct tb_sv_call *c)
+{
+	static const struct tb_pyctx startup = {.phase = "start-up"};
+	struct tb_pyctx *ctx = NULL;
+	_cleanup_free_ char *name = NULL;
+	int r = e->py_marked ? tb_pyctx_read(c->pid, &t->py, &ctx) : 0;
+
+	/* Before the first marker the interpreter is starting (the bootstrap's hook makes it). */
+	if (!e->py_marked)
+		ctx = (struct tb_pyctx *)&startup;
+	if (r < 0) {
+		if (r == -ENOMEM)
+			e->failed = true;
+		return;
+	}
+	name = syscall_name(c->arch, c->nr);
+	note(e, name ? tb_recording_add_py_first(e->rec, tb_sv_arch(c->arch)->label, name,
+						 ctx->phase, ctx->frame, ctx->chain)
+		     : -ENOMEM);
+	if (ctx != &startup)
+		tb_pyctx_free(ctx);
+}
+
 static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, void **priv)
 {
 	static const struct tb_sv_answer cont = {TB_SV_CONTINUE, 0};
 	struct tb_ptrace_engine *e = data;
-	struct tb_pending *p = *priv;
+	struct rtask *t;
+	struct tb_pending *p;
 
 	if (c->arch < 0)
 		return cont;
+	if (e->pyctx && tb_pyctx_is_marker(c)) {
+		/* Not the workload's call: never recorded (the kernel answers it EBADF). */
+		if ((t = rtask_get(priv)))
+			on_marker(e, t, c);
+		else
+			e->failed = true;
+		return cont;
+	}
 	if (c->ceiling_errno) {
 		/* Refused by the supervisor: never ran, so it is no syscall of the workload's. */
 		_cleanup_free_ char *name = e->recording ? syscall_name(c->arch, c->nr) : NULL;
@@ -507,16 +623,22 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 	if (!e->recording && (c->nr >= TB_NR_SLOTS || !e->slots[c->arch][c->nr].spec ||
 			      e->slots[c->arch][c->nr].spec->kind != TB_SPEC_EXEC))
 		return cont;
+	t = *priv;
+	if (e->pyctx && (t || (t = rtask_get(priv)))) {
+		if (c->nr < TB_NR_SLOTS && !e->counts[c->arch][c->nr] &&
+		    (t->py.addr || t->py.snapshot || !e->py_marked))
+			first_use(e, t, c);
+		if (t->import >= 0 && c->nr < TB_NR_SLOTS)
+			e->imports[t->import].seen[c->arch][c->nr / 8] |= (uint8_t)(1u << (c->nr % 8));
+	}
 	count(e, c->arch, c->nr);
 	if (c->nr >= TB_NR_SLOTS || !e->slots[c->arch][c->nr].spec)
 		return cont;
-	if (!p) {
-		p = *priv = calloc(1, sizeof(*p));
-		if (!p) {
-			e->failed = true;
-			return cont;
-		}
+	if (!(t = rtask_get(priv))) {
+		e->failed = true;
+		return cont;
 	}
+	p = &t->p;
 	pending_clear(p);
 	if (on_entry(e, c->pid, p, c->arch, c->nr, c->args))
 		return (struct tb_sv_answer){TB_SV_EXIT_STOP, 0};
@@ -526,11 +648,23 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 
 static void on_exit_call(void *data, pid_t pid, bool ok, int64_t rval, void **priv)
 {
-	struct tb_pending *p = *priv;
+	struct rtask *t = *priv;
 
 	(void)pid;
-	if (p)
-		on_exit_stop(data, p, ok || (p->einval_ok && rval == -EINVAL));
+	if (t)
+		on_exit_stop(data, &t->p, ok || (t->p.einval_ok && rval == -EINVAL));
+}
+
+static void on_fork(void *data, pid_t parent, pid_t child, bool thread, void **ppriv,
+		    void **cpriv)
+{
+	struct tb_ptrace_engine *e = data;
+	struct rtask *pt = *ppriv, *ct;
+
+	if (!e->pyctx || !pt || !(pt->py.addr || pt->py.snapshot) || !(ct = rtask_get(cpriv)))
+		return;
+	tb_pyctx_on_fork(parent, &pt->py, thread, &ct->py);
+	ct->import = pt->import; /* the child goes on inside the same import */
 }
 
 static void on_exec(void *data, pid_t pid, void **priv)
@@ -538,8 +672,12 @@ static void on_exec(void *data, pid_t pid, void **priv)
 	struct tb_ptrace_engine *e = data;
 	char exe[PATH_MAX];
 
-	(void)priv;
 	e->exec_seen = true;
+	/* A new program image: the buffer of the old one is gone. */
+	if (*priv) {
+		tb_pyctx_task_clear(&((struct rtask *)*priv)->py);
+		((struct rtask *)*priv)->import = -1;
+	}
 	if (!e->wait_phase2)
 		e->recording = true;
 	if (tb_sv_proc_link(pid, "exe", exe, sizeof(exe)) == 0)
@@ -550,7 +688,8 @@ static const struct tb_sv_ops recorder_ops = {
 	.on_seccomp = on_seccomp,
 	.on_exit = on_exit_call,
 	.on_exec = on_exec,
-	.free_priv = pending_free,
+	.on_fork = on_fork,
+	.free_priv = rtask_free,
 };
 
 /* ---- finish ---- */
@@ -575,6 +714,20 @@ int tb_ptrace_engine_finish(struct tb_ptrace_engine *e)
 	for (size_t i = 0; i < e->n_other; i++)
 		if ((ret = add_count(e, e->other[i].arch, e->other[i].nr, e->other[i].count)) < 0)
 			return ret;
+	for (size_t i = 0; i < e->n_imports; i++)
+		for (size_t a = 0; a < tb_sv_n_arch(); a++)
+			for (uint64_t nr = 0; nr < TB_NR_SLOTS; nr++) {
+				_cleanup_free_ char *name = NULL;
+
+				if (!(e->imports[i].seen[a][nr / 8] & (1u << (nr % 8))))
+					continue;
+				if (!(name = syscall_name((int)a, nr)))
+					return -ENOMEM;
+				ret = tb_recording_add_import_syscall(e->rec, e->imports[i].module,
+								      tb_sv_arch((int)a)->label, name);
+				if (ret < 0)
+					return ret;
+			}
 	if ((ret = tb_sv_error(e->sv, NULL)) < 0)
 		return ret;
 	return e->failed ? -ENOMEM : 0;

@@ -27,6 +27,7 @@
 
 #include "core/util.h"
 #include "tracer/ceiling.h"
+#include "tracer/pyctx.h"
 
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1
@@ -246,7 +247,26 @@ static bool sig_caught(pid_t pid, int sig)
 
 /* ---- setup ---- */
 
-int tb_sv_new(enum tb_sv_base base, const struct tb_sv_ops *ops, void *data, struct tb_sv **out)
+/* The explain base filter's watch rules (TB_SV_WATCH_*). */
+static int watch_rules(void *ctx, void *arg)
+{
+	unsigned watch = *(const unsigned *)arg;
+	int r = 0;
+
+	if (watch & TB_SV_WATCH_MARKERS)
+		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(TB_SV_DATA_MARKER), SCMP_SYS(write), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, TB_PYCTX_FD));
+	if (r == 0 && (watch & TB_SV_WATCH_STDERR))
+		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(TB_SV_DATA_STDERR), SCMP_SYS(write), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, 2));
+	if (r == 0 && (watch & TB_SV_WATCH_STDERR))
+		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(TB_SV_DATA_STDERR), SCMP_SYS(writev), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, 2));
+	return r;
+}
+
+int tb_sv_new(enum tb_sv_base base, unsigned watch, const struct tb_sv_ops *ops, void *data,
+	      struct tb_sv **out)
 {
 	static const struct tb_sv_ops none;
 	struct tb_sv *sv = calloc(1, sizeof(*sv));
@@ -261,6 +281,7 @@ int tb_sv_new(enum tb_sv_base base, const struct tb_sv_ops *ops, void *data, str
 	if (base != TB_SV_BASE_EXPLAIN)
 		parts |= TB_CEILING_DANGEROUS;
 	r = tb_ceiling_filter(def, SCMP_ACT_TRACE(TB_SV_CEILING_DATA(TB_CEILING_ERRNO)), parts,
+			      base == TB_SV_BASE_EXPLAIN && watch ? watch_rules : NULL, &watch,
 			      &sv->prog);
 	if (r < 0) {
 		free(sv);
@@ -292,6 +313,11 @@ int tb_sv_error(const struct tb_sv *sv, const char **step)
 bool tb_sv_root_killed(const struct tb_sv *sv)
 {
 	return sv->root_killed;
+}
+
+pid_t tb_sv_root(const struct tb_sv *sv)
+{
+	return sv->root;
 }
 
 /* In the sandbox child, where the runner would load the profile's filter: no allocation. */
@@ -483,15 +509,18 @@ static void on_exec_event(struct tb_sv *sv, struct tb_sv_task *t)
 	resume_task(t, 0);
 }
 
-static void on_fork_event(struct tb_sv *sv, pid_t pid)
+static void on_fork_event(struct tb_sv *sv, pid_t pid, bool thread)
 {
 	unsigned long child = 0;
-	struct tb_sv_task *t;
+	struct tb_sv_task *t, *c = NULL;
 
 	if (ptrace(PTRACE_GETEVENTMSG, pid, NULL, &child) == 0 && child)
-		(void)task_add(sv, (pid_t)child);
+		c = task_add(sv, (pid_t)child);
 	/* The table may have moved. */
 	t = task_find(sv, pid);
+	/* A child whose first stop came first has state already: its parent's is older news. */
+	if (c && t && !c->priv && sv->ops->on_fork)
+		sv->ops->on_fork(sv->data, pid, (pid_t)child, thread, &t->priv, &c->priv);
 	if (t)
 		resume_task(t, 0);
 	else
@@ -547,6 +576,8 @@ static void hook_parent_on_wait(pid_t pid, int status, void *data)
 	int sig, event;
 
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		if (t && sv->ops->on_task_exit)
+			sv->ops->on_task_exit(sv->data, pid, status, &t->priv);
 		if (t)
 			task_del(sv, t);
 		return;
@@ -583,7 +614,7 @@ static void hook_parent_on_wait(pid_t pid, int status, void *data)
 		case PTRACE_EVENT_FORK:
 		case PTRACE_EVENT_VFORK:
 		case PTRACE_EVENT_CLONE:
-			on_fork_event(sv, pid);
+			on_fork_event(sv, pid, event == PTRACE_EVENT_CLONE);
 			return;
 		default:
 			resume(pid, PTRACE_CONT, 0);

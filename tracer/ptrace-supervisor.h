@@ -38,6 +38,16 @@ const struct tb_arch *tb_sv_arch(int idx);
 #define TB_SV_CEILING_DATA(e) (0x8000u | (unsigned)(e))
 #define TB_SV_IS_CEILING(data) (((data) & 0xf000u) == 0x8000u)
 
+/* SECCOMP_RET_DATA of the base filter's own stops (not refusals; explain only, TB_SV_WATCH_*). */
+#define TB_SV_DATA_MARKER 0x4001u /* a Python-context marker (tracer/pyctx.h) */
+#define TB_SV_DATA_STDERR 0x4002u /* write or writev to fd 2 */
+
+/* What the explain base filter also stops at (tb_sv_new @watch). */
+enum {
+	TB_SV_WATCH_MARKERS = 1u << 0, /* the Python-context marker call */
+	TB_SV_WATCH_STDERR = 1u << 1,  /* writes to stderr */
+};
+
 /* What the base filter the sandbox child loads does. */
 enum tb_sv_base {
 	TB_SV_BASE_EXPLAIN,  /* allow; only the listener refusal stops (the profile's filter follows) */
@@ -80,13 +90,21 @@ struct tb_sv_ops {
 	void (*on_exit)(void *data, pid_t pid, bool ok, int64_t rval, void **priv);
 	/* After a successful execve of @pid (its pid after the exec). */
 	void (*on_exec)(void *data, pid_t pid, void **priv);
+	/* @parent made @child (a thread when @thread); *@cpriv is NULL before. */
+	void (*on_fork)(void *data, pid_t parent, pid_t child, bool thread, void **ppriv,
+			void **cpriv);
+	/* @pid is gone with wait status @status (before free_priv). */
+	void (*on_task_exit)(void *data, pid_t pid, int status, void **priv);
 	void (*free_priv)(void *priv);
 };
 
 struct tb_sv;
 
-/* A supervisor whose child loads the base filter @base. 0 or -errno (libseccomp, -ENOMEM). */
-int tb_sv_new(enum tb_sv_base base, const struct tb_sv_ops *ops, void *data, struct tb_sv **out);
+/* A supervisor whose child loads the base filter @base, which also stops at what @watch says
+ * (TB_SV_WATCH_*: TB_SV_BASE_EXPLAIN only; the recording base stops at everything). 0 or -errno
+ * (libseccomp, -ENOMEM). */
+int tb_sv_new(enum tb_sv_base base, unsigned watch, const struct tb_sv_ops *ops, void *data,
+	      struct tb_sv **out);
 /* Frees @sv. Accepts NULL. */
 void tb_sv_free(struct tb_sv *sv);
 
@@ -102,6 +120,8 @@ int tb_sv_error(const struct tb_sv *sv, const char **step);
 /* True when a TB_SV_KILL (or a TRAP the sandbox init had no handler for) killed the init: the
  * kernel would have reported SIGSYS, a tracer can only send SIGKILL. */
 bool tb_sv_root_killed(const struct tb_sv *sv);
+/* The host pid of the sandbox init (the command), 0 before the run. */
+pid_t tb_sv_root(const struct tb_sv *sv);
 
 /* Last number on the "KEY:" line of /proc/PID/status ("NSpid:\t812\t3" -> 3), 0 unknown. */
 pid_t tb_sv_proc_status(pid_t pid, const char *key);

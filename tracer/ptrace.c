@@ -10,6 +10,7 @@
 #include "core/util.h"
 #include "tracer/internal.h"
 #include "tracer/ptrace-engine.h"
+#include "tracer/pyctx.h"
 
 int tb_ptrace_available(char *why, size_t why_len)
 {
@@ -45,9 +46,12 @@ int tb_ptrace_available(char *why, size_t why_len)
 	return 0;
 }
 
-static int record(const struct tb_run_config *c, bool enforce, bool user_phase,
+static int record(const struct tb_run_config *c, bool enforce, bool user_phase, bool pyctx,
 		  struct tb_recording *rec, struct tb_run_result *res, struct tb_diag *diag)
 {
+	struct tb_run_config pc = *c; /* shallow: only argv may differ */
+	_cleanup_free_ char **pyargv = NULL;
+	const char *why_not = NULL;
 	struct tb_ptrace_engine *engine = NULL;
 	struct tb_run_hooks hooks = {0};
 	cpu_set_t old, one;
@@ -80,9 +84,21 @@ static int record(const struct tb_run_config *c, bool enforce, bool user_phase,
 	}
 	if (user_phase)
 		tb_ptrace_engine_wait_phase2(engine);
+	/* Python context: not with a two-phase bootstrap (it runs the script itself). */
+	if (pyctx && !c->two_phase_path && !c->two_phase_permissive) {
+		r = tb_run_python_context_argv(c->argv, &pyargv, &why_not);
+		if (r == -ENOMEM) {
+			tb_ptrace_engine_free(engine);
+			return r;
+		}
+		if (pyargv) {
+			pc.argv = pyargv;
+			tb_ptrace_engine_python_context(engine);
+		}
+	}
 	tb_ptrace_engine_hooks(engine, &hooks);
 	hooks.skip_filter = !enforce;
-	r = tb_run(c, &hooks, res, diag);
+	r = tb_run(&pc, &hooks, res, diag);
 	if (pinned)
 		(void)sched_setaffinity(0, sizeof(old), &old);
 	if (r >= 0) {
@@ -94,15 +110,15 @@ static int record(const struct tb_run_config *c, bool enforce, bool user_phase,
 	return r;
 }
 
-int tb_ptrace_record(const struct tb_run_config *c, bool enforce, struct tb_recording *rec,
-		     struct tb_run_result *res, struct tb_diag *diag)
+int tb_ptrace_record(const struct tb_run_config *c, bool enforce, bool python_context,
+		     struct tb_recording *rec, struct tb_run_result *res, struct tb_diag *diag)
 {
-	return record(c, enforce, false, rec, res, diag);
+	return record(c, enforce, false, python_context, rec, res, diag);
 }
 
 int tb_ptrace_record_user_phase(const struct tb_run_config *c, bool enforce,
 				struct tb_recording *rec, struct tb_run_result *res,
 				struct tb_diag *diag)
 {
-	return record(c, enforce, true, rec, res, diag);
+	return record(c, enforce, true, false, rec, res, diag);
 }

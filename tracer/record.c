@@ -123,7 +123,7 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 		b = TB_BACKEND_PTRACE;
 		pc.two_phase_permissive = true;
 		ret = !strcmp(o->phase, "user") ? tb_ptrace_record_user_phase(&pc, o->enforce, r, res, diag)
-						: tb_ptrace_record(&pc, o->enforce, r, res, diag);
+						: tb_ptrace_record(&pc, o->enforce, false, r, res, diag);
 	} else {
 		bool chosen = b == TB_BACKEND_AUTO;
 
@@ -133,14 +133,19 @@ int tb_record(const struct tb_run_config *c, const struct tb_record_opts *o,
 		if (b == TB_BACKEND_BPF)
 			ret = tb_bpf_record(c, o->enforce, r, res, diag);
 		else
-			ret = tb_ptrace_record(c, o->enforce, r, res, diag);
+			ret = tb_ptrace_record(c, o->enforce, o->python_context, r, res, diag);
+		if (ret == 0 && b == TB_BACKEND_BPF && o->python_context &&
+		    tb_run_is_python(c->argv[0]))
+			ret = tb_run_result_warnf(res, TB_WARN_OTHER, "python-context",
+						  "the Python context needs --backend ptrace: this "
+						  "recording has none");
 		if (ret == TB_BPF_NOT_LOADED && chosen) {
 			char refused[sizeof(diag->message)];
 
 			snprintf(refused, sizeof(refused), "%s", diag->message);
 			tb_diag_clear(diag);
 			b = TB_BACKEND_PTRACE;
-			ret = tb_ptrace_record(c, o->enforce, r, res, diag);
+			ret = tb_ptrace_record(c, o->enforce, o->python_context, r, res, diag);
 			if (ret == 0)
 				ret = tb_run_result_warnf(res, TB_WARN_OTHER, "bpf",
 							  "the eBPF backend could not load (%s): "

@@ -28,6 +28,9 @@ struct tb_record_opts {
 	 * with --preload and a phase 2 that allows everything; "user" records only what follows the
 	 * bootstrap's phase-2 stack. The recording's provenance.phase says which. */
 	const char *phase;
+	/* Python context (ptrace backend; tracer/pyctx.h). The bpf backend records without it and
+	 * says so in a warning. */
+	bool python_context;
 };
 
 /* Parses "ptrace", "bpf" or "auto". 0 or -EINVAL. */

@@ -113,6 +113,52 @@ class Ceiling(unittest.TestCase):
                 self.assertTrue(denials["seccomp"]["ceiling"])
                 self.assertEqual(denials["seccomp"]["errno_name"], "EPERM")
 
+    def test_python_context_weakens_nothing(self):
+        # The same attacks from a Python program, whose explain run gets the Python-context
+        # bootstrap and its marker channel; it also forges markers (one naming a buffer that
+        # claims start-up, one an unmapped address) and runs the USER_NOTIF probe as a child.
+        tbtest.need_file(DOCKER, "Docker's default profile fixture")
+        attacklib.need_probe(self, "attack-usernotif")
+        probe = os.path.join(attacklib.PROBE_MOUNT, "attack-usernotif")
+        code = (
+            "import ctypes, os, subprocess\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "forged = b'TBPC' + (9).to_bytes(4, 'little') + b'start-up\\n' + bytes(4079)\n"
+            "for buf in (forged, b'x' * 4096):\n"
+            "    try:\n"
+            "        os.write(-29794, buf)\n"
+            "    except OSError as e:\n"
+            "        print('marker', e.errno)\n"
+            "libc.syscall(1, ctypes.c_long(-29794), ctypes.c_long(8), ctypes.c_long(4096))\n"
+            "for name, nr in (('io_uring_setup', 425), ('userfaultfd', 323), ('keyctl', 250),\n"
+            "                 ('memfd_create', 319)):\n"
+            "    r = libc.syscall(nr, 0, 0, 0, 0)\n"
+            "    print(name, r, ctypes.get_errno())\n"
+            "print(subprocess.run([%r], capture_output=True, text=True).stdout, end='')\n" % probe)
+        args = ("--security-opt", "seccomp=" + DOCKER, *attacklib.probe_volume(), "--",
+                tbtest.PYTHON, "-c", code)
+        plain, _ = tbtest.run_json(*args)
+        for mode in (["explain"], ["run", "--explain"]):
+            with self.subTest(mode=mode):
+                res, p = tbtest.command_json(*mode, *args)
+                self.assertEqual(p.returncode, 0, p.stderr.decode()[-2000:])
+                self.assertTrue(res["explain"]["python_context"]["on"])
+                # What the Python code saw is what plain run gives it (the probe's listener is
+                # the ceiling's business: explain refuses it, plain run has no TRACE to bypass).
+                self.assertEqual(res["stdout"].splitlines()[:6], plain["stdout"].splitlines()[:6])
+                got = attacklib.parse_try(res["stdout"])
+                for name in ("io_uring_setup", "userfaultfd", "keyctl"):
+                    self.assertEqual(got[name], (-1, errno.EPERM), name)
+                self.assertNotEqual(got["install"][0], 0, "the listener was installed")
+                self.assertIn("marker %d" % errno.EBADF, res["stdout"])
+                denials = {d["syscall"]: d for d in res["explain"]["denials"]}
+                for name in ("io_uring_setup", "userfaultfd", "keyctl"):
+                    # Reported and refused as ever; the forged buffer (the last marker named an
+                    # unmapped address) leaves them without context, nothing more.
+                    self.assertIn(name, denials)
+                    self.assertIsNone(denials[name]["python"], name)
+                self.assertNotIn("write", denials)  # the markers are no denial
+
     def test_user_notif_listener_cannot_bypass_record(self):
         tbtest.need_file(DOCKER, "Docker's default profile fixture")
         for backend in BACKENDS:

@@ -53,7 +53,7 @@ static void test_filter_builds(void **state)
 	struct sock_fprog prog = {0};
 
 	(void)state;
-	assert_int_equal(tb_ceiling_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(1), ALL, &prog), 0);
+	assert_int_equal(tb_ceiling_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(1), ALL, NULL, NULL, &prog), 0);
 	assert_true(prog.len > 60);
 	free(prog.filter);
 }

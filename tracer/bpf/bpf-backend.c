@@ -737,7 +737,7 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 		goto fail;
 	}
 	r = tb_ceiling_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(TB_CEILING_ERRNO), TB_CEILING_DANGEROUS,
-			      &s->ceiling);
+			      NULL, NULL, &s->ceiling);
 	if (r < 0) {
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: building the ceiling filter: %s",
 			    strerror(-r));

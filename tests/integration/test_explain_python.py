@@ -1,0 +1,158 @@
+"""`tightbox explain`'s Python context: import chain, user frame and phase of each denial.
+
+Real processes in the real sandbox. The fixtures (tests/fixtures/pyctx) come in through a volume;
+the profiles are the default one without the names each test needs denied.
+"""
+import json
+import os
+import subprocess
+
+import tbtest
+
+FIX_HOST = os.path.join(tbtest.SOURCE_DIR, "tests", "fixtures", "pyctx")
+VOL = ["-v", FIX_HOST + ":/fx:ro"]
+DEFAULT = os.path.join(tbtest.SOURCE_DIR, "profiles", "default.json")
+CG_PARENT = "tb-explain-py-test-%d" % os.getpid()
+CG = ["--cgroup-parent", CG_PARENT]
+
+
+def has_numpy():
+    return subprocess.run([tbtest.PYTHON, "-c", "import numpy"], capture_output=True).returncode == 0
+
+
+class ExplainPython(tbtest.CgroupParentCase):
+    CG_PARENT = CG_PARENT
+    TMP_PREFIX = "tb-explain-py-"
+    NEEDS = ((tbtest.PYTHON, "the sandbox's Python"),)
+
+    def profile(self, *deny):
+        """The default profile with the names DENY taken out of its allow rules."""
+        with open(DEFAULT) as f:
+            p = json.load(f)
+        for r in p["syscalls"]:
+            if r.get("action") == "SCMP_ACT_ALLOW":
+                r["names"] = [n for n in r["names"] if n not in deny]
+        path = os.path.join(self.tmp.name, "-".join(deny) + ".json")
+        with open(path, "w") as f:
+            json.dump(p, f)
+        return ["--security-opt", "seccomp=" + path]
+
+    def explain(self, *args):
+        res, p = tbtest.command_json("explain", *CG, *VOL, *args)
+        self.assertNotEqual(p.returncode, 125, p.stderr.decode()[-3000:])
+        return res, p
+
+    def denial(self, res, name):
+        for d in res["explain"]["denials"]:
+            if d["syscall"] == name:
+                return d
+        self.fail("%s not denied: %s" % (name, [d["syscall"] for d in res["explain"]["denials"]]))
+
+    def test_fixture_chain_user_line_and_survival(self):
+        prof = self.profile("getcwd")
+        res, _ = self.explain(*prof, "--", tbtest.PYTHON, "/fx/main.py", "x")
+        self.assertEqual(res["exit_code"], 0)
+        self.assertEqual(res["stdout"], "start\ndone ['x']\n")
+        self.assertTrue(res["explain"]["python_context"]["on"])
+        d = self.denial(res, "getcwd")
+        self.assertEqual(d["python"]["phase"], "import")
+        self.assertEqual(d["python"]["import_chain"], ["/fx/main.py:4 import pkg.a", "pkg.b"])
+        self.assertEqual(d["python"]["user_frame"], {"file": "/fx/main.py", "line": 4,
+                                                     "from": "import"})
+        self.assertEqual(d["task_exit"], {"exit_code": 0, "signal": None})
+        # The text report says the same, and that the program went on.
+        p = tbtest.tightbox("explain", *CG, *VOL, *prof, "--", tbtest.PYTHON, "/fx/main.py")
+        err = p.stderr.decode()
+        self.assertIn("import chain: /fx/main.py:4 import pkg.a -> pkg.b", err)
+        self.assertIn("user code: /fx/main.py:4", err)
+        self.assertIn("the program went on: pid 1 exited with status 0", err)
+
+    def test_numpy_chain_names_the_users_line(self):
+        if not has_numpy():
+            self.skipTest("python3-numpy is not installed")
+        # numpy.core._add_newdocs_scalars calls os.uname() while numpy is imported.
+        os.chmod(self.tmp.name, 0o755)  # the sandbox's user reads it through the volume
+        script = os.path.join(self.tmp.name, "np.py")
+        with open(script, "w") as f:
+            f.write("import sys\n\nimport numpy\nprint(numpy.__name__)\n")
+        res, _ = tbtest.command_json("explain", *CG, "-v", self.tmp.name + ":/t:ro",
+                                     *self.profile("uname"), "--", tbtest.PYTHON, "/t/np.py")
+        self.assertEqual(res["exit_code"], 1)
+        d = self.denial(res, "uname")
+        chain = d["python"]["import_chain"]
+        self.assertEqual(chain[0], "/t/np.py:3 import numpy")
+        self.assertIn("numpy.core._add_newdocs_scalars", chain)
+        self.assertEqual(d["python"]["user_frame"]["line"], 3)
+        self.assertEqual(d["python"]["phase"], "import")
+        self.assertEqual(d["task_exit"]["exit_code"], 1)
+
+    def test_program_sees_the_same_with_and_without_context(self):
+        prof = self.profile("getcwd")
+        cases = [[tbtest.PYTHON, "/fx/view.py"], [tbtest.PYTHON, "/fx/view.py", "raise"],
+                 [tbtest.PYTHON, "/fx/view.py", "exit"], [tbtest.PYTHON, "-u", "/fx/view.py", "a"],
+                 [tbtest.PYTHON, "-c", "import sys; print(sys.argv, sys.path[0]); 1/0", "q"],
+                 [tbtest.PYTHON, "-m", "json.tool", "/etc/nonexistent"],
+                 # An OSError inside importlib itself ('' on sys.path needs getcwd): CPython
+                 # shows importlib's frames, and no frame of the bootstrap's wrapper.
+                 [tbtest.PYTHON, "-c", "import json"]]
+        for cmd in cases:
+            with self.subTest(cmd=cmd):
+                on, _ = self.explain(*prof, "-w", "/fx", "--", *cmd)
+                off, _ = self.explain(*prof, "-w", "/fx", "--no-python-context", "--", *cmd)
+                self.assertTrue(on["explain"]["python_context"]["on"])
+                self.assertEqual(off["explain"]["python_context"],
+                                 {"on": False, "why_not": "off (--no-python-context)"})
+                for k in ("stdout", "stderr", "exit_code", "signal"):
+                    self.assertEqual(on[k], off[k], k)
+        # The traceback is CPython's own: it starts in the program, no bootstrap frame.
+        on, _ = self.explain(*prof, "--", tbtest.PYTHON, "/fx/view.py", "raise")
+        self.assertTrue(on["stderr"].startswith(
+            'to stderr\nTraceback (most recent call last):\n  File "/fx/view.py", line 10, in '
+            '<module>\n'), on["stderr"])
+
+    def test_thread_and_fork_child(self):
+        res, _ = self.explain(*self.profile("getcwd", "uname"), "--", tbtest.PYTHON,
+                              "/fx/threads.py")
+        self.assertEqual(res["exit_code"], 0)
+        cwd = self.denial(res, "getcwd")["python"]
+        self.assertEqual(cwd["phase"], "user")
+        self.assertEqual(cwd["user_frame"], {"file": "/fx/threads.py", "line": 6, "from": "open"})
+        self.assertNotEqual(self.denial(res, "getcwd")["pid"], 1)  # the thread
+        un = self.denial(res, "uname")
+        self.assertEqual(un["python"]["import_chain"], ["/fx/threads.py:18 import fxchild"])
+        self.assertNotEqual(un["pid"], 1)  # the fork child
+        self.assertEqual(un["task_exit"], {"exit_code": 0, "signal": None})
+
+    def test_not_python(self):
+        res, p = self.explain(*self.profile("getcwd"), "--", "/bin/sh", "-c", "pwd; exit 0")
+        self.assertEqual(res["explain"]["python_context"],
+                         {"on": False, "why_not": "not a Python program (/bin/sh)"})
+        self.assertIsNone(self.denial(res, "getcwd")["python"])
+        p = tbtest.tightbox("explain", *CG, *self.profile("getcwd"), "--", "/bin/sh", "-c", "pwd")
+        self.assertIn("Python context: not a Python program (/bin/sh)", p.stderr.decode())
+
+    def test_no_python_context_also_for_run_explain(self):
+        for mode in (["explain"], ["run", "--explain"]):
+            with self.subTest(mode=mode):
+                res, _ = tbtest.command_json(*mode, *CG, *VOL, *self.profile("getcwd"),
+                                             "--no-python-context", "--", tbtest.PYTHON,
+                                             "/fx/main.py")
+                self.assertIsNone(self.denial(res, "getcwd")["python"])
+                on, _ = tbtest.command_json(*mode, *CG, *VOL, *self.profile("getcwd"), "--",
+                                            tbtest.PYTHON, "/fx/main.py")
+                self.assertEqual(self.denial(on, "getcwd")["python"]["phase"], "import")
+
+    def test_forged_markers_change_no_verdict(self):
+        prof = self.profile("getcwd")
+        plain, _ = tbtest.run_json(*CG, *VOL, *prof, "--", tbtest.PYTHON, "/fx/forge.py")
+        res, _ = self.explain(*prof, "--", tbtest.PYTHON, "/fx/forge.py")
+        self.assertEqual(res["stdout"], plain["stdout"])
+        self.assertEqual(res["stdout"], "write EBADF\nwrite EBADF\nwrite EBADF\ngetcwd ENOSYS\n")
+        self.assertEqual(res["exit_code"], plain["exit_code"])
+        self.assertEqual([d["syscall"] for d in res["explain"]["denials"]], ["getcwd"])
+        self.assertEqual(res["explain"]["total_denied"], 1)
+        self.assertEqual(self.denial(res, "getcwd")["count"], 1)
+
+
+if __name__ == "__main__":
+    tbtest.main()

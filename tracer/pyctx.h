@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Python context for explain and the ptrace recorder (internal to tracer/; docs/explain.md,
+ * "Python context"): which import chain, which line of the user's code and which phase (start-up,
+ * import, user code) a Python program was in at a syscall stop.
+ *
+ * The program runs under the bootstrap runner/python-context.py (tb_run_python_context_argv),
+ * which keeps each
+ * thread's context in a buffer of its own and names the buffer with a marker call,
+ * write(TB_PYCTX_FD, buf, TB_PYCTX_BUF): no process can have that descriptor, so the kernel fails
+ * it with EBADF whatever the tracer does. The tracer reads the buffer at the stops it reports.
+ * Any program can make that call: the context is informational only and never changes what is
+ * allowed, denied or recorded (docs/security.md).
+ */
+#ifndef TB_TRACER_PYCTX_H
+#define TB_TRACER_PYCTX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tracer/ptrace-supervisor.h"
+
+/* The marker's descriptor as the kernel reads it (unsigned int): -29794, above any fd limit. */
+#define TB_PYCTX_FD 0xffff8b9eu
+/* The size of a thread's buffer (runner/python-context.py BUF). */
+#define TB_PYCTX_BUF 4096u
+
+/* What one thread's buffer said at a stop. */
+struct tb_pyctx {
+	char phase[16];   /* "start-up", "import", "user" */
+	char *frame;      /* "FILE:LINE" of the outermost frame in a user file, NULL unknown */
+	char *frame_from; /* "import" or the audit event the frame was taken at, NULL unknown */
+	char **chain;     /* NULL-terminated import chain, outermost first; NULL when none */
+	bool inherited;   /* a new thread's: its creator's context when it started */
+};
+
+/* A task's channel: where its buffer is (0: none yet). Copied to fork children. */
+struct tb_pyctx_task {
+	uint64_t addr;
+	struct tb_pyctx *snapshot; /* a new thread without a buffer yet: its creator's context */
+};
+
+/* Whether @c is a marker call (write to TB_PYCTX_FD from a native-arch task). */
+bool tb_pyctx_is_marker(const struct tb_sv_call *c);
+
+/* Handles a marker of @pid in @t: remembers its buffer. */
+void tb_pyctx_on_marker(struct tb_pyctx_task *t, const struct tb_sv_call *c);
+
+/*
+ * Reads the context of @t (task @pid) now: 0 and *@out (free with tb_pyctx_free), -ENODATA when
+ * the task has no context, -errno when its buffer cannot be read or parsed.
+ */
+int tb_pyctx_read(pid_t pid, const struct tb_pyctx_task *t, struct tb_pyctx **out);
+
+/* The fork/clone of @parent into @child: a process gets the same buffer (the memory is a copy), a
+ * thread the context of its creator at that moment until it names its own. */
+void tb_pyctx_on_fork(pid_t parent, const struct tb_pyctx_task *pt, bool thread,
+		      struct tb_pyctx_task *ct);
+
+/* The top-level import of @p ("numpy" for "script.py:3 import numpy"), NULL when none; static
+ * buffer of @size. */
+const char *tb_pyctx_top_import(const struct tb_pyctx *p, char *buf, size_t size);
+
+/* The documented JSON object of @p (docs/explain.md), a new reference; NULL out of memory. */
+json_t *tb_pyctx_json(const struct tb_pyctx *p);
+
+/* Frees @p. Accepts NULL. */
+void tb_pyctx_free(struct tb_pyctx *p);
+/* Frees @t's members. */
+void tb_pyctx_task_clear(struct tb_pyctx_task *t);
+
+#endif
