@@ -203,10 +203,8 @@ int tb_cgroup_create(struct tb_cgroup *cg, const char *parent, const char *name,
 			/* A hierarchy that is absent or not ours to write is skipped (asked only when
 			 * the mkdir failed: the usual run needs no access() per hierarchy); the checks
 			 * below say when none was usable. */
-			if (r < 0 && access(root, W_OK) < 0) {
-				r = 0;
+			if (r < 0 && access(root, W_OK) < 0)
 				continue;
-			}
 			if (r < 0)
 				goto out;
 		}
