@@ -689,6 +689,12 @@ class NamedPoolTest(ServerCase):
         wait_for(lambda: s.health()["pools"]["strict"] == {"size": 0, "ready": 0}, "the pool to stop")
         self.assertEqual(s.run({"code": "1", "profile": "strict"})[0], 400)
         self.assertEqual([e for e in os.listdir(s.dir) if e.startswith("warm-")], [])
+        # Brought back: the pool starts again.
+        self.write_profile(pdir, "getppid")
+        s.proc.send_signal(signal.SIGHUP)
+        self.ready(s)
+        status, _, r = s.run({"code": self.CODE, "profile": "strict"})
+        self.assertEqual((status, r["warm"], r["stdout"]), (200, True, "-1 65534 False\n"), r)
 
     def test_refused_at_start(self):
         need_serve()
