@@ -34,6 +34,7 @@
 #include "core/util.h"
 #include "serve/auth.h"
 #include "serve/metrics.h"
+#include "runner/run.h"
 #include "serve/profiles.h"
 #include "serve/serve.h"
 
@@ -604,18 +605,26 @@ static bool same_profile(const struct tb_serve_profile *a, const struct tb_serve
 	return a == b || (a && b && a->len == b->len && !memcmp(a->text, b->text, a->len));
 }
 
-/* The host has room for one more sandbox that runs a request with the default memory limit
- * (MemAvailable): an idle one needs far less, but the pool must not take what runs need. */
+/* There is room for one more sandbox that runs a request with the default memory limit: in the
+ * host's MemAvailable, and below the memory limits of the cgroups the runs are made under (a
+ * container's or a pod's limit, which MemAvailable does not show). An idle one needs far less,
+ * but the pool must not take what runs need. */
 static bool memory_room(const struct server *s)
 {
 	_cleanup_free_ char *text = NULL;
 	const char *p;
+	uint64_t room = tb_cgroup_memory_room(s->cfg->cgroup_parent);
 	size_t len;
 
-	if (!s->cfg->defaults.memory || tb_read_file("/proc/meminfo", 65536, &text, &len) < 0 ||
-	    !(p = strstr(text, "MemAvailable:")))
+	if (!s->cfg->defaults.memory)
 		return true;
-	return strtoull(p + 13, NULL, 10) * 1024 > s->cfg->defaults.memory;
+	if (tb_read_file("/proc/meminfo", 65536, &text, &len) == 0 &&
+	    (p = strstr(text, "MemAvailable:"))) {
+		uint64_t avail = strtoull(p + 13, NULL, 10) * 1024;
+
+		room = avail < room ? avail : room;
+	}
+	return room > s->cfg->defaults.memory;
 }
 
 static bool job_reaped(struct server *s, const struct job *j)

@@ -582,6 +582,31 @@ class WarmPoolTest(ServerCase):
         self.assertEqual(s.metric("tightbox_serve_warm_runs_total"), 8)
         self.assertEqual(s.metric("tightbox_serve_pool_size"), 2)
 
+    def test_refill_waits_for_the_cgroup_limit(self):
+        """The pool refills only while the cgroup the runs are made under has the default memory
+        limit (256m) to give: a container's or a pod's limit counts, not just MemAvailable."""
+        need_serve()
+        cg = "tb-serve-test-%d-mem" % os.getpid()
+        if os.path.isfile("/sys/fs/cgroup/cgroup.controllers"):
+            parent, limit = os.path.join("/sys/fs/cgroup", cg), "memory.max"
+            with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as f:
+                f.write("+memory")
+        else:
+            parent, limit = os.path.join("/sys/fs/cgroup/memory", cg), "memory.limit_in_bytes"
+        os.makedirs(parent, exist_ok=True)
+        self.addCleanup(lambda: [os.rmdir(d) for d in tbtest.cgroup_parents(cg) if os.path.isdir(d)])
+        with open(os.path.join(parent, limit), "w") as f:
+            f.write(str(200 << 20))
+        s = self.start("--pool", "1", "--workers", "1", "--cgroup-parent", cg)
+        wait_for(lambda: s.health()["pool_ready"] == 1, "the first sandbox", 120)
+        self.warm_run(s, {"code": "print(1)"})
+        time.sleep(3)  # a refill, if the limit were ignored, starts within a second
+        self.assertEqual(s.health()["pool_ready"], 0)
+        self.assertIsNone(s.proc.poll())
+        with open(os.path.join(parent, limit), "w") as f:
+            f.write(str(1 << 30))
+        wait_for(lambda: s.health()["pool_ready"] == 1, "the refill once there is room", 120)
+
     def test_shutdown_ends_the_pool(self):
         s = self.pool()
         pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and self.child_of(p, s.proc.pid)]
