@@ -304,7 +304,8 @@ static int load_statics(const char *path, struct tb_scan **scan, struct tb_gen_s
 		v[i].name = sc->name;
 		v[i].via = sc->via;
 		/* tb_strv_addf would drop a repeated text: the vector is indexed by syscall. */
-		r = static_why("", ref ? ref->object : NULL, ref ? ref->symbol : NULL, objects, &why);
+		r = static_why("", ref ? ref->object : NULL, ref ? ref->symbol : NULL, objects,
+			       &why);
 		if (r == 0)
 			r = tb_strv_add(whys, why);
 		if (r < 0) {
@@ -371,7 +372,8 @@ static int parse_modules(const char *list, char ***out)
 	return 0;
 }
 
-_Static_assert(TB_REC_VIA_IMPORT == TB_SCAN_VIA_IMPORT && TB_REC_VIA_SYSCALL == TB_SCAN_VIA_SYSCALL &&
+_Static_assert(TB_REC_VIA_IMPORT == TB_SCAN_VIA_IMPORT &&
+		   TB_REC_VIA_SYSCALL == TB_SCAN_VIA_SYSCALL &&
 		   TB_REC_VIA_INLINE == TB_SCAN_VIA_INLINE,
 	       "a fragment's via bits are the scan's");
 
@@ -392,16 +394,19 @@ static int fragment_static(struct tb_recording *f, const char *module, const str
 
 	r = tb_scan_reach(scan, pm ? pm->extensions : NULL, &objects, &names, &n, &missing);
 	if (r == -ENOENT) {
-		fprintf(stderr,
-			"tightbox generate: %s: the scan does not cover %s, which import %s loaded: "
-			"scan it too (tightbox scan --python INTERP, or give the file to tightbox "
-			"scan)\n",
-			scan_path, missing, module);
+		fprintf(
+		    stderr,
+		    "tightbox generate: %s: the scan does not cover %s, which import %s loaded: "
+		    "scan it too (tightbox scan --python INTERP, or give the file to tightbox "
+		    "scan)\n",
+		    scan_path, missing, module);
 		return -EINVAL;
 	}
 	if (r == -EPROTO) {
-		fprintf(stderr, "tightbox generate: %s: objects[]: no deps (an older tightbox scan "
-				"wrote it): scan again\n", scan_path);
+		fprintf(stderr,
+			"tightbox generate: %s: objects[]: no deps (an older tightbox scan "
+			"wrote it): scan again\n",
+			scan_path);
 		return -EINVAL;
 	}
 	if (r == 0)
@@ -499,7 +504,8 @@ static int write_fragments(const char *dir, const struct tb_recording *const *re
 			continue;
 		for (size_t a = 0; a < fr[i].rec->n_arches; a++)
 			names += fr[i].rec->arches[a].n_syscalls;
-		printf("wrote %s/%s.json (%zu syscall%s", dir, mods[i], names, names == 1 ? "" : "s");
+		printf("wrote %s/%s.json (%zu syscall%s", dir, mods[i], names,
+		       names == 1 ? "" : "s");
 		if (pm && pm->scanned)
 			printf("; static %zu from %zu object%s", pm->n_statics,
 			       tb_strv_len(pm->objects), tb_strv_len(pm->objects) == 1 ? "" : "s");
@@ -534,8 +540,9 @@ static int fragment_statics(const struct tb_recording *frag, const char *path, c
 	if (r < 0)
 		return r;
 	if (!tb_strv_has(mods, module)) {
-		fprintf(stderr, "tightbox generate: %s: python_context.imports.%s: missing: not the "
-				"fragment of %s (write it with generate --per-import)\n",
+		fprintf(stderr,
+			"tightbox generate: %s: python_context.imports.%s: missing: not the "
+			"fragment of %s (write it with generate --per-import)\n",
 			path, module, module);
 		return -EINVAL;
 	}
@@ -543,20 +550,26 @@ static int fragment_statics(const struct tb_recording *frag, const char *path, c
 		return 0;
 	if (!pm || !pm->scanned) {
 		if (want > 0) {
-			fprintf(stderr, "tightbox generate: %s: python_context.static.%s: missing: "
-					"the fragment has no static names (write the fragments with "
-					"generate --per-import DIR --scan SCAN.json), or pass --static "
-					"none\n", path, module);
+			fprintf(stderr,
+				"tightbox generate: %s: python_context.static.%s: missing: "
+				"the fragment has no static names (write the fragments with "
+				"generate --per-import DIR --scan SCAN.json), or pass --static "
+				"none\n",
+				path, module);
 			return -EINVAL;
 		}
 		/* Said even with -q: the profile is narrower than the other modules'. */
-		fprintf(stderr, "tightbox generate: note: %s has no static names (written without "
-				"--scan): recorded names only for %s\n", path, module);
+		fprintf(stderr,
+			"tightbox generate: note: %s has no static names (written without "
+			"--scan): recorded names only for %s\n",
+			path, module);
 		return 0;
 	}
 	if (*arch && strcmp(*arch, pm->static_arch)) {
-		fprintf(stderr, "tightbox generate: %s: python_context.static.%s.arch: scanned on %s, "
-				"the other static names on %s\n", path, module, pm->static_arch, *arch);
+		fprintf(stderr,
+			"tightbox generate: %s: python_context.static.%s.arch: scanned on %s, "
+			"the other static names on %s\n",
+			path, module, pm->static_arch, *arch);
 		return -EINVAL;
 	}
 	*arch = pm->static_arch;
@@ -732,9 +745,10 @@ int tb_cmd_generate(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	if (per_import && (imports || phases || static_arg)) {
-		fprintf(stderr, "tightbox generate: --per-import writes fragments only: not with "
-				"--imports, --phases or --static (a fragment keeps every name its scan "
-				"reaches with how; --static chooses when composing with --imports)\n");
+		fprintf(stderr,
+			"tightbox generate: --per-import writes fragments only: not with "
+			"--imports, --phases or --static (a fragment keeps every name its scan "
+			"reaches with how; --static chooses when composing with --imports)\n");
 		return EXIT_BAD_INPUT;
 	}
 	if (!imports != !import_dir) {

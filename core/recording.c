@@ -568,8 +568,7 @@ const struct tb_rec_pymodule *tb_recording_pymodule(const struct tb_recording *r
 	return found ? &r->pymodules[at] : NULL;
 }
 
-int tb_recording_add_import_extension(struct tb_recording *r, const char *module,
-				      const char *path)
+int tb_recording_add_import_extension(struct tb_recording *r, const char *module, const char *path)
 {
 	int err;
 	struct tb_rec_pymodule *x = pymodule_get(r, module, &err);
@@ -798,11 +797,10 @@ static int pymodules_to_json(const struct tb_recording *r, json_t *py)
 				      "objects", (json_int_t)n->objects));
 		}
 		if (x->scanned)
-			e |= json_object_set_new(st, x->module,
-						 json_pack("{s:s,s:s,s:o,s:o}", "scan", x->scan,
-							   "arch", x->static_arch, "objects",
-							   strv_to_json(x->objects), "syscalls",
-							   names));
+			e |= json_object_set_new(
+			    st, x->module,
+			    json_pack("{s:s,s:s,s:o,s:o}", "scan", x->scan, "arch", x->static_arch,
+				      "objects", strv_to_json(x->objects), "syscalls", names));
 		else
 			json_decref(names);
 	}
@@ -1339,7 +1337,8 @@ static int via_from_json(const struct loader *l, json_t *a, const char *where, u
 	*out = 0;
 	if (!json_is_array(a))
 		return bad(l, where, "expected an array of \"import\", \"syscall\", \"inline\"");
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		const char *t = json_string_value(e);
 
 		if (t && !strcmp(t, "import"))
@@ -1349,8 +1348,8 @@ static int via_from_json(const struct loader *l, json_t *a, const char *where, u
 		else if (t && !strcmp(t, "inline"))
 			*out |= TB_REC_VIA_INLINE;
 		else
-			return bad(l, where, "[%zu]: expected \"import\", \"syscall\" or \"inline\"",
-				   i);
+			return bad(l, where,
+				   "[%zu]: expected \"import\", \"syscall\" or \"inline\"", i);
 	}
 	return 0;
 }
@@ -1369,23 +1368,27 @@ static int static_from_json(const struct loader *l, struct tb_recording *r, cons
 	snprintf(where, sizeof(where), "python_context.static.%s", module);
 	if (!json_is_object(x) || !json_is_string(scan) || !json_is_string(arch) ||
 	    !json_is_object(names))
-		return bad(l, where, "expected {\"scan\": STRING, \"arch\": STRING, \"objects\": "
-				     "[STRING], \"syscalls\": {NAME: {...}}}");
+		return bad(l, where,
+			   "expected {\"scan\": STRING, \"arch\": STRING, \"objects\": "
+			   "[STRING], \"syscalls\": {NAME: {...}}}");
 	snprintf(where, sizeof(where), "python_context.static.%s.objects", module);
 	if ((ret = get_strv(l, json_object_get(x, "objects"), where, true, &objects)) < 0 ||
 	    (ret = tb_recording_set_import_static(r, module, json_string_value(scan),
 						  json_string_value(arch), objects)) < 0)
 		return ret;
-	json_object_foreach(names, name, n) {
+	json_object_foreach(names, name, n)
+	{
 		json_t *obj = json_object_get(n, "object"), *sym = json_object_get(n, "symbol");
 		uint64_t count = 0;
 		unsigned via;
 
-		snprintf(where, sizeof(where), "python_context.static.%s.syscalls.%s", module, name);
+		snprintf(where, sizeof(where), "python_context.static.%s.syscalls.%s", module,
+			 name);
 		if (!json_is_object(n) || (obj && !json_is_null(obj) && !json_is_string(obj)) ||
 		    (sym && !json_is_null(sym) && !json_is_string(sym)))
-			return bad(l, where, "expected {\"via\": [...], \"object\": STRING or null, "
-					     "\"symbol\": STRING or null, \"objects\": N}");
+			return bad(l, where,
+				   "expected {\"via\": [...], \"object\": STRING or null, "
+				   "\"symbol\": STRING or null, \"objects\": N}");
 		if ((ret = via_from_json(l, json_object_get(n, "via"), where, &via)) < 0)
 			return ret;
 		if (json_object_get(n, "objects") &&
@@ -1408,7 +1411,8 @@ static int pymodules_from_json(const struct loader *l, struct tb_recording *r, j
 
 	if ((ext && !json_is_object(ext)) || (st && !json_is_object(st)))
 		return bad(l, "python_context", "extensions and static must be objects");
-	json_object_foreach(ext, module, x) {
+	json_object_foreach(ext, module, x)
+	{
 		_cleanup_strv_ char **paths = NULL;
 		char where[160];
 
@@ -1419,9 +1423,8 @@ static int pymodules_from_json(const struct loader *l, struct tb_recording *r, j
 			if ((ret = tb_recording_add_import_extension(r, module, paths[i])) < 0)
 				return ret;
 	}
-	json_object_foreach(st, module, x)
-		if ((ret = static_from_json(l, r, module, x)) < 0)
-			return ret;
+	json_object_foreach(st, module,
+			    x) if ((ret = static_from_json(l, r, module, x)) < 0) return ret;
 	return 0;
 }
 

@@ -106,9 +106,10 @@ struct tb_rec_import {
 /* One name a top-level import's objects can reach (a fragment written with `--scan`). */
 struct tb_rec_static_name {
 	char *name;
-	unsigned via;	       /* TB_REC_VIA_* bits */
-	char *object, *symbol; /* one reference: "/usr/lib/.../libsqlite3.so.0.8.6", "fcntl64@GLIBC_2.28" */
-	uint64_t objects;      /* how many of the import's objects reach it */
+	unsigned via;	  /* TB_REC_VIA_* bits */
+	char *object;	  /* one reference: "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0.8.6" */
+	char *symbol;	  /* and its symbol: "fdatasync@GLIBC_2.2.5", "syscall(0x1234)" */
+	uint64_t objects; /* how many of the import's objects reach it */
 };
 
 /*
@@ -192,8 +193,7 @@ int tb_recording_add_import_syscall(struct tb_recording *r, const char *module, 
 				    const char *name);
 /* Adds @path to the extension modules top-level import @module loaded (bounded like the names).
  * 0 or -ENOMEM. */
-int tb_recording_add_import_extension(struct tb_recording *r, const char *module,
-				      const char *path);
+int tb_recording_add_import_extension(struct tb_recording *r, const char *module, const char *path);
 /* Marks @module's static part present: scanned on @arch from @scan, @objects its closure (may be
  * NULL). Again for the same module: the objects are added. 0 or -ENOMEM. */
 int tb_recording_set_import_static(struct tb_recording *r, const char *module, const char *scan,

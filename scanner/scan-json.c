@@ -73,10 +73,10 @@ static json_t *syscall_json(const struct tb_scan_syscall *sc)
 		}
 		/* The object's own via: the symbols listed may be capped. */
 		json_array_append_new(
-		    from, json_pack("{s:s,s:o,s:I,s:o}", "object", sc->refs[k].object, "symbols", syms,
-				    "more_symbols",
-				    (json_int_t)(j - k > MAX_SYMBOLS ? j - k - MAX_SYMBOLS : 0), "via",
-				    via_json(via)));
+		    from, json_pack("{s:s,s:o,s:I,s:o}", "object", sc->refs[k].object, "symbols",
+				    syms, "more_symbols",
+				    (json_int_t)(j - k > MAX_SYMBOLS ? j - k - MAX_SYMBOLS : 0),
+				    "via", via_json(via)));
 		objects++;
 		k = j;
 	}
@@ -96,13 +96,12 @@ int tb_scan_to_json(const struct tb_scan *s, char **out)
 		n_calls += o->n_calls;
 		n_inlines += o->n_inlines;
 		json_array_append_new(
-		    objects, json_pack("{s:s,s:o,s:o,s:o,s:b,s:I,s:o,s:o}", "path", o->path, "soname",
-				       o->soname ? json_string(o->soname) : json_null(), "needed",
-				       strv_json(o->needed), "deps", strv_json(o->deps), "glibc",
-				       o->glibc, "glibc_imports",
-				       (json_int_t)o->n_imports, "syscall_calls",
-				       sites_json(o->calls, o->n_calls), "inline_syscalls",
-				       sites_json(o->inlines, o->n_inlines)));
+		    objects, json_pack("{s:s,s:o,s:o,s:o,s:b,s:I,s:o,s:o}", "path", o->path,
+				       "soname", o->soname ? json_string(o->soname) : json_null(),
+				       "needed", strv_json(o->needed), "deps", strv_json(o->deps),
+				       "glibc", o->glibc, "glibc_imports", (json_int_t)o->n_imports,
+				       "syscall_calls", sites_json(o->calls, o->n_calls),
+				       "inline_syscalls", sites_json(o->inlines, o->n_inlines)));
 	}
 	for (size_t i = 0; syscalls && i < s->n_syscalls; i++)
 		json_array_append_new(syscalls, syscall_json(&s->syscalls[i]));

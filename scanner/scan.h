@@ -7,7 +7,8 @@
  * inline `syscall` instructions); resolve.c finds each DT_NEEDED the way ld.so does (ld-cache.c
  * reads /etc/ld.so.cache); python.c lists an interpreter's extension modules; libc-table.c maps
  * imported glibc symbols to syscalls; scan.c walks the closure and builds the result; scan-json.c
- * writes and reads the documented, versioned JSON.
+ * writes and reads the documented, versioned JSON; reach.c restricts a scan to some of its objects
+ * and their closure (`generate --per-import --scan`).
  *
  * This library depends on core only (syscall names come from libseccomp).
  */
@@ -41,7 +42,7 @@ struct tb_scan_object {
 	char *path;	  /* as found (realpath) */
 	char *soname;	  /* DT_SONAME, NULL when none */
 	char **needed;	  /* DT_NEEDED in file order, NULL-terminated (may be NULL) */
-	char **deps;	  /* the objects those DT_NEEDED resolved to (realpaths), sorted; NULL none */
+	char **deps;	  /* what those DT_NEEDED resolved to (realpaths), sorted; may be NULL */
 	bool glibc;	  /* part of glibc: its syscalls are those of the symbols others import */
 	size_t n_imports; /* imported glibc function symbols */
 	struct tb_scan_site *calls; /* calls to syscall() */
@@ -110,10 +111,10 @@ int tb_scan_load(const char *path, struct tb_scan **out, struct tb_diag *diag);
 
 /* One syscall the objects reach, with one reference for the rule's comment. */
 struct tb_scan_reached {
-	const char *name;	    /* the scan's name (owned by the scan) */
-	unsigned via;		    /* enum tb_scan_via bits, over the objects */
-	const struct tb_scan_ref *ref; /* the first reference among the objects (owned by the scan) */
-	size_t objects;		    /* how many of the objects reach it */
+	const char *name;	       /* the scan's name (owned by the scan) */
+	unsigned via;		       /* enum tb_scan_via bits, over the objects */
+	const struct tb_scan_ref *ref; /* the first one among the objects (the scan's) */
+	size_t objects;		       /* how many of the objects reach it */
 };
 
 /*

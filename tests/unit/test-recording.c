@@ -286,13 +286,14 @@ static void test_import_objects(void **state)
 	assert_int_equal(tb_recording_add_import_extension(r, "sqlite3", ext), 0);
 	assert_int_equal(tb_recording_add_import_extension(r, "sqlite3", ext), 0);
 	/* A static name needs the static part first. */
-	assert_int_equal(tb_recording_add_import_static(r, "sqlite3", "fdatasync", TB_REC_VIA_IMPORT,
-							NULL, NULL, 1),
+	assert_int_equal(tb_recording_add_import_static(r, "sqlite3", "fdatasync",
+							TB_REC_VIA_IMPORT, NULL, NULL, 1),
 			 -EINVAL);
-	assert_int_equal(tb_recording_set_import_static(r, "sqlite3", "scan.json", "x86_64", objects),
-			 0);
-	assert_int_equal(tb_recording_add_import_static(r, "sqlite3", "fdatasync", TB_REC_VIA_IMPORT,
-							objects[0], "fdatasync@GLIBC_2.2.5", 1),
+	assert_int_equal(
+	    tb_recording_set_import_static(r, "sqlite3", "scan.json", "x86_64", objects), 0);
+	assert_int_equal(tb_recording_add_import_static(r, "sqlite3", "fdatasync",
+							TB_REC_VIA_IMPORT, objects[0],
+							"fdatasync@GLIBC_2.2.5", 1),
 			 0);
 	assert_int_equal(tb_recording_add_import_static(r, "sqlite3", "gettid", TB_REC_VIA_SYSCALL,
 							objects[0], "syscall(0x10)", 2),
@@ -465,13 +466,13 @@ static void test_denied_and_file_bounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_denied_and_file_bounds),
-		cmocka_unit_test(test_builders_and_lookups),
-		cmocka_unit_test(test_write_is_deterministic),
-		cmocka_unit_test(test_save_load_roundtrip),
-		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_import_objects),
+	    cmocka_unit_test(test_denied_and_file_bounds),
+	    cmocka_unit_test(test_builders_and_lookups),
+	    cmocka_unit_test(test_write_is_deterministic),
+	    cmocka_unit_test(test_save_load_roundtrip),
+	    cmocka_unit_test(test_load_errors),
+	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_import_objects),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -292,7 +292,8 @@ static void test_scan_fixture(void **state)
 	assert_int_equal(back->n_objects, s->n_objects);
 	for (size_t i = 0; i < s->n_objects; i++) {
 		assert_string_equal(back->objects[i].path, s->objects[i].path);
-		assert_int_equal(tb_strv_len(back->objects[i].deps), tb_strv_len(s->objects[i].deps));
+		assert_int_equal(tb_strv_len(back->objects[i].deps),
+				 tb_strv_len(s->objects[i].deps));
 	}
 	assert_true(ref_from(find(back, "gettid"), "/exe", "syscall(0x"));
 	test_reach(s);
@@ -337,7 +338,8 @@ static void test_bad_input(void **state)
 	tb_diag_clear(&d);
 	assert_int_equal(tb_scan_load(path, &s, &d), -EINVAL);
 	assert_string_equal(d.where, "version");
-	/* An object without a path; then a file of an older scan (no deps): loads, reach refuses. */
+	/* An object without a path; then a file of an older scan (no deps): loads, reach refuses.
+	 */
 	put("bad-obj.json", "{\"format\": \"tightbox-scan\", \"version\": 1, \"provenance\": "
 			    "{\"arch\": \"x86_64\"}, \"objects\": [{\"soname\": null}], "
 			    "\"syscalls\": []}");
