@@ -379,20 +379,34 @@ _Static_assert(TB_REC_VIA_IMPORT == TB_SCAN_VIA_IMPORT &&
 
 /*
  * The static part of fragment @f (`--per-import --scan`): what the extension modules @module
- * loaded (the recording's python_context.extensions) and their DT_NEEDED closure reach, from the
- * scan. 0, or -errno after printing why (-EINVAL: the scan does not fit the recording).
+ * loaded (the recording's python_context.extensions), the other shared objects it mapped
+ * (libraries) that the scan covers, and their DT_NEEDED closure reach, from the scan. 0, or
+ * -errno after printing why (-EINVAL: the scan does not cover an extension).
  */
 static int fragment_static(struct tb_recording *f, const char *module, const struct tb_scan *scan,
 			   const char *scan_path)
 {
 	const struct tb_rec_pymodule *pm = tb_recording_pymodule(f, module);
-	_cleanup_strv_ char **objects = NULL;
+	_cleanup_strv_ char **objects = NULL, **roots = NULL;
 	_cleanup_free_ struct tb_scan_reached *names = NULL;
 	const char *missing = NULL;
 	size_t n = 0;
-	int r;
+	int r = 0;
 
-	r = tb_scan_reach(scan, pm ? pm->extensions : NULL, &objects, &names, &n, &missing);
+	for (size_t i = 0; pm && pm->extensions && pm->extensions[i] && r == 0; i++)
+		r = tb_strv_add(&roots, pm->extensions[i]);
+	for (size_t i = 0; pm && pm->libraries && pm->libraries[i] && r == 0; i++) {
+		/* ctypes may load anything: an object outside the scan is said, not fatal. */
+		if (tb_scan_has_object(scan, pm->libraries[i]))
+			r = tb_strv_add(&roots, pm->libraries[i]);
+		else
+			fprintf(stderr,
+				"tightbox generate: note: %s is not in %s: the static names of "
+				"import %s leave out what it reaches (scan it too)\n",
+				pm->libraries[i], scan_path, module);
+	}
+	if (r == 0)
+		r = tb_scan_reach(scan, roots, &objects, &names, &n, &missing);
 	if (r == -ENOENT) {
 		fprintf(
 		    stderr,

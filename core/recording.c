@@ -191,6 +191,7 @@ void tb_recording_free(struct tb_recording *r)
 
 		free(x->module);
 		tb_strv_free(x->extensions);
+		tb_strv_free(x->libraries);
 		free(x->scan);
 		free(x->static_arch);
 		tb_strv_free(x->objects);
@@ -568,15 +569,27 @@ const struct tb_rec_pymodule *tb_recording_pymodule(const struct tb_recording *r
 	return found ? &r->pymodules[at] : NULL;
 }
 
-int tb_recording_add_import_extension(struct tb_recording *r, const char *module, const char *path)
+/* Adds @path to the list at @off of @module's entry, within TB_REC_MAX_NAMES. */
+static int pymodule_add_path(struct tb_recording *r, const char *module, size_t off,
+			     const char *path)
 {
 	int err;
 	struct tb_rec_pymodule *x = pymodule_get(r, module, &err);
+	char ***v = x ? (char ***)((char *)x + off) : NULL;
 
-	if (!x || tb_strv_has(x->extensions, path) ||
-	    tb_strv_len(x->extensions) >= TB_REC_MAX_NAMES)
+	if (!x || tb_strv_has(*v, path) || tb_strv_len(*v) >= TB_REC_MAX_NAMES)
 		return err;
-	return tb_strv_add_sorted(&x->extensions, path);
+	return tb_strv_add_sorted(v, path);
+}
+
+int tb_recording_add_import_extension(struct tb_recording *r, const char *module, const char *path)
+{
+	return pymodule_add_path(r, module, offsetof(struct tb_rec_pymodule, extensions), path);
+}
+
+int tb_recording_add_import_library(struct tb_recording *r, const char *module, const char *path)
+{
+	return pymodule_add_path(r, module, offsetof(struct tb_rec_pymodule, libraries), path);
 }
 
 int tb_recording_set_import_static(struct tb_recording *r, const char *module, const char *scan,
@@ -778,8 +791,8 @@ static json_t *via_to_json(unsigned via)
  * without them stay byte-identical). 0, or -1 out of memory. */
 static int pymodules_to_json(const struct tb_recording *r, json_t *py)
 {
-	json_t *ext = json_object(), *st = json_object();
-	int e = !ext || !st;
+	json_t *ext = json_object(), *libs = json_object(), *st = json_object();
+	int e = !ext || !libs || !st;
 
 	for (size_t i = 0; !e && i < r->n_pymodules; i++) {
 		const struct tb_rec_pymodule *x = &r->pymodules[i];
@@ -787,6 +800,8 @@ static int pymodules_to_json(const struct tb_recording *r, json_t *py)
 
 		if (x->extensions)
 			e |= json_object_set_new(ext, x->module, strv_to_json(x->extensions));
+		if (x->libraries)
+			e |= json_object_set_new(libs, x->module, strv_to_json(x->libraries));
 		for (size_t k = 0; names && k < x->n_statics; k++) {
 			const struct tb_rec_static_name *n = &x->statics[k];
 
@@ -806,8 +821,11 @@ static int pymodules_to_json(const struct tb_recording *r, json_t *py)
 	}
 	if (!e && json_object_size(ext))
 		e |= json_object_set(py, "extensions", ext);
+	if (!e && json_object_size(libs))
+		e |= json_object_set(py, "libraries", libs);
 	if (!e && json_object_size(st))
 		e |= json_object_set(py, "static", st);
+	json_decref(libs);
 	json_decref(ext);
 	json_decref(st);
 	return e ? -1 : 0;
@@ -1337,8 +1355,7 @@ static int via_from_json(const struct loader *l, json_t *a, const char *where, u
 	*out = 0;
 	if (!json_is_array(a))
 		return bad(l, where, "expected an array of \"import\", \"syscall\", \"inline\"");
-	json_array_foreach(a, i, e)
-	{
+	json_array_foreach(a, i, e) {
 		const char *t = json_string_value(e);
 
 		if (t && !strcmp(t, "import"))
@@ -1376,8 +1393,7 @@ static int static_from_json(const struct loader *l, struct tb_recording *r, cons
 	    (ret = tb_recording_set_import_static(r, module, json_string_value(scan),
 						  json_string_value(arch), objects)) < 0)
 		return ret;
-	json_object_foreach(names, name, n)
-	{
+	json_object_foreach(names, name, n) {
 		json_t *obj = json_object_get(n, "object"), *sym = json_object_get(n, "symbol");
 		uint64_t count = 0;
 		unsigned via;
@@ -1402,29 +1418,39 @@ static int static_from_json(const struct loader *l, struct tb_recording *r, cons
 	return 0;
 }
 
-/* "extensions": {MODULE: [PATH...]}, "static": {MODULE: {...}} (both optional). */
+/* "extensions" and "libraries": {MODULE: [PATH...]}, "static": {MODULE: {...}} (optional). */
 static int pymodules_from_json(const struct loader *l, struct tb_recording *r, json_t *py)
 {
-	json_t *ext = json_object_get(py, "extensions"), *st = json_object_get(py, "static"), *x;
+	static const char *const keys[] = {"extensions", "libraries"};
+	json_t *st = json_object_get(py, "static"), *x;
 	const char *module;
 	int ret;
 
-	if ((ext && !json_is_object(ext)) || (st && !json_is_object(st)))
-		return bad(l, "python_context", "extensions and static must be objects");
-	json_object_foreach(ext, module, x)
-	{
-		_cleanup_strv_ char **paths = NULL;
-		char where[160];
+	if (st && !json_is_object(st))
+		return bad(l, "python_context", "static must be an object");
+	for (size_t k = 0; k < TB_ARRAY_SIZE(keys); k++) {
+		json_t *o = json_object_get(py, keys[k]);
 
-		snprintf(where, sizeof(where), "python_context.extensions.%s", module);
-		if ((ret = get_strv(l, x, where, true, &paths)) < 0)
-			return ret;
-		for (size_t i = 0; paths && paths[i]; i++)
-			if ((ret = tb_recording_add_import_extension(r, module, paths[i])) < 0)
+		if (o && !json_is_object(o))
+			return bad(l, "python_context", "%s must be an object", keys[k]);
+		json_object_foreach(o, module, x) {
+			_cleanup_strv_ char **paths = NULL;
+			char where[160];
+
+			snprintf(where, sizeof(where), "python_context.%s.%s", keys[k], module);
+			if ((ret = get_strv(l, x, where, true, &paths)) < 0)
 				return ret;
+			for (size_t i = 0; paths && paths[i] && ret >= 0; i++)
+				ret = k ? tb_recording_add_import_library(r, module, paths[i])
+					: tb_recording_add_import_extension(r, module, paths[i]);
+			if (ret < 0)
+				return ret;
+		}
 	}
-	json_object_foreach(st, module,
-			    x) if ((ret = static_from_json(l, r, module, x)) < 0) return ret;
+	json_object_foreach(st, module, x) {
+		if ((ret = static_from_json(l, r, module, x)) < 0)
+			return ret;
+	}
 	return 0;
 }
 
@@ -1684,6 +1710,8 @@ static int pymodule_copy(struct tb_recording *m, const struct tb_rec_pymodule *x
 
 	for (size_t k = 0; x->extensions && x->extensions[k] && ret == 0; k++)
 		ret = tb_recording_add_import_extension(m, x->module, x->extensions[k]);
+	for (size_t k = 0; x->libraries && x->libraries[k] && ret == 0; k++)
+		ret = tb_recording_add_import_library(m, x->module, x->libraries[k]);
 	if (ret == 0 && x->scanned)
 		ret = tb_recording_set_import_static(m, x->module, x->scan, x->static_arch,
 						     x->objects);

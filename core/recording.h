@@ -119,6 +119,7 @@ struct tb_rec_static_name {
 struct tb_rec_pymodule {
 	char *module;
 	char **extensions; /* as the program loaded them; sorted, NULL-terminated, NULL none */
+	char **libraries;  /* other files it mapped executable (ld.so's DT_NEEDED, ctypes); sorted */
 	bool scanned;	   /* the static part below is present (possibly empty: pure Python) */
 	char *scan;	   /* the scan file it came from */
 	char *static_arch; /* the scan's arch */
@@ -194,6 +195,8 @@ int tb_recording_add_import_syscall(struct tb_recording *r, const char *module, 
 /* Adds @path to the extension modules top-level import @module loaded (bounded like the names).
  * 0 or -ENOMEM. */
 int tb_recording_add_import_extension(struct tb_recording *r, const char *module, const char *path);
+/* Adds @path to the other shared objects @module mapped executable. 0 or -ENOMEM. */
+int tb_recording_add_import_library(struct tb_recording *r, const char *module, const char *path);
 /* Marks @module's static part present: scanned on @arch from @scan, @objects its closure (may be
  * NULL). Again for the same module: the objects are added. 0 or -ENOMEM. */
 int tb_recording_set_import_static(struct tb_recording *r, const char *module, const char *scan,

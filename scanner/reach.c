@@ -42,6 +42,11 @@ static const struct tb_scan_object *find_root(const struct tb_scan *s, const cha
 	return o;
 }
 
+bool tb_scan_has_object(const struct tb_scan *s, const char *path)
+{
+	return find_root(s, path) != NULL;
+}
+
 /* Breadth first over deps; *@out grows sorted. */
 static int closure(const struct tb_scan *s, char *const *roots, char ***out, const char **missing)
 {

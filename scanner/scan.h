@@ -127,6 +127,8 @@ struct tb_scan_reached {
  */
 int tb_scan_reach(const struct tb_scan *s, char *const *roots, char ***objects,
 		  struct tb_scan_reached **names, size_t *n_names, const char **missing);
+/* Whether @s has the object @path (as given or by realpath). */
+bool tb_scan_has_object(const struct tb_scan *s, const char *path);
 
 /* ---- the glibc symbol table (libc-table.c) ---- */
 

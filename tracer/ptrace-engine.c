@@ -68,6 +68,7 @@ struct rimport {
 	char *module;
 	uint8_t seen[ARCH_N][TB_NR_SLOTS / 8];
 	char **extensions; /* the extension modules it loaded (extension markers), sorted */
+	char **libraries;  /* the files it mapped executable (ld.so, ctypes, dlopen), sorted */
 };
 
 /* (path, op) -> exit stops spent on it; open addressing, grows at 50% load. */
@@ -175,6 +176,7 @@ void tb_ptrace_engine_free(struct tb_ptrace_engine *e)
 	for (size_t i = 0; i < e->n_imports; i++) {
 		free(e->imports[i].module);
 		tb_strv_free(e->imports[i].extensions);
+		tb_strv_free(e->imports[i].libraries);
 	}
 	free(e->imports);
 	for (size_t i = 0; i < e->cap_seen; i++)
@@ -565,6 +567,23 @@ static void on_extension(struct tb_ptrace_engine *e, struct rtask *t, const stru
 		e->failed = true;
 }
 
+/* An mmap with PROT_EXEC of a file by a task inside a top-level import: a shared object that
+ * import loaded, whoever loaded it (ld.so for an extension's DT_NEEDED, ctypes, dlopen). */
+static void on_import_map(struct tb_ptrace_engine *e, struct rtask *t, const struct tb_sv_call *c)
+{
+	const struct tb_syscall_spec *sp = e->slots[c->arch][c->nr].spec;
+	struct rimport *im = &e->imports[t->import];
+	_cleanup_free_ char *path = NULL;
+
+	if (!sp || sp->kind != TB_SPEC_MMAP || !(c->args[2] & PROT_EXEC) ||
+	    (c->args[3] & MAP_ANONYMOUS) || (int)c->args[sp->fd_arg] < 0 ||
+	    !(path = fd_path(c->pid, (int)c->args[sp->fd_arg])))
+		return;
+	if (!tb_strv_has(im->libraries, path) && tb_strv_len(im->libraries) < TB_REC_MAX_NAMES &&
+	    tb_strv_add_sorted(&im->libraries, path) < 0)
+		e->failed = true;
+}
+
 /* A marker: the task's buffer, and which top-level import (if any) it is in from now on. */
 static void on_marker(struct tb_ptrace_engine *e, struct rtask *t, const struct tb_sv_call *c)
 {
@@ -656,8 +675,10 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 		if (c->nr < TB_NR_SLOTS && !e->counts[c->arch][c->nr] &&
 		    (t->py.addr || t->py.snapshot || !e->py_marked))
 			first_use(e, t, c);
-		if (t->import >= 0 && c->nr < TB_NR_SLOTS)
+		if (t->import >= 0 && c->nr < TB_NR_SLOTS) {
 			e->imports[t->import].seen[c->arch][c->nr / 8] |= (uint8_t)(1u << (c->nr % 8));
+			on_import_map(e, t, c);
+		}
 	}
 	count(e, c->arch, c->nr);
 	if (c->nr >= TB_NR_SLOTS || !e->slots[c->arch][c->nr].spec)
@@ -756,11 +777,17 @@ int tb_ptrace_engine_finish(struct tb_ptrace_engine *e)
 				if (ret < 0)
 					return ret;
 			}
-	for (size_t i = 0; i < e->n_imports; i++)
+	for (size_t i = 0; i < e->n_imports; i++) {
 		for (char **x = e->imports[i].extensions; x && *x; x++)
 			if ((ret = tb_recording_add_import_extension(e->rec, e->imports[i].module,
 								     *x)) < 0)
 				return ret;
+		for (char **x = e->imports[i].libraries; x && *x; x++)
+			if (!tb_strv_has(e->imports[i].extensions, *x) &&
+			    (ret = tb_recording_add_import_library(e->rec, e->imports[i].module,
+								   *x)) < 0)
+				return ret;
+	}
 	if ((ret = tb_sv_error(e->sv, NULL)) < 0)
 		return ret;
 	return e->failed ? -ENOMEM : 0;

@@ -2,7 +2,7 @@
 
 Real recordings (ptrace backend, Python context) of tests/fixtures/pyctx/objs.py, which imports
 json (_json), sqlite3 (_sqlite3 -> libsqlite3), uuid (_uuid -> libuuid) and the pure-Python pkg,
-and a real `tightbox scan --python` of the interpreter the sandbox runs. The fragments' static
+of usectypes.py (pkgc loads libraries with ctypes) and numpy when installed, and a real `tightbox scan --python` of the interpreter the sandbox runs. The fragments' static
 names are checked against the scan's own per-object references; the composed profiles run the
 real programs.
 """
@@ -129,6 +129,29 @@ class PerImportScan(tbtest.CgroupParentCase):
         rec = self.fragment("sqlite3", self.frag_rec)["python_context"]
         self.assertNotIn("static", rec)
         self.assertTrue(rec["extensions"]["sqlite3"])
+
+    def test_ctypes_libraries(self):
+        # pkgc has no extension of its own: ctypes (a nested import, _ctypes -> libffi) and
+        # the libraries it loads with ctypes.CDLL are its objects all the same.
+        rec = self.record("ct", "/fx/usectypes.py")
+        frag = os.path.join(self.tmp.name, "frag-ct")
+        p = tbtest.tightbox("generate", "-q", "--per-import", frag, "--scan",
+                            os.path.join(self.tmp.name, "scan.json"), rec)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        ctx = self.fragment("pkgc", frag)["python_context"]
+        self.assertEqual([os.path.basename(e).split(".")[0] for e in ctx["extensions"]["pkgc"]],
+                         ["_ctypes"])
+        libs = {os.path.basename(x).split(".")[0] for x in ctx["libraries"]["pkgc"]}
+        self.assertTrue({"libbz2", "libffi"} <= libs, libs)
+        st = ctx["static"]["pkgc"]
+        bz2 = [x for x in ctx["libraries"]["pkgc"] if "libbz2" in x][0]
+        self.assertIn(bz2, st["objects"])
+        self.assertTrue(set(self.scan_names_of(bz2)) <= set(st["syscalls"]))
+        # A library outside the scan: said, and left out.
+        jansson = [x for x in ctx["libraries"]["pkgc"] if "libjansson" in x]
+        if jansson:
+            self.assertIn(("note: %s is not in" % jansson[0]).encode(), p.stderr)
+            self.assertNotIn(jansson[0], st["objects"])
 
     def test_numpy(self):
         if subprocess.run([tbtest.PYTHON, "-c", "import numpy"], capture_output=True).returncode:

@@ -285,6 +285,7 @@ static void test_import_objects(void **state)
 	assert_int_equal(tb_recording_add_import_syscall(r, "pkg", "x86_64", "getcwd"), 0);
 	assert_int_equal(tb_recording_add_import_extension(r, "sqlite3", ext), 0);
 	assert_int_equal(tb_recording_add_import_extension(r, "sqlite3", ext), 0);
+	assert_int_equal(tb_recording_add_import_library(r, "sqlite3", objects[0]), 0);
 	/* A static name needs the static part first. */
 	assert_int_equal(tb_recording_add_import_static(r, "sqlite3", "fdatasync",
 							TB_REC_VIA_IMPORT, NULL, NULL, 1),
@@ -313,12 +314,14 @@ static void test_import_objects(void **state)
 	assert_non_null(pm);
 	assert_true(pm->scanned);
 	assert_int_equal(tb_strv_len(pm->extensions), 1);
+	assert_int_equal(tb_strv_len(pm->libraries), 1);
 	assert_int_equal(tb_strv_len(pm->objects), 2);
 	assert_int_equal(pm->n_statics, 2);
 	assert_int_equal(pm->statics[1].via, TB_REC_VIA_SYSCALL);
 	assert_int_equal(pm->statics[1].objects, 2);
 	pm = tb_recording_pymodule(back, "pkg");
-	assert_true(pm && pm->scanned && !pm->objects && !pm->n_statics && !pm->extensions);
+	assert_true(pm && pm->scanned && !pm->objects && !pm->n_statics && !pm->extensions &&
+		    !pm->libraries);
 	/* The fragment of sqlite3 carries its part, not pkg's. */
 	assert_int_equal(tb_recording_import_fragment(back, "sqlite3", &f), 0);
 	assert_non_null(tb_recording_pymodule(f, "sqlite3"));
