@@ -190,7 +190,7 @@ def _ext(orig, self, arg):
 def create_module(self, spec):
     try:
         _loaded(self.path)
-    except Exception:
+    except Exception:  # noqa: BLE001 - never disturb the program
         pass
     return _ext(_cm, self, spec)
 def exec_module(self, module):
