@@ -43,9 +43,9 @@ static void usage(FILE *f)
 	    "      --name NAME       AppArmor profile name (default tightbox-sandbox)\n"
 	    "      --scan FILE       also allow what tightbox scan found reachable (docs/scan.md);\n"
 	    "                        the dangerous set stays EPERM whatever the scan says\n"
-	    "      --static MODE     with --scan: safe (default: names reached through imported\n"
-	    "                        glibc functions), all (also syscall() calls and inline\n"
-	    "                        instructions with a known number) or none\n"
+	    "      --static MODE     with --scan or --imports: safe (default: names reached\n"
+	    "                        through imported glibc functions), all (also syscall() calls\n"
+	    "                        and inline instructions with a known number) or none\n"
 	    "      --allow-risky LIST let recordings allow these (comma-separated): memfd_create,\n"
 	    "                        execveat (fileless exec), seccomp, personality\n"
 	    "                        (READ_IMPLIES_EXEC), AF_KEY, AF_NETLINK (beyond\n"
@@ -58,10 +58,14 @@ static void usage(FILE *f)
 	    "                        executable memory unless the user phase needed them\n"
 	    "      --per-import DIR  instead: write DIR/MODULE.json for each top-level import the\n"
 	    "                        recordings (record, ptrace, Python context) saw: a recording\n"
-	    "                        of the syscalls that import made while in progress\n"
+	    "                        of the syscalls that import made while in progress and the\n"
+	    "                        shared objects it loaded; with --scan also the static names\n"
+	    "                        those objects and their DT_NEEDED closure can reach\n"
 	    "      --imports LIST    compose: the recordings given (the interpreter's baseline,\n"
 	    "                        e.g. record -- python3 -c pass) plus DIR/MODULE.json for each\n"
-	    "                        module of LIST (comma-separated), DIR from --per-import-dir\n"
+	    "                        module of LIST (comma-separated), DIR from --per-import-dir;\n"
+	    "                        the fragments' static names join as --static says (default\n"
+	    "                        safe where a fragment has them; safe or all given: required)\n"
 	    "      --per-import-dir DIR  where --imports finds the fragments\n"
 	    "  -q, --quiet           no summary\n"
 	    "  -h, --help            this text\n\n"
@@ -254,6 +258,24 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* A static rule's comment: "python3.11 imports sigaltstack, 3 more objects" (@prefix first). */
+static int static_why(const char *prefix, const char *object, const char *symbol, size_t objects,
+		      char **out)
+{
+	char sym[256], more[48] = "";
+
+	if (!object || !symbol)
+		return asprintf(out, "%sscan", prefix) < 0 ? -ENOMEM : 0;
+	snprintf(sym, sizeof(sym), "%.*s", (int)strcspn(symbol, "@"), symbol);
+	if (objects > 1)
+		snprintf(more, sizeof(more), ", %zu more object%s", objects - 1,
+			 objects == 2 ? "" : "s");
+	return asprintf(out, "%s%s %s %s%s", prefix, base_name(object),
+			strchr(sym, '(') ? "has" : "imports", sym, more) < 0
+		   ? -ENOMEM
+		   : 0;
+}
+
 /* The scan's syscalls as the generator's input, each with the provenance its rule's comment
  * shows: the interpreter's own reference when it has one, else the first. */
 static int load_statics(const char *path, struct tb_scan **scan, struct tb_gen_static_name **out,
@@ -270,8 +292,8 @@ static int load_statics(const char *path, struct tb_scan **scan, struct tb_gen_s
 	for (size_t i = 0; i < (*scan)->n_syscalls; i++) {
 		const struct tb_scan_syscall *sc = &(*scan)->syscalls[i];
 		const struct tb_scan_ref *ref = sc->n_refs ? &sc->refs[0] : NULL;
+		_cleanup_free_ char *why = NULL;
 		size_t objects = 0;
-		char sym[256];
 
 		for (size_t k = 0; k < sc->n_refs; k++) {
 			objects += !k || strcmp(sc->refs[k].object, sc->refs[k - 1].object);
@@ -281,23 +303,11 @@ static int load_statics(const char *path, struct tb_scan **scan, struct tb_gen_s
 		}
 		v[i].name = sc->name;
 		v[i].via = sc->via;
-		if (!ref) {
-			r = tb_strv_add(whys, "scan");
-		} else {
-			_cleanup_free_ char *why = NULL;
-
-			/* tb_strv_addf would drop a repeated text: the vector is indexed by syscall. */
-			snprintf(sym, sizeof(sym), "%.*s", (int)strcspn(ref->symbol, "@"), ref->symbol);
-			char more[48] = "";
-
-			if (objects > 1)
-				snprintf(more, sizeof(more), ", %zu more object%s", objects - 1,
-					 objects == 2 ? "" : "s");
-			r = asprintf(&why, "%s %s %s%s", base_name(ref->object),
-				     strchr(sym, '(') ? "has" : "imports", sym, more) < 0
-				? -ENOMEM
-				: tb_strv_add(whys, why);
-		}
+		/* tb_strv_addf would drop a repeated text: the vector is indexed by syscall. */
+		r = static_why("", ref ? ref->object : NULL, ref ? ref->symbol : NULL, objects,
+			       &why);
+		if (r == 0)
+			r = tb_strv_add(whys, why);
 		if (r < 0) {
 			free(v);
 			return r;
@@ -362,20 +372,93 @@ static int parse_modules(const char *list, char ***out)
 	return 0;
 }
 
+_Static_assert(TB_REC_VIA_IMPORT == TB_SCAN_VIA_IMPORT &&
+		   TB_REC_VIA_SYSCALL == TB_SCAN_VIA_SYSCALL &&
+		   TB_REC_VIA_INLINE == TB_SCAN_VIA_INLINE,
+	       "a fragment's via bits are the scan's");
+
 /*
- * `--per-import DIR`: DIR/MODULE.json for each top-level import of the union of @recs, each
- * written atomically (a temporary file, then renamed).
+ * The static part of fragment @f (`--per-import --scan`): what the extension modules @module
+ * loaded (the recording's python_context.extensions), the other shared objects it mapped
+ * (libraries) that the scan covers, and their DT_NEEDED closure reach, from the scan. 0, or
+ * -errno after printing why (-EINVAL: the scan does not cover an extension).
+ */
+static int fragment_static(struct tb_recording *f, const char *module, const struct tb_scan *scan,
+			   const char *scan_path)
+{
+	const struct tb_rec_pymodule *pm = tb_recording_pymodule(f, module);
+	_cleanup_strv_ char **objects = NULL, **roots = NULL;
+	_cleanup_free_ struct tb_scan_reached *names = NULL;
+	const char *missing = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	for (size_t i = 0; pm && pm->extensions && pm->extensions[i] && r == 0; i++)
+		r = tb_strv_add(&roots, pm->extensions[i]);
+	for (size_t i = 0; pm && pm->libraries && pm->libraries[i] && r == 0; i++) {
+		/* ctypes may load anything: an object outside the scan is said, not fatal. */
+		if (tb_scan_has_object(scan, pm->libraries[i]))
+			r = tb_strv_add(&roots, pm->libraries[i]);
+		else
+			fprintf(stderr,
+				"tightbox generate: note: %s is not in %s: the static names of "
+				"import %s leave out what it reaches (scan it too)\n",
+				pm->libraries[i], scan_path, module);
+	}
+	if (r == 0)
+		r = tb_scan_reach(scan, roots, &objects, &names, &n, &missing);
+	if (r == -ENOENT) {
+		fprintf(
+		    stderr,
+		    "tightbox generate: %s: the scan does not cover %s, which import %s loaded: "
+		    "scan it too (tightbox scan --python INTERP, or give the file to tightbox "
+		    "scan)\n",
+		    scan_path, missing, module);
+		return -EINVAL;
+	}
+	if (r == -EPROTO) {
+		fprintf(stderr,
+			"tightbox generate: %s: objects[]: no deps (an older tightbox scan "
+			"wrote it): scan again\n",
+			scan_path);
+		return -EINVAL;
+	}
+	if (r == 0)
+		r = tb_recording_set_import_static(f, module, scan_path, scan->arch, objects);
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = tb_recording_add_import_static(f, module, names[i].name, names[i].via,
+						   names[i].ref->object, names[i].ref->symbol,
+						   names[i].objects);
+	if (r < 0)
+		fprintf(stderr, "tightbox generate: --per-import: %s\n", strerror(-r));
+	return r;
+}
+
+struct fragment {
+	struct tb_recording *rec;
+	struct tb_atomic_file af;
+};
+
+/*
+ * `--per-import DIR`: DIR/MODULE.json for each top-level import of the union of @recs, with the
+ * static part when @scan is given. Every fragment is built and written to a temporary file
+ * first, then all are renamed: a bad input writes none.
  */
 static int write_fragments(const char *dir, const struct tb_recording *const *recs, size_t n,
-			   bool quiet)
+			   const struct tb_scan *scan, const char *scan_path, bool quiet)
 {
 	struct tb_recording *m = NULL;
 	_cleanup_strv_ char **mods = NULL;
+	struct fragment *fr = NULL;
+	size_t n_mods = 0;
 	int r, ret = EXIT_WRITE_FAILED;
 
 	r = n == 1 ? 0 : tb_recording_merge(recs, n, &m);
 	if (r == 0)
 		r = tb_recording_import_modules(m ? m : recs[0], &mods);
+	n_mods = tb_strv_len(mods);
+	if (r == 0 && !(fr = calloc(n_mods + 1, sizeof(*fr))))
+		r = -ENOMEM;
 	if (r < 0) {
 		fprintf(stderr, "tightbox generate: --per-import: %s\n", strerror(-r));
 		goto out;
@@ -387,39 +470,145 @@ static int write_fragments(const char *dir, const struct tb_recording *const *re
 		ret = EXIT_BAD_INPUT;
 		goto out;
 	}
+	for (size_t i = 0; i < n_mods; i++) {
+		r = tb_recording_import_fragment(m ? m : recs[0], mods[i], &fr[i].rec);
+		if (r == 0 && scan)
+			r = fragment_static(fr[i].rec, mods[i], scan, scan_path);
+		else if (r < 0)
+			fprintf(stderr, "tightbox generate: --per-import: %s\n", strerror(-r));
+		if (r < 0) {
+			ret = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
+			goto out;
+		}
+	}
 	r = output_dir(dir);
 	if (r < 0) {
 		ret = r == -ENOTDIR ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
 		goto out;
 	}
 	ret = 0;
-	for (size_t i = 0; mods[i] && ret == 0; i++) {
-		struct tb_recording *f = NULL;
+	for (size_t i = 0; i < n_mods && ret == 0; i++) {
 		char path[PATH_MAX];
 
-		r = tb_recording_import_fragment(m ? m : recs[0], mods[i], &f);
-		if (r == 0 && snprintf(path, sizeof(path), "%s/%s.json", dir, mods[i]) >=
-				  (int)sizeof(path))
-			r = -ENAMETOOLONG;
+		r = snprintf(path, sizeof(path), "%s/%s.json", dir, mods[i]) >= (int)sizeof(path)
+			? -ENAMETOOLONG
+			: tb_atomic_open(path, 0644, &fr[i].af);
 		if (r == 0)
-			r = tb_recording_save(f, path);
+			r = tb_recording_write(fr[i].rec, fr[i].af.f);
+		if (r == 0)
+			r = tb_atomic_close(&fr[i].af);
 		if (r < 0) {
 			fprintf(stderr, "tightbox generate: cannot write %s/%s.json: %s\n", dir,
 				mods[i], strerror(-r));
 			ret = EXIT_WRITE_FAILED;
-		} else if (!quiet) {
-			size_t names = 0;
-
-			for (size_t a = 0; a < f->n_arches; a++)
-				names += f->arches[a].n_syscalls;
-			printf("wrote %s/%s.json (%zu syscall%s)\n", dir, mods[i], names,
-			       names == 1 ? "" : "s");
 		}
-		tb_recording_free(f);
+	}
+	for (size_t i = 0; i < n_mods && ret == 0; i++) {
+		const struct tb_rec_pymodule *pm = tb_recording_pymodule(fr[i].rec, mods[i]);
+		size_t names = 0;
+
+		r = tb_atomic_commit(&fr[i].af);
+		if (r < 0) {
+			fprintf(stderr, "tightbox generate: cannot rename into %s: %s\n",
+				fr[i].af.path, strerror(-r));
+			ret = EXIT_WRITE_FAILED;
+			break;
+		}
+		if (quiet)
+			continue;
+		for (size_t a = 0; a < fr[i].rec->n_arches; a++)
+			names += fr[i].rec->arches[a].n_syscalls;
+		printf("wrote %s/%s.json (%zu syscall%s", dir, mods[i], names,
+		       names == 1 ? "" : "s");
+		if (pm && pm->scanned)
+			printf("; static %zu from %zu object%s", pm->n_statics,
+			       tb_strv_len(pm->objects), tb_strv_len(pm->objects) == 1 ? "" : "s");
+		printf(")\n");
 	}
 out:
+	for (size_t i = 0; fr && i < n_mods; i++) {
+		tb_atomic_discard(&fr[i].af);
+		tb_recording_free(fr[i].rec);
+	}
+	free(fr);
 	tb_recording_free(m);
 	return ret;
+}
+
+/*
+ * `--imports`: checks that @frag (read from @path) is the fragment of @module and, when it has
+ * a static part, appends its names to *@v / *@whys (the generator's statics). @want: -1 use the
+ * static part where there is one, 0 ignore it (--static none), 1 require it (--static safe|all).
+ * *@arch: the static arch so far. 0, or -EINVAL after printing why, -ENOMEM.
+ */
+static int fragment_statics(const struct tb_recording *frag, const char *path, const char *module,
+			    int want, struct tb_gen_static_name **v, size_t *n, char ***whys,
+			    const char **arch)
+{
+	const struct tb_rec_pymodule *pm = tb_recording_pymodule(frag, module);
+	_cleanup_strv_ char **mods = NULL;
+	_cleanup_free_ char *prefix = NULL;
+	struct tb_gen_static_name *nv;
+	int r = tb_recording_import_modules(frag, &mods);
+
+	if (r < 0)
+		return r;
+	if (!tb_strv_has(mods, module)) {
+		fprintf(stderr,
+			"tightbox generate: %s: python_context.imports.%s: missing: not the "
+			"fragment of %s (write it with generate --per-import)\n",
+			path, module, module);
+		return -EINVAL;
+	}
+	if (want == 0)
+		return 0;
+	if (!pm || !pm->scanned) {
+		if (want > 0) {
+			fprintf(stderr,
+				"tightbox generate: %s: python_context.static.%s: missing: "
+				"the fragment has no static names (write the fragments with "
+				"generate --per-import DIR --scan SCAN.json), or pass --static "
+				"none\n",
+				path, module);
+			return -EINVAL;
+		}
+		/* Said even with -q: the profile is narrower than the other modules'. */
+		fprintf(stderr,
+			"tightbox generate: note: %s has no static names (written without "
+			"--scan): recorded names only for %s\n",
+			path, module);
+		return 0;
+	}
+	if (*arch && strcmp(*arch, pm->static_arch)) {
+		fprintf(stderr,
+			"tightbox generate: %s: python_context.static.%s.arch: scanned on %s, "
+			"the other static names on %s\n",
+			path, module, pm->static_arch, *arch);
+		return -EINVAL;
+	}
+	*arch = pm->static_arch;
+	nv = realloc(*v, (*n + pm->n_statics + 1) * sizeof(*nv));
+	if (!nv || asprintf(&prefix, "import %s: ", module) < 0) {
+		if (nv)
+			*v = nv;
+		return -ENOMEM;
+	}
+	*v = nv;
+	for (size_t i = 0; i < pm->n_statics; i++) {
+		const struct tb_rec_static_name *x = &pm->statics[i];
+		_cleanup_free_ char *why = NULL;
+
+		r = static_why(prefix, x->object, x->symbol, x->objects, &why);
+		if (r == 0)
+			r = tb_strv_add(whys, why);
+		if (r < 0)
+			return r;
+		nv[*n].name = x->name;
+		nv[*n].via = x->via;
+		nv[*n].why = NULL; /* set once whys stops moving */
+		(*n)++;
+	}
+	return 0;
 }
 
 int tb_cmd_generate(int argc, char **argv)
@@ -451,6 +640,7 @@ int tb_cmd_generate(int argc, char **argv)
 	struct tb_scan *scan = NULL;
 	struct tb_gen_static_name *statics = NULL;
 	char **whys = NULL;
+	size_t n_statics = 0;
 	const char *scan_path = NULL, *static_arg = NULL;
 	bool quiet = false;
 	const char *per_import = NULL, *imports = NULL, *import_dir = NULL;
@@ -568,9 +758,11 @@ int tb_cmd_generate(int argc, char **argv)
 		fprintf(stderr, "tightbox generate: -o %s: exists and is not a directory\n", dir);
 		return EXIT_BAD_INPUT;
 	}
-	if (per_import && (imports || phases || scan_path)) {
-		fprintf(stderr, "tightbox generate: --per-import writes fragments only: not with "
-				"--imports, --phases or --scan (a scan has no per-import view yet)\n");
+	if (per_import && (imports || phases || static_arg)) {
+		fprintf(stderr,
+			"tightbox generate: --per-import writes fragments only: not with "
+			"--imports, --phases or --static (a fragment keeps every name its scan "
+			"reaches with how; --static chooses when composing with --imports)\n");
 		return EXIT_BAD_INPUT;
 	}
 	if (!imports != !import_dir) {
@@ -582,11 +774,20 @@ int tb_cmd_generate(int argc, char **argv)
 				"module names (letters, digits, '_'), not '%s'\n", imports);
 		return EXIT_BAD_INPUT;
 	}
-	if (static_arg && !scan_path) {
-		fprintf(stderr, "tightbox generate: --static needs --scan FILE\n");
+	if (static_arg && !scan_path && !imports) {
+		fprintf(stderr, "tightbox generate: --static needs --scan FILE or --imports\n");
 		return EXIT_BAD_INPUT;
 	}
-	if (scan_path) {
+	if (scan_path && per_import) {
+		r = tb_scan_load(scan_path, &scan, &d);
+		if (r < 0) {
+			if (!d.message[0])
+				tb_diag_set(&d, scan_path, 0, 0, NULL, "cannot read the scan: %s",
+					    strerror(-r));
+			tb_cli_print_diag("tightbox generate", &d);
+			goto out;
+		}
+	} else if (scan_path) {
 		r = load_statics(scan_path, &scan, &statics, &whys, &d);
 		if (r < 0) {
 			if (!d.message[0])
@@ -598,7 +799,7 @@ int tb_cmd_generate(int argc, char **argv)
 		if (!static_arg)
 			o.static_mode = TB_GEN_STATIC_SAFE;
 		o.statics = statics;
-		o.n_statics = scan->n_syscalls;
+		o.n_statics = n_statics = scan->n_syscalls;
 		o.static_arch = scan->arch;
 		o.static_source = scan_path;
 	}
@@ -643,10 +844,34 @@ int tb_cmd_generate(int argc, char **argv)
 		}
 		in[i].path = path;
 		in[i].rec = recs[i];
+		if (i >= n_rec) {
+			/* --static none ignores the fragments' static names, safe|all requires
+			 * them, and without --static each fragment's are used when it has them. */
+			int want = !static_arg ? -1 : o.static_mode != TB_GEN_STATIC_NONE;
+
+			r = fragment_statics(recs[i], path, modules[i - n_rec], want, &statics,
+					     &n_statics, &whys, &o.static_arch);
+			if (r < 0) {
+				if (r != -EINVAL)
+					fprintf(stderr, "tightbox generate: %s\n", strerror(-r));
+				ret = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
+				goto out;
+			}
+			if (!o.static_source && n_statics)
+				o.static_source = path;
+		}
+	}
+	if (imports && n_statics) {
+		for (size_t i = 0; i < n_statics; i++)
+			statics[i].why = whys[i];
+		if (!static_arg)
+			o.static_mode = TB_GEN_STATIC_SAFE;
+		o.statics = statics;
+		o.n_statics = n_statics;
 	}
 	if (per_import) {
 		ret = write_fragments(per_import, (const struct tb_recording *const *)recs, n_in,
-				      quiet);
+				      scan, scan_path, quiet);
 		goto out;
 	}
 	n_phase1 = n_in;

@@ -186,6 +186,23 @@ void tb_recording_free(struct tb_recording *r)
 		tb_strv_free(r->imports[i].syscalls);
 	}
 	free(r->imports);
+	for (size_t i = 0; i < r->n_pymodules; i++) {
+		struct tb_rec_pymodule *x = &r->pymodules[i];
+
+		free(x->module);
+		tb_strv_free(x->extensions);
+		tb_strv_free(x->libraries);
+		free(x->scan);
+		free(x->static_arch);
+		tb_strv_free(x->objects);
+		for (size_t k = 0; k < x->n_statics; k++) {
+			free(x->statics[k].name);
+			free(x->statics[k].object);
+			free(x->statics[k].symbol);
+		}
+		free(x->statics);
+	}
+	free(r->pymodules);
 	free(r);
 }
 
@@ -523,6 +540,112 @@ int tb_recording_add_import_syscall(struct tb_recording *r, const char *module, 
 	return tb_strv_add_sorted(&x->syscalls, name);
 }
 
+/* @module's entry (added when new, within TB_REC_MAX_IMPORTS); NULL on -ENOMEM (*@err) or when
+ * full (*@err 0). */
+static struct tb_rec_pymodule *pymodule_get(struct tb_recording *r, const char *module, int *err)
+{
+	bool found;
+	size_t at = TB_BSEARCH(r->pymodules, r->n_pymodules, module, module, found);
+
+	*err = 0;
+	if (found)
+		return &r->pymodules[at];
+	if (r->n_pymodules >= TB_REC_MAX_IMPORTS)
+		return NULL;
+	if (array_insert((void **)&r->pymodules, &r->n_pymodules, sizeof(*r->pymodules), at) < 0 ||
+	    !(r->pymodules[at].module = strdup(module))) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return &r->pymodules[at];
+}
+
+const struct tb_rec_pymodule *tb_recording_pymodule(const struct tb_recording *r,
+						    const char *module)
+{
+	bool found;
+	size_t at = TB_BSEARCH(r->pymodules, r->n_pymodules, module, module, found);
+
+	return found ? &r->pymodules[at] : NULL;
+}
+
+/* Adds @path to the list at @off of @module's entry, within TB_REC_MAX_NAMES. */
+static int pymodule_add_path(struct tb_recording *r, const char *module, size_t off,
+			     const char *path)
+{
+	int err;
+	struct tb_rec_pymodule *x = pymodule_get(r, module, &err);
+	char ***v = x ? (char ***)((char *)x + off) : NULL;
+
+	if (!x || tb_strv_has(*v, path) || tb_strv_len(*v) >= TB_REC_MAX_NAMES)
+		return err;
+	return tb_strv_add_sorted(v, path);
+}
+
+int tb_recording_add_import_extension(struct tb_recording *r, const char *module, const char *path)
+{
+	return pymodule_add_path(r, module, offsetof(struct tb_rec_pymodule, extensions), path);
+}
+
+int tb_recording_add_import_library(struct tb_recording *r, const char *module, const char *path)
+{
+	return pymodule_add_path(r, module, offsetof(struct tb_rec_pymodule, libraries), path);
+}
+
+int tb_recording_set_import_static(struct tb_recording *r, const char *module, const char *scan,
+				   const char *arch, char *const *objects)
+{
+	int err;
+	struct tb_rec_pymodule *x = pymodule_get(r, module, &err);
+
+	if (!x)
+		return err;
+	if (!x->scanned) {
+		x->scanned = true;
+		x->scan = strdup(scan);
+		x->static_arch = strdup(arch);
+		if (!x->scan || !x->static_arch)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; objects && objects[i]; i++)
+		if (!tb_strv_has(x->objects, objects[i]) &&
+		    tb_strv_len(x->objects) < TB_REC_MAX_NAMES &&
+		    (err = tb_strv_add_sorted(&x->objects, objects[i])) < 0)
+			return err;
+	return 0;
+}
+
+int tb_recording_add_import_static(struct tb_recording *r, const char *module, const char *name,
+				   unsigned via, const char *object, const char *symbol,
+				   uint64_t objects)
+{
+	struct tb_rec_pymodule *x = (struct tb_rec_pymodule *)tb_recording_pymodule(r, module);
+	struct tb_rec_static_name *n;
+	bool found;
+	size_t at;
+
+	if (!x || !x->scanned)
+		return -EINVAL;
+	at = TB_BSEARCH(x->statics, x->n_statics, name, name, found);
+	if (found) {
+		x->statics[at].via |= via;
+		if (objects > x->statics[at].objects)
+			x->statics[at].objects = objects;
+		return 0;
+	}
+	if (x->n_statics >= TB_REC_MAX_NAMES)
+		return 0;
+	if (array_insert((void **)&x->statics, &x->n_statics, sizeof(*x->statics), at) < 0)
+		return -ENOMEM;
+	n = &x->statics[at];
+	n->name = strdup(name);
+	n->via = via;
+	n->object = object ? strdup(object) : NULL;
+	n->symbol = symbol ? strdup(symbol) : NULL;
+	n->objects = objects;
+	return n->name && (!object || n->object) && (!symbol || n->symbol) ? 0 : -ENOMEM;
+}
+
 int tb_recording_add_executable(struct tb_recording *r, const char *path)
 {
 	return tb_strv_add_sorted(&r->executables, path);
@@ -651,6 +774,63 @@ static json_t *ops_to_json(unsigned ops)
 }
 
 /* Builds the whole document; NULL on ENOMEM. */
+static json_t *via_to_json(unsigned via)
+{
+	json_t *a = json_array();
+
+	if (a && (via & TB_REC_VIA_IMPORT))
+		json_array_append_new(a, json_string("import"));
+	if (a && (via & TB_REC_VIA_SYSCALL))
+		json_array_append_new(a, json_string("syscall"));
+	if (a && (via & TB_REC_VIA_INLINE))
+		json_array_append_new(a, json_string("inline"));
+	return a;
+}
+
+/* python_context's "extensions" and "static" keys, each only when some module has it (recordings
+ * without them stay byte-identical). 0, or -1 out of memory. */
+static int pymodules_to_json(const struct tb_recording *r, json_t *py)
+{
+	json_t *ext = json_object(), *libs = json_object(), *st = json_object();
+	int e = !ext || !libs || !st;
+
+	for (size_t i = 0; !e && i < r->n_pymodules; i++) {
+		const struct tb_rec_pymodule *x = &r->pymodules[i];
+		json_t *names = json_object();
+
+		if (x->extensions)
+			e |= json_object_set_new(ext, x->module, strv_to_json(x->extensions));
+		if (x->libraries)
+			e |= json_object_set_new(libs, x->module, strv_to_json(x->libraries));
+		for (size_t k = 0; names && k < x->n_statics; k++) {
+			const struct tb_rec_static_name *n = &x->statics[k];
+
+			e |= json_object_set_new(
+			    names, n->name,
+			    json_pack("{s:o,s:o,s:o,s:I}", "via", via_to_json(n->via), "object",
+				      jstr_or_null(n->object), "symbol", jstr_or_null(n->symbol),
+				      "objects", (json_int_t)n->objects));
+		}
+		if (x->scanned)
+			e |= json_object_set_new(
+			    st, x->module,
+			    json_pack("{s:s,s:s,s:o,s:o}", "scan", x->scan, "arch", x->static_arch,
+				      "objects", strv_to_json(x->objects), "syscalls", names));
+		else
+			json_decref(names);
+	}
+	if (!e && json_object_size(ext))
+		e |= json_object_set(py, "extensions", ext);
+	if (!e && json_object_size(libs))
+		e |= json_object_set(py, "libraries", libs);
+	if (!e && json_object_size(st))
+		e |= json_object_set(py, "static", st);
+	json_decref(libs);
+	json_decref(ext);
+	json_decref(st);
+	return e ? -1 : 0;
+}
+
 static json_t *recording_to_json(const struct tb_recording *r)
 {
 	json_t *root = json_object(), *sys = json_object(), *args = json_object(),
@@ -735,7 +915,7 @@ static json_t *recording_to_json(const struct tb_recording *r)
 		e |= json_object_set_new(root, "denied", d);
 	}
 	/* Only a recording with Python context has the key. */
-	if (r->n_py_first || r->n_imports) {
+	if (r->n_py_first || r->n_imports || r->n_pymodules) {
 		json_t *py = json_object(), *first = json_object(), *imp = json_object();
 
 		for (size_t i = 0; first && i < r->n_py_first; i++) {
@@ -763,6 +943,7 @@ static json_t *recording_to_json(const struct tb_recording *r)
 		}
 		e |= json_object_set_new(py, "first_use", first);
 		e |= json_object_set_new(py, "imports", imp);
+		e |= pymodules_to_json(r, py);
 		e |= json_object_set_new(root, "python_context", py);
 	}
 	/* Only a lossy recording has the key: complete ones stay byte-identical to before. */
@@ -1165,6 +1346,114 @@ static int denied_from_json(const struct loader *l, struct tb_recording *r, json
 	return each_arch_name(l, r, d, "denied", one_denied_from_json);
 }
 
+/* ["import", "syscall", "inline"] -> TB_REC_VIA_* bits. */
+static int via_from_json(const struct loader *l, json_t *a, const char *where, unsigned *out)
+{
+	size_t i;
+	json_t *e;
+
+	*out = 0;
+	if (!json_is_array(a))
+		return bad(l, where, "expected an array of \"import\", \"syscall\", \"inline\"");
+	json_array_foreach(a, i, e) {
+		const char *t = json_string_value(e);
+
+		if (t && !strcmp(t, "import"))
+			*out |= TB_REC_VIA_IMPORT;
+		else if (t && !strcmp(t, "syscall"))
+			*out |= TB_REC_VIA_SYSCALL;
+		else if (t && !strcmp(t, "inline"))
+			*out |= TB_REC_VIA_INLINE;
+		else
+			return bad(l, where,
+				   "[%zu]: expected \"import\", \"syscall\" or \"inline\"", i);
+	}
+	return 0;
+}
+
+/* One module of "static": {"scan", "arch", "objects": [...], "syscalls": {NAME: {...}}}. */
+static int static_from_json(const struct loader *l, struct tb_recording *r, const char *module,
+			    json_t *x)
+{
+	json_t *scan = json_object_get(x, "scan"), *arch = json_object_get(x, "arch");
+	json_t *names = json_object_get(x, "syscalls"), *n;
+	_cleanup_strv_ char **objects = NULL;
+	const char *name;
+	char where[200];
+	int ret;
+
+	snprintf(where, sizeof(where), "python_context.static.%s", module);
+	if (!json_is_object(x) || !json_is_string(scan) || !json_is_string(arch) ||
+	    !json_is_object(names))
+		return bad(l, where,
+			   "expected {\"scan\": STRING, \"arch\": STRING, \"objects\": "
+			   "[STRING], \"syscalls\": {NAME: {...}}}");
+	snprintf(where, sizeof(where), "python_context.static.%s.objects", module);
+	if ((ret = get_strv(l, json_object_get(x, "objects"), where, true, &objects)) < 0 ||
+	    (ret = tb_recording_set_import_static(r, module, json_string_value(scan),
+						  json_string_value(arch), objects)) < 0)
+		return ret;
+	json_object_foreach(names, name, n) {
+		json_t *obj = json_object_get(n, "object"), *sym = json_object_get(n, "symbol");
+		uint64_t count = 0;
+		unsigned via;
+
+		snprintf(where, sizeof(where), "python_context.static.%s.syscalls.%s", module,
+			 name);
+		if (!json_is_object(n) || (obj && !json_is_null(obj) && !json_is_string(obj)) ||
+		    (sym && !json_is_null(sym) && !json_is_string(sym)))
+			return bad(l, where,
+				   "expected {\"via\": [...], \"object\": STRING or null, "
+				   "\"symbol\": STRING or null, \"objects\": N}");
+		if ((ret = via_from_json(l, json_object_get(n, "via"), where, &via)) < 0)
+			return ret;
+		if (json_object_get(n, "objects") &&
+		    (ret = get_uint(l, json_object_get(n, "objects"), where, &count)) < 0)
+			return ret;
+		if ((ret = tb_recording_add_import_static(r, module, name, via,
+							  json_string_value(obj),
+							  json_string_value(sym), count)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* "extensions" and "libraries": {MODULE: [PATH...]}, "static": {MODULE: {...}} (optional). */
+static int pymodules_from_json(const struct loader *l, struct tb_recording *r, json_t *py)
+{
+	static const char *const keys[] = {"extensions", "libraries"};
+	json_t *st = json_object_get(py, "static"), *x;
+	const char *module;
+	int ret;
+
+	if (st && !json_is_object(st))
+		return bad(l, "python_context", "static must be an object");
+	for (size_t k = 0; k < TB_ARRAY_SIZE(keys); k++) {
+		json_t *o = json_object_get(py, keys[k]);
+
+		if (o && !json_is_object(o))
+			return bad(l, "python_context", "%s must be an object", keys[k]);
+		json_object_foreach(o, module, x) {
+			_cleanup_strv_ char **paths = NULL;
+			char where[160];
+
+			snprintf(where, sizeof(where), "python_context.%s.%s", keys[k], module);
+			if ((ret = get_strv(l, x, where, true, &paths)) < 0)
+				return ret;
+			for (size_t i = 0; paths && paths[i] && ret >= 0; i++)
+				ret = k ? tb_recording_add_import_library(r, module, paths[i])
+					: tb_recording_add_import_extension(r, module, paths[i]);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	json_object_foreach(st, module, x) {
+		if ((ret = static_from_json(l, r, module, x)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* "python_context": {"first_use": {ARCH: {NAME: {...}}}, "imports": {MODULE: {ARCH: [...]}}}. */
 static int pyctx_from_json(const struct loader *l, struct tb_recording *r, json_t *py)
 {
@@ -1215,7 +1504,7 @@ static int pyctx_from_json(const struct loader *l, struct tb_recording *r, json_
 					return ret;
 		}
 	}
-	return 0;
+	return pymodules_from_json(l, r, py);
 }
 
 static int recording_from_json(const struct loader *l, json_t *root, struct tb_recording *r)
@@ -1414,6 +1703,27 @@ static int prov_cmp(const void *a, const void *b)
 	return x->duration_ms < y->duration_ms ? -1 : x->duration_ms > y->duration_ms;
 }
 
+/* Adds module @x's extensions and static part to @m (merge and fragments). */
+static int pymodule_copy(struct tb_recording *m, const struct tb_rec_pymodule *x)
+{
+	int ret = 0;
+
+	for (size_t k = 0; x->extensions && x->extensions[k] && ret == 0; k++)
+		ret = tb_recording_add_import_extension(m, x->module, x->extensions[k]);
+	for (size_t k = 0; x->libraries && x->libraries[k] && ret == 0; k++)
+		ret = tb_recording_add_import_library(m, x->module, x->libraries[k]);
+	if (ret == 0 && x->scanned)
+		ret = tb_recording_set_import_static(m, x->module, x->scan, x->static_arch,
+						     x->objects);
+	for (size_t k = 0; k < x->n_statics && ret == 0; k++) {
+		const struct tb_rec_static_name *n = &x->statics[k];
+
+		ret = tb_recording_add_import_static(m, x->module, n->name, n->via, n->object,
+						     n->symbol, n->objects);
+	}
+	return ret;
+}
+
 static int merge_one(struct tb_recording *m, const struct tb_recording *r)
 {
 	int ret;
@@ -1474,6 +1784,11 @@ static int merge_one(struct tb_recording *m, const struct tb_recording *r)
 								   r->imports[i].arch,
 								   r->imports[i].syscalls[k])) < 0)
 				return ret;
+	ret = 0;
+	for (size_t i = 0; i < r->n_pymodules && ret == 0; i++)
+		ret = pymodule_copy(m, &r->pymodules[i]);
+	if (ret < 0)
+		return ret;
 	m->lost.events += r->lost.events;
 	m->lost.paths += r->lost.paths;
 	m->lost.files += r->lost.files;
@@ -1592,6 +1907,8 @@ int tb_recording_import_fragment(const struct tb_recording *r, const char *modul
 								      x->syscalls[k]);
 		}
 	}
+	if (ret == 0 && tb_recording_pymodule(r, module))
+		ret = pymodule_copy(f, tb_recording_pymodule(r, module));
 	free(f->prov.backend);
 	if (ret == 0 && !(f->prov.backend = strdup("per-import")))
 		ret = -ENOMEM;

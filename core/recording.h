@@ -98,6 +98,36 @@ struct tb_rec_import {
 	char **syscalls; /* sorted, unique, NULL-terminated */
 };
 
+/* How a static name is reachable: the bits of scanner/scan.h's enum tb_scan_via. */
+#define TB_REC_VIA_IMPORT 1u  /* an imported glibc function */
+#define TB_REC_VIA_SYSCALL 2u /* a syscall() call with a constant number */
+#define TB_REC_VIA_INLINE 4u  /* an inline syscall instruction with a constant number */
+
+/* One name a top-level import's objects can reach (a fragment written with `--scan`). */
+struct tb_rec_static_name {
+	char *name;
+	unsigned via;	  /* TB_REC_VIA_* bits */
+	char *object;	  /* one reference: "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0.8.6" */
+	char *symbol;	  /* and its symbol: "fdatasync@GLIBC_2.2.5", "syscall(0x1234)" */
+	uint64_t objects; /* how many of the import's objects reach it */
+};
+
+/*
+ * The ELF objects of one top-level import: the extension modules it loaded (recorded) and, in a
+ * fragment written by `generate --per-import DIR --scan SCAN`, their closure and what it reaches.
+ */
+struct tb_rec_pymodule {
+	char *module;
+	char **extensions; /* as the program loaded them; sorted, NULL-terminated, NULL none */
+	char **libraries;  /* other files it mapped executable (ld.so's DT_NEEDED, ctypes); sorted */
+	bool scanned;	   /* the static part below is present (possibly empty: pure Python) */
+	char *scan;	   /* the scan file it came from */
+	char *static_arch; /* the scan's arch */
+	char **objects;	   /* the extensions' DT_NEEDED closure (realpaths), sorted; NULL none */
+	struct tb_rec_static_name *statics; /* sorted by name */
+	size_t n_statics;
+};
+
 /* Top-level imports a recording file may hold. */
 #define TB_REC_MAX_IMPORTS 4096
 
@@ -125,6 +155,8 @@ struct tb_recording {
 	size_t n_py_first;
 	struct tb_rec_import *imports; /* sorted by module, then arch */
 	size_t n_imports;
+	struct tb_rec_pymodule *pymodules; /* sorted by module; extensions and static names */
+	size_t n_pymodules;
 	/* What the recorder saw but could not record ("lost"; 0 when nothing was lost). */
 	struct tb_rec_lost {
 		uint64_t events; /* announcements of files/argument tuples dropped (buffer full) */
@@ -160,6 +192,23 @@ int tb_recording_add_py_first(struct tb_recording *r, const char *arch, const ch
  * modules or TB_REC_MAX_NAMES names, dropped). 0 or -ENOMEM. */
 int tb_recording_add_import_syscall(struct tb_recording *r, const char *module, const char *arch,
 				    const char *name);
+/* Adds @path to the extension modules top-level import @module loaded (bounded like the names).
+ * 0 or -ENOMEM. */
+int tb_recording_add_import_extension(struct tb_recording *r, const char *module, const char *path);
+/* Adds @path to the other shared objects @module mapped executable. 0 or -ENOMEM. */
+int tb_recording_add_import_library(struct tb_recording *r, const char *module, const char *path);
+/* Marks @module's static part present: scanned on @arch from @scan, @objects its closure (may be
+ * NULL). Again for the same module: the objects are added. 0 or -ENOMEM. */
+int tb_recording_set_import_static(struct tb_recording *r, const char *module, const char *scan,
+				   const char *arch, char *const *objects);
+/* Adds one name @module's objects reach (after tb_recording_set_import_static; a name again:
+ * via or-ed, the first reference kept, the larger object count). 0 or -ENOMEM. */
+int tb_recording_add_import_static(struct tb_recording *r, const char *module, const char *name,
+				   unsigned via, const char *object, const char *symbol,
+				   uint64_t objects);
+/* @module's extensions and static part, NULL when the recording has neither. */
+const struct tb_rec_pymodule *tb_recording_pymodule(const struct tb_recording *r,
+						    const char *module);
 int tb_recording_add_family(struct tb_recording *r, const char *family);
 /* Sets prov.workload and makes it the only workload of every syscall recorded so far. */
 int tb_recording_set_workload(struct tb_recording *r, const char *workload);
@@ -191,7 +240,8 @@ int tb_recording_merge(const struct tb_recording *const *in, size_t n, struct tb
 /*
  * The per-import fragment of top-level import @module in @r (`generate --per-import`): a recording
  * whose syscalls are the names @module's import made while in progress (count 1 each), on each
- * arch, with @r's provenance, workload "import MODULE" and the import in its python_context.
+ * arch, with @r's provenance, workload "import MODULE" and the import in its python_context
+ * (with the extension modules it loaded and, when @r has it, its static part).
  * 0 and *@out, -ENOENT when @r has no such import, -ENOMEM.
  */
 int tb_recording_import_fragment(const struct tb_recording *r, const char *module,

@@ -12,9 +12,11 @@
 # syscall), and the tracer reads it at the stops it cares about: the stopped thread cannot be
 # halfway through an update, so the context is exact for the call it stopped at. A marker is also
 # made when a top-level import starts and ends, which is how the recorder learns which calls each
-# top-level import made. The buffer: b"TBPC", the text's length (4 bytes, little endian), and the
-# text, lines "PHASE", "FILE:LINE" (the outermost frame in a user file, or ""), what that frame is
-# from ("import" or the audit event), then the import chain, outermost first.
+# top-level import made; and an extension marker, write(FD, path, len(path)) with a length below
+# BUF, just before a top-level import loads an extension module, tells it which files each import
+# loaded. The buffer: b"TBPC", the text's length (4 bytes, little endian), and the text, lines
+# "PHASE", "FILE:LINE" (the outermost frame in a user file, or ""), what that frame is from
+# ("import" or the audit event), then the import chain, outermost first.
 #
 # Sources: the import stack from a wrapper around importlib's _find_and_load (CPython's C import
 # code looks it up on each real load, 3.8 to 3.13), compiled as "<frozen importlib._bootstrap>" and
@@ -141,7 +143,17 @@ def _tightbox_context(sys, root):
         finally:
             busy.discard(t)
 
-    g = {"_state": state, "_begin": begin, "_flush": flush, "_orig": bs._find_and_load,
+    def loaded(path):  # an extension marker: the file the import in progress loads
+        if state().stack:
+            data = path.encode("utf-8", "surrogateescape")
+            if 0 < len(data) < BUF:
+                try:
+                    write(FD, data)
+                except OSError:
+                    pass
+
+    g = {"_state": state, "_begin": begin, "_flush": flush, "_loaded": loaded,
+         "_orig": bs._find_and_load,
          "_cm": bse.ExtensionFileLoader.create_module, "_em": bse.ExtensionFileLoader.exec_module}
     # Named _call_with_frames_removed: CPython trims an import traceback's importlib chunk up to
     # a frame of that name (import.c, remove_importlib_frames), so an exception raised inside
@@ -176,6 +188,10 @@ def _ext(orig, self, arg):
         s.stack[-1] = name
         _flush(s, False)
 def create_module(self, spec):
+    try:
+        _loaded(self.path)
+    except Exception:  # noqa: BLE001 - never disturb the program
+        pass
     return _ext(_cm, self, spec)
 def exec_module(self, module):
     return _ext(_em, self, module)

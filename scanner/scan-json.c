@@ -63,15 +63,20 @@ static json_t *syscall_json(const struct tb_scan_syscall *sc)
 
 	for (size_t k = 0; from && k < sc->n_refs;) {
 		json_t *syms = json_array();
+		unsigned via = 0;
 		size_t j = k;
 
-		for (; j < sc->n_refs && !strcmp(sc->refs[j].object, sc->refs[k].object); j++)
+		for (; j < sc->n_refs && !strcmp(sc->refs[j].object, sc->refs[k].object); j++) {
+			via |= sc->refs[j].via;
 			if (j - k < MAX_SYMBOLS)
 				json_array_append_new(syms, json_string(sc->refs[j].symbol));
+		}
+		/* The object's own via: the symbols listed may be capped. */
 		json_array_append_new(
-		    from, json_pack("{s:s,s:o,s:I}", "object", sc->refs[k].object, "symbols", syms,
-				    "more_symbols",
-				    (json_int_t)(j - k > MAX_SYMBOLS ? j - k - MAX_SYMBOLS : 0)));
+		    from, json_pack("{s:s,s:o,s:I,s:o}", "object", sc->refs[k].object, "symbols",
+				    syms, "more_symbols",
+				    (json_int_t)(j - k > MAX_SYMBOLS ? j - k - MAX_SYMBOLS : 0),
+				    "via", via_json(via)));
 		objects++;
 		k = j;
 	}
@@ -91,12 +96,12 @@ int tb_scan_to_json(const struct tb_scan *s, char **out)
 		n_calls += o->n_calls;
 		n_inlines += o->n_inlines;
 		json_array_append_new(
-		    objects, json_pack("{s:s,s:o,s:o,s:b,s:I,s:o,s:o}", "path", o->path, "soname",
-				       o->soname ? json_string(o->soname) : json_null(), "needed",
-				       strv_json(o->needed), "glibc", o->glibc, "glibc_imports",
-				       (json_int_t)o->n_imports, "syscall_calls",
-				       sites_json(o->calls, o->n_calls), "inline_syscalls",
-				       sites_json(o->inlines, o->n_inlines)));
+		    objects, json_pack("{s:s,s:o,s:o,s:o,s:b,s:I,s:o,s:o}", "path", o->path,
+				       "soname", o->soname ? json_string(o->soname) : json_null(),
+				       "needed", strv_json(o->needed), "deps", strv_json(o->deps),
+				       "glibc", o->glibc, "glibc_imports", (json_int_t)o->n_imports,
+				       "syscall_calls", sites_json(o->calls, o->n_calls),
+				       "inline_syscalls", sites_json(o->inlines, o->n_inlines)));
 	}
 	for (size_t i = 0; syscalls && i < s->n_syscalls; i++)
 		json_array_append_new(syscalls, syscall_json(&s->syscalls[i]));
@@ -134,6 +139,104 @@ static int bad(struct tb_diag *diag, const char *path, const char *where, const 
 	return -EINVAL;
 }
 
+/* ["import", "syscall", "inline"] -> bits; -EINVAL for anything else. */
+static int via_from_json(json_t *via, unsigned *out)
+{
+	size_t k;
+	json_t *e;
+
+	*out = 0;
+	if (!json_is_array(via))
+		return -EINVAL;
+	json_array_foreach(via, k, e)
+	{
+		const char *t = json_string_value(e);
+
+		if (t && !strcmp(t, "import"))
+			*out |= TB_SCAN_VIA_IMPORT;
+		else if (t && !strcmp(t, "syscall"))
+			*out |= TB_SCAN_VIA_SYSCALL;
+		else if (t && !strcmp(t, "inline"))
+			*out |= TB_SCAN_VIA_INLINE;
+		else
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* A symbol's own kind, for files that predate from[].via. */
+static unsigned via_of_symbol(const char *sym)
+{
+	if (!strncmp(sym, "syscall(", 8))
+		return TB_SCAN_VIA_SYSCALL;
+	if (!strncmp(sym, "inline(", 7))
+		return TB_SCAN_VIA_INLINE;
+	return TB_SCAN_VIA_IMPORT;
+}
+
+static int strv_from_json(json_t *a, char ***out)
+{
+	size_t k;
+	json_t *e;
+
+	json_array_foreach(a, k, e)
+	{
+		if (!json_is_string(e))
+			return -EINVAL;
+		if (tb_strv_add(out, json_string_value(e)) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* objects[]: path, soname, needed, glibc and (files since deps were added) deps. */
+static int objects_from_json(struct tb_scan *s, json_t *objs, const char *path,
+			     struct tb_diag *diag)
+{
+	char where[64];
+	size_t i;
+	json_t *o;
+
+	if (!objs)
+		return 0;
+	if (!json_is_array(objs))
+		return bad(diag, path, "objects", "not an array");
+	s->objects = calloc(json_array_size(objs) + 1, sizeof(*s->objects));
+	if (!s->objects)
+		return -ENOMEM;
+	s->has_deps = json_array_size(objs) > 0;
+	json_array_foreach(objs, i, o)
+	{
+		struct tb_scan_object *x = &s->objects[s->n_objects];
+		json_t *p = json_object_get(o, "path"), *so = json_object_get(o, "soname");
+		json_t *needed = json_object_get(o, "needed"), *deps = json_object_get(o, "deps");
+		int r;
+
+		snprintf(where, sizeof(where), "objects[%zu]", i);
+		if (!json_is_string(p) || (so && !json_is_null(so) && !json_is_string(so)) ||
+		    (needed && !json_is_array(needed)) || (deps && !json_is_array(deps)))
+			return bad(diag, path, where,
+				   "needs a path, soname (string or null), needed[] and deps[]");
+		if (i && strcmp(s->objects[s->n_objects - 1].path, json_string_value(p)) >= 0)
+			return bad(diag, path, where, "paths are not sorted and unique");
+		x->path = strdup(json_string_value(p));
+		x->soname = json_is_string(so) ? strdup(json_string_value(so)) : NULL;
+		x->glibc = json_is_true(json_object_get(o, "glibc"));
+		s->n_objects++;
+		if (!x->path || (json_is_string(so) && !x->soname))
+			return -ENOMEM;
+		s->has_deps &= deps != NULL;
+		r = strv_from_json(needed, &x->needed);
+		if (r == 0)
+			r = strv_from_json(deps, &x->deps);
+		if (r == -EINVAL)
+			return bad(diag, path, where, "needed[] and deps[] hold strings");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int tb_scan_load(const char *path, struct tb_scan **out, struct tb_diag *diag)
 {
 	__attribute__((cleanup(scan_freep))) struct tb_scan *s = calloc(1, sizeof(*s));
@@ -142,6 +245,7 @@ int tb_scan_load(const char *path, struct tb_scan **out, struct tb_diag *diag)
 	json_t *v, *scs, *sc;
 	size_t i;
 	char where[96];
+	int r;
 
 	if (!s)
 		return -ENOMEM;
@@ -167,6 +271,9 @@ int tb_scan_load(const char *path, struct tb_scan **out, struct tb_diag *diag)
 	v = json_object_get(json_object_get(root, "provenance"), "python");
 	if (json_is_string(v))
 		s->python = strdup(json_string_value(v));
+	v = json_object_get(root, "objects");
+	if ((r = objects_from_json(s, v, path, diag)) < 0)
+		return r;
 	scs = json_object_get(root, "syscalls");
 	if (!json_is_array(scs))
 		return bad(diag, path, "syscalls", "missing or not an array");
@@ -189,28 +296,21 @@ int tb_scan_load(const char *path, struct tb_scan **out, struct tb_diag *diag)
 		s->n_syscalls++;
 		if (!x->name)
 			return -ENOMEM;
-		json_array_foreach(via, k, e)
-		{
-			const char *t = json_string_value(e);
-
-			if (t && !strcmp(t, "import"))
-				x->via |= TB_SCAN_VIA_IMPORT;
-			else if (t && !strcmp(t, "syscall"))
-				x->via |= TB_SCAN_VIA_SYSCALL;
-			else if (t && !strcmp(t, "inline"))
-				x->via |= TB_SCAN_VIA_INLINE;
-			else
-				return bad(diag, path, where,
-					   "via: expected import, syscall or inline");
-		}
+		if (via_from_json(via, &x->via) < 0)
+			return bad(diag, path, where, "via: expected import, syscall or inline");
 		json_array_foreach(from, k, f)
 		{
 			json_t *obj = json_object_get(f, "object"),
 			       *syms = json_object_get(f, "symbols");
+			json_t *fvia = json_object_get(f, "via");
+			unsigned ovia = 0;
 
 			if (!json_is_string(obj) || !json_is_array(syms))
 				return bad(diag, path, where,
 					   "from[]: needs an object and symbols[]");
+			if (fvia && via_from_json(fvia, &ovia) < 0)
+				return bad(diag, path, where,
+					   "from[].via: expected import, syscall or inline");
 			json_array_foreach(syms, j, e)
 			{
 				struct tb_scan_ref *nr;
@@ -224,6 +324,8 @@ int tb_scan_load(const char *path, struct tb_scan **out, struct tb_diag *diag)
 				x->refs = nr;
 				nr[x->n_refs].object = strdup(json_string_value(obj));
 				nr[x->n_refs].symbol = strdup(json_string_value(e));
+				nr[x->n_refs].via =
+				    fvia ? ovia : via_of_symbol(json_string_value(e));
 				x->n_refs++;
 				if (!nr[x->n_refs - 1].object || !nr[x->n_refs - 1].symbol)
 					return -ENOMEM;

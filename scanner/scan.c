@@ -146,6 +146,9 @@ static int closure(struct work *w, struct tb_diag *diag)
 				/* ld.so would have refused it: report, do not fail the scan. */
 				r = add_missing(w->s, needed[k], w->s->objects[i].path);
 			}
+			if (r == 0 && find_object(w->s, path) >= 0 &&
+			    !tb_strv_has(w->s->objects[i].deps, path))
+				r = tb_strv_add_sorted(&w->s->objects[i].deps, path);
 			if (r < 0)
 				return r;
 			needed = w->infos[i].needed; /* infos may have moved */
@@ -202,6 +205,7 @@ static int add_ref(struct tb_scan *s, const char *name, unsigned via, const char
 	sc->refs = nr;
 	nr[sc->n_refs].object = strdup(object);
 	nr[sc->n_refs].symbol = strdup(symbol);
+	nr[sc->n_refs].via = via;
 	sc->n_refs++;
 	return nr[sc->n_refs - 1].object && nr[sc->n_refs - 1].symbol ? 0 : -ENOMEM;
 }
@@ -382,6 +386,7 @@ void tb_scan_free(struct tb_scan *s)
 		free(s->objects[i].path);
 		free(s->objects[i].soname);
 		tb_strv_free(s->objects[i].needed);
+		tb_strv_free(s->objects[i].deps);
 		free(s->objects[i].calls);
 		free(s->objects[i].inlines);
 	}
@@ -448,6 +453,7 @@ int tb_scan_run(const struct tb_scan_opts *o, struct tb_scan **out, struct tb_di
 	if (!s)
 		return -ENOMEM;
 	w.s = s;
+	s->has_deps = true;
 	w.token = seccomp_arch_native();
 	arch_name = w.token == SCMP_ARCH_X86_64	   ? "x86_64"
 		    : w.token == SCMP_ARCH_AARCH64 ? "aarch64"

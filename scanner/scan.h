@@ -7,7 +7,8 @@
  * inline `syscall` instructions); resolve.c finds each DT_NEEDED the way ld.so does (ld-cache.c
  * reads /etc/ld.so.cache); python.c lists an interpreter's extension modules; libc-table.c maps
  * imported glibc symbols to syscalls; scan.c walks the closure and builds the result; scan-json.c
- * writes and reads the documented, versioned JSON.
+ * writes and reads the documented, versioned JSON; reach.c restricts a scan to some of its objects
+ * and their closure (`generate --per-import --scan`).
  *
  * This library depends on core only (syscall names come from libseccomp).
  */
@@ -41,6 +42,7 @@ struct tb_scan_object {
 	char *path;	  /* as found (realpath) */
 	char *soname;	  /* DT_SONAME, NULL when none */
 	char **needed;	  /* DT_NEEDED in file order, NULL-terminated (may be NULL) */
+	char **deps;	  /* what those DT_NEEDED resolved to (realpaths), sorted; may be NULL */
 	bool glibc;	  /* part of glibc: its syscalls are those of the symbols others import */
 	size_t n_imports; /* imported glibc function symbols */
 	struct tb_scan_site *calls; /* calls to syscall() */
@@ -53,6 +55,7 @@ struct tb_scan_object {
 struct tb_scan_ref {
 	char *object; /* path */
 	char *symbol; /* "sigaltstack@GLIBC_2.2.5", "syscall(0x1234)", "inline(0x5678)" */
+	unsigned via; /* enum tb_scan_via bit(s) this reference stands for */
 };
 
 struct tb_scan_syscall {
@@ -78,6 +81,7 @@ struct tb_scan {
 	struct tb_scan_missing *missing; /* sorted */
 	size_t n_missing;
 	size_t unknown_sites; /* syscall()/inline sites whose number is unknown */
+	bool has_deps;	      /* objects[].deps known (a scan run, or a file that has them) */
 };
 
 struct tb_scan_opts {
@@ -102,6 +106,29 @@ void tb_scan_free(struct tb_scan *s);
 int tb_scan_to_json(const struct tb_scan *s, char **out);
 /* Reads a scan JSON written by tb_scan_to_json. -EINVAL with @diag (file, position, problem). */
 int tb_scan_load(const char *path, struct tb_scan **out, struct tb_diag *diag);
+
+/* ---- what some objects of a scan reach (reach.c) ---- */
+
+/* One syscall the objects reach, with one reference for the rule's comment. */
+struct tb_scan_reached {
+	const char *name;	       /* the scan's name (owned by the scan) */
+	unsigned via;		       /* enum tb_scan_via bits, over the objects */
+	const struct tb_scan_ref *ref; /* the first one among the objects (the scan's) */
+	size_t objects;		       /* how many of the objects reach it */
+};
+
+/*
+ * What @roots (paths; matched as given or by realpath) and their DT_NEEDED closure, as the scan
+ * resolved it (objects[].deps), can reach: *@objects (the closure, sorted realpaths) and
+ * *@names (sorted by name, *@n_names; the array is malloc'd, its strings are the scan's).
+ * -ENOENT with *@missing = the first root the scan does not have, -EPROTO when @s does not know
+ * its objects' dependencies (a file of an older tightbox scan), -ENOMEM. Outputs untouched on
+ * failure.
+ */
+int tb_scan_reach(const struct tb_scan *s, char *const *roots, char ***objects,
+		  struct tb_scan_reached **names, size_t *n_names, const char **missing);
+/* Whether @s has the object @path (as given or by realpath). */
+bool tb_scan_has_object(const struct tb_scan *s, const char *path);
 
 /* ---- the glibc symbol table (libc-table.c) ---- */
 

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/socket-family.h"
+#include "core/strv.h"
 #include "core/syscall-specs.h"
 #include "core/util.h"
 #include "tracer/ptrace-supervisor.h"
@@ -66,6 +67,8 @@ struct rtask {
 struct rimport {
 	char *module;
 	uint8_t seen[ARCH_N][TB_NR_SLOTS / 8];
+	char **extensions; /* the extension modules it loaded (extension markers), sorted */
+	char **libraries;  /* the files it mapped executable (ld.so, ctypes, dlopen), sorted */
 };
 
 /* (path, op) -> exit stops spent on it; open addressing, grows at 50% load. */
@@ -170,8 +173,11 @@ void tb_ptrace_engine_free(struct tb_ptrace_engine *e)
 	if (!e)
 		return;
 	tb_sv_free(e->sv);
-	for (size_t i = 0; i < e->n_imports; i++)
+	for (size_t i = 0; i < e->n_imports; i++) {
 		free(e->imports[i].module);
+		tb_strv_free(e->imports[i].extensions);
+		tb_strv_free(e->imports[i].libraries);
+	}
 	free(e->imports);
 	for (size_t i = 0; i < e->cap_seen; i++)
 		free(e->seen[i].key);
@@ -542,12 +548,53 @@ static int import_index(struct tb_ptrace_engine *e, const char *module)
 	return (int)e->n_imports++;
 }
 
+/* An extension marker (write(FD, path, len) with len < TB_PYCTX_BUF, tracer/pyctx.h): the file
+ * the task's top-level import is about to load. */
+static void on_extension(struct tb_ptrace_engine *e, struct rtask *t, const struct tb_sv_call *c)
+{
+	struct rimport *im = t->import >= 0 ? &e->imports[t->import] : NULL;
+	_cleanup_free_ char *path = NULL;
+	char buf[PATH_MAX];
+
+	if (!im || !c->args[2] || c->args[2] >= sizeof(buf) ||
+	    read_mem(c->pid, c->args[1], buf, c->args[2]) < 0)
+		return;
+	buf[c->args[2]] = '\0';
+	if (strlen(buf) != c->args[2] || !(path = resolve(c->pid, -1, buf)))
+		return;
+	if (!tb_strv_has(im->extensions, path) && tb_strv_len(im->extensions) < TB_REC_MAX_NAMES &&
+	    tb_strv_add_sorted(&im->extensions, path) < 0)
+		e->failed = true;
+}
+
+/* An mmap with PROT_EXEC of a file by a task inside a top-level import: a shared object that
+ * import loaded, whoever loaded it (ld.so for an extension's DT_NEEDED, ctypes, dlopen). */
+static void on_import_map(struct tb_ptrace_engine *e, struct rtask *t, const struct tb_sv_call *c)
+{
+	const struct tb_syscall_spec *sp = e->slots[c->arch][c->nr].spec;
+	struct rimport *im = &e->imports[t->import];
+	_cleanup_free_ char *path = NULL;
+
+	if (!sp || sp->kind != TB_SPEC_MMAP || !(c->args[2] & PROT_EXEC) ||
+	    (c->args[3] & MAP_ANONYMOUS) || (int)c->args[sp->fd_arg] < 0 ||
+	    !(path = fd_path(c->pid, (int)c->args[sp->fd_arg])))
+		return;
+	if (!tb_strv_has(im->libraries, path) && tb_strv_len(im->libraries) < TB_REC_MAX_NAMES &&
+	    tb_strv_add_sorted(&im->libraries, path) < 0)
+		e->failed = true;
+}
+
 /* A marker: the task's buffer, and which top-level import (if any) it is in from now on. */
 static void on_marker(struct tb_ptrace_engine *e, struct rtask *t, const struct tb_sv_call *c)
 {
 	struct tb_pyctx *ctx = NULL;
 	char top[128];
 	const char *m;
+
+	if (c->args[2] != TB_PYCTX_BUF) {
+		on_extension(e, t, c);
+		return;
+	}
 
 	tb_pyctx_on_marker(&t->py, c);
 	e->py_marked = true;
@@ -628,8 +675,10 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 		if (c->nr < TB_NR_SLOTS && !e->counts[c->arch][c->nr] &&
 		    (t->py.addr || t->py.snapshot || !e->py_marked))
 			first_use(e, t, c);
-		if (t->import >= 0 && c->nr < TB_NR_SLOTS)
+		if (t->import >= 0 && c->nr < TB_NR_SLOTS) {
 			e->imports[t->import].seen[c->arch][c->nr / 8] |= (uint8_t)(1u << (c->nr % 8));
+			on_import_map(e, t, c);
+		}
 	}
 	count(e, c->arch, c->nr);
 	if (c->nr >= TB_NR_SLOTS || !e->slots[c->arch][c->nr].spec)
@@ -728,6 +777,17 @@ int tb_ptrace_engine_finish(struct tb_ptrace_engine *e)
 				if (ret < 0)
 					return ret;
 			}
+	for (size_t i = 0; i < e->n_imports; i++) {
+		for (char **x = e->imports[i].extensions; x && *x; x++)
+			if ((ret = tb_recording_add_import_extension(e->rec, e->imports[i].module,
+								     *x)) < 0)
+				return ret;
+		for (char **x = e->imports[i].libraries; x && *x; x++)
+			if (!tb_strv_has(e->imports[i].extensions, *x) &&
+			    (ret = tb_recording_add_import_library(e->rec, e->imports[i].module,
+								   *x)) < 0)
+				return ret;
+	}
 	if ((ret = tb_sv_error(e->sv, NULL)) < 0)
 		return ret;
 	return e->failed ? -ENOMEM : 0;

@@ -9,6 +9,9 @@
  * thread's context in a buffer of its own and names the buffer with a marker call,
  * write(TB_PYCTX_FD, buf, TB_PYCTX_BUF): no process can have that descriptor, so the kernel fails
  * it with EBADF whatever the tracer does. The tracer reads the buffer at the stops it reports.
+ * An extension marker, write(TB_PYCTX_FD, path, strlen(path)) with a length below TB_PYCTX_BUF,
+ * names the extension module file the thread's top-level import is about to load (the recorder
+ * keeps it per import, tracer/ptrace-engine.c; explain ignores it).
  * Any program can make that call: the context is informational only and never changes what is
  * allowed, denied or recorded (docs/security.md).
  */

@@ -43,8 +43,16 @@ class ScanGolden(unittest.TestCase):
                 f.write(text)
         with open(EXPECTED) as f:
             self.assertEqual(text, f.read(), "differs from %s (TB_UPDATE_GOLDEN=1 rewrites it)" % EXPECTED)
-        # The closure reached libc through ld.so.cache.
-        self.assertTrue(any(o["soname"] == "libc.so.6" and o["glibc"] for o in doc["objects"]))
+        # The closure reached libc through ld.so.cache, and the probe's deps say so.
+        libc = [o["path"] for o in doc["objects"] if o["soname"] == "libc.so.6" and o["glibc"]]
+        self.assertEqual(len(libc), 1)
+        probe = [o for o in doc["objects"] if o["path"] == real][0]
+        self.assertIn(libc[0], probe["deps"])
+        # Each object's reference says how it reaches the name (the probe: imports only).
+        for sc in doc["syscalls"]:
+            for f in sc["from"]:
+                if f["object"] == real:
+                    self.assertEqual(f["via"], ["import"], sc["name"])
         self.assertEqual(doc["missing"], [])
 
     def test_deterministic(self):

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "core/recording.h"
+#include "core/strv.h"
 #include "core/internal.h"
 
 static char tmpdir[] = "/tmp/tb-test-recording-XXXXXX";
@@ -267,6 +268,95 @@ static void test_load_errors(void **state)
 	tb_recording_free(r);
 }
 
+/* The extensions a top-level import loaded and a fragment's static part: written, read back the
+ * same, merged, carried into the fragment; a malformed static part names its JSON path. */
+static void test_import_objects(void **state)
+{
+	static const char ext[] = "/usr/lib/python3.11/lib-dynload/_sqlite3.so";
+	char *objects[] = {"/usr/lib/libsqlite3.so.0", (char *)ext, NULL};
+	struct tb_recording *r = sample("w", false), *back = NULL, *f = NULL, *m = NULL;
+	const struct tb_rec_pymodule *pm;
+	const struct tb_recording *both[2];
+	struct tb_diag d;
+	char buf[2048], *s1, *s2;
+
+	assert_non_null(r);
+	assert_int_equal(tb_recording_add_import_syscall(r, "sqlite3", "x86_64", "openat"), 0);
+	assert_int_equal(tb_recording_add_import_syscall(r, "pkg", "x86_64", "getcwd"), 0);
+	assert_int_equal(tb_recording_add_import_extension(r, "sqlite3", ext), 0);
+	assert_int_equal(tb_recording_add_import_extension(r, "sqlite3", ext), 0);
+	assert_int_equal(tb_recording_add_import_library(r, "sqlite3", objects[0]), 0);
+	/* A static name needs the static part first. */
+	assert_int_equal(tb_recording_add_import_static(r, "sqlite3", "fdatasync",
+							TB_REC_VIA_IMPORT, NULL, NULL, 1),
+			 -EINVAL);
+	assert_int_equal(
+	    tb_recording_set_import_static(r, "sqlite3", "scan.json", "x86_64", objects), 0);
+	assert_int_equal(tb_recording_add_import_static(r, "sqlite3", "fdatasync",
+							TB_REC_VIA_IMPORT, objects[0],
+							"fdatasync@GLIBC_2.2.5", 1),
+			 0);
+	assert_int_equal(tb_recording_add_import_static(r, "sqlite3", "gettid", TB_REC_VIA_SYSCALL,
+							objects[0], "syscall(0x10)", 2),
+			 0);
+	/* A pure-Python import: scanned, no objects, no names. */
+	assert_int_equal(tb_recording_set_import_static(r, "pkg", "scan.json", "x86_64", NULL), 0);
+	assert_int_equal(tb_recording_save(r, path_in("objs.json")), 0);
+	if (tb_recording_load(path_in("objs.json"), &back, &d) != 0)
+		fail_msg("%s: %s", d.where, d.message);
+	s1 = to_string(r);
+	s2 = to_string(back);
+	assert_string_equal(s1, s2);
+	assert_non_null(strstr(s1, "\"extensions\""));
+	free(s1);
+	free(s2);
+	pm = tb_recording_pymodule(back, "sqlite3");
+	assert_non_null(pm);
+	assert_true(pm->scanned);
+	assert_int_equal(tb_strv_len(pm->extensions), 1);
+	assert_int_equal(tb_strv_len(pm->libraries), 1);
+	assert_int_equal(tb_strv_len(pm->objects), 2);
+	assert_int_equal(pm->n_statics, 2);
+	assert_int_equal(pm->statics[1].via, TB_REC_VIA_SYSCALL);
+	assert_int_equal(pm->statics[1].objects, 2);
+	pm = tb_recording_pymodule(back, "pkg");
+	assert_true(pm && pm->scanned && !pm->objects && !pm->n_statics && !pm->extensions &&
+		    !pm->libraries);
+	/* The fragment of sqlite3 carries its part, not pkg's. */
+	assert_int_equal(tb_recording_import_fragment(back, "sqlite3", &f), 0);
+	assert_non_null(tb_recording_pymodule(f, "sqlite3"));
+	assert_null(tb_recording_pymodule(f, "pkg"));
+	assert_int_equal(tb_recording_pymodule(f, "sqlite3")->n_statics, 2);
+	/* A merge keeps the union. */
+	both[0] = back;
+	both[1] = f;
+	assert_int_equal(tb_recording_merge(both, 2, &m), 0);
+	assert_int_equal(tb_recording_pymodule(m, "sqlite3")->n_statics, 2);
+	assert_true(tb_recording_pymodule(m, "pkg")->scanned);
+	tb_recording_free(m);
+	tb_recording_free(f);
+	tb_recording_free(back);
+	tb_recording_free(r);
+	/* Recordings without the keys are unchanged; malformed ones name the key. */
+	snprintf(buf, sizeof(buf),
+		 "%s\"syscalls\": {}, \"python_context\": {\"static\": {\"json\": {\"scan\": \"s\","
+		 " \"arch\": \"x86_64\", \"objects\": [], \"syscalls\": {\"read\": {\"via\": "
+		 "[\"magic\"]}}}}}}",
+		 good_head);
+	expect_load_error("badvia.json", buf, 0, "python_context.static.json.syscalls.read",
+			  "expected \"import\"");
+	snprintf(buf, sizeof(buf),
+		 "%s\"syscalls\": {}, \"python_context\": {\"static\": {\"json\": {\"arch\": "
+		 "\"x86_64\"}}}}",
+		 good_head);
+	expect_load_error("nostatic.json", buf, 0, "python_context.static.json", "\"scan\"");
+	snprintf(buf, sizeof(buf),
+		 "%s\"syscalls\": {}, \"python_context\": {\"extensions\": {\"json\": [1]}}}",
+		 good_head);
+	expect_load_error("badext.json", buf, 0, "python_context.extensions.json[0]",
+			  "expected a string");
+}
+
 static void test_merge(void **state)
 {
 	struct tb_recording *a = sample("beta", false), *b = sample("alpha", true), *c = sample("gamma", false);
@@ -379,12 +469,13 @@ static void test_denied_and_file_bounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_denied_and_file_bounds),
-		cmocka_unit_test(test_builders_and_lookups),
-		cmocka_unit_test(test_write_is_deterministic),
-		cmocka_unit_test(test_save_load_roundtrip),
-		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_denied_and_file_bounds),
+	    cmocka_unit_test(test_builders_and_lookups),
+	    cmocka_unit_test(test_write_is_deterministic),
+	    cmocka_unit_test(test_save_load_roundtrip),
+	    cmocka_unit_test(test_load_errors),
+	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_import_objects),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "core/strv.h"
 #include "scanner/scan.h"
 #include "scanner/internal.h"
 
@@ -195,6 +196,57 @@ static bool ref_from(const struct tb_scan_syscall *sc, const char *object_suffix
 	return false;
 }
 
+static bool has_name(const struct tb_scan_reached *v, size_t n, const char *name, unsigned via)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return (v[i].via & via) == via;
+	return false;
+}
+
+/* tb_scan_reach over the fixture's closure: exe -> libtop -> libdep -> libc. */
+static void test_reach(const struct tb_scan *s)
+{
+	char top[PATH_MAX], dep[PATH_MAX], real[PATH_MAX], *roots[] = {top, NULL};
+	char *none[] = {"/nonexistent/x.so", NULL};
+	struct tb_scan_reached *v = NULL;
+	char **objs = NULL;
+	const char *missing = NULL;
+	size_t n = 0;
+	bool saw_dep = false;
+
+	snprintf(top, sizeof(top), "%s/exe", dir);
+	snprintf(dep, sizeof(dep), "%s/sub/libdep.so", dir);
+	assert_non_null(realpath(dep, real));
+	/* From the executable: everything, through DT_NEEDED (libdep's sigaltstack included). */
+	assert_int_equal(tb_scan_reach(s, roots, &objs, &v, &n, &missing), 0);
+	for (size_t i = 0; objs[i]; i++)
+		saw_dep |= !strcmp(objs[i], real);
+	assert_true(saw_dep);
+	assert_int_equal(n, s->n_syscalls);
+	assert_true(has_name(v, n, "sigaltstack", TB_SCAN_VIA_IMPORT));
+	assert_true(has_name(v, n, "gettid", TB_SCAN_VIA_SYSCALL));
+	free(v);
+	tb_strv_free(objs);
+	/* From libdep alone: its own names, not the executable's syscall() or inline sites. */
+	roots[0] = dep;
+	assert_int_equal(tb_scan_reach(s, roots, &objs, &v, &n, &missing), 0);
+	assert_true(has_name(v, n, "sigaltstack", TB_SCAN_VIA_IMPORT));
+	assert_false(has_name(v, n, "gettid", 0));
+	assert_false(has_name(v, n, "getpid", TB_SCAN_VIA_INLINE));
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(strstr(v[i].ref->object, "/sub/libdep.so"));
+	free(v);
+	tb_strv_free(objs);
+	/* No roots: no objects, no names; an object the scan lacks: named. */
+	assert_int_equal(tb_scan_reach(s, NULL, &objs, &v, &n, &missing), 0);
+	assert_null(objs);
+	assert_int_equal(n, 0);
+	free(v);
+	assert_int_equal(tb_scan_reach(s, none, &objs, &v, &n, &missing), -ENOENT);
+	assert_string_equal(missing, none[0]);
+}
+
 static void test_scan_fixture(void **state)
 {
 	char exe[PATH_MAX];
@@ -235,6 +287,17 @@ static void test_scan_fixture(void **state)
 	assert_int_equal(tb_scan_load(path, &back, &d), 0);
 	assert_int_equal(back->n_syscalls, s->n_syscalls);
 	assert_string_equal(back->arch, "x86_64");
+	/* The objects come back with their resolved deps, each reference with its via. */
+	assert_true(back->has_deps);
+	assert_int_equal(back->n_objects, s->n_objects);
+	for (size_t i = 0; i < s->n_objects; i++) {
+		assert_string_equal(back->objects[i].path, s->objects[i].path);
+		assert_int_equal(tb_strv_len(back->objects[i].deps),
+				 tb_strv_len(s->objects[i].deps));
+	}
+	assert_true(ref_from(find(back, "gettid"), "/exe", "syscall(0x"));
+	test_reach(s);
+	test_reach(back);
 	tb_scan_free(back);
 	{
 		struct tb_scan *again = NULL;
@@ -275,6 +338,34 @@ static void test_bad_input(void **state)
 	tb_diag_clear(&d);
 	assert_int_equal(tb_scan_load(path, &s, &d), -EINVAL);
 	assert_string_equal(d.where, "version");
+	/* An object without a path; then a file of an older scan (no deps): loads, reach refuses.
+	 */
+	put("bad-obj.json", "{\"format\": \"tightbox-scan\", \"version\": 1, \"provenance\": "
+			    "{\"arch\": \"x86_64\"}, \"objects\": [{\"soname\": null}], "
+			    "\"syscalls\": []}");
+	snprintf(path, sizeof(path), "%s/bad-obj.json", dir);
+	tb_diag_clear(&d);
+	assert_int_equal(tb_scan_load(path, &s, &d), -EINVAL);
+	assert_string_equal(d.where, "objects[0]");
+	put("old.json", "{\"format\": \"tightbox-scan\", \"version\": 1, \"provenance\": "
+			"{\"arch\": \"x86_64\"}, \"objects\": [{\"path\": \"/a.so\", \"needed\": "
+			"[\"libc.so.6\"]}], \"syscalls\": [{\"name\": \"read\", \"via\": "
+			"[\"import\"], \"from\": [{\"object\": \"/a.so\", \"symbols\": "
+			"[\"syscall(0x10)\"]}]}]}");
+	snprintf(path, sizeof(path), "%s/old.json", dir);
+	assert_int_equal(tb_scan_load(path, &s, &d), 0);
+	assert_false(s->has_deps);
+	/* Without from[].via, a reference's kind comes from its symbol. */
+	assert_int_equal(s->syscalls[0].refs[0].via, TB_SCAN_VIA_SYSCALL);
+	{
+		char *roots[] = {"/a.so", NULL}, **objs = NULL;
+		struct tb_scan_reached *v = NULL;
+		const char *missing = NULL;
+		size_t n = 0;
+
+		assert_int_equal(tb_scan_reach(s, roots, &objs, &v, &n, &missing), -EPROTO);
+	}
+	tb_scan_free(s);
 }
 
 int main(void)
