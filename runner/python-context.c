@@ -81,3 +81,8 @@ int tb_run_python_context_argv(char *const *argv, char ***out, const char **why)
 	return 0;
 }
 
+
+bool tb_run_python_context_is_bootstrap(const char *arg)
+{
+	return !strcmp(arg, tb_python_context_bootstrap);
+}

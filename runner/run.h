@@ -231,6 +231,8 @@ bool tb_run_is_python(const char *argv0);
  * command; -ENOTSUP with *@why saying why not (static) when it is not; -ENOMEM.
  */
 int tb_run_python_context_argv(char *const *argv, char ***out, const char **why);
+/* Whether @arg is the Python-context bootstrap's text (a command that already runs it). */
+bool tb_run_python_context_is_bootstrap(const char *arg);
 
 /* Fills @c with the hardened defaults (the seed's docker run line). Returns 0 or -ENOMEM. */
 int tb_run_config_init(struct tb_run_config *c);

@@ -91,10 +91,10 @@ static int record(const struct tb_run_config *c, bool enforce, bool user_phase, 
 			tb_ptrace_engine_free(engine);
 			return r;
 		}
-		if (pyargv) {
+		if (pyargv)
 			pc.argv = pyargv;
-			tb_ptrace_engine_python_context(engine);
-		}
+		/* Child interpreters get the context whatever the command is. */
+		tb_ptrace_engine_python_context(engine, pyargv != NULL);
 	}
 	tb_ptrace_engine_hooks(engine, &hooks);
 	hooks.skip_filter = !enforce;
