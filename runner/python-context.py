@@ -98,12 +98,18 @@ def _tightbox_context(sys, root):
         return s
 
     def outermost_user(f):
-        found = None
+        # The outermost frame in a user file; code without a file ("<string>": a -c program, or
+        # the -c line multiprocessing's spawn runs a worker with) only when no file frame is.
+        found = code = None
         while f is not None and f is not root:
             fn = f.f_code.co_filename
             if not is_lib(fn):
-                found = f
+                if fn[:1] == "<":
+                    code = f
+                else:
+                    found = f
             f = f.f_back
+        found = found or code
         return "%s:%d" % (found.f_code.co_filename, found.f_lineno) if found else ""
 
     def begin(s, name):
