@@ -27,7 +27,11 @@ int tb_run_python_context_argv(char *const *argv, char ***out, const char **why)
 		const char *a = argv[i];
 
 		if (!strncmp(a, "-c", 2) || !strncmp(a, "-m", 2)) {
-			mode = a[1] == 'c' ? "-c" : "-m";
+			/* "-c+": the code was attached ("-cCODE"), as sys.orig_argv shows it. */
+			if (a[2])
+				mode = a[1] == 'c' ? "-c+" : "-m+";
+			else
+				mode = a[1] == 'c' ? "-c" : "-m";
 			target = a[2] ? a + 2 : argv[i + 1];
 			if (!target) {
 				*why = "the command line has no program to run";
