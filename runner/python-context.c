@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/internal.h"
 #include "runner/python-context-bootstrap.h"
 #include "runner/run.h"
 
@@ -86,7 +87,9 @@ int tb_run_python_context_argv(char *const *argv, char ***out, const char **why)
 }
 
 
-bool tb_run_python_context_is_bootstrap(const char *arg)
+enum tb_run_bootstrap tb_run_bootstrap_kind(const char *arg)
 {
-	return !strcmp(arg, tb_python_context_bootstrap);
+	if (!strcmp(arg, tb_python_context_bootstrap))
+		return TB_RUN_BOOTSTRAP_CONTEXT;
+	return tb_two_phase_bootstrap_kind(arg);
 }

@@ -121,7 +121,9 @@ def _tightbox_context(sys, root):
         f = getframe(2)  # the frame whose import statement (or __import__ call) this is
         while f is not None and f.f_code.co_filename.startswith("<frozen importlib"):
             f = f.f_back
-        where = "%s:%d " % (f.f_code.co_filename, f.f_lineno) if f is not None else ""
+        # The bootstrap's own imports (a two-phase run's preloads) name no line of it.
+        where = "%s:%d " % (f.f_code.co_filename, f.f_lineno) if f is not None and f is not root \
+            else ""
         s.head = "%simport %s" % (where, name)
         s.frame, s.event = outermost_user(f), "import"
 

@@ -472,13 +472,14 @@ static int python_context(const struct tb_run_config *c, const struct tb_explain
 	int r;
 
 	*argv = NULL;
-	*on = !(o && o->no_python_context) && !c->two_phase_path && !c->two_phase_permissive;
-	if (o && o->no_python_context)
+	*on = !(o && o->no_python_context);
+	if (!*on)
 		why = "off (--no-python-context)";
-	else if (c->two_phase_path || c->two_phase_permissive)
-		why = "not available with --two-phase (its bootstrap runs the script)";
 	if (why)
 		return (rep->pyctx_note = strdup(why)) ? 0 : -ENOMEM;
+	/* The two-phase bootstrap runs the script, with the context's code in front of it. */
+	if (c->two_phase_path || c->two_phase_permissive)
+		return 0;
 	r = tb_run_python_context_argv(c->argv, argv, &why);
 	if (r == -ENOTSUP)
 		r = asprintf(&rep->pyctx_note, "%s (%s)", why, c->argv && c->argv[0] ? c->argv[0] : "")
@@ -563,13 +564,15 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 	}
 	if (r < 0)
 		goto done;
-	cc = *c; /* shallow: only trace_denials and argv differ, nothing of @c is freed through it */
+	cc = *c; /* shallow: trace_denials, python_context and argv differ, nothing of @c is freed
+		  * through it */
 	cc.trace_denials = true;
 	r = python_context(c, o, rep, &pyargv, &pyon);
 	if (r < 0)
 		goto done;
 	if (pyargv)
 		cc.argv = pyargv;
+	cc.python_context = pyon;
 	r = tb_sv_new(TB_SV_BASE_EXPLAIN,
 		      TB_SV_WATCH_STDERR | (pyon ? TB_SV_WATCH_MARKERS | TB_SV_WATCH_EXECS : 0),
 		      &explain_ops, &st, &sv);
@@ -614,7 +617,7 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 	}
 	if (st.markers)
 		free(TB_TAKE_PTR(rep->pyctx_note)); /* a child interpreter gave it */
-	if (pyargv && !st.markers && !(rep->pyctx_note = strdup(
+	if ((pyargv || (pyon && cc.two_phase_path)) && !st.markers && !(rep->pyctx_note = strdup(
 		"the interpreter gave none (CPython older than 3.8, or it failed at start-up)")))
 		r = -ENOMEM;
 	else

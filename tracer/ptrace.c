@@ -84,8 +84,11 @@ static int record(const struct tb_run_config *c, bool enforce, bool user_phase, 
 	}
 	if (user_phase)
 		tb_ptrace_engine_wait_phase2(engine);
-	/* Python context: not with a two-phase bootstrap (it runs the script itself). */
-	if (pyctx && !c->two_phase_path && !c->two_phase_permissive) {
+	/* Python context: a two-phase bootstrap (it runs the script itself) brings it along. */
+	if (pyctx && (c->two_phase_path || c->two_phase_permissive)) {
+		pc.python_context = true;
+		tb_ptrace_engine_python_context(engine, true);
+	} else if (pyctx) {
 		r = tb_run_python_context_argv(c->argv, &pyargv, &why_not);
 		if (r == -ENOMEM) {
 			tb_ptrace_engine_free(engine);

@@ -407,9 +407,15 @@ int tb_pyctx_exec(const struct tb_sv_call *c, struct tb_pyctx_exec **undo)
 		return TB_PYCTX_EXEC_NONE;
 	r = read_argv(c->pid, c->args[reg], path, &a);
 	if (r == 0) {
-		for (size_t j = 1; j < a.n; j++)
-			if (tb_run_python_context_is_bootstrap(a.v[j])) {
+		for (size_t j = 1; j < a.n && r == 0; j++)
+			switch (tb_run_bootstrap_kind(a.v[j])) {
+			case TB_RUN_BOOTSTRAP_CONTEXT:
 				r = 1; /* the sandbox's own command, or a program that copied it */
+				break;
+			case TB_RUN_BOOTSTRAP_OTHER:
+				r = -EEXIST; /* a two-phase bootstrap without context: as it is */
+				break;
+			case TB_RUN_BOOTSTRAP_NONE:
 				break;
 			}
 		if (r == 0)

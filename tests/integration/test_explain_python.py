@@ -183,6 +183,31 @@ class ExplainPython(tbtest.CgroupParentCase):
         self.assertIn(un["exe"], ("/usr/bin/uname", "/bin/uname"))
         self.assertIsNone(un["python"])
 
+    def test_two_phase(self):
+        # Phase 1 without getrandom (CPython's start-up asks it for the hash seed, then reads
+        # /dev/urandom), phase 2 without getcwd (pkg.b calls it while main.py imports it).
+        p1 = self.profile("getrandom")
+        p2 = self.profile("getcwd")[1].split("=", 1)[1]
+        args = (*p1, "--preload", "json", "--two-phase", p2, "--", tbtest.PYTHON, "/fx/main.py",
+                "x")
+        res, _ = self.explain(*args)
+        self.assertEqual(res["exit_code"], 0)
+        self.assertEqual(res["stdout"], "start\ndone ['x']\n")
+        self.assertTrue(res["explain"]["python_context"]["on"])
+        self.assertEqual(self.denial(res, "getrandom")["python"]["phase"], "start-up")
+        cwd = self.denial(res, "getcwd")["python"]
+        self.assertEqual(cwd["import_chain"], ["/fx/main.py:4 import pkg.a", "pkg.b"])
+        self.assertEqual(cwd["user_frame"], {"file": "/fx/main.py", "line": 4, "from": "import"})
+        off, _ = self.explain("--no-python-context", *args)
+        for k in ("stdout", "stderr", "exit_code", "signal"):
+            self.assertEqual(res[k], off[k], k)
+        self.assertIsNone(self.denial(off, "getcwd")["python"])
+        # Child interpreters of a two-phase program too.
+        kids = self.profile("uname", "getsid", "getpgid")[1].split("=", 1)[1]
+        res, _ = self.explain("--two-phase", kids, "--", tbtest.PYTHON, "/fx/children.py")
+        self.assertEqual(self.denial(res, "uname")["python"]["import_chain"],
+                         ["/fx/kid.py:5 import fxkid"])
+
     def test_not_python(self):
         res, p = self.explain(*self.profile("getcwd"), "--", "/bin/sh", "-c", "pwd; exit 0")
         self.assertEqual(res["explain"]["python_context"],
