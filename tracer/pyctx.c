@@ -200,7 +200,7 @@ void tb_pyctx_task_clear(struct tb_pyctx_task *t)
 
 #define EXEC_MAX_ARGS 4096          /* a longer argv is left as it is */
 #define EXEC_MAX_BYTES (1u << 20)   /* the argument strings read, at most */
-#define EXEC_ARG_MAX (32u * 4096u)  /* the kernel's MAX_ARG_STRLEN */
+#define EXEC_ARG_MAX ((size_t)131072) /* the kernel's MAX_ARG_STRLEN */
 #define EXEC_STACK_GAP 4096u        /* left free below the stack pointer (and its red zone) */
 
 struct tb_pyctx_exec {
@@ -248,7 +248,8 @@ static int read_argv(pid_t pid, uint64_t addr, const char *path, struct exec_arg
 		if (!p)
 			break;
 		a->rp[a->n] = p;
-		r = tb_sv_read_string(pid, p, a->pool + used, room < EXEC_ARG_MAX ? room : EXEC_ARG_MAX);
+		r = tb_sv_read_string(pid, p, a->pool + used,
+				      room < EXEC_ARG_MAX ? room : EXEC_ARG_MAX);
 		if (r < 0)
 			return r == -ENAMETOOLONG ? -E2BIG : r;
 		a->v[a->n] = a->pool + used;
@@ -406,26 +407,20 @@ int tb_pyctx_exec(const struct tb_sv_call *c, struct tb_pyctx_exec **undo)
 	if (tb_python_exec_version(c->pid, path) < 308)
 		return TB_PYCTX_EXEC_NONE;
 	r = read_argv(c->pid, c->args[reg], path, &a);
-	if (r == 0) {
-		for (size_t j = 1; j < a.n && r == 0; j++)
-			switch (tb_run_bootstrap_kind(a.v[j])) {
-			case TB_RUN_BOOTSTRAP_CONTEXT:
-				r = 1; /* the sandbox's own command, or a program that copied it */
-				break;
-			case TB_RUN_BOOTSTRAP_OTHER:
-				r = -EEXIST; /* a two-phase bootstrap without context: as it is */
-				break;
-			case TB_RUN_BOOTSTRAP_NONE:
-				break;
-			}
-		if (r == 0)
-			r = tb_run_python_context_argv(a.v, &out, &why);
-		if (r == 0)
-			r = rewrite(c->pid, reg, &a, out, undo);
-		else if (r == 1)
-			r = TB_PYCTX_EXEC_BOOTSTRAP;
+	for (size_t j = 1; r == 0 && j < a.n; j++) {
+		enum tb_run_bootstrap k = tb_run_bootstrap_kind(a.v[j]);
+
+		/* The sandbox's own command (or a program that copied it) runs the bootstrap
+		 * already; a two-phase one without the context stays as it is. */
+		if (k != TB_RUN_BOOTSTRAP_NONE)
+			r = k == TB_RUN_BOOTSTRAP_CONTEXT ? TB_PYCTX_EXEC_BOOTSTRAP : -EEXIST;
 	}
+	if (r == 0)
+		r = tb_run_python_context_argv(a.v, &out, &why);
+	if (r == 0)
+		r = rewrite(c->pid, reg, &a, out, undo);
 	exec_args_free(&a);
+	/* Anything but memory: the exec runs as it is, without context. */
 	return r == -ENOMEM || r >= 0 ? r : TB_PYCTX_EXEC_NONE;
 }
 
