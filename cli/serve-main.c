@@ -47,7 +47,10 @@ static void usage(FILE *f)
 	      "                           waiting for a request (default 0: none); a request for\n"
 	      "                           the default profile takes one, which is then destroyed\n"
 	      "                           (docs/serve-pool.md)\n"
-	      "      --preload MODULES    comma-separated modules the pool imports (e.g. pandas)\n\n"
+	      "      --preload MODULES    comma-separated modules the pool imports (e.g. pandas)\n"
+	      "      --pool-profile NAME=N[:MODULES]  a pool of N sandboxes for requests naming\n"
+	      "                           profile NAME of --profile-dir: start-up, the MODULES and\n"
+	      "                           the request all run under that profile (repeatable)\n\n"
 	      "Signals: SIGTERM/SIGINT drain (no new requests, runs in flight finish) and exit 0;\n"
 	      "SIGHUP reloads --token-file and --profile-dir. A client that disconnects cancels its run.\n"
 	      "Exit: 0 after a drain, 1 the server could not start or failed, 2 bad usage.\n",
@@ -95,6 +98,28 @@ static int size(const char *flag, const char *v, uint64_t *out)
 	return 0;
 }
 
+/* --pool-profile NAME=N[:MODULES]: NAME a profile of --profile-dir (checked at the start). */
+static int pool_profile(const char *flag, char *v, struct tb_serve_pool_spec *sp)
+{
+	char *eq = strchr(v, '='), *colon;
+	int64_t n;
+	int r;
+
+	if (!eq || eq == v)
+		return fail(flag, "'%s': expected NAME=N[:MODULES]", v);
+	*eq = '\0';
+	colon = strchr(eq + 1, ':');
+	if (colon)
+		*colon = '\0';
+	if ((r = count(flag, eq + 1, 1, 1024, &n)))
+		return r;
+	if (colon && !colon[1])
+		return fail(flag, "'%s': empty MODULES after ':'", v);
+	*sp = (struct tb_serve_pool_spec){.profile = v, .size = (unsigned)n,
+					  .preload = colon ? colon + 1 : NULL};
+	return 0;
+}
+
 static int seconds(const char *flag, const char *v, double *out)
 {
 	struct tb_diag d = {0};
@@ -108,6 +133,8 @@ int main(int argc, char **argv)
 {
 	struct tb_serve_config c;
 	struct tb_serve_limits *m = &c.max, *df = &c.defaults;
+	static struct tb_serve_pool_spec pools[64];
+	size_t n_pools = 0;
 	struct tb_diag d = {0};
 	char msg[1400];
 	bool queue_set = false;
@@ -184,13 +211,21 @@ int main(int argc, char **argv)
 				c.pool = (unsigned)n;
 		} else if (!strcmp(a, "--preload"))
 			c.preload = v;
-		else
+		else if (!strcmp(a, "--pool-profile")) {
+			if (n_pools == sizeof(pools) / sizeof(pools[0]))
+				return fail(a, "at most %zu pools", n_pools);
+			r = pool_profile(a, argv[i], &pools[n_pools++]);
+		} else
 			return fail(a, "unknown option (see --help)");
 		if (r)
 			return r;
 	}
 	if (!queue_set)
 		c.queue = 4 * c.workers;
+	c.pool_profiles = pools;
+	c.n_pool_profiles = n_pools;
+	if (n_pools && !c.profile_dir)
+		return fail("--pool-profile", "needs --profile-dir (the pool's profile is one of its files)");
 	if (c.preload && !c.pool)
 		return fail("--preload", "needs --pool N (the preloads are imported by the warm pool)");
 	/* A default above the maximum would be reported as clamped on every request. */

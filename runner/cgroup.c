@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "runner/cgroup.h"
+#include "runner/run.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -431,3 +432,51 @@ void tb_cgroup_paths_destroy(const struct tb_cgroup_paths *p)
 	if (p->unified[0])
 		remove_path(p->unified, 5000);
 }
+
+/* One cgroup's room: limit - usage (0 when over), UINT64_MAX when it has no limit or no files. */
+static uint64_t dir_memory_room(const char *dir, const char *limit_file, const char *usage_file)
+{
+	char lim[64], use[64];
+	uint64_t l, u;
+
+	if (read_file(dir, limit_file, lim, sizeof(lim)) < 0 || !strncmp(lim, "max", 3) ||
+	    read_file(dir, usage_file, use, sizeof(use)) < 0)
+		return UINT64_MAX;
+	l = strtoull(lim, NULL, 10);
+	u = strtoull(use, NULL, 10);
+	/* v1 writes "no limit" as the largest page-aligned value (9223372036854771712). */
+	if (l >= (UINT64_MAX >> 2))
+		return UINT64_MAX;
+	return l > u ? l - u : 0;
+}
+
+uint64_t tb_cgroup_memory_room(const char *parent)
+{
+	bool v2 = is_cgroup2(CG_ROOT);
+	const char *root = v2 ? CG_ROOT : CG_ROOT "/memory";
+	const char *limit = v2 ? "memory.max" : "memory.limit_in_bytes";
+	const char *usage = v2 ? "memory.current" : "memory.usage_in_bytes";
+	char dir[4096];
+	uint64_t room = dir_memory_room(root, limit, usage);
+	size_t len;
+
+	if (!parent)
+		parent = TB_CGROUP_PARENT;
+	/* The root, then each level of @parent: the run's cgroup is made beneath the last. */
+	len = (size_t)snprintf(dir, sizeof(dir), "%s/%s", root, parent);
+	if (len >= sizeof(dir))
+		return room;
+	for (size_t i = strlen(root) + 1; i <= len; i++) {
+		char c = dir[i];
+		uint64_t r;
+
+		if (c != '/' && c != '\0')
+			continue;
+		dir[i] = '\0';
+		r = dir_memory_room(dir, limit, usage);
+		dir[i] = c;
+		room = r < room ? r : room;
+	}
+	return room;
+}
+

@@ -20,6 +20,8 @@
 /* The most bytes of stdout (and of stderr) a run keeps in memory. */
 #define TB_OUTPUT_LIMIT_MAX (1ull << 30)
 #define TB_MAX_ENV 128
+/* The cgroup under which each run's own is made, unless --cgroup-parent says otherwise. */
+#define TB_CGROUP_PARENT "tightbox"
 /* The sandbox's PATH unless -e PATH=... says otherwise. */
 #define TB_RUN_PATH "/usr/local/bin:/usr/bin:/bin"
 
@@ -107,7 +109,7 @@ struct tb_run_config {
 	bool escape_stdout;   /* ... with terminal control sequences written as \xNN (--escape-output) */
 	bool escape_stderr;
 	bool trace_denials;   /* compile the profile with deny actions turned into SCMP_ACT_TRACE (explain) */
-	char *cgroup_parent;  /* name of the parent cgroup, "tightbox" */
+	char *cgroup_parent;  /* name of the parent cgroup, NULL: TB_CGROUP_PARENT */
 	/* Two-phase policy (runner/two-phase.c): with two_phase_path set, argv must be
 	 * `python3 FILE [ARGS]`; start-up and the comma-separated @preload modules run under the
 	 * filter above, then a bootstrap stacks the filter compiled from two_phase_path before the
@@ -273,5 +275,13 @@ int tb_run_result_write_json(const struct tb_run_result *r, int fd);
 
 /* docker-compatible exit status for @r: child code, 128+sig, 124 timeout, 125/126/127. */
 int tb_run_result_exit_status(const struct tb_run_result *r);
+
+/*
+ * The bytes of memory the cgroups a run's own would be made under (@parent, NULL: TB_CGROUP_PARENT,
+ * and each level above it up to the hierarchy's root, which in a container's cgroup namespace is
+ * the container's own cgroup) can still give before one of their limits: the least of limit minus
+ * usage. UINT64_MAX when none of them is limited (or there is no memory controller to read).
+ */
+uint64_t tb_cgroup_memory_room(const char *parent);
 
 #endif

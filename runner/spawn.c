@@ -35,7 +35,7 @@ static void make_cgroups(const struct tb_run_config *c, struct tb_sandbox *sb,
 	if (lim.memory_swap == 0)
 		lim.memory_swap = (int64_t)c->memory;
 	snprintf(name, sizeof(name), "run-%d-%u", (int)getpid(), seq++);
-	r = tb_cgroup_create(&sb->cg, c->cgroup_parent ? c->cgroup_parent : "tightbox", name, &lim);
+	r = tb_cgroup_create(&sb->cg, c->cgroup_parent ? c->cgroup_parent : TB_CGROUP_PARENT, name, &lim);
 	if (r < 0) {
 		sb->rlimit_fallback = true;
 		tb_run_result_warnf(res, TB_WARN_NO_CGROUP, NULL, "no cgroup could be created (%s): memory is limited by "

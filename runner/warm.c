@@ -186,7 +186,7 @@ static int take(const struct tb_run_config *c, struct tb_warm *w, struct tb_sand
 	if (r < 0)
 		return r;
 	if (tb_cgroup_active(&sb->cg)) {
-		r = tb_cgroup_set_limits(&sb->cg, c->cgroup_parent ? c->cgroup_parent : "tightbox",
+		r = tb_cgroup_set_limits(&sb->cg, c->cgroup_parent ? c->cgroup_parent : TB_CGROUP_PARENT,
 					 &lim);
 		if (r < 0) {
 			snprintf(msg, sizeof(msg), "cannot apply the request's cgroup limits: %s",

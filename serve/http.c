@@ -34,6 +34,7 @@
 #include "core/util.h"
 #include "serve/auth.h"
 #include "serve/metrics.h"
+#include "runner/run.h"
 #include "serve/profiles.h"
 #include "serve/serve.h"
 
@@ -71,9 +72,9 @@ struct server {
 	struct tb_serve_profiles *profiles;
 	unsigned long seq;
 
-	/* The warm pool (pool.c's part of this file, below): ready sandboxes, newest first. */
-	struct warm *idle;
-	unsigned n_idle;
+	/* The warm pools (their part of this file, below): the default profile's first. */
+	struct pool *pools;
+	size_t n_pools;
 	bool pool_stop;
 	pthread_cond_t pool_cv;  /* the pool thread waits on it for room (or the stop) */
 	int pool_wake;           /* eventfd: wakes a pool thread waiting for a sandbox to be ready */
@@ -573,7 +574,7 @@ static int run_child(struct server *s, struct MHD_Connection *conn, char **argv,
 }
 
 
-/* ---------- the warm pool (serve --pool, docs/serve-pool.md) ---------- */
+/* ---------- the warm pools (serve --pool, --pool-profile, docs/serve-pool.md) ---------- */
 
 /* A `tightbox run --warm` sandbox: ready (its preloads imported), waiting for a request on @ctl. */
 struct warm {
@@ -581,21 +582,49 @@ struct warm {
 	int ctl;             /* our end of the socket that is tightbox run's stdin */
 	int out_fd, err_fd;  /* tightbox run's stdout (its JSON) and stderr */
 	char dir[4096];      /* its state directory: /sandbox/out is copied to dir/out */
+	/* The named profile it was started with (NULL: the default one); a request takes it only if
+	 * its own snapshot's profile has the same text. */
+	const struct tb_serve_profile *prof;
 	struct warm *next;
 };
 
-/* The host has room for one more sandbox that runs a request with the default memory limit
- * (MemAvailable): an idle one needs far less, but the pool must not take what runs need. */
+/* The sandboxes kept ready for one profile. */
+struct pool {
+	const char *name;                    /* the profile's name; NULL: the default profile (--pool) */
+	unsigned size;
+	const char *preload;
+	const struct tb_serve_profile *prof; /* named: in the current snapshot; NULL once it is gone */
+	struct warm *idle;                   /* ready sandboxes, newest first */
+	unsigned n_idle;
+	double retry_at, backoff;            /* a start failed: no new one before retry_at */
+};
+
+/* The same profile text (both NULL: the default profile). */
+static bool same_profile(const struct tb_serve_profile *a, const struct tb_serve_profile *b)
+{
+	return a == b || (a && b && a->len == b->len && !memcmp(a->text, b->text, a->len));
+}
+
+/* There is room for one more sandbox that runs a request with the default memory limit: in the
+ * host's MemAvailable, and below the memory limits of the cgroups the runs are made under (a
+ * container's or a pod's limit, which MemAvailable does not show). An idle one needs far less,
+ * but the pool must not take what runs need. */
 static bool memory_room(const struct server *s)
 {
 	_cleanup_free_ char *text = NULL;
 	const char *p;
+	uint64_t room = tb_cgroup_memory_room(s->cfg->cgroup_parent);
 	size_t len;
 
-	if (!s->cfg->defaults.memory || tb_read_file("/proc/meminfo", 65536, &text, &len) < 0 ||
-	    !(p = strstr(text, "MemAvailable:")))
+	if (!s->cfg->defaults.memory)
 		return true;
-	return strtoull(p + 13, NULL, 10) * 1024 > s->cfg->defaults.memory;
+	if (tb_read_file("/proc/meminfo", 65536, &text, &len) == 0 &&
+	    (p = strstr(text, "MemAvailable:"))) {
+		uint64_t avail = strtoull(p + 13, NULL, 10) * 1024;
+
+		room = avail < room ? avail : room;
+	}
+	return room > s->cfg->defaults.memory;
 }
 
 static bool job_reaped(struct server *s, const struct job *j)
@@ -606,6 +635,16 @@ static bool job_reaped(struct server *s, const struct job *j)
 	r = j->reaped;
 	pthread_mutex_unlock(&s->lock);
 	return r;
+}
+
+/* The ready count of every pool together (the /metrics gauge). Called with the lock held. */
+static void pool_count(struct server *s)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < s->n_pools; i++)
+		n += s->pools[i].n_idle;
+	s->metrics.pool_ready = n;
 }
 
 /* Ends @w: closing its stream ends an idle run (nothing of a request ran), then it is reaped. */
@@ -663,28 +702,59 @@ static void warm_failed(struct server *s, struct warm *w, char *why, size_t size
 	(void)s;
 }
 
-/* Starts one warm sandbox and waits until it is ready. 0 and *@out, or -errno with @why. */
-static int warm_start(struct server *s, struct warm **out, char *why, size_t size)
+/* The state directory of a new sandbox of @p, with the named profile's text in it. 0 or -errno. */
+static int warm_dir(struct server *s, struct pool *p, struct warm *w, char *prof_path, size_t size,
+		    char *why, size_t why_size)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	snprintf(w->dir, sizeof(w->dir), "%s/warm-%d-%lu-XXXXXX", s->cfg->state_dir, (int)getpid(),
+		 s->seq++);
+	w->prof = p->prof; /* snapshots are kept until the server stops: the pointer stays valid */
+	pthread_mutex_unlock(&s->lock);
+	if (p->name && !w->prof) {
+		w->dir[0] = '\0';
+		snprintf(why, why_size, "profile '%s' is gone since a reload", p->name);
+		return -ENOENT;
+	}
+	if (!mkdtemp(w->dir)) {
+		r = tb_negerrno();
+		w->dir[0] = '\0';
+		snprintf(why, why_size, "cannot create a directory in %s: %s", s->cfg->state_dir,
+			 strerror(-r));
+		return r;
+	}
+	if (!p->name)
+		return 0;
+	snprintf(prof_path, size, "%s/profile.json", w->dir);
+	fd = open(prof_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, w->prof->text, w->prof->len) != (ssize_t)w->prof->len) {
+		r = fd < 0 ? tb_negerrno() : -EIO;
+		snprintf(why, why_size, "cannot write %s: %s", prof_path, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* Starts one warm sandbox of @p and waits until it is ready. 0 and *@out, or -errno with @why. */
+static int warm_start(struct server *s, struct pool *p, struct warm **out, char *why, size_t size)
 {
 	struct warm *w = calloc(1, sizeof(*w));
-	char **argv = NULL;
+	char **argv = NULL, prof_path[4200];
 	int sv[2] = {-1, -1}, r;
 	double deadline = now_s() + 300;
 
 	if (!w)
 		return -ENOMEM;
 	w->ctl = w->out_fd = w->err_fd = w->job.done_fd = -1;
-	pthread_mutex_lock(&s->lock);
-	snprintf(w->dir, sizeof(w->dir), "%s/warm-%d-%lu-XXXXXX", s->cfg->state_dir, (int)getpid(),
-		 s->seq++);
-	pthread_mutex_unlock(&s->lock);
-	if (!mkdtemp(w->dir)) {
-		r = tb_negerrno();
-		w->dir[0] = '\0';
-		snprintf(why, size, "cannot create a directory in %s: %s", s->cfg->state_dir, strerror(-r));
+	if ((r = warm_dir(s, p, w, prof_path, sizeof(prof_path), why, size)) < 0)
 		goto fail;
-	}
-	if ((r = tb_serve_pool_argv(&s->cfg->max, s->cfg->tightbox, s->phase2, s->cfg->preload,
+	/* A named profile's pool runs start-up and the preloads under that profile too, so that the
+	 * request's code runs under exactly the filter a cold run of it would have. */
+	if ((r = tb_serve_pool_argv(&s->cfg->max, s->cfg->tightbox, p->name ? prof_path : NULL,
+				    p->name ? prof_path : s->phase2, p->preload,
 				    s->cfg->cgroup_parent, w->dir, &argv)) < 0 ||
 	    (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 && (r = tb_negerrno()) < 0) ||
 	    (r = spawn_job(s, argv, sv[1], &w->job, &w->out_fd, &w->err_fd)) < 0) {
@@ -695,8 +765,8 @@ static int warm_start(struct server *s, struct warm **out, char *why, size_t siz
 	w->ctl = TB_TAKE_FD(sv[0]);
 	close(TB_TAKE_FD(sv[1]));
 	for (;;) {
-		struct pollfd p[2] = {{.fd = w->ctl, .events = POLLIN},
-				      {.fd = s->pool_wake, .events = POLLIN}};
+		struct pollfd pf[2] = {{.fd = w->ctl, .events = POLLIN},
+				       {.fd = s->pool_wake, .events = POLLIN}};
 		char b;
 
 		if (job_reaped(s, &w->job)) {
@@ -704,11 +774,11 @@ static int warm_start(struct server *s, struct warm **out, char *why, size_t siz
 			r = -ECHILD;
 			goto fail;
 		}
-		if (poll(p, 2, 100) > 0 && (p[0].revents & POLLIN) && read(w->ctl, &b, 1) == 1)
+		if (poll(pf, 2, 100) > 0 && (pf[0].revents & POLLIN) && read(w->ctl, &b, 1) == 1)
 			break; /* "R": the preloads are imported */
 		reap(s); /* the main thread may be waiting on us (start-up, shutdown) */
-		if (p[1].revents || now_s() > deadline) {
-			snprintf(why, size, p[1].revents ? "the server stops" : "not ready within 300 s");
+		if (pf[1].revents || now_s() > deadline) {
+			snprintf(why, size, pf[1].revents ? "the server stops" : "not ready within 300 s");
 			r = -ECANCELED;
 			goto fail;
 		}
@@ -726,62 +796,139 @@ fail:
 	return r;
 }
 
-/* The pool thread: keeps cfg->pool sandboxes ready, one start at a time (each is a whole
- * interpreter start-up: starting them all at once would only slow the requests running now), while
- * the host has the memory for one more; a sandbox that fails to start backs the refill off. */
-static void *pool_main(void *arg)
+/* An idle sandbox of a profile that changed or went at a reload, unlinked, or NULL. Lock held. */
+static struct warm *pool_take_stale(struct server *s)
 {
-	struct server *s = arg;
-	double backoff = 0.5;
-	char why[512];
+	for (size_t i = 0; i < s->n_pools; i++) {
+		struct pool *p = &s->pools[i];
 
-	pthread_mutex_lock(&s->lock);
-	while (!s->pool_stop) {
-		struct warm *w = NULL;
-		struct timespec ts;
-		bool room;
-		int r;
+		for (struct warm **pw = &p->idle; *pw; pw = &(*pw)->next) {
+			struct warm *w = *pw;
 
-		if (s->n_idle >= s->cfg->pool) {
-			pthread_cond_wait(&s->pool_cv, &s->lock);
+			if (same_profile(w->prof, p->prof))
+				continue;
+			*pw = w->next;
+			p->n_idle--;
+			pool_count(s);
+			return w;
+		}
+	}
+	return NULL;
+}
+
+/* The pool to start a sandbox for now: the one least full for its size that is not backing off
+ * and whose profile exists, or NULL; *@wake is when one backing off may start. Lock held. */
+static struct pool *pool_next(struct server *s, double *wake)
+{
+	struct pool *best = NULL;
+	double now = now_s();
+
+	*wake = 0;
+	for (size_t i = 0; i < s->n_pools; i++) {
+		struct pool *p = &s->pools[i];
+
+		if (p->n_idle >= p->size || (p->name && !p->prof))
+			continue;
+		if (p->retry_at > now) {
+			if (!*wake || p->retry_at < *wake)
+				*wake = p->retry_at;
 			continue;
 		}
-		pthread_mutex_unlock(&s->lock);
-		room = memory_room(s);
-		r = room ? warm_start(s, &w, why, sizeof(why)) : -ENOMEM;
-		pthread_mutex_lock(&s->lock);
-		if (r == 0 && !s->pool_stop) {
-			w->next = s->idle;
-			s->idle = w;
-			s->metrics.pool_ready = ++s->n_idle;
-			backoff = 0.5;
-			continue;
-		}
-		if (r == 0) {
-			pthread_mutex_unlock(&s->lock);
-			warm_destroy(s, w);
-			pthread_mutex_lock(&s->lock);
-			break;
-		}
-		if (s->pool_stop)
-			break;
-		if (room)
-			logf_(s, TB_SERVE_LOG_ERROR, "warm pool: %s (retrying in %.1f s)", why, backoff);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)backoff;
-		ts.tv_nsec += (long)((backoff - (double)(time_t)backoff) * 1e9);
+		if (!best || (double)p->n_idle / p->size < (double)best->n_idle / best->size)
+			best = p;
+	}
+	return best;
+}
+
+/* Waits on the pool's condition until @until (CLOCK_MONOTONIC seconds; 0: until woken). */
+static void pool_wait(struct server *s, double until)
+{
+	struct timespec ts;
+	double d;
+
+	if (!until) {
+		pthread_cond_wait(&s->pool_cv, &s->lock);
+		return;
+	}
+	d = until - now_s();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (d > 0) {
+		ts.tv_sec += (time_t)d;
+		ts.tv_nsec += (long)((d - (double)(time_t)d) * 1e9);
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		pthread_cond_timedwait(&s->pool_cv, &s->lock, &ts);
-		backoff = backoff * 2 > 30 ? 30 : backoff * 2;
+	}
+	pthread_cond_timedwait(&s->pool_cv, &s->lock, &ts);
+}
+
+/* A start of @p ended (@r): the sandbox joins the pool, or is ended (the server stops, or the
+ * profile changed while it started), or the pool backs off. Lock held; it may be dropped. */
+static void pool_started(struct server *s, struct pool *p, struct warm *w, int r, bool room,
+			 const char *why)
+{
+	if (r == 0 && !s->pool_stop && same_profile(w->prof, p->prof)) {
+		w->next = p->idle;
+		p->idle = w;
+		p->n_idle++;
+		pool_count(s);
+		p->backoff = 0.5;
+		return;
+	}
+	if (r == 0) {
+		pthread_mutex_unlock(&s->lock);
+		warm_destroy(s, w);
+		pthread_mutex_lock(&s->lock);
+		return;
+	}
+	if (s->pool_stop)
+		return;
+	if (room)
+		logf_(s, TB_SERVE_LOG_ERROR, "warm pool%s%s: %s (retrying in %.1f s)",
+		      p->name ? " of profile " : "", p->name ? p->name : "", why, p->backoff);
+	p->retry_at = now_s() + p->backoff;
+	p->backoff = p->backoff * 2 > 30 ? 30 : p->backoff * 2;
+}
+
+/* The pool thread: keeps every pool's sandboxes ready, one start at a time (each is a whole
+ * interpreter start-up: starting them all at once would only slow the requests running now), while
+ * the host has the memory for one more; a pool whose sandbox fails to start backs off, the others
+ * go on. Sandboxes of a profile a reload changed or removed are ended. */
+static void *pool_main(void *arg)
+{
+	struct server *s = arg;
+	char why[512];
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->pool_stop) {
+		struct warm *w = pool_take_stale(s);
+		struct pool *p;
+		double wake;
+		bool room;
+		int r;
+
+		if (w) {
+			pthread_mutex_unlock(&s->lock);
+			warm_destroy(s, w);
+			pthread_mutex_lock(&s->lock);
+			continue;
+		}
+		if (!(p = pool_next(s, &wake))) {
+			pool_wait(s, wake);
+			continue;
+		}
+		pthread_mutex_unlock(&s->lock);
+		room = memory_room(s);
+		r = room ? warm_start(s, p, &w, why, sizeof(why)) : -ENOMEM;
+		pthread_mutex_lock(&s->lock);
+		pool_started(s, p, w, r, room, why);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
 
-/* Wakes the pool thread: there is room in the pool. */
+/* Wakes the pool thread: there is room in a pool, or a profile changed. */
 static void pool_refill(struct server *s)
 {
 	pthread_mutex_lock(&s->lock);
@@ -789,19 +936,39 @@ static void pool_refill(struct server *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* A ready sandbox for a request, or NULL (the request runs cold). Ones that died idle are ended.
- * The refill starts when the request's response is sent (pool_refill from on_completed), not
- * now: the next sandbox's start-up would compete with this request for the CPU. */
-static struct warm *pool_take(struct server *s)
+/* The pool of @prof (NULL: the default profile's), or NULL. */
+static struct pool *pool_of(struct server *s, const struct tb_serve_profile *prof)
 {
+	for (size_t i = 0; i < s->n_pools; i++) {
+		const char *name = s->pools[i].name;
+
+		if (prof ? name && !strcmp(name, prof->name) : !name)
+			return &s->pools[i];
+	}
+	return NULL;
+}
+
+/* A ready sandbox for a request under @prof, or NULL (the request runs cold). Ones that died idle
+ * are ended. The refill starts when the request's response is sent (pool_refill from
+ * on_completed), not now: the next sandbox's start-up would compete with this request for the CPU. */
+static struct warm *pool_take(struct server *s, const struct tb_serve_profile *prof)
+{
+	struct pool *p = pool_of(s, prof);
 	struct warm *w;
 
+	if (!p)
+		return NULL;
 	for (;;) {
+		struct warm **pw;
+
 		pthread_mutex_lock(&s->lock);
-		w = s->idle;
+		for (pw = &p->idle; *pw && !same_profile((*pw)->prof, prof); pw = &(*pw)->next)
+			;
+		w = *pw;
 		if (w) {
-			s->idle = w->next;
-			s->metrics.pool_ready = --s->n_idle;
+			*pw = w->next;
+			p->n_idle--;
+			pool_count(s);
 		}
 		pthread_mutex_unlock(&s->lock);
 		if (!w || !job_reaped(s, &w->job))
@@ -837,15 +1004,48 @@ static int run_warm(struct server *s, struct MHD_Connection *conn, struct warm *
 	return 0; /* warm_destroy waits for tightbox run's exit, after the response */
 }
 
-/* Start-up with a pool: the phase-2 profile, and one sandbox started now, so that a --preload that
- * is malformed or cannot be imported fails the start (tightbox run names it), not every refill. */
+/* The pools of the configuration: the default profile's (--pool), then each --pool-profile's,
+ * whose profile must be in the snapshot. 0 or -errno with @d. */
+static int pools_init(struct server *s, struct tb_diag *d)
+{
+	const struct tb_serve_config *c = s->cfg;
+
+	s->pools = calloc(c->n_pool_profiles + 1, sizeof(*s->pools));
+	if (!s->pools)
+		return -ENOMEM;
+	if (c->pool)
+		s->pools[s->n_pools++] = (struct pool){.size = c->pool, .preload = c->preload,
+						       .backoff = 0.5};
+	for (size_t i = 0; i < c->n_pool_profiles; i++) {
+		const struct tb_serve_pool_spec *sp = &c->pool_profiles[i];
+		const struct tb_serve_profile *prof = tb_serve_profiles_find(s->profiles, sp->profile);
+
+		if (!prof || pool_of(s, prof)) {
+			tb_diag_set(d, c->profile_dir, 0, 0, "--pool-profile", prof ?
+				    "profile '%s' given twice" : "no profile '%s' in --profile-dir",
+				    sp->profile);
+			return -EINVAL;
+		}
+		s->pools[s->n_pools++] = (struct pool){.name = prof->name, .size = sp->size,
+						       .preload = sp->preload, .prof = prof,
+						       .backoff = 0.5};
+	}
+	for (size_t i = 0; i < s->n_pools; i++)
+		s->metrics.pool_size += s->pools[i].size;
+	return 0;
+}
+
+/* Start-up with pools: the default phase-2 profile, and one sandbox of each pool started now, so
+ * that a --preload that is malformed or cannot be imported, or a profile that cannot host the
+ * interpreter's start-up, fails the start (tightbox run names it), not every refill. */
 static int pool_first(struct server *s, struct tb_diag *d)
 {
-	struct warm *w = NULL;
 	char why[512];
 	int r;
 
-	if (tb_data_path("default.json", s->phase2, sizeof(s->phase2)) < 0) {
+	if ((r = pools_init(s, d)) < 0)
+		return r;
+	if (s->cfg->pool && tb_data_path("default.json", s->phase2, sizeof(s->phase2)) < 0) {
 		tb_diag_set(d, s->phase2, 0, 0, "--pool", "the default seccomp profile is not installed "
 			    "(set TIGHTBOX_PROFILE_DIR)");
 		return -ENOENT;
@@ -853,17 +1053,41 @@ static int pool_first(struct server *s, struct tb_diag *d)
 	s->pool_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->pool_wake < 0)
 		return tb_negerrno();
-	if ((r = warm_start(s, &w, why, sizeof(why))) < 0) {
-		tb_diag_set(d, NULL, 0, 0, "--pool", "the first warm sandbox did not start: %s", why);
-		return r;
+	for (size_t i = 0; i < s->n_pools; i++) {
+		struct pool *p = &s->pools[i];
+		struct warm *w = NULL;
+
+		if ((r = warm_start(s, p, &w, why, sizeof(why))) < 0) {
+			tb_diag_set(d, NULL, 0, 0, p->name ? "--pool-profile" : "--pool",
+				    "the first warm sandbox%s%s did not start: %s",
+				    p->name ? " of profile " : "", p->name ? p->name : "", why);
+			return r;
+		}
+		p->idle = w;
+		p->n_idle = 1;
 	}
-	s->idle = w;
-	s->metrics.pool_ready = s->n_idle = 1;
-	s->metrics.pool_size = s->cfg->pool;
+	pool_count(s);
 	return 0;
 }
 
-/* The server stops: no more starts, every idle sandbox ended (nothing of a request ran in them). */
+/* Ends every idle sandbox (nothing of a request ran in them). */
+static void pools_empty(struct server *s)
+{
+	for (size_t i = 0; i < s->n_pools; i++) {
+		struct pool *p = &s->pools[i];
+
+		while (p->idle) {
+			struct warm *w = p->idle;
+
+			p->idle = w->next;
+			p->n_idle--;
+			warm_destroy(s, w);
+		}
+	}
+	pool_count(s);
+}
+
+/* The server stops: no more starts, every idle sandbox ended. */
 static void pool_stop(struct server *s, pthread_t thread)
 {
 	uint64_t one = 1;
@@ -876,13 +1100,29 @@ static void pool_stop(struct server *s, pthread_t thread)
 		/* an eventfd write cannot fail here */
 	}
 	pthread_join(thread, NULL);
-	while (s->idle) {
-		struct warm *w = s->idle;
+	pools_empty(s);
+}
 
-		s->idle = w->next;
-		s->metrics.pool_ready = --s->n_idle;
-		warm_destroy(s, w);
+/* A reload took the snapshot @p: each named pool follows its profile (a changed text's idle
+ * sandboxes are ended by the pool thread; a removed profile's pool stops). Lock held. */
+static void pools_reloaded(struct server *s, const struct tb_serve_profiles *p)
+{
+	for (size_t i = 0; i < s->n_pools; i++) {
+		struct pool *pl = &s->pools[i];
+		const struct tb_serve_profile *now;
+
+		if (!pl->name)
+			continue;
+		now = tb_serve_profiles_find(p, pl->name);
+		if (!now)
+			logf_(s, TB_SERVE_LOG_WARN, "reload: profile '%s' is gone: its warm pool stops",
+			      pl->name);
+		pl->prof = now;
+		pl->name = now ? now->name : pl->name;
+		pl->retry_at = 0;
+		pl->backoff = 0.5;
 	}
+	pthread_cond_signal(&s->pool_cv);
 }
 
 /* The answer to a request admit() did not run: 429 with Retry-After, 503 while draining, or
@@ -913,10 +1153,10 @@ static size_t result_cap(const struct tb_serve_request *r)
 /* Runs @r in a sandbox of the pool when one is ready. Returns it (the caller ends it after the
  * response) with @ro filled and @dir its directory, or NULL: run @r cold. */
 static struct warm *run_in_pool(struct server *s, struct MHD_Connection *conn,
-				const struct tb_serve_request *r, struct run_out *ro, char *dir,
-				size_t size)
+				const struct tb_serve_request *r, const struct tb_serve_profile *prof,
+				struct run_out *ro, char *dir, size_t size)
 {
-	struct warm *w = s->cfg->pool ? pool_take(s) : NULL;
+	struct warm *w = pool_take(s, prof);
 	int e;
 
 	if (!w)
@@ -1055,8 +1295,8 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 		tb_serve_request_free(&r);
 		return respond_refused(s, conn, a);
 	}
-	/* A warm sandbox stacks the default profile: requests that name another one run cold. */
-	if (!prof && (w = run_in_pool(s, conn, &r, &ro, dir, sizeof(dir)))) {
+	/* A warm sandbox of the request's profile when its pool has one ready, else a cold run. */
+	if ((w = run_in_pool(s, conn, &r, prof, &ro, dir, sizeof(dir)))) {
 		release(s);
 		rq->warm = w; /* ended once the response is sent (on_completed) */
 		if (ro.cancelled)
@@ -1089,6 +1329,32 @@ static enum MHD_Result handle_run(struct server *s, struct MHD_Connection *conn,
 	if (ro.cancelled)
 		return respond_cancelled(s, &r, &ro, t0);
 	return respond_result(s, conn, &r, dir, false, &ro, t0);
+}
+
+/* GET /v1/health: the server's state; "pool" and "pool_ready" are the default profile's pool,
+ * "pools" every pool by profile name. */
+static json_t *health(struct server *s)
+{
+	const struct pool *def = NULL;
+	json_t *o, *pools = json_object();
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; pools && i < s->n_pools; i++) {
+		const struct pool *p = &s->pools[i];
+
+		def = p->name ? def : p;
+		json_object_set_new(pools, p->name ? p->name : "default",
+				    json_pack("{sisi}", "size", p->name && !p->prof ? 0 : (int)p->size,
+					      "ready", (int)p->n_idle));
+	}
+	o = json_pack("{sssisisisisssisisO}", "status", s->draining ? "draining" : "ok",
+		      "workers", (int)s->cfg->workers, "running", (int)s->running,
+		      "queued", (int)s->metrics.queued, "queue", (int)s->cfg->queue,
+		      "version", TB_VERSION, "pool", def ? (int)def->size : 0,
+		      "pool_ready", def ? (int)def->n_idle : 0, "pools", pools);
+	pthread_mutex_unlock(&s->lock);
+	json_decref(pools);
+	return o;
 }
 
 /* ---------- the access handler ---------- */
@@ -1159,18 +1425,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 			return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET", NULL);
-		if (!strcmp(url, "/v1/health")) {
-			json_t *o;
-
-			pthread_mutex_lock(&s->lock);
-			o = json_pack("{sssisisisisssisi}", "status", s->draining ? "draining" : "ok",
-				      "workers", (int)s->cfg->workers, "running", (int)s->running,
-				      "queued", (int)s->metrics.queued, "queue", (int)s->cfg->queue,
-				      "version", TB_VERSION, "pool", (int)s->cfg->pool,
-				      "pool_ready", (int)s->n_idle);
-			pthread_mutex_unlock(&s->lock);
-			return respond_json(conn, MHD_HTTP_OK, o, NULL);
-		}
+		if (!strcmp(url, "/v1/health"))
+			return respond_json(conn, MHD_HTTP_OK, health(s), NULL);
 		if (!strcmp(url, "/metrics")) {
 			char *text = tb_serve_metrics_render(&s->metrics);
 
@@ -1364,6 +1620,7 @@ static void reload(struct server *s, struct tb_serve_profiles **retired)
 			slot++;
 		*slot = s->profiles;
 		s->profiles = p;
+		pools_reloaded(s, p);
 	}
 	pthread_mutex_unlock(&s->lock);
 	logf_(s, TB_SERVE_LOG_INFO, "reloaded: %zu profile(s)%s", s->profiles ? s->profiles->n : 0,
@@ -1545,7 +1802,7 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 		tb_diag_set(d, NULL, 0, 0, NULL, "--state-dir %s: %s", c->state_dir, strerror(-r));
 		goto out_mask;
 	}
-	if (c->pool && (r = pool_first(&s, d)) < 0)
+	if ((c->pool || c->n_pool_profiles) && (r = pool_first(&s, d)) < 0)
 		goto out_mask;
 	lfd = c->listen ? listen_tcp(c->listen, d) : listen_unix(c, d);
 	if (lfd < 0) {
@@ -1554,7 +1811,7 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 	}
 	if ((r = start_daemon(&s, lfd, d)) < 0)
 		goto out_mask;
-	if (c->pool && (r = -pthread_create(&pool_thread, NULL, pool_main, &s)) < 0) {
+	if (s.n_pools && (r = -pthread_create(&pool_thread, NULL, pool_main, &s)) < 0) {
 		tb_diag_set(d, NULL, 0, 0, "--pool", "cannot start the pool thread: %s", strerror(-r));
 		MHD_stop_daemon(s.mhd);
 		lfd = -1;
@@ -1571,17 +1828,13 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 	serve_signals(&s, sfd, retired);
 	drain_and_stop(&s, sfd);
 	/* The pool last: a run that ended during the drain may have woken it once more. */
-	if (c->pool)
+	if (s.n_pools)
 		pool_stop(&s, pool_thread);
 	r = 0;
 	lfd = -1; /* MHD closed it (or we did, after quiesce) */
 out_mask:
-	while (s.idle) { /* the first one, when the server could not start after it */
-		struct warm *w = s.idle;
-
-		s.idle = w->next;
-		warm_destroy(&s, w);
-	}
+	pools_empty(&s); /* the first ones, when the server could not start after them */
+	free(s.pools);
 	if (s.pool_wake >= 0)
 		close(s.pool_wake);
 	if (lfd >= 0)

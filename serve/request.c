@@ -472,9 +472,9 @@ fail:
 	return ret;
 }
 
-int tb_serve_pool_argv(const struct tb_serve_limits *max, const char *tightbox, const char *phase2,
-		       const char *preload, const char *cgroup_parent, const char *dir,
-		       char ***argv_out)
+int tb_serve_pool_argv(const struct tb_serve_limits *max, const char *tightbox, const char *phase1,
+		       const char *phase2, const char *preload, const char *cgroup_parent,
+		       const char *dir, char ***argv_out)
 {
 	char **argv = NULL;
 	char buf[4200];
@@ -483,6 +483,10 @@ int tb_serve_pool_argv(const struct tb_serve_limits *max, const char *tightbox, 
 	ADD(argv, "run");
 	ADD(argv, "--json");
 	ADD(argv, "--warm");
+	if (phase1) {
+		snprintf(buf, sizeof(buf), "--security-opt=seccomp=%s", phase1);
+		ADD(argv, buf);
+	}
 	snprintf(buf, sizeof(buf), "--two-phase=%s", phase2);
 	ADD(argv, buf);
 	if (preload && *preload) {

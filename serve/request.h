@@ -90,14 +90,15 @@ int tb_serve_request_stage(const struct tb_serve_request *r, const char *dir, co
 			   const char *profile_path, const char *cgroup_parent, char ***argv_out);
 
 /*
- * The `tightbox run --warm` argv of one sandbox of the warm pool (serve --pool): the limits are
- * the server's maxima (@max), which the take lowers to a request's; @phase2 is the profile stacked
- * before the request's code (the default one); @preload may be NULL; @dir/out receives /sandbox/out.
- * A string vector (tb_strv_free). 0 or -ENOMEM.
+ * The `tightbox run --warm` argv of one sandbox of a warm pool (serve --pool, --pool-profile): the
+ * limits are the server's maxima (@max), which the take lowers to a request's; @phase2 is the
+ * profile stacked before the request's code; @phase1 the one start-up and the preloads run under
+ * (NULL: the default profile); @preload may be NULL; @dir/out receives /sandbox/out. A string
+ * vector (tb_strv_free). 0 or -ENOMEM.
  */
-int tb_serve_pool_argv(const struct tb_serve_limits *max, const char *tightbox, const char *phase2,
-		       const char *preload, const char *cgroup_parent, const char *dir,
-		       char ***argv_out);
+int tb_serve_pool_argv(const struct tb_serve_limits *max, const char *tightbox, const char *phase1,
+		       const char *phase2, const char *preload, const char *cgroup_parent,
+		       const char *dir, char ***argv_out);
 
 /*
  * What a warm sandbox reads to take @r (runner/warm.c): one line of @r's limits, then the JSON

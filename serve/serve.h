@@ -16,7 +16,8 @@
  * With a pool (pool > 0), `tightbox run --warm` sandboxes are started before any request: each has
  * its namespaces, mounts and cgroup, and its interpreter has imported the preloads under the
  * phase-1 filter. A request for the default profile takes one (its limits then apply), runs, and
- * the sandbox is destroyed; the pool refills in the background (docs/serve-pool.md).
+ * the sandbox is destroyed; the pool refills in the background (docs/serve-pool.md). A pool of a
+ * named profile (pool_profiles) runs start-up, the preloads and the request under that profile.
  */
 #ifndef TB_SERVE_H
 #define TB_SERVE_H
@@ -29,6 +30,13 @@
 #include "serve/request.h"
 
 enum tb_serve_log_level { TB_SERVE_LOG_ERROR, TB_SERVE_LOG_WARN, TB_SERVE_LOG_INFO };
+
+/* A warm pool for a named profile of --profile-dir (serve --pool-profile NAME=N[:MODULES]). */
+struct tb_serve_pool_spec {
+	const char *profile; /* NAME: --profile-dir/NAME.json */
+	unsigned size;       /* sandboxes kept ready */
+	const char *preload; /* modules they import before a request, NULL: none */
+};
 
 struct tb_serve_config {
 	const char *socket_path;  /* unix socket to listen on (when listen is NULL) */
@@ -45,6 +53,9 @@ struct tb_serve_config {
 	double drain_timeout;     /* seconds SIGTERM waits for runs in flight */
 	unsigned pool;            /* warm sandboxes kept ready (docs/serve-pool.md); 0: none */
 	const char *preload;      /* modules they import before a request, NULL: none */
+	/* Pools for named profiles: a request naming one of them takes a sandbox of its pool. */
+	const struct tb_serve_pool_spec *pool_profiles;
+	size_t n_pool_profiles;
 	struct tb_serve_limits defaults; /* for fields a request leaves out */
 	struct tb_serve_limits max;      /* no request gets more */
 	/* Where the server reports (never NULL when set; the library itself never prints). */

@@ -582,6 +582,31 @@ class WarmPoolTest(ServerCase):
         self.assertEqual(s.metric("tightbox_serve_warm_runs_total"), 8)
         self.assertEqual(s.metric("tightbox_serve_pool_size"), 2)
 
+    def test_refill_waits_for_the_cgroup_limit(self):
+        """The pool refills only while the cgroup the runs are made under has the default memory
+        limit (256m) to give: a container's or a pod's limit counts, not just MemAvailable."""
+        need_serve()
+        cg = "tb-serve-test-%d-mem" % os.getpid()
+        if os.path.isfile("/sys/fs/cgroup/cgroup.controllers"):
+            parent, limit = os.path.join("/sys/fs/cgroup", cg), "memory.max"
+            with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as f:
+                f.write("+memory")
+        else:
+            parent, limit = os.path.join("/sys/fs/cgroup/memory", cg), "memory.limit_in_bytes"
+        os.makedirs(parent, exist_ok=True)
+        self.addCleanup(lambda: [os.rmdir(d) for d in tbtest.cgroup_parents(cg) if os.path.isdir(d)])
+        with open(os.path.join(parent, limit), "w") as f:
+            f.write(str(200 << 20))
+        s = self.start("--pool", "1", "--workers", "1", "--cgroup-parent", cg)
+        wait_for(lambda: s.health()["pool_ready"] == 1, "the first sandbox", 120)
+        self.warm_run(s, {"code": "print(1)"})
+        time.sleep(3)  # a refill, if the limit were ignored, starts within a second
+        self.assertEqual(s.health()["pool_ready"], 0)
+        self.assertIsNone(s.proc.poll())
+        with open(os.path.join(parent, limit), "w") as f:
+            f.write(str(1 << 30))
+        wait_for(lambda: s.health()["pool_ready"] == 1, "the refill once there is room", 120)
+
     def test_shutdown_ends_the_pool(self):
         s = self.pool()
         pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and self.child_of(p, s.proc.pid)]
@@ -616,6 +641,116 @@ class WarmPoolTest(ServerCase):
             self.assertIn("--pool", p.stderr.decode())
         finally:
             for c in tbtest.cgroup_parents("tb-serve-test-%d" % os.getpid()):
+                try:
+                    os.rmdir(c)
+                except OSError:
+                    pass
+            shutil.rmtree(d)
+
+
+class NamedPoolTest(ServerCase):
+    """`tightbox serve --pool-profile NAME=N[:MODULES]`: warm sandboxes for a named profile, whose
+    start-up, preloads and request all run under that profile; a reload that changes or removes
+    the profile ends the sandboxes made for its old text."""
+
+    def profile_dir(self, deny):
+        pdir = tempfile.mkdtemp(prefix="tb-serve-profiles-")
+        self.addCleanup(shutil.rmtree, pdir)
+        self.write_profile(pdir, deny)
+        return pdir
+
+    @staticmethod
+    def write_profile(pdir, deny):
+        with open(os.path.join(tbtest.SOURCE_DIR, "profiles", "default.json")) as f:
+            prof = json.load(f)
+        prof["syscalls"].insert(0, {"names": [deny], "action": "SCMP_ACT_ERRNO", "errnoRet": 1})
+        tmp = os.path.join(pdir, ".strict.tmp")
+        with open(tmp, "w") as f:
+            json.dump(prof, f)
+        os.rename(tmp, os.path.join(pdir, "strict.json"))
+
+    def ready(self, s, n=1):
+        wait_for(lambda: s.health()["pools"]["strict"]["ready"] >= n, "a ready strict sandbox", 120)
+
+    # Raw syscalls through libc (no errno for these two): -1 when the profile denies them (EPERM),
+    # else getppid is 0 (pid 1's parent is outside the pid namespace) and getuid 65534.
+    CODE = "import ctypes, sys\nlibc = ctypes.CDLL(None)\nprint(libc.getppid(), libc.getuid(), 'decimal' in sys.modules)\n"
+
+    def test_named_pool_runs_under_its_profile(self):
+        pdir = self.profile_dir("getppid")
+        s = self.start("--profile-dir", pdir, "--pool-profile", "strict=1:decimal", "--workers", "1")
+        self.ready(s)
+        h = s.health()
+        self.assertEqual((h["pool"], h["pool_ready"], h["pools"]["strict"]["size"]), (0, 0, 1), h)
+        status, _, r = s.run({"code": self.CODE, "profile": "strict"})
+        self.assertEqual((status, r["warm"]), (200, True), r)
+        # getppid fails with EPERM from the profile; the preload is imported.
+        self.assertEqual(r["stdout"], "-1 65534 True\n", r)
+        # The default profile has no pool here: cold, and getppid works.
+        status, _, r = s.run({"code": self.CODE})
+        self.assertEqual((status, r["warm"], r["stdout"]), (200, False, "0 65534 False\n"), r)
+        self.assertEqual(s.metric("tightbox_serve_pool_size"), 1)
+        self.ready(s)
+        self.assertEqual(s.metric("tightbox_serve_warm_runs_total"), 1)
+
+    def test_reload_ends_sandboxes_of_the_old_text(self):
+        pdir = self.profile_dir("getppid")
+        s = self.start("--profile-dir", pdir, "--pool-profile", "strict=1", "--workers", "1")
+        self.ready(s)
+        self.write_profile(pdir, "getuid")
+        s.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "reloaded" in s.logtext(), "the reload")
+        # Whether this one is warm or cold, it runs under the new text: getuid denied, getppid not.
+        status, _, r = s.run({"code": self.CODE, "profile": "strict"})
+        self.assertEqual((status, r["stdout"]), (200, "0 -1 False\n"), r)
+        self.ready(s)
+        status, _, r = s.run({"code": self.CODE, "profile": "strict"})
+        self.assertEqual((status, r["warm"], r["stdout"]), (200, True, "0 -1 False\n"), r)
+        # The profile removed: its pool stops, its idle sandbox is ended, the name is unknown.
+        self.ready(s)
+        os.unlink(os.path.join(pdir, "strict.json"))
+        s.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "its warm pool stops" in s.logtext(), "the reload")
+        wait_for(lambda: s.health()["pools"]["strict"] == {"size": 0, "ready": 0}, "the pool to stop")
+        self.assertEqual(s.run({"code": "1", "profile": "strict"})[0], 400)
+        self.assertEqual([e for e in os.listdir(s.dir) if e.startswith("warm-")], [])
+        # Brought back: the pool starts again.
+        self.write_profile(pdir, "getppid")
+        s.proc.send_signal(signal.SIGHUP)
+        self.ready(s)
+        status, _, r = s.run({"code": self.CODE, "profile": "strict"})
+        self.assertEqual((status, r["warm"], r["stdout"]), (200, True, "-1 65534 False\n"), r)
+
+    def test_refused_at_start(self):
+        need_serve()
+        d = tempfile.mkdtemp(prefix="tb-serve-test-")
+        cg = "tb-serve-test-%d" % os.getpid()
+        pdir = self.profile_dir("getppid")
+        # A profile that cannot host the interpreter's start-up: every openat fails.
+        with open(os.path.join(tbtest.SOURCE_DIR, "profiles", "default.json")) as f:
+            prof = json.load(f)
+        prof["syscalls"].insert(0, {"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1})
+        with open(os.path.join(pdir, "noopen.json"), "w") as f:
+            json.dump(prof, f)
+        base = ["serve", "--socket", os.path.join(d, "s"), "--state-dir", d, "--cgroup-parent", cg]
+        try:
+            for args, code, words in [
+                    (["--profile-dir", pdir, "--pool-profile", "nosuch=1"], 1, "no profile 'nosuch'"),
+                    (["--profile-dir", pdir, "--pool-profile", "noopen=1"], 1, "of profile noopen did not start"),
+                    (["--profile-dir", pdir, "--pool-profile", "strict=1", "--pool-profile", "strict=2"], 1,
+                     "given twice"),
+                    (["--profile-dir", pdir, "--pool-profile", "strict=0"], 2, "--pool-profile"),
+                    (["--profile-dir", pdir, "--pool-profile", "strict"], 2, "NAME=N[:MODULES]"),
+                    (["--profile-dir", pdir, "--pool-profile", "strict=1:"], 2, "empty MODULES"),
+                    (["--pool-profile", "strict=1"], 2, "needs --profile-dir"),
+                    (["--profile-dir", pdir, "--pool-profile", "strict=1:no_such_module_tb"], 1,
+                     "no_such_module_tb")]:
+                p = tbtest.tightbox(*(base + args))
+                self.assertEqual(p.returncode, code, (args, p))
+                self.assertIn(words, p.stderr.decode(), args)
+                self.assertEqual(os.listdir(d), [], args)
+        finally:
+            for c in tbtest.cgroup_parents(cg):
                 try:
                     os.rmdir(c)
                 except OSError:

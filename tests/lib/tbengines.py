@@ -98,6 +98,25 @@ def started(daemon_class):
         raise
 
 
+def dockerd_with_base_image():
+    """A started private Dockerd with the base image imported (scripts/build-image --engine docker,
+    from the shared debootstrap cache): (daemon, tag). For the benches too. Raises unittest.SkipTest
+    when docker.io is not installed, RuntimeError when it cannot start or import; the daemon is
+    stopped (its folder removed) before either goes on."""
+    d = Dockerd()
+    try:
+        d.start()
+        p = subprocess.run([os.path.join(SCRIPTS, "build-image"), "--engine", "docker"], env=d.env,
+                           capture_output=True, text=True, timeout=1800)
+        if p.returncode != 0 or not p.stdout.strip():
+            raise RuntimeError("scripts/build-image --engine docker failed (exit %d): %s"
+                               % (p.returncode, p.stderr.strip()[-300:]))
+    except BaseException:
+        d.stop()
+        raise
+    return d, p.stdout.strip().splitlines()[-1]
+
+
 def stop_and_remove(daemon=None, folder=None):
     """A test module's clean-up, also of a half-done setUpModule: stops DAEMON (a Dockerd or
     Containerd; None when never made) and removes FOLDER (None when never made)."""

@@ -149,8 +149,8 @@ static void test_pool_argv(void **state)
 	char **argv = NULL, *joined;
 
 	(void)state;
-	assert_int_equal(tb_serve_pool_argv(&most, "/bin/tightbox", "/d.json", "pandas,numpy", "cg",
-					    "/st/warm-1", &argv), 0);
+	assert_int_equal(tb_serve_pool_argv(&most, "/bin/tightbox", NULL, "/d.json", "pandas,numpy",
+					    "cg", "/st/warm-1", &argv), 0);
 	joined = tb_strv_join(argv, " ");
 	assert_string_equal(joined, "/bin/tightbox run --json --warm --two-phase=/d.json "
 				    "--preload=pandas,numpy --timeout=60.000 --memory=1073741824 "
@@ -160,11 +160,20 @@ static void test_pool_argv(void **state)
 				    "--output-max-files=100");
 	free(joined);
 	tb_strv_free(argv);
-	assert_int_equal(tb_serve_pool_argv(&most, "/bin/tightbox", "/d.json", NULL, NULL, "/st/w",
-					    &argv), 0);
+	assert_int_equal(tb_serve_pool_argv(&most, "/bin/tightbox", NULL, "/d.json", NULL, NULL,
+					    "/st/w", &argv), 0);
 	joined = tb_strv_join(argv, " ");
 	assert_null(strstr(joined, "--preload"));
 	assert_null(strstr(joined, "--cgroup-parent"));
+	assert_null(strstr(joined, "--security-opt"));
+	free(joined);
+	tb_strv_free(argv);
+	/* A named profile's pool: start-up and the preloads run under it too (phase 1). */
+	assert_int_equal(tb_serve_pool_argv(&most, "/bin/tightbox", "/st/w/p.json", "/st/w/p.json",
+					    NULL, NULL, "/st/w", &argv), 0);
+	joined = tb_strv_join(argv, " ");
+	assert_non_null(strstr(joined, " --warm --security-opt=seccomp=/st/w/p.json "
+					"--two-phase=/st/w/p.json "));
 	free(joined);
 	tb_strv_free(argv);
 }
