@@ -292,6 +292,9 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 int tb_two_phase_allow_stacking(void *ctx);
 /* Frees @argv as built by tb_two_phase_plan. Accepts NULL. */
 void tb_two_phase_argv_free(char **argv);
+/* Whether @arg is a two-phase bootstrap's text: with the Python context or without
+ * (tb_run_bootstrap_kind). */
+enum tb_run_bootstrap tb_two_phase_bootstrap_kind(const char *arg);
 
 /*
  * The spawn stage: cgroups (a warning and rlimits where none can be made), pipes, the janitor, the

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/internal.h"
 #include "runner/python-context-bootstrap.h"
 #include "runner/run.h"
 
@@ -27,7 +28,11 @@ int tb_run_python_context_argv(char *const *argv, char ***out, const char **why)
 		const char *a = argv[i];
 
 		if (!strncmp(a, "-c", 2) || !strncmp(a, "-m", 2)) {
-			mode = a[1] == 'c' ? "-c" : "-m";
+			/* "-c+": the code was attached ("-cCODE"), as sys.orig_argv shows it. */
+			if (a[2])
+				mode = a[1] == 'c' ? "-c+" : "-m+";
+			else
+				mode = a[1] == 'c' ? "-c" : "-m";
 			target = a[2] ? a + 2 : argv[i + 1];
 			if (!target) {
 				*why = "the command line has no program to run";
@@ -81,3 +86,10 @@ int tb_run_python_context_argv(char *const *argv, char ***out, const char **why)
 	return 0;
 }
 
+
+enum tb_run_bootstrap tb_run_bootstrap_kind(const char *arg)
+{
+	if (!strcmp(arg, tb_python_context_bootstrap))
+		return TB_RUN_BOOTSTRAP_CONTEXT;
+	return tb_two_phase_bootstrap_kind(arg);
+}

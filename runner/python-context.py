@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # The Python-context bootstrap (tracer/pyctx.c): `explain` and `record` run a Python program as
 # `python3 [OPTIONS] -c <this file + python-main.py> MODE TARGET [ARGS...]` (MODE "script", "-c" or
-# "-m") instead of `python3 [OPTIONS] TARGET|-c TARGET|-m TARGET [ARGS...]`, so that the tracer
-# can name, at any syscall stop, where the Python program was.
+# "-m"; "-c+" or "-m+" when TARGET was attached, "-cCODE") instead of `python3 [OPTIONS]
+# TARGET|-c TARGET|-m TARGET [ARGS...]`, so that the tracer can name, at any syscall stop, where
+# the Python program was. tracer/pyctx.c runs a child interpreter (a CPython >= 3.8 the program
+# execs) the same way, by rewriting the exec's argv at its entry stop.
 #
 # Channel: each thread keeps its context in a bytearray of its own (BUF bytes, never resized, so
 # its address stays) and tells the tracer where it is with a marker call, write(FD, buf, BUF),
@@ -38,10 +40,13 @@ def _tightbox_setup():
     import sys
 
     mode, target, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    # MODE "-c+" or "-m+": the command had the code or module attached ("-cCODE").
+    shown = [target] if mode == "script" else [mode[:2] + target] if mode[2:] else [mode, target]
+    mode = mode[:2] if mode != "script" else mode
     orig = getattr(sys, "orig_argv", None)
     if orig is not None and len(orig) >= len(sys.argv) + 2:
         k = len(orig) - len(sys.argv) - 1  # orig[k] is "-c", orig[k + 1] this bootstrap
-        sys.orig_argv = orig[:k] + ([target] if mode == "script" else [mode, target]) + args
+        sys.orig_argv = orig[:k] + shown + args
     enter = None
     if sys.version_info >= (3, 8):
         try:
@@ -100,19 +105,27 @@ def _tightbox_context(sys, root):
         return s
 
     def outermost_user(f):
-        found = None
+        # The outermost frame in a user file; code without a file ("<string>": a -c program, or
+        # the -c line multiprocessing's spawn runs a worker with) only when no file frame is.
+        found = code = None
         while f is not None and f is not root:
             fn = f.f_code.co_filename
             if not is_lib(fn):
-                found = f
+                if fn[:1] == "<":
+                    code = f
+                else:
+                    found = f
             f = f.f_back
+        found = found or code
         return "%s:%d" % (found.f_code.co_filename, found.f_lineno) if found else ""
 
     def begin(s, name):
         f = getframe(2)  # the frame whose import statement (or __import__ call) this is
         while f is not None and f.f_code.co_filename.startswith("<frozen importlib"):
             f = f.f_back
-        where = "%s:%d " % (f.f_code.co_filename, f.f_lineno) if f is not None else ""
+        # The bootstrap's own imports (a two-phase run's preloads) name no line of it.
+        where = "%s:%d " % (f.f_code.co_filename, f.f_lineno) if f is not None and f is not root \
+            else ""
         s.head = "%simport %s" % (where, name)
         s.frame, s.event = outermost_user(f), "import"
 

@@ -119,6 +119,9 @@ struct tb_run_config {
 	/* `record --phase`: the bootstrap runs with a phase 2 that allows everything (the recorder's
 	 * own filter still traces every call); two_phase_path must be NULL. */
 	bool two_phase_permissive;
+	/* The two-phase bootstrap also gives the Python context (explain and record;
+	 * tracer/pyctx.h): runner/python-context.py comes with it. */
+	bool python_context;
 	/* Warm run (runner/warm.c, `run --warm`, the pool of `serve --pool`): the sandbox starts and
 	 * imports @preload, then waits. @warm_fd carries one JSON line of limits (they can only lower
 	 * the ones above), then the request the bootstrap reads ({"code", "stdin", "env", "files",
@@ -233,6 +236,14 @@ bool tb_run_is_python(const char *argv0);
  * command; -ENOTSUP with *@why saying why not (static) when it is not; -ENOMEM.
  */
 int tb_run_python_context_argv(char *const *argv, char ***out, const char **why);
+/* Which of tightbox's Python bootstraps @arg is the text of (a command that already runs one). */
+enum tb_run_bootstrap {
+	TB_RUN_BOOTSTRAP_NONE,
+	TB_RUN_BOOTSTRAP_CONTEXT, /* it gives the Python context: python-context.py's, or two-phase's
+				   * with it */
+	TB_RUN_BOOTSTRAP_OTHER,   /* the plain two-phase bootstrap */
+};
+enum tb_run_bootstrap tb_run_bootstrap_kind(const char *arg);
 
 /* Fills @c with the hardened defaults (the seed's docker run line). Returns 0 or -ENOMEM. */
 int tb_run_config_init(struct tb_run_config *c);

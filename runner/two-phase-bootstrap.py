@@ -22,6 +22,10 @@
 #    runner/CMakeLists.txt appends to this file (the Python-context bootstrap shares it); a warm
 #    run ends through _warm_exit below instead of CPython's full teardown.
 #
+# Under explain and record, runner/python-context.py comes first (runner/CMakeLists.txt): the
+# Python context is set up before step 1, so the preloads' imports have their chains, and the
+# user phase starts where step 3 starts the program.
+#
 # Any failure before step 3 exits with status 125 and one line on stderr: user code never runs
 # without phase 2. Only this function's locals hold the bootstrap's state (the function is gone
 # before the script starts), and the bootstrap's own __main__ module is replaced by a fresh one.
@@ -38,6 +42,14 @@ def _tightbox_setup():
         finally:
             os._exit(125)
 
+    # explain and record (runner/CMakeLists.txt puts python-context.py in front of this file):
+    # the Python context from here on, the preloads' imports included; informational only.
+    enter = None
+    if "_tightbox_context" in globals() and sys.version_info >= (3, 8):
+        try:
+            enter = _tightbox_context(sys, sys._getframe())  # noqa: F821 - python-context.py's
+        except Exception:  # noqa: BLE001 - the program runs anyway, without context
+            enter = None
     try:
         import os
 
@@ -144,9 +156,9 @@ def _tightbox_setup():
     if script == "-m":
         if not args:
             fail("-m needs a module name")
-        return "-m", args[0], args[1:], "insert", None, None
+        return "-m", args[0], args[1:], "insert", enter, None
     leave = _warm_exit(os.path.join(os.path.dirname(script), "out")) if warm == "1" else None
-    return "script", script, args, "insert", None, leave
+    return "script", script, args, "insert", enter, leave
 
 
 def _warm_exit(out):

@@ -31,6 +31,7 @@
 #include "core/util.h"
 #include "runner/internal.h"
 #include "runner/two-phase-bootstrap.h"
+#include "runner/two-phase-context-bootstrap.h"
 
 int tb_two_phase_allow_stacking(void *ctx)
 {
@@ -41,6 +42,13 @@ int tb_two_phase_allow_stacking(void *ctx)
 
 	/* -EEXIST: the profile allows seccomp already. */
 	return r == -EEXIST ? 0 : r;
+}
+
+enum tb_run_bootstrap tb_two_phase_bootstrap_kind(const char *arg)
+{
+	if (!strcmp(arg, tb_two_phase_context_bootstrap))
+		return TB_RUN_BOOTSTRAP_CONTEXT;
+	return strcmp(arg, tb_two_phase_bootstrap) ? TB_RUN_BOOTSTRAP_NONE : TB_RUN_BOOTSTRAP_OTHER;
 }
 
 void tb_two_phase_argv_free(char **argv)
@@ -186,7 +194,8 @@ int tb_two_phase_plan(const struct tb_run_config *c, struct tb_run_plan *plan,
 	argv[0] = c->argv[0];
 	argv[1] = (char *)"-I";
 	argv[2] = (char *)"-c";
-	argv[3] = (char *)tb_two_phase_bootstrap;
+	argv[3] = (char *)(c->python_context ? tb_two_phase_context_bootstrap
+					     : tb_two_phase_bootstrap);
 	snprintf(num, sizeof(num), "%d", TB_PHASE2_FD);
 	argv[4] = strdup(num);
 	snprintf(num, sizeof(num), "%d", nr);

@@ -279,11 +279,12 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 	if (!t)
 		fail(st, -ENOMEM, "tracking a process");
 	/* The base filter's own stops run on: the kernel answers them as it would untraced. */
-	if (c->data == TB_SV_DATA_MARKER || c->data == TB_SV_DATA_STDERR) {
+	if (c->data == TB_SV_DATA_MARKER || c->data == TB_SV_DATA_STDERR ||
+	    c->data == TB_SV_DATA_EXEC) {
 		if (t && marker) {
 			tb_pyctx_on_marker(&t->py, c);
 			st->markers = true;
-		} else if (t) {
+		} else if (t && c->data == TB_SV_DATA_STDERR) {
 			keep_stderr(t, c);
 			if (c->pid == tb_sv_root(st->sv))
 				st->root = t;
@@ -358,13 +359,18 @@ static void on_task_exit(void *data, pid_t pid, int status, void **priv)
 	}
 }
 
-/* A new program image: the old one's buffer is gone. */
-static void on_exec(void *data, pid_t pid, void **priv)
+/* A new program image: the old one's buffer is gone; an interpreter under the bootstrap is
+ * starting. */
+static void on_exec(void *data, pid_t pid, bool python, void **priv)
 {
+	struct xtask *t = python ? xtask_get(priv) : *priv;
+
 	(void)data;
 	(void)pid;
-	if (*priv)
-		tb_pyctx_task_clear(&((struct xtask *)*priv)->py);
+	if (t) {
+		tb_pyctx_task_clear(&t->py);
+		t->py.starting = python;
+	}
 }
 
 static void xtask_free(void *priv)
@@ -455,22 +461,25 @@ static int finish_report(struct tb_explain_report *rep, const struct tb_run_conf
 }
 
 /*
- * Whether the run gets the Python context: *@argv the bootstrap's command (tracer/pyctx.h), or
- * NULL with @rep->pyctx_note saying why not. 0 or -ENOMEM.
+ * Whether the run gets the Python context: *@on, and *@argv the bootstrap's command
+ * (tracer/pyctx.h) when the command itself is Python, else NULL with @rep->pyctx_note saying why
+ * (its child interpreters may still have context: the note goes when one does). 0 or -ENOMEM.
  */
 static int python_context(const struct tb_run_config *c, const struct tb_explain_opts *o,
-			  struct tb_explain_report *rep, char ***argv)
+			  struct tb_explain_report *rep, char ***argv, bool *on)
 {
 	const char *why = NULL;
 	int r;
 
 	*argv = NULL;
-	if (o && o->no_python_context)
+	*on = !(o && o->no_python_context);
+	if (!*on)
 		why = "off (--no-python-context)";
-	else if (c->two_phase_path || c->two_phase_permissive)
-		why = "not available with --two-phase (its bootstrap runs the script)";
 	if (why)
 		return (rep->pyctx_note = strdup(why)) ? 0 : -ENOMEM;
+	/* The two-phase bootstrap runs the script, with the context's code in front of it. */
+	if (c->two_phase_path || c->two_phase_permissive)
+		return 0;
 	r = tb_run_python_context_argv(c->argv, argv, &why);
 	if (r == -ENOTSUP)
 		r = asprintf(&rep->pyctx_note, "%s (%s)", why, c->argv && c->argv[0] ? c->argv[0] : "")
@@ -520,6 +529,7 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 	const char *step = NULL;
 	_cleanup_close_ int kmsg = -1;
 	_cleanup_free_ char **pyargv = NULL;
+	bool pyon;
 	int r;
 
 	if (!rep)
@@ -554,20 +564,25 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 	}
 	if (r < 0)
 		goto done;
-	cc = *c; /* shallow: only trace_denials and argv differ, nothing of @c is freed through it */
+	cc = *c; /* shallow: trace_denials, python_context and argv differ, nothing of @c is freed
+		  * through it */
 	cc.trace_denials = true;
-	r = python_context(c, o, rep, &pyargv);
+	r = python_context(c, o, rep, &pyargv, &pyon);
 	if (r < 0)
 		goto done;
 	if (pyargv)
 		cc.argv = pyargv;
-	r = tb_sv_new(TB_SV_BASE_EXPLAIN, TB_SV_WATCH_STDERR | (pyargv ? TB_SV_WATCH_MARKERS : 0),
+	cc.python_context = pyon;
+	r = tb_sv_new(TB_SV_BASE_EXPLAIN,
+		      TB_SV_WATCH_STDERR | (pyon ? TB_SV_WATCH_MARKERS | TB_SV_WATCH_EXECS : 0),
 		      &explain_ops, &st, &sv);
 	if (r < 0) {
 		tb_diag_set(d, NULL, 0, 0, "explain", "building the supervisor's filter: %s",
 			    strerror(-r));
 		goto done;
 	}
+	if (pyon)
+		tb_sv_follow_python(sv); /* child interpreters get the context too */
 	st.sv = sv;
 	tb_sv_hooks(sv, &hooks);
 	clock_gettime(CLOCK_MONOTONIC, &st.t0);
@@ -600,7 +615,9 @@ int tb_explain_run(const struct tb_run_config *c, const struct tb_explain_opts *
 			}
 		}
 	}
-	if (pyargv && !st.markers && !(rep->pyctx_note = strdup(
+	if (st.markers)
+		free(TB_TAKE_PTR(rep->pyctx_note)); /* a child interpreter gave it */
+	if ((pyargv || (pyon && cc.two_phase_path)) && !st.markers && !(rep->pyctx_note = strdup(
 		"the interpreter gave none (CPython older than 3.8, or it failed at start-up)")))
 		r = -ENOMEM;
 	else

@@ -80,4 +80,13 @@ int tb_explain_decode(pid_t pid, const char *name, const uint64_t args[6], char 
  */
 char *tb_python_version(const struct tb_run_config *c);
 
+/*
+ * The CPython version (major * 100 + minor: 311 for 3.11) of the file that @pid's exec of @path
+ * runs: @path resolved inside @pid's root (relative to its working directory), symlinks
+ * followed, and the version read from that file's name (CPython installs itself as pythonX.Y and
+ * links python3 and python to it; python-version.c). -ENOEXEC when the file is no pythonX.Y
+ * executable (a venv's copy named python, a wrapper script), -errno when it cannot be found.
+ */
+int tb_python_exec_version(pid_t pid, const char *path);
+
 #endif

@@ -93,7 +93,8 @@ struct tb_ptrace_engine {
 	bool wait_phase2, exec_seen; /* tb_ptrace_engine_wait_phase2 */
 	int seccomp_nr[ARCH_N];      /* per arch, -1 where it has none */
 	bool pyctx; /* tb_ptrace_engine_python_context */
-	bool py_marked; /* a marker was seen: the interpreter's start-up is over */
+	bool py_top; /* the command itself runs under the bootstrap */
+	bool py_marked; /* a marker was seen: the top interpreter's start-up is over */
 	struct rimport *imports;
 	size_t n_imports;
 };
@@ -163,9 +164,11 @@ int tb_ptrace_engine_new(struct tb_recording *rec, struct tb_ptrace_engine **out
 	return 0;
 }
 
-void tb_ptrace_engine_python_context(struct tb_ptrace_engine *e)
+void tb_ptrace_engine_python_context(struct tb_ptrace_engine *e, bool top)
 {
 	e->pyctx = true;
+	e->py_top = top;
+	tb_sv_follow_python(e->sv);
 }
 
 void tb_ptrace_engine_free(struct tb_ptrace_engine *e)
@@ -254,40 +257,6 @@ static bool want_exit_check(struct tb_ptrace_engine *e, const char *path, unsign
 
 /* ---- reading the tracee ---- */
 
-/* Reads a NUL-terminated string at @addr in @pid into @buf. 0 or -errno (-ENAMETOOLONG). */
-static int read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
-{
-	size_t got = 0;
-
-	if (!addr)
-		return -EFAULT;
-	while (got < size) {
-		/* Never cross a page boundary in one read: the next page may be unmapped. */
-		size_t chunk = 4096 - ((addr + got) & 4095);
-		struct iovec local, remote;
-		ssize_t n;
-
-		if (chunk > size - got)
-			chunk = size - got;
-		local = (struct iovec){buf + got, chunk};
-		remote = (struct iovec){(void *)(uintptr_t)(addr + got), chunk};
-		n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-		if (n <= 0)
-			return n < 0 ? tb_negerrno() : -EFAULT;
-		if (memchr(buf + got, '\0', (size_t)n))
-			return 0;
-		got += (size_t)n;
-	}
-	return -ENAMETOOLONG;
-}
-
-static int read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
-
-	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
 /* Lexically collapses "//", "/./" and "/../" in the absolute path @p, in place. */
 static void normalize(char *p)
 {
@@ -352,7 +321,7 @@ static char *path_arg(pid_t pid, const uint64_t *args, int dirfd_idx, int path_i
 	char rel[PATH_MAX];
 	int dirfd = dirfd_idx >= 0 ? (int)args[dirfd_idx] : -1;
 
-	if (read_string(pid, args[path_idx], rel, sizeof(rel)) < 0)
+	if (tb_sv_read_string(pid, args[path_idx], rel, sizeof(rel)) < 0)
 		return NULL;
 	return resolve(pid, dirfd, rel);
 }
@@ -394,7 +363,7 @@ static void record_args(struct tb_ptrace_engine *e, pid_t pid, int arch, const s
 
 	if (sp->kind == TB_SPEC_CLONE3) {
 		/* struct clone_args starts with the u64 flags. */
-		if (read_mem(pid, a[0], &vals[0], sizeof(vals[0])) == 0)
+		if (tb_sv_read_mem(pid, a[0], &vals[0], sizeof(vals[0])) == 0)
 			add_args(e, arch, s->name, 1, (const char *[]){tb_syscall_spec_arg_key(sp, 0)},
 				 vals);
 		return;
@@ -448,7 +417,7 @@ static bool on_entry(struct tb_ptrace_engine *e, pid_t pid, struct tb_pending *p
 			uint64_t flags = 0;
 
 			/* struct open_how starts with the u64 flags. */
-			(void)read_mem(pid, a[sp->flags_arg], &flags, sizeof(flags));
+			(void)tb_sv_read_mem(pid, a[sp->flags_arg], &flags, sizeof(flags));
 			p->op[0] = tb_syscall_spec_open_ops(flags);
 		} else if (sp->kind == TB_SPEC_EXEC) {
 			/* Always see an exec's outcome: executables are never capped. */
@@ -613,10 +582,12 @@ static void first_use(struct tb_ptrace_engine *e, struct rtask *t, const struct 
 	static const struct tb_pyctx startup = {.phase = "start-up"};
 	struct tb_pyctx *ctx = NULL;
 	_cleanup_free_ char *name = NULL;
-	int r = e->py_marked ? tb_pyctx_read(c->pid, &t->py, &ctx) : 0;
+	bool early = e->py_top && !e->py_marked;
+	int r = early ? 0 : tb_pyctx_read(c->pid, &t->py, &ctx);
 
-	/* Before the first marker the interpreter is starting (the bootstrap's hook makes it). */
-	if (!e->py_marked)
+	/* Before the first marker the top interpreter is starting (the bootstrap makes it); the
+	 * runner's execve of it too. A child interpreter is starting until its own marker. */
+	if (early)
 		ctx = (struct tb_pyctx *)&startup;
 	if (r < 0) {
 		if (r == -ENOMEM)
@@ -673,7 +644,7 @@ static struct tb_sv_answer on_seccomp(void *data, const struct tb_sv_call *c, vo
 	t = *priv;
 	if (e->pyctx && (t || (t = rtask_get(priv)))) {
 		if (c->nr < TB_NR_SLOTS && !e->counts[c->arch][c->nr] &&
-		    (t->py.addr || t->py.snapshot || !e->py_marked))
+		    (t->py.addr || t->py.snapshot || t->py.starting || (e->py_top && !e->py_marked)))
 			first_use(e, t, c);
 		if (t->import >= 0 && c->nr < TB_NR_SLOTS) {
 			e->imports[t->import].seen[c->arch][c->nr / 8] |= (uint8_t)(1u << (c->nr % 8));
@@ -716,16 +687,19 @@ static void on_fork(void *data, pid_t parent, pid_t child, bool thread, void **p
 	ct->import = pt->import; /* the child goes on inside the same import */
 }
 
-static void on_exec(void *data, pid_t pid, void **priv)
+static void on_exec(void *data, pid_t pid, bool python, void **priv)
 {
 	struct tb_ptrace_engine *e = data;
+	struct rtask *t = python ? rtask_get(priv) : *priv;
 	char exe[PATH_MAX];
 
 	e->exec_seen = true;
-	/* A new program image: the buffer of the old one is gone. */
-	if (*priv) {
-		tb_pyctx_task_clear(&((struct rtask *)*priv)->py);
-		((struct rtask *)*priv)->import = -1;
+	/* A new program image: the buffer of the old one is gone; a child interpreter under the
+	 * bootstrap is starting. */
+	if (t) {
+		tb_pyctx_task_clear(&t->py);
+		t->py.starting = python && e->pyctx;
+		t->import = -1;
 	}
 	if (!e->wait_phase2)
 		e->recording = true;

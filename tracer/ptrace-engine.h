@@ -37,12 +37,12 @@ void tb_ptrace_engine_hooks(struct tb_ptrace_engine *e, struct tb_run_hooks *h);
 void tb_ptrace_engine_wait_phase2(struct tb_ptrace_engine *e);
 
 /*
- * The command runs under the Python-context bootstrap (tracer/pyctx.h): its markers are not
- * recorded; the first use of each syscall gets the Python context it was made in, and each
- * top-level import the set of syscalls made while it was in progress (the recording's
- * "python_context").
+ * Python context (tracer/pyctx.h): the command runs under the bootstrap when @top, and every
+ * CPython >= 3.8 it execs does (tb_sv_follow_python). Markers are not recorded; the first use of
+ * each syscall gets the Python context it was made in, and each top-level import the set of
+ * syscalls made while it was in progress (the recording's "python_context").
  */
-void tb_ptrace_engine_python_context(struct tb_ptrace_engine *e);
+void tb_ptrace_engine_python_context(struct tb_ptrace_engine *e, bool top);
 
 /* Adds the per-syscall counts to the recording. Call once, after the last tracee is gone.
  * 0, or -errno when the recorder or the supervisor failed. */

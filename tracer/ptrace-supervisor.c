@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,6 +84,9 @@ struct tb_sv_task {
 	bool used;
 	bool awaiting_exit; /* resumed with PTRACE_SYSCALL: its exit stop is the client's */
 	bool trap_pending;  /* SIGSYS queued for an emulated SECCOMP_RET_TRAP */
+	bool own_exit;      /* the exit stop is the supervisor's only (a rewritten exec's) */
+	bool python_exec;   /* the exec it is in runs the Python-context bootstrap */
+	struct tb_pyctx_exec *pyexec; /* that exec's rewrite, undone if it fails */
 	siginfo_t trap;
 	void *priv;
 };
@@ -95,6 +99,7 @@ struct tb_sv {
 	size_t n_tasks, n_tombs, cap_tasks;
 	pid_t root;
 	bool root_killed;
+	bool python_execs; /* tb_sv_follow_python */
 	int err;
 	const char *err_step;
 };
@@ -180,6 +185,7 @@ static void priv_free(struct tb_sv *sv, struct tb_sv_task *t)
 static void task_del(struct tb_sv *sv, struct tb_sv_task *t)
 {
 	priv_free(sv, t);
+	tb_pyctx_exec_free(TB_TAKE_PTR(t->pyexec));
 	t->used = false; /* the pid stays as a tombstone so probing continues past it */
 	sv->n_tasks--;
 	sv->n_tombs++;
@@ -227,6 +233,48 @@ int tb_sv_proc_link(pid_t pid, const char *what, char *buf, size_t size)
 	return buf[0] == '/' ? 0 : -ENOENT;
 }
 
+/* ---- tracee memory ---- */
+
+int tb_sv_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	if (!addr)
+		return -EFAULT;
+	while (got < size) {
+		/* Never cross a page boundary in one read: the next page may be unmapped. */
+		size_t chunk = 4096 - ((addr + got) & 4095);
+		struct iovec local, remote;
+		ssize_t n;
+
+		if (chunk > size - got)
+			chunk = size - got;
+		local = (struct iovec){buf + got, chunk};
+		remote = (struct iovec){(void *)(uintptr_t)(addr + got), chunk};
+		n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		if (n <= 0)
+			return n < 0 ? tb_negerrno() : -EFAULT;
+		if (memchr(buf + got, '\0', (size_t)n))
+			return 0;
+		got += (size_t)n;
+	}
+	return -ENAMETOOLONG;
+}
+
+int tb_sv_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
+
+	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int tb_sv_write_mem(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = {(void *)buf, len}, remote = {(void *)(uintptr_t)addr, len};
+
+	return process_vm_writev(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
 /* True when @pid has a handler for @sig (SigCgt in /proc/PID/status). */
 static bool sig_caught(pid_t pid, int sig)
 {
@@ -256,6 +304,10 @@ static int watch_rules(void *ctx, void *arg)
 	if (watch & TB_SV_WATCH_MARKERS)
 		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(TB_SV_DATA_MARKER), SCMP_SYS(write), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, TB_PYCTX_FD));
+	if (r == 0 && (watch & TB_SV_WATCH_EXECS))
+		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(TB_SV_DATA_EXEC), SCMP_SYS(execve), 0);
+	if (r == 0 && (watch & TB_SV_WATCH_EXECS))
+		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(TB_SV_DATA_EXEC), SCMP_SYS(execveat), 0);
 	if (r == 0 && (watch & TB_SV_WATCH_STDERR))
 		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(TB_SV_DATA_STDERR), SCMP_SYS(write), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, 2));
@@ -296,8 +348,10 @@ void tb_sv_free(struct tb_sv *sv)
 	if (!sv)
 		return;
 	for (size_t i = 0; i < sv->cap_tasks; i++)
-		if (sv->tasks[i].used)
+		if (sv->tasks[i].used) {
 			priv_free(sv, &sv->tasks[i]);
+			tb_pyctx_exec_free(sv->tasks[i].pyexec);
+		}
 	free(sv->tasks);
 	free(sv->prog.filter);
 	free(sv);
@@ -318,6 +372,11 @@ bool tb_sv_root_killed(const struct tb_sv *sv)
 pid_t tb_sv_root(const struct tb_sv *sv)
 {
 	return sv->root;
+}
+
+void tb_sv_follow_python(struct tb_sv *sv)
+{
+	sv->python_execs = true;
 }
 
 /* In the sandbox child, where the runner would load the profile's filter: no allocation. */
@@ -427,6 +486,28 @@ static void refuse_trap(struct tb_sv *sv, struct tb_sv_task *t, const struct tb_
 	resume(t->pid, PTRACE_CONT, 0);
 }
 
+/*
+ * An exec that will run: a CPython >= 3.8 child runs the Python-context bootstrap first
+ * (tracer/pyctx.h); its exit stop undoes the rewrite when the exec fails.
+ */
+static void python_exec(struct tb_sv *sv, struct tb_sv_task *t, const struct tb_sv_call *c,
+			struct tb_sv_answer *a)
+{
+	int r;
+
+	tb_pyctx_exec_free(TB_TAKE_PTR(t->pyexec));
+	r = tb_pyctx_exec(c, &t->pyexec);
+	if (r < 0) {
+		fail(sv, r, "giving a child interpreter its Python context");
+		return;
+	}
+	t->python_exec = r != TB_PYCTX_EXEC_NONE;
+	if (t->pyexec && a->verdict == TB_SV_CONTINUE) {
+		t->own_exit = true;
+		a->verdict = TB_SV_EXIT_STOP;
+	}
+}
+
 static void on_seccomp_stop(struct tb_sv *sv, struct tb_sv_task *t)
 {
 	struct __ptrace_syscall_info si;
@@ -453,10 +534,13 @@ static void on_seccomp_stop(struct tb_sv *sv, struct tb_sv_task *t)
 	if (TB_SV_IS_CEILING(c.data))
 		c.ceiling_errno = (int)(c.data & 0xfffu);
 	t->awaiting_exit = false;
+	t->own_exit = false;
 	if (sv->ops->on_seccomp)
 		a = sv->ops->on_seccomp(sv->data, &c, &t->priv);
 	if (c.ceiling_errno)
 		a = (struct tb_sv_answer){TB_SV_ERRNO, c.ceiling_errno};
+	if (sv->python_execs && (a.verdict == TB_SV_CONTINUE || a.verdict == TB_SV_EXIT_STOP))
+		python_exec(sv, t, &c, &a);
 	switch (a.verdict) {
 	case TB_SV_CONTINUE:
 		resume(t->pid, PTRACE_CONT, 0);
@@ -483,8 +567,16 @@ static void on_syscall_exit(struct tb_sv *sv, struct tb_sv_task *t)
 
 	t->awaiting_exit = false;
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->pid, (void *)sizeof(si), &si) > 0 &&
-	    si.op == PTRACE_SYSCALL_INFO_EXIT && sv->ops->on_exit)
-		sv->ops->on_exit(sv->data, t->pid, !si.exit.is_error, si.exit.rval, &t->priv);
+	    si.op == PTRACE_SYSCALL_INFO_EXIT) {
+		/* Still here: the exec failed, and the program sees its argv as it was. */
+		if (t->pyexec && si.exit.is_error)
+			tb_pyctx_exec_undo(t->pid, t->pyexec);
+		tb_pyctx_exec_free(TB_TAKE_PTR(t->pyexec));
+		t->python_exec = false;
+		if (!t->own_exit && sv->ops->on_exit)
+			sv->ops->on_exit(sv->data, t->pid, !si.exit.is_error, si.exit.rval, &t->priv);
+	}
+	t->own_exit = false;
 	resume(t->pid, PTRACE_CONT, 0);
 }
 
@@ -500,11 +592,16 @@ static void on_exec_event(struct tb_sv *sv, struct tb_sv_task *t)
 			priv_free(sv, t);
 			t->priv = TB_TAKE_PTR(old->priv);
 			t->awaiting_exit = old->awaiting_exit;
+			t->own_exit = old->own_exit;
+			t->python_exec = old->python_exec;
 			task_del(sv, old);
 		}
 	}
+	/* The exec happened: the old image, and what the rewrite would put back, are gone. */
+	tb_pyctx_exec_free(TB_TAKE_PTR(t->pyexec));
 	if (sv->ops->on_exec)
-		sv->ops->on_exec(sv->data, t->pid, &t->priv);
+		sv->ops->on_exec(sv->data, t->pid, t->python_exec, &t->priv);
+	t->python_exec = false;
 	/* Keep PTRACE_SYSCALL if the exit stop of this execve is wanted. */
 	resume_task(t, 0);
 }

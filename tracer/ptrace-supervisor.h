@@ -41,11 +41,13 @@ const struct tb_arch *tb_sv_arch(int idx);
 /* SECCOMP_RET_DATA of the base filter's own stops (not refusals; explain only, TB_SV_WATCH_*). */
 #define TB_SV_DATA_MARKER 0x4001u /* a Python-context marker (tracer/pyctx.h) */
 #define TB_SV_DATA_STDERR 0x4002u /* write or writev to fd 2 */
+#define TB_SV_DATA_EXEC 0x4003u   /* execve or execveat (tb_sv_follow_python) */
 
 /* What the explain base filter also stops at (tb_sv_new @watch). */
 enum {
 	TB_SV_WATCH_MARKERS = 1u << 0, /* the Python-context marker call */
 	TB_SV_WATCH_STDERR = 1u << 1,  /* writes to stderr */
+	TB_SV_WATCH_EXECS = 1u << 2,   /* execve and execveat (tb_sv_follow_python) */
 };
 
 /* What the base filter the sandbox child loads does. */
@@ -88,8 +90,9 @@ struct tb_sv_ops {
 	struct tb_sv_answer (*on_seccomp)(void *data, const struct tb_sv_call *c, void **priv);
 	/* At the exit of a call answered TB_SV_EXIT_STOP: @ok is !is_error, @rval the result. */
 	void (*on_exit)(void *data, pid_t pid, bool ok, int64_t rval, void **priv);
-	/* After a successful execve of @pid (its pid after the exec). */
-	void (*on_exec)(void *data, pid_t pid, void **priv);
+	/* After a successful execve of @pid (its pid after the exec); @python: the new image runs
+	 * the Python-context bootstrap (tb_sv_follow_python). */
+	void (*on_exec)(void *data, pid_t pid, bool python, void **priv);
 	/* @parent made @child (a thread when @thread); *@cpriv is NULL before. */
 	void (*on_fork)(void *data, pid_t parent, pid_t child, bool thread, void **ppriv,
 			void **cpriv);
@@ -122,9 +125,21 @@ int tb_sv_error(const struct tb_sv *sv, const char **step);
 bool tb_sv_root_killed(const struct tb_sv *sv);
 /* The host pid of the sandbox init (the command), 0 before the run. */
 pid_t tb_sv_root(const struct tb_sv *sv);
+/*
+ * From now on, an exec of CPython >= 3.8 that runs runs the Python-context bootstrap first
+ * (tb_pyctx_exec, tracer/pyctx.h), and on_exec says so. The explain base filter must stop at
+ * execs for it (TB_SV_WATCH_EXECS); the recording base stops at every call.
+ */
+void tb_sv_follow_python(struct tb_sv *sv);
 
 /* Last number on the "KEY:" line of /proc/PID/status ("NSpid:\t812\t3" -> 3), 0 unknown. */
 pid_t tb_sv_proc_status(pid_t pid, const char *key);
+/* Reads the NUL-terminated string at @addr of @pid into @buf (page by page: the next page may be
+ * unmapped). 0, -EFAULT, -ENAMETOOLONG (no NUL in @size bytes) or -errno. */
+int tb_sv_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
+/* Reads or writes exactly @len bytes at @addr of @pid. 0 or -EFAULT. */
+int tb_sv_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
+int tb_sv_write_mem(pid_t pid, uint64_t addr, const void *buf, size_t len);
 /* readlink of /proc/PID/@what into @buf; -ENOENT when the target is not a path ("pipe:[3]"). */
 int tb_sv_proc_link(pid_t pid, const char *what, char *buf, size_t size);
 

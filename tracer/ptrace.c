@@ -84,17 +84,20 @@ static int record(const struct tb_run_config *c, bool enforce, bool user_phase, 
 	}
 	if (user_phase)
 		tb_ptrace_engine_wait_phase2(engine);
-	/* Python context: not with a two-phase bootstrap (it runs the script itself). */
-	if (pyctx && !c->two_phase_path && !c->two_phase_permissive) {
+	/* Python context: a two-phase bootstrap (it runs the script itself) brings it along. */
+	if (pyctx && (c->two_phase_path || c->two_phase_permissive)) {
+		pc.python_context = true;
+		tb_ptrace_engine_python_context(engine, true);
+	} else if (pyctx) {
 		r = tb_run_python_context_argv(c->argv, &pyargv, &why_not);
 		if (r == -ENOMEM) {
 			tb_ptrace_engine_free(engine);
 			return r;
 		}
-		if (pyargv) {
+		if (pyargv)
 			pc.argv = pyargv;
-			tb_ptrace_engine_python_context(engine);
-		}
+		/* Child interpreters get the context whatever the command is. */
+		tb_ptrace_engine_python_context(engine, pyargv != NULL);
 	}
 	tb_ptrace_engine_hooks(engine, &hooks);
 	hooks.skip_filter = !enforce;

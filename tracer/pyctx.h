@@ -43,6 +43,7 @@ struct tb_pyctx {
 struct tb_pyctx_task {
 	uint64_t addr;
 	struct tb_pyctx *snapshot; /* a new thread without a buffer yet: its creator's context */
+	bool starting; /* it exec'd an interpreter that runs the bootstrap, no marker yet */
 };
 
 /* Whether @c is a marker call (write to TB_PYCTX_FD from a native-arch task). */
@@ -53,7 +54,8 @@ void tb_pyctx_on_marker(struct tb_pyctx_task *t, const struct tb_sv_call *c);
 
 /*
  * Reads the context of @t (task @pid) now: 0 and *@out (free with tb_pyctx_free), -ENODATA when
- * the task has no context, -errno when its buffer cannot be read or parsed.
+ * the task has no context, -errno when its buffer cannot be read or parsed. A task that is
+ * starting has the phase "start-up" and nothing else.
  */
 int tb_pyctx_read(pid_t pid, const struct tb_pyctx_task *t, struct tb_pyctx **out);
 
@@ -71,6 +73,28 @@ json_t *tb_pyctx_json(const struct tb_pyctx *p);
 
 /* Frees @p. Accepts NULL. */
 void tb_pyctx_free(struct tb_pyctx *p);
+
+/*
+ * Child interpreters (docs/explain.md, "Child interpreters"). At the entry stop of an exec that
+ * will run (execve, or execveat of a path), when the file it runs is CPython >= 3.8
+ * (tb_python_exec_version) and its command line is one tb_run_python_context_argv rewrites, the
+ * tracee's argv is replaced by the bootstrap's command: the new pointer array and the strings it
+ * adds are written below the tracee's stack pointer (the old argv strings are pointed at where
+ * they are) and the argv register points at them. The bootstrap gives the program its own
+ * sys.argv, sys.orig_argv and sys.path back, as for the sandbox's top-level command.
+ *
+ * Returns TB_PYCTX_EXEC_REWRITTEN and *@undo (what to put back with tb_pyctx_exec_undo at the
+ * exit stop of an exec that failed, so that the program sees its registers and memory as
+ * before; free with tb_pyctx_exec_free), TB_PYCTX_EXEC_BOOTSTRAP when the command already runs
+ * the bootstrap (the sandbox's own), TB_PYCTX_EXEC_NONE when the exec is left alone (not CPython
+ * >= 3.8, stdin or interactive, unknown options, no room on the stack, unreadable), or -ENOMEM.
+ */
+enum { TB_PYCTX_EXEC_NONE, TB_PYCTX_EXEC_BOOTSTRAP, TB_PYCTX_EXEC_REWRITTEN };
+struct tb_pyctx_exec;
+int tb_pyctx_exec(const struct tb_sv_call *c, struct tb_pyctx_exec **undo);
+void tb_pyctx_exec_undo(pid_t pid, const struct tb_pyctx_exec *u);
+/* Accepts NULL. */
+void tb_pyctx_exec_free(struct tb_pyctx_exec *u);
 /* Frees @t's members. */
 void tb_pyctx_task_clear(struct tb_pyctx_task *t);
 

@@ -13,6 +13,10 @@
  * ctime, so it is a new key. The lookup is only trusted where the sandbox sees the host's rootfs
  * as it is: under /usr or /opt, with no --volume or --tmpfs over the path; elsewhere the version
  * is asked every time, as before.
+ *
+ * tb_python_exec_version answers a cheaper question at a traced exec (tracer/pyctx.c: does this
+ * child run CPython >= 3.8?) from the name of the file the exec runs, with the same lookup inside
+ * the tracee's root: no second sandbox at a ptrace stop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -230,4 +234,67 @@ char *tb_python_version(const struct tb_run_config *c)
 		tb_write_file_atomic(path, 0600, write_pyver,
 				     &(struct pyver_entry){.key = key, .version = v});
 	return v;
+}
+
+/* The host-visible path of the directory @fd (readlink of /proc/self/fd/FD). */
+static int fd_path(int fd, char *out, size_t size)
+{
+	char link[64];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, out, size - 1);
+	if (len <= 0)
+		return len < 0 ? tb_negerrno() : -ENOENT;
+	out[len] = '\0';
+	return 0;
+}
+
+int tb_python_exec_version(pid_t pid, const char *path)
+{
+	char p[64], root[PATH_MAX], cwd[PATH_MAX], full[PATH_MAX], real[PATH_MAX];
+	_cleanup_close_ int rootfd = -1, fd = -1;
+	unsigned long major, minor;
+	const char *name;
+	char *end;
+	struct stat st;
+
+	snprintf(p, sizeof(p), "/proc/%d/root", (int)pid);
+	rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return tb_negerrno();
+	if (fd_path(rootfd, root, sizeof(root)) < 0)
+		return -ENOENT;
+	if (path[0] == '/') {
+		if (snprintf(full, sizeof(full), "%s", path) >= (int)sizeof(full))
+			return -ENAMETOOLONG;
+	} else {
+		_cleanup_close_ int cwdfd = -1;
+
+		/* Relative to the working directory, as the sandbox's exec resolves it. */
+		snprintf(p, sizeof(p), "/proc/%d/cwd", (int)pid);
+		cwdfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (cwdfd < 0 || path_in_root(cwdfd, root, cwd, sizeof(cwd)) < 0)
+			return -ENOENT;
+		if (snprintf(full, sizeof(full), "%s/%s", cwd, path) >= (int)sizeof(full))
+			return -ENAMETOOLONG;
+	}
+	fd = open_in_root(rootfd, full);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+		return -ENOEXEC;
+	if (path_in_root(fd, root, real, sizeof(real)) < 0)
+		return -ENOENT;
+	/* CPython installs itself as pythonX.Y and links the other names to it. */
+	name = strrchr(real, '/') + 1;
+	if (strncmp(name, "python", 6) || name[6] < '0' || name[6] > '9')
+		return -ENOEXEC;
+	major = strtoul(name + 6, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return -ENOEXEC;
+	minor = strtoul(end + 1, &end, 10);
+	if (*end || major > 99 || minor > 99)
+		return -ENOEXEC;
+	return (int)(major * 100 + minor);
 }

@@ -116,7 +116,9 @@ class Ceiling(unittest.TestCase):
     def test_python_context_weakens_nothing(self):
         # The same attacks from a Python program, whose explain run gets the Python-context
         # bootstrap and its marker channel; it also forges markers (one naming a buffer that
-        # claims start-up, one an unmapped address) and runs the USER_NOTIF probe as a child.
+        # claims start-up, one an unmapped address), makes an exec of python with an unreadable
+        # argv, and runs the USER_NOTIF probe as a child. Then all of it again from a child
+        # interpreter, whose exec the supervisor rewrote to run the bootstrap.
         tbtest.need_file(DOCKER, "Docker's default profile fixture")
         attacklib.need_probe(self, "attack-usernotif")
         probe = os.path.join(attacklib.PROBE_MOUNT, "attack-usernotif")
@@ -134,18 +136,27 @@ class Ceiling(unittest.TestCase):
             "                 ('memfd_create', 319)):\n"
             "    r = libc.syscall(nr, 0, 0, 0, 0)\n"
             "    print(name, r, ctypes.get_errno())\n"
+            "r = libc.execve(b'/usr/bin/python3', ctypes.c_void_p(8), None)\n"
+            "print('execve', r, ctypes.get_errno())\n"
             "print(subprocess.run([%r], capture_output=True, text=True).stdout, end='')\n" % probe)
+        child = ("import subprocess, sys\n"
+                 "subprocess.run([sys.executable, '-c', %r], check=True)\n" % code)
+        for shape, prog in (("top", code), ("child", child)):
+            self.python_context_weakens_nothing(shape, prog, probe)
+
+    def python_context_weakens_nothing(self, shape, code, probe):
         args = ("--security-opt", "seccomp=" + DOCKER, *attacklib.probe_volume(), "--",
                 tbtest.PYTHON, "-c", code)
         plain, _ = tbtest.run_json(*args)
         for mode in (["explain"], ["run", "--explain"]):
-            with self.subTest(mode=mode):
+            with self.subTest(mode=mode, shape=shape):
                 res, p = tbtest.command_json(*mode, *args)
                 self.assertEqual(p.returncode, 0, p.stderr.decode()[-2000:])
                 self.assertTrue(res["explain"]["python_context"]["on"])
                 # What the Python code saw is what plain run gives it (the probe's listener is
                 # the ceiling's business: explain refuses it, plain run has no TRACE to bypass).
-                self.assertEqual(res["stdout"].splitlines()[:6], plain["stdout"].splitlines()[:6])
+                self.assertEqual(res["stdout"].splitlines()[:7], plain["stdout"].splitlines()[:7])
+                self.assertIn("execve -1 %d" % errno.EFAULT, res["stdout"])
                 got = attacklib.parse_try(res["stdout"])
                 for name in ("io_uring_setup", "userfaultfd", "keyctl"):
                     self.assertEqual(got[name], (-1, errno.EPERM), name)

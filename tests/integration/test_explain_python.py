@@ -123,6 +123,91 @@ class ExplainPython(tbtest.CgroupParentCase):
         self.assertNotEqual(un["pid"], 1)  # the fork child
         self.assertEqual(un["task_exit"], {"exit_code": 0, "signal": None})
 
+    def test_child_interpreters(self):
+        # subprocess.run of a script, os.execv of a -c one-liner, multiprocessing's spawn.
+        res, _ = self.explain(*self.profile("uname", "getsid", "getpgid"), "--", tbtest.PYTHON,
+                              "/fx/children.py")
+        self.assertEqual(res["exit_code"], 0)
+        self.assertTrue(res["explain"]["python_context"]["on"])
+        un = self.denial(res, "uname")
+        self.assertNotEqual(un["pid"], 1)
+        self.assertEqual(un["python"]["phase"], "import")
+        self.assertEqual(un["python"]["import_chain"], ["/fx/kid.py:5 import fxkid"])
+        self.assertEqual(un["python"]["user_frame"], {"file": "/fx/kid.py", "line": 5,
+                                                      "from": "import"})
+        self.assertEqual(un["task_exit"], {"exit_code": 3, "signal": None})
+        sid = self.denial(res, "getsid")
+        self.assertNotIn(sid["pid"], (1, un["pid"]))
+        self.assertEqual(sid["python"]["phase"], "user")
+        self.assertEqual(sid["python"]["user_frame"], {"file": "<string>", "line": 2,
+                                                       "from": "open"})
+        # The spawned worker: the user's function, not spawn_main's -c line.
+        pg = self.denial(res, "getpgid")["python"]
+        self.assertEqual(pg["phase"], "user")
+        self.assertEqual(pg["user_frame"], {"file": "/fx/children.py", "line": 14,
+                                            "from": "open"})
+        # What the children printed is what they print without the context.
+        off, _ = self.explain(*self.profile("uname", "getsid", "getpgid"),
+                              "--no-python-context", "--", tbtest.PYTHON, "/fx/children.py")
+        self.assertEqual(res["stdout"], off["stdout"])
+        self.assertIn("kid sees ['/fx/kid.py', 'a b', 'c'] ['%s', '/fx/kid.py', 'a b', 'c'] /fx\n"
+                      % tbtest.PYTHON, res["stdout"])
+        p = tbtest.tightbox("explain", *CG, *VOL, *self.profile("uname", "getsid", "getpgid"),
+                            "--", tbtest.PYTHON, "/fx/children.py")
+        self.assertIn("import chain: /fx/kid.py:5 import fxkid", p.stderr.decode())
+
+    def test_children_see_the_same_with_and_without_context(self):
+        # Options, -c/-m/stdin, a failing exec, a non-Python exec: kidflags.py prints what each
+        # child saw (argv, orig_argv, sys.path, flags, environment, output, status).
+        prof = self.profile("getcwd")
+        on, _ = self.explain(*prof, "--", tbtest.PYTHON, "/fx/kidflags.py")
+        off, _ = self.explain(*prof, "--no-python-context", "--", tbtest.PYTHON,
+                              "/fx/kidflags.py")
+        for k in ("stdout", "stderr", "exit_code", "signal"):
+            self.assertEqual(on[k], off[k], k)
+        self.assertEqual(on["exit_code"], 5)
+        self.assertIn("exec failed 13 ['/tmp/python3.11', '-c', \"print('ran')\", 'x']",
+                      on["stdout"])
+        self.assertIn("from stdin ['-']", on["stdout"])
+
+    def test_non_python_child_is_untouched(self):
+        cmd = ("import subprocess; subprocess.run(['/bin/sh', '-c', "
+               "'tr \"\\\\0\" \" \" < /proc/$$/cmdline; uname', 'sh'])")
+        prof = self.profile("uname")
+        on, _ = self.explain(*prof, "--", tbtest.PYTHON, "-c", cmd)
+        off, _ = self.explain(*prof, "--no-python-context", "--", tbtest.PYTHON, "-c", cmd)
+        self.assertEqual(on["stdout"], off["stdout"])
+        self.assertTrue(on["stdout"].startswith("/bin/sh -c tr "), on["stdout"])
+        un = self.denial(on, "uname")
+        self.assertNotEqual(un["pid"], 1)
+        self.assertIn(un["exe"], ("/usr/bin/uname", "/bin/uname"))
+        self.assertIsNone(un["python"])
+
+    def test_two_phase(self):
+        # Phase 1 without getrandom (CPython's start-up asks it for the hash seed, then reads
+        # /dev/urandom), phase 2 without getcwd (pkg.b calls it while main.py imports it).
+        p1 = self.profile("getrandom")
+        p2 = self.profile("getcwd")[1].split("=", 1)[1]
+        args = (*p1, "--preload", "json", "--two-phase", p2, "--", tbtest.PYTHON, "/fx/main.py",
+                "x")
+        res, _ = self.explain(*args)
+        self.assertEqual(res["exit_code"], 0)
+        self.assertEqual(res["stdout"], "start\ndone ['x']\n")
+        self.assertTrue(res["explain"]["python_context"]["on"])
+        self.assertEqual(self.denial(res, "getrandom")["python"]["phase"], "start-up")
+        cwd = self.denial(res, "getcwd")["python"]
+        self.assertEqual(cwd["import_chain"], ["/fx/main.py:4 import pkg.a", "pkg.b"])
+        self.assertEqual(cwd["user_frame"], {"file": "/fx/main.py", "line": 4, "from": "import"})
+        off, _ = self.explain("--no-python-context", *args)
+        for k in ("stdout", "stderr", "exit_code", "signal"):
+            self.assertEqual(res[k], off[k], k)
+        self.assertIsNone(self.denial(off, "getcwd")["python"])
+        # Child interpreters of a two-phase program too.
+        kids = self.profile("uname", "getsid", "getpgid")[1].split("=", 1)[1]
+        res, _ = self.explain("--two-phase", kids, "--", tbtest.PYTHON, "/fx/children.py")
+        self.assertEqual(self.denial(res, "uname")["python"]["import_chain"],
+                         ["/fx/kid.py:5 import fxkid"])
+
     def test_not_python(self):
         res, p = self.explain(*self.profile("getcwd"), "--", "/bin/sh", "-c", "pwd; exit 0")
         self.assertEqual(res["explain"]["python_context"],

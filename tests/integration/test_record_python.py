@@ -43,6 +43,29 @@ class RecordPython(tbtest.CgroupParentCase):
         self.assertNotIn("python_context", off)
         self.assertEqual(sorted(off["syscalls"]["x86_64"]), sorted(rec["syscalls"]["x86_64"]))
 
+    def test_child_interpreters(self):
+        _, rec = self.record("kids", "/fx/children.py")
+        ctx = rec["python_context"]
+        first = ctx["first_use"]["x86_64"]
+        # The parent never calls these: each is a child interpreter's first use.
+        self.assertEqual(first["uname"], {"phase": "import", "user_frame": "/fx/kid.py:5",
+                                          "import_chain": ["/fx/kid.py:5 import fxkid"]})
+        self.assertEqual(first["getsid"], {"phase": "user", "user_frame": "<string>:2",
+                                           "import_chain": []})
+        self.assertEqual(first["getpgid"]["user_frame"], "/fx/children.py:14")
+        self.assertIn("uname", ctx["imports"]["fxkid"]["x86_64"])
+        # A non-Python command has no context of its own, but its Python children do.
+        out = os.path.join(self.tmp.name, "sh.json")
+        p = tbtest.tightbox("record", "--backend", "ptrace", *CG, *VOL, "-o", out, "--",
+                            "/bin/sh", "-c", "exec %s /fx/kid.py" % tbtest.PYTHON)
+        self.assertEqual(p.returncode, 3, p.stderr.decode()[-2000:])  # kid.py's status
+        with open(out) as f:
+            sh = json.load(f)
+        self.assertEqual(sh["python_context"]["first_use"]["x86_64"]["uname"]["import_chain"],
+                         ["/fx/kid.py:5 import fxkid"])
+        # The runner's execve of /bin/sh is no Python call.
+        self.assertNotIn("execve", sh["python_context"]["first_use"]["x86_64"])
+
     def test_merge_keeps_the_context(self):
         a, _ = self.record("m-a", "/fx/quiet.py")
         b, _ = self.record("m-b", "/fx/usejson.py")
