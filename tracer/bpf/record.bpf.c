@@ -239,14 +239,11 @@ static __always_inline void record_args(const __u64 a[6], __u32 arch, __u32 nr,
  * A 64-bit hash of the @len bytes at @off in the scratch buffer, eight bytes a step (FNV-1a's
  * constants on words; the bytes past the path are masked off).
  */
-__noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
+static __always_inline __u64 hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
 {
 	__u64 h = 0xcbf29ce484222325ull, w = 0;
 	__u32 words = (len / 8) & 31, rem = len % 8;
 
-	/* A global function: verified once, not at each of its call sites (load time). */
-	if (!sc)
-		return 0;
 	off &= 2 * TB_BPF_PATH_MAX - 1;
 	/* One branch per step keeps the verifier's walk of this loop short. */
 	for (__u32 i = 0; i < TB_BPF_PATH_MAX / 8; i++) {
@@ -263,6 +260,23 @@ __noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
 		h ^= h >> 29;
 	}
 	return h ^ len;
+}
+
+/* hash_path() as a global function: verified once, not at each of its call sites (load time). */
+__noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
+{
+	if (!sc)
+		return 0;
+	return hash_path(sc, off, len);
+}
+
+/* Whether @key is the one this CPU looked up last: announced already, no map lookup needed. */
+static __always_inline bool same_as_last(const struct tb_bpf_file_key *key,
+					 const struct tb_scratch *sc)
+{
+	return key->hash == sc->last.hash && key->aux == sc->last.aux &&
+	       key->arch == sc->last.arch && key->nr == sc->last.nr &&
+	       key->dirfd == sc->last.dirfd && key->slot == sc->last.slot && key->ok == sc->last.ok;
 }
 
 /*
@@ -292,9 +306,7 @@ __noinline int tb_record_file(struct tb_bpf_file_key *k, struct tb_scratch *sc, 
 	key.hash = tb_hash_path(sc, off, len);
 	if (blen)
 		key.hash = key.hash * 31 + tb_hash_path(sc, boff, blen);
-	if (key.hash == sc->last.hash && key.aux == sc->last.aux && key.arch == sc->last.arch &&
-	    key.nr == sc->last.nr && key.dirfd == sc->last.dirfd && key.slot == sc->last.slot &&
-	    key.ok == sc->last.ok)
+	if (same_as_last(&key, sc))
 		return 0; /* announced already */
 	if (bpf_map_lookup_elem(&files_seen, &key)) {
 		sc->last = key;
@@ -480,17 +492,28 @@ static __always_inline void mark_task(__u32 tid)
 		__sync_fetch_and_add(&lost.tasks, 1);
 }
 
-/* Whether the current task is recorded (mode 1: the cgroup once armed; mode 2: marked). */
-static __always_inline bool recorded(void)
+/*
+ * The current task when it is recorded (mode 1: the cgroup once armed; mode 2: marked), else
+ * NULL. Every syscall of every process on the machine runs this, twice. The cgroup2 id is read
+ * through the task's BTF pointer (task->cgroups->dfl_cgrp->kn->id, what
+ * bpf_get_current_cgroup_id() returns): helper calls are dear here (retpolines and return
+ * thunks), and bpf_stats measured ~50 ns for that helper against ~25 ns for these loads,
+ * bpf_get_current_task_btf() included, which the caller needs anyway.
+ */
+static __always_inline struct task_struct *recorded_task(void)
 {
+	struct task_struct *task;
 	__u32 tid;
 
+	if (mode == 0)
+		return NULL;
+	task = bpf_get_current_task_btf();
 	if (mode == 1)
-		return armed && bpf_get_current_cgroup_id() == target_cgid;
+		return armed && task->cgroups->dfl_cgrp->kn->id == target_cgid ? task : NULL;
 	if (mode != 2)
-		return false;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	return bpf_map_lookup_elem(&tasks, &tid) != NULL;
+		return NULL;
+	tid = task->pid;
+	return bpf_map_lookup_elem(&tasks, &tid) ? task : NULL;
 }
 
 static __always_inline __u32 task_arch(struct task_struct *task, __u32 *nr)
@@ -510,6 +533,7 @@ static __always_inline void check_marker(struct pt_regs *regs, long id)
 	if (id != marker_nr || BPF_CORE_READ(regs, di) != TB_BPF_MARKER_MAGIC ||
 	    BPF_CORE_READ(regs, si) != marker_token)
 		return;
+	/* Once per recording: the helper's cost does not matter here. */
 	if (mode == 1 && bpf_get_current_cgroup_id() == target_cgid)
 		armed = 1;
 	else if (mode == 2)
@@ -541,15 +565,12 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 	__u32 nr = (__u32)id, arch, idx;
 	__u64 *cnt, a[6];
 
-	if (mode == 0)
-		return 0;
-	if (!recorded()) {
-		check_marker(raw_regs, id);
+	task = recorded_task();
+	if (!task) {
+		if (mode != 0)
+			check_marker(raw_regs, id);
 		return 0;
 	}
-	/* The same registers as raw_regs, as a BTF pointer: loads need no helper call. */
-	task = bpf_get_current_task_btf();
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	arch = task_arch(task, &nr);
 	if (nr >= TB_BPF_NR_MAX) {
 		struct tb_bpf_count_key k = {.arch = arch, .nr = (__u32)id};
@@ -578,6 +599,11 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 	/* Path calls do their work at the exit: here only arguments and an exec's path. */
 	if (!si->argmask && si->kind != TB_BPF_K_CLONE3 && si->kind != TB_BPF_K_EXEC)
 		return 0;
+	/*
+	 * The same registers as raw_regs, as a BTF pointer: loads need no helper call each. Only
+	 * here: bpf_task_pt_regs() is a helper call (~30 ns), and most calls need no argument.
+	 */
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	load_args(regs, arch, a);
 	if (si->argmask || si->kind == TB_BPF_K_CLONE3)
 		record_args(a, arch, nr, si);
@@ -636,6 +662,18 @@ __noinline int tb_exit_path(struct tb_bpf_file_key *k, struct tb_scratch *sc, __
 	/* An empty path (fstatat(fd, "", AT_EMPTY_PATH)) is an fd operation: no path. */
 	if (n <= 0)
 		return 0;
+	/*
+	 * A loop over one absolute path repeats the key this CPU saw last: tell that here, without
+	 * two of the calls below (tb_record_rel, tb_record_file: ~10 ns each, and this is the path
+	 * of every stat in such a loop). The same key as tb_record_file builds. The hash stays a
+	 * call: inlined here, its loop doubled the verifier's work on sys_exit (4.8k -> 8.7k insns).
+	 */
+	if (sc->buf[TB_REL] == '/') {
+		k->dirfd = TB_AT_FDCWD;
+		k->hash = tb_hash_path(sc, TB_REL, n);
+		if (same_as_last(k, sc))
+			return 0;
+	}
 	return tb_record_rel(k, sc, n, dirfd);
 }
 
@@ -693,9 +731,9 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 	__u64 a[6];
 	bool ok;
 
-	if (mode == 0 || !recorded())
+	task = recorded_task();
+	if (!task)
 		return 0;
-	task = bpf_get_current_task_btf();
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	/* The number and the arch as at the entry: orig_ax is kept, TS_COMPAT cleared only later. */
 	nr = (__u32)regs->orig_ax;
