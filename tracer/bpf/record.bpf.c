@@ -235,29 +235,42 @@ static __always_inline void record_args(const __u64 a[6], __u32 arch, __u32 nr,
 	}
 }
 
+#define TB_HASH_MIX(h, w) ((h) = ((h) ^ (w)) * 0x100000001b3ull, (h) ^= (h) >> 29)
+
 /*
- * A 64-bit hash of the @len bytes at @off in the scratch buffer, eight bytes a step (FNV-1a's
- * constants on words; the bytes past the path are masked off).
+ * A 64-bit hash of the @len (< TB_BPF_PATH_MAX) bytes at @off in the scratch buffer, eight bytes
+ * a step (FNV-1a's constants on words; the bytes past the path are masked off).
+ *
+ * Four words per loop step, then at most four words after it: the verifier walks a bounded loop
+ * once per step and once per way out of it, so 32 one-word steps were 2.2k of the 4.9k
+ * instructions it processed for sys_exit (~1 us each here). The words and their order are the
+ * same as one a step, and so is the hash.
  */
 static __always_inline __u64 hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
 {
 	__u64 h = 0xcbf29ce484222325ull, w = 0;
-	__u32 words = (len / 8) & 31, rem = len % 8;
+	__u32 blocks = (len / 32) & 7, tail, rem = len % 32;
 
 	off &= 2 * TB_BPF_PATH_MAX - 1;
-	/* One branch per step keeps the verifier's walk of this loop short. */
-	for (__u32 i = 0; i < TB_BPF_PATH_MAX / 8; i++) {
-		if (i >= words)
+	for (__u32 i = 0; i < TB_BPF_PATH_MAX / 32; i++) {
+		if (i >= blocks)
 			break;
-		__builtin_memcpy(&w, &sc->buf[off + i * 8], 8);
-		h = (h ^ w) * 0x100000001b3ull;
-		h ^= h >> 29;
+#pragma unroll
+		for (__u32 j = 0; j < 4; j++) {
+			__builtin_memcpy(&w, &sc->buf[off + i * 32 + j * 8], 8);
+			TB_HASH_MIX(h, w);
+		}
 	}
-	if (rem) {
-		__builtin_memcpy(&w, &sc->buf[off + words * 8], 8);
-		w &= (1ull << (rem * 8)) - 1;
-		h = (h ^ w) * 0x100000001b3ull;
-		h ^= h >> 29;
+	/* From len, not from the loop's counter: every way out of the loop reaches one state. */
+	tail = off + (len & (TB_BPF_PATH_MAX - 32));
+#pragma unroll
+	for (__u32 j = 0; j < 4; j++) {
+		if (rem <= j * 8)
+			break;
+		__builtin_memcpy(&w, &sc->buf[tail + j * 8], 8);
+		if (rem - j * 8 < 8)
+			w &= (1ull << ((rem - j * 8) * 8)) - 1;
+		TB_HASH_MIX(h, w);
 	}
 	return h ^ len;
 }
@@ -494,26 +507,24 @@ static __always_inline void mark_task(__u32 tid)
 
 /*
  * The current task when it is recorded (mode 1: the cgroup once armed; mode 2: marked), else
- * NULL. Every syscall of every process on the machine runs this, twice. The cgroup2 id is read
- * through the task's BTF pointer (task->cgroups->dfl_cgrp->kn->id, what
- * bpf_get_current_cgroup_id() returns): helper calls are dear here (retpolines and return
- * thunks), and bpf_stats measured ~50 ns for that helper against ~25 ns for these loads,
- * bpf_get_current_task_btf() included, which the caller needs anyway.
+ * NULL. Every syscall of every process on the machine runs this, twice. The cgroup2 id comes
+ * from the helper (~50 ns by bpf_stats here, where helper calls are dear: retpolines and return
+ * thunks) and not from task->cgroups->dfl_cgrp->kn->id through the task's BTF pointer (~25 ns):
+ * on this kernel the verifier looks each pointer field of such a walk up by name in all of
+ * vmlinux BTF (its trusted/RCU type lists), and the walk made each program's load 3.5-4 ms
+ * slower, ~7.5 ms per recording: more than 150k syscalls save.
  */
 static __always_inline struct task_struct *recorded_task(void)
 {
-	struct task_struct *task;
 	__u32 tid;
 
-	if (mode == 0)
-		return NULL;
-	task = bpf_get_current_task_btf();
 	if (mode == 1)
-		return armed && task->cgroups->dfl_cgrp->kn->id == target_cgid ? task : NULL;
+		return armed && bpf_get_current_cgroup_id() == target_cgid ? bpf_get_current_task_btf()
+									     : NULL;
 	if (mode != 2)
 		return NULL;
-	tid = task->pid;
-	return bpf_map_lookup_elem(&tasks, &tid) ? task : NULL;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	return bpf_map_lookup_elem(&tasks, &tid) ? bpf_get_current_task_btf() : NULL;
 }
 
 static __always_inline __u32 task_arch(struct task_struct *task, __u32 *nr)
@@ -533,7 +544,6 @@ static __always_inline void check_marker(struct pt_regs *regs, long id)
 	if (id != marker_nr || BPF_CORE_READ(regs, di) != TB_BPF_MARKER_MAGIC ||
 	    BPF_CORE_READ(regs, si) != marker_token)
 		return;
-	/* Once per recording: the helper's cost does not matter here. */
 	if (mode == 1 && bpf_get_current_cgroup_id() == target_cgid)
 		armed = 1;
 	else if (mode == 2)
