@@ -32,6 +32,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define TB_PROT_EXEC 0x4
 #define TB_MAP_ANONYMOUS 0x20
 #define TB_AT_FDCWD -100
+#define TB_SECCOMP_MODE_FILTER 2
 #define TB_DENTRY_DEPTH 40
 
 /* Set before load: the marker syscall (getppid from libseccomp) and this session's token. */
@@ -506,25 +507,50 @@ static __always_inline void mark_task(__u32 tid)
 }
 
 /*
+ * Mode 1's verdict for the task this CPU ran last: pid << 32 | generation << 1 | recorded, one
+ * word so it is read and written whole. Valid while the generation is: it changes when the
+ * recording is armed and whenever a task exits (its pid may come back), so a pid never keeps
+ * another task's verdict. A task moved into the cgroup from outside by the host (none of the
+ * sandbox's could move itself) counts from the next change on.
+ */
+__u32 generation = 0;
+TB_ARRAY_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, 1, __u64) verdict SEC(".maps");
+
+/*
  * The current task when it is recorded (mode 1: the cgroup once armed; mode 2: marked), else
- * NULL. Every syscall of every process on the machine runs this, twice. The cgroup2 id comes
- * from the helper (~50 ns by bpf_stats here, where helper calls are dear: retpolines and return
- * thunks) and not from task->cgroups->dfl_cgrp->kn->id through the task's BTF pointer (~25 ns):
+ * NULL. Every syscall of every process on the machine runs this, twice; helper calls are dear
+ * here (retpolines and return thunks: bpf_get_current_cgroup_id() ~50 ns by bpf_stats), so:
+ * - a task without a seccomp filter is not recorded (one load): every recorded task runs under
+ *   the ceiling, loaded before the marker and inherited by every child and thread;
+ * - the cgroup's verdict is kept per CPU for the task it ran last (see verdict), so a task
+ *   that makes syscall after syscall asks the helper once.
+ * Not task->cgroups->dfl_cgrp->kn->id through the task's BTF pointer (~25 ns with no cache):
  * on this kernel the verifier looks each pointer field of such a walk up by name in all of
- * vmlinux BTF (its trusted/RCU type lists), and the walk made each program's load 3.5-4 ms
- * slower, ~7.5 ms per recording: more than 150k syscalls save.
+ * vmlinux BTF (its trusted and RCU type lists), which made each program's load 3.5-4 ms slower.
  */
 static __always_inline struct task_struct *recorded_task(void)
 {
-	__u32 tid;
+	struct task_struct *task;
+	__u32 zero = 0, tid;
+	__u64 want, *v;
 
-	if (mode == 1)
-		return armed && bpf_get_current_cgroup_id() == target_cgid ? bpf_get_current_task_btf()
-									     : NULL;
-	if (mode != 2)
+	if (mode == 0)
 		return NULL;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	return bpf_map_lookup_elem(&tasks, &tid) ? bpf_get_current_task_btf() : NULL;
+	task = bpf_get_current_task_btf();
+	if (task->seccomp.mode != TB_SECCOMP_MODE_FILTER)
+		return NULL;
+	tid = task->pid;
+	if (mode == 2)
+		return bpf_map_lookup_elem(&tasks, &tid) ? task : NULL;
+	if (mode != 1 || !armed)
+		return NULL;
+	v = bpf_map_lookup_elem(&verdict, &zero);
+	if (!v)
+		return NULL;
+	want = (__u64)tid << 32 | (__u64)(generation & 0x7fffffff) << 1;
+	if ((*v & ~1ull) != want)
+		*v = want | (bpf_get_current_cgroup_id() == target_cgid);
+	return *v & 1 ? task : NULL;
 }
 
 static __always_inline __u32 task_arch(struct task_struct *task, __u32 *nr)
@@ -544,8 +570,10 @@ static __always_inline void check_marker(struct pt_regs *regs, long id)
 	if (id != marker_nr || BPF_CORE_READ(regs, di) != TB_BPF_MARKER_MAGIC ||
 	    BPF_CORE_READ(regs, si) != marker_token)
 		return;
-	if (mode == 1 && bpf_get_current_cgroup_id() == target_cgid)
+	if (mode == 1 && bpf_get_current_cgroup_id() == target_cgid) {
 		armed = 1;
+		__sync_fetch_and_add(&generation, 1); /* no verdict from before counts */
+	}
 	else if (mode == 2)
 		mark_task((__u32)bpf_get_current_pid_tgid());
 }
@@ -832,7 +860,10 @@ int BPF_PROG(tb_exit, struct task_struct *task)
 
 	if (mode == 2)
 		bpf_map_delete_elem(&tasks, &tid);
-	if (mode != 0)
+	if (mode != 0) {
 		bpf_map_delete_elem(&execs, &tid);
+		/* Its pid may be reused: no CPU keeps its verdict (see verdict). */
+		__sync_fetch_and_add(&generation, 1);
+	}
 	return 0;
 }
