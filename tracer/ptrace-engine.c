@@ -526,7 +526,7 @@ static void on_extension(struct tb_ptrace_engine *e, struct rtask *t, const stru
 	char buf[PATH_MAX];
 
 	if (!im || !c->args[2] || c->args[2] >= sizeof(buf) ||
-	    read_mem(c->pid, c->args[1], buf, c->args[2]) < 0)
+	    tb_sv_read_mem(c->pid, c->args[1], buf, c->args[2]) < 0)
 		return;
 	buf[c->args[2]] = '\0';
 	if (strlen(buf) != c->args[2] || !(path = resolve(c->pid, -1, buf)))
