@@ -85,6 +85,20 @@ static int parse_arches(char *list, struct tb_gen_opts *o)
 	return o->n_arches ? 0 : -EINVAL;
 }
 
+/* @v as one of three keywords of @flag: its value in *@out, or -1 after saying what was expected. */
+static int keyword(const char *flag, const char *v, const char *const names[3], const int vals[3],
+		   int *out)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(v, names[i])) {
+			*out = vals[i];
+			return 0;
+		}
+	fprintf(stderr, "tightbox generate: %s: expected %s, %s or %s, not '%s'\n", flag, names[0],
+		names[1], names[2], v);
+	return -1;
+}
+
 static int parse_runtimes(const char *list, struct tb_gen_opts *o)
 {
 	_cleanup_free_ char *copy = strdup(list);
@@ -677,20 +691,16 @@ int tb_cmd_generate(int argc, char **argv)
 			}
 			break;
 		case 'G':
-			if (!strcmp(optarg, "none"))
-				o.args = TB_GEN_ARGS_NONE;
-			else if (!strcmp(optarg, "safe"))
-				o.args = TB_GEN_ARGS_SAFE;
-			else if (!strcmp(optarg, "strict"))
-				o.args = TB_GEN_ARGS_STRICT;
-			else {
-				fprintf(stderr,
-					"tightbox generate: --args: expected none, safe or "
-					"strict, not '%s'\n",
-					optarg);
+		{
+			static const char *const names[] = {"none", "safe", "strict"};
+			static const int vals[] = {TB_GEN_ARGS_NONE, TB_GEN_ARGS_SAFE, TB_GEN_ARGS_STRICT};
+			int v;
+
+			if (keyword("--args", optarg, names, vals, &v) < 0)
 				return EXIT_BAD_INPUT;
-			}
+			o.args = v;
 			break;
+		}
 		case 'N':
 			if (!valid_name(optarg)) {
 				fprintf(stderr,
@@ -725,21 +735,17 @@ int tb_cmd_generate(int argc, char **argv)
 			import_dir = optarg;
 			break;
 		case 'T':
+		{
+			static const char *const names[] = {"none", "safe", "all"};
+			static const int vals[] = {TB_GEN_STATIC_NONE, TB_GEN_STATIC_SAFE, TB_GEN_STATIC_ALL};
+			int v;
+
 			static_arg = optarg;
-			if (!strcmp(optarg, "none"))
-				o.static_mode = TB_GEN_STATIC_NONE;
-			else if (!strcmp(optarg, "safe"))
-				o.static_mode = TB_GEN_STATIC_SAFE;
-			else if (!strcmp(optarg, "all"))
-				o.static_mode = TB_GEN_STATIC_ALL;
-			else {
-				fprintf(stderr,
-					"tightbox generate: --static: expected none, safe or all, "
-					"not '%s'\n",
-					optarg);
+			if (keyword("--static", optarg, names, vals, &v) < 0)
 				return EXIT_BAD_INPUT;
-			}
+			o.static_mode = v;
 			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -55,22 +55,42 @@ static int insert_at(char ***v, size_t at, const char *s)
 }
 
 /* Binary search: recordings hold thousands of paths. */
-int tb_strv_add_sorted(char ***v, const char *s)
+/* Where @s is (*@found) or would go in the sorted @v of @n strings. */
+static size_t sorted_pos(char *const *v, size_t n, const char *s, bool *found)
 {
-	size_t lo = 0, hi = tb_strv_len(*v);
+	size_t lo = 0, hi = n;
 
+	*found = false;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp((*v)[mid], s);
+		int c = strcmp(v[mid], s);
 
-		if (c == 0)
-			return 0;
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return insert_at(v, lo, s);
+	return lo;
+}
+
+int tb_strv_add_sorted(char ***v, const char *s)
+{
+	bool found;
+	size_t at = sorted_pos(*v, tb_strv_len(*v), s, &found);
+
+	return found ? 0 : insert_at(v, at, s);
+}
+
+bool tb_strv_has_sorted(char *const *v, size_t n, const char *s)
+{
+	bool found;
+
+	(void)sorted_pos(v, n, s, &found);
+	return found;
 }
 
 int tb_strv_add(char ***v, const char *s)

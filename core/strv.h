@@ -9,6 +9,8 @@
 
 /* Inserts a copy of @s keeping *@v sorted and unique. 0 or -ENOMEM. */
 int tb_strv_add_sorted(char ***v, const char *s);
+/* Whether @s is one of the first @n strings of the sorted (strcmp) @v: a binary search. */
+bool tb_strv_has_sorted(char *const *v, size_t n, const char *s);
 /* Appends a copy of @s. 0 or -ENOMEM. */
 int tb_strv_add(char ***v, const char *s);
 /* Appends a formatted string unless @v already holds it. 0 or -ENOMEM. */

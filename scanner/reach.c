@@ -75,24 +75,6 @@ static int closure(const struct tb_scan *s, char *const *roots, char ***out, con
 	return r;
 }
 
-static bool member(char *const *sorted, size_t n, const char *s)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(s, sorted[mid]);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return false;
-}
-
 int tb_scan_reach(const struct tb_scan *s, char *const *roots, char ***objects,
 		  struct tb_scan_reached **names, size_t *n_names, const char **missing)
 {
@@ -118,7 +100,7 @@ int tb_scan_reach(const struct tb_scan *s, char *const *roots, char ***objects,
 		for (size_t k = 0; k < sc->n_refs; k++) {
 			const struct tb_scan_ref *ref = &sc->refs[k];
 
-			if (!member(objs, n_objs, ref->object))
+			if (!tb_strv_has_sorted(objs, n_objs, ref->object))
 				continue;
 			x.via |= ref->via;
 			if (!x.ref)

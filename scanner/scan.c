@@ -214,21 +214,9 @@ static bool defined_by_glibc(const struct work *w, const char *name)
 {
 	for (size_t i = 0; i < w->s->n_objects; i++) {
 		char **d = w->infos[i].defined;
-		size_t lo = 0, hi = tb_strv_len(d);
 
-		if (!w->s->objects[i].glibc)
-			continue;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			int c = strcmp(name, d[mid]);
-
-			if (c == 0)
-				return true;
-			if (c < 0)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
+		if (w->s->objects[i].glibc && tb_strv_has_sorted(d, tb_strv_len(d), name))
+			return true;
 	}
 	return false;
 }
