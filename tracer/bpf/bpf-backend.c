@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -193,9 +192,6 @@ struct tb_bpf_session {
 	uint64_t token;
 	int marker_nr;
 	struct sock_fprog ceiling; /* tracer/ceiling.h, answered EPERM by the kernel */
-	pthread_t ceiling_thread;  /* builds it while the program loads (see session_open()) */
-	bool ceiling_building;
-	int ceiling_r;
 };
 
 /*
@@ -706,48 +702,10 @@ static int open_libbpf_log(struct tb_diag *diag)
 	return 0;
 }
 
-/* libseccomp builds and exports the ceiling (~1.4 ms idle, 3-6 ms at load average 2-3). */
-static void *build_ceiling(void *data)
-{
-	struct tb_bpf_session *s = data;
-
-	s->ceiling_r = tb_ceiling_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(TB_CEILING_ERRNO),
-					 TB_CEILING_DANGEROUS, NULL, NULL, &s->ceiling);
-	return NULL;
-}
-
-/*
- * Starts building the ceiling beside the caller, which loads the program meanwhile (the verifier
- * runs in the kernel on this thread; libseccomp on the other core). Without a thread it is built
- * here and now.
- */
-static void ceiling_start(struct tb_bpf_session *s)
-{
-	s->ceiling_building = pthread_create(&s->ceiling_thread, NULL, build_ceiling, s) == 0;
-	if (!s->ceiling_building)
-		build_ceiling(s);
-}
-
-/*
- * Waits for the ceiling; its result. Every path out of session_open() passes here: the sandbox
- * child is created later with a raw clone(), and in a child of a multithreaded process glibc's
- * setuid() waits forever for threads that are not there (see tb_bpf_record()). A joined thread
- * is off glibc's list.
- */
-static int ceiling_join(struct tb_bpf_session *s)
-{
-	if (s->ceiling_building) {
-		pthread_join(s->ceiling_thread, NULL);
-		s->ceiling_building = false;
-	}
-	return s->ceiling_r;
-}
-
 static void session_free(struct tb_bpf_session *s)
 {
 	if (!s)
 		return;
-	ceiling_join(s);
 	ring_buffer__free(s->rb);
 	tb_record__destroy(s->skel);
 	if (s->wake_fd >= 0)
@@ -778,7 +736,13 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: eventfd: %s", strerror(-r));
 		goto fail;
 	}
-	ceiling_start(s);
+	r = tb_ceiling_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(TB_CEILING_ERRNO), TB_CEILING_DANGEROUS,
+			      NULL, NULL, &s->ceiling);
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: building the ceiling filter: %s",
+			    strerror(-r));
+		goto fail;
+	}
 	s->marker_nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "getppid");
 	if (s->marker_nr < 0 || getrandom_token(&s->token) < 0) {
 		r = -EIO;
@@ -823,10 +787,10 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 		r = TB_BPF_NOT_LOADED;
 		goto fail;
 	}
-	r = ceiling_join(s);
-	if (r < 0) {
-		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: building the ceiling filter: %s",
-			    strerror(-r));
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, s, NULL);
+	if (!s->rb) {
+		r = tb_negerrno();
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: ring buffer: %s", strerror(-r));
 		goto fail;
 	}
 	r = tb_record__attach(s->skel);
@@ -932,11 +896,8 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 			_exit(1);
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
-		/* Only the reader reads the ring buffer: its mapping (~0.5 ms) is made here, off the
-		 * path to the run. */
-		s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, s, NULL);
 		s->log = fdopen(dup(s->log_fd), "w");
-		if (!s->rb || !s->log)
+		if (!s->log)
 			_exit(1);
 		drain(s);
 		_exit(0);

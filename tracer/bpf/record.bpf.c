@@ -32,7 +32,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define TB_PROT_EXEC 0x4
 #define TB_MAP_ANONYMOUS 0x20
 #define TB_AT_FDCWD -100
-#define TB_SECCOMP_MODE_FILTER 2
 #define TB_DENTRY_DEPTH 40
 
 /* Set before load: the marker syscall (getppid from libseccomp) and this session's token. */
@@ -236,61 +235,34 @@ static __always_inline void record_args(const __u64 a[6], __u32 arch, __u32 nr,
 	}
 }
 
-#define TB_HASH_MIX(h, w) ((h) = ((h) ^ (w)) * 0x100000001b3ull, (h) ^= (h) >> 29)
-
 /*
- * A 64-bit hash of the @len (< TB_BPF_PATH_MAX) bytes at @off in the scratch buffer, eight bytes
- * a step (FNV-1a's constants on words; the bytes past the path are masked off).
- *
- * Four words per loop step, then at most four words after it: the verifier walks a bounded loop
- * once per step and once per way out of it, so 32 one-word steps were 2.2k of the 4.9k
- * instructions it processed for sys_exit (~1 us each here). The words and their order are the
- * same as one a step, and so is the hash.
+ * A 64-bit hash of the @len bytes at @off in the scratch buffer, eight bytes a step (FNV-1a's
+ * constants on words; the bytes past the path are masked off).
  */
-static __always_inline __u64 hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
-{
-	__u64 h = 0xcbf29ce484222325ull, w = 0;
-	__u32 blocks = (len / 32) & 7, tail, rem = len % 32;
-
-	off &= 2 * TB_BPF_PATH_MAX - 1;
-	for (__u32 i = 0; i < TB_BPF_PATH_MAX / 32; i++) {
-		if (i >= blocks)
-			break;
-#pragma unroll
-		for (__u32 j = 0; j < 4; j++) {
-			__builtin_memcpy(&w, &sc->buf[off + i * 32 + j * 8], 8);
-			TB_HASH_MIX(h, w);
-		}
-	}
-	/* From len, not from the loop's counter: every way out of the loop reaches one state. */
-	tail = off + (len & (TB_BPF_PATH_MAX - 32));
-#pragma unroll
-	for (__u32 j = 0; j < 4; j++) {
-		if (rem <= j * 8)
-			break;
-		__builtin_memcpy(&w, &sc->buf[tail + j * 8], 8);
-		if (rem - j * 8 < 8)
-			w &= (1ull << ((rem - j * 8) * 8)) - 1;
-		TB_HASH_MIX(h, w);
-	}
-	return h ^ len;
-}
-
-/* hash_path() as a global function: verified once, not at each of its call sites (load time). */
 __noinline __u64 tb_hash_path(const struct tb_scratch *sc, __u32 off, __u32 len)
 {
+	__u64 h = 0xcbf29ce484222325ull, w = 0;
+	__u32 words = (len / 8) & 31, rem = len % 8;
+
+	/* A global function: verified once, not at each of its call sites (load time). */
 	if (!sc)
 		return 0;
-	return hash_path(sc, off, len);
-}
-
-/* Whether @key is the one this CPU looked up last: announced already, no map lookup needed. */
-static __always_inline bool same_as_last(const struct tb_bpf_file_key *key,
-					 const struct tb_scratch *sc)
-{
-	return key->hash == sc->last.hash && key->aux == sc->last.aux &&
-	       key->arch == sc->last.arch && key->nr == sc->last.nr &&
-	       key->dirfd == sc->last.dirfd && key->slot == sc->last.slot && key->ok == sc->last.ok;
+	off &= 2 * TB_BPF_PATH_MAX - 1;
+	/* One branch per step keeps the verifier's walk of this loop short. */
+	for (__u32 i = 0; i < TB_BPF_PATH_MAX / 8; i++) {
+		if (i >= words)
+			break;
+		__builtin_memcpy(&w, &sc->buf[off + i * 8], 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	if (rem) {
+		__builtin_memcpy(&w, &sc->buf[off + words * 8], 8);
+		w &= (1ull << (rem * 8)) - 1;
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	return h ^ len;
 }
 
 /*
@@ -320,7 +292,9 @@ __noinline int tb_record_file(struct tb_bpf_file_key *k, struct tb_scratch *sc, 
 	key.hash = tb_hash_path(sc, off, len);
 	if (blen)
 		key.hash = key.hash * 31 + tb_hash_path(sc, boff, blen);
-	if (same_as_last(&key, sc))
+	if (key.hash == sc->last.hash && key.aux == sc->last.aux && key.arch == sc->last.arch &&
+	    key.nr == sc->last.nr && key.dirfd == sc->last.dirfd && key.slot == sc->last.slot &&
+	    key.ok == sc->last.ok)
 		return 0; /* announced already */
 	if (bpf_map_lookup_elem(&files_seen, &key)) {
 		sc->last = key;
@@ -506,51 +480,17 @@ static __always_inline void mark_task(__u32 tid)
 		__sync_fetch_and_add(&lost.tasks, 1);
 }
 
-/*
- * Mode 1's verdict for the task this CPU ran last: pid << 32 | generation << 1 | recorded, one
- * word so it is read and written whole. Valid while the generation is: it changes when the
- * recording is armed and whenever a task exits (its pid may come back), so a pid never keeps
- * another task's verdict. A task moved into the cgroup from outside by the host (none of the
- * sandbox's could move itself) counts from the next change on.
- */
-__u32 generation = 0;
-TB_ARRAY_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, 1, __u64) verdict SEC(".maps");
-
-/*
- * The current task when it is recorded (mode 1: the cgroup once armed; mode 2: marked), else
- * NULL. Every syscall of every process on the machine runs this, twice; helper calls are dear
- * here (retpolines and return thunks: bpf_get_current_cgroup_id() ~50 ns by bpf_stats), so:
- * - a task without a seccomp filter is not recorded (one load): every recorded task runs under
- *   the ceiling, loaded before the marker and inherited by every child and thread;
- * - the cgroup's verdict is kept per CPU for the task it ran last (see verdict), so a task
- *   that makes syscall after syscall asks the helper once.
- * Not task->cgroups->dfl_cgrp->kn->id through the task's BTF pointer (~25 ns with no cache):
- * on this kernel the verifier looks each pointer field of such a walk up by name in all of
- * vmlinux BTF (its trusted and RCU type lists), which made each program's load 3.5-4 ms slower.
- */
-static __always_inline struct task_struct *recorded_task(void)
+/* Whether the current task is recorded (mode 1: the cgroup once armed; mode 2: marked). */
+static __always_inline bool recorded(void)
 {
-	struct task_struct *task;
-	__u32 zero = 0, tid;
-	__u64 want, *v;
+	__u32 tid;
 
-	if (mode == 0)
-		return NULL;
-	task = bpf_get_current_task_btf();
-	if (task->seccomp.mode != TB_SECCOMP_MODE_FILTER)
-		return NULL;
-	tid = task->pid;
-	if (mode == 2)
-		return bpf_map_lookup_elem(&tasks, &tid) ? task : NULL;
-	if (mode != 1 || !armed)
-		return NULL;
-	v = bpf_map_lookup_elem(&verdict, &zero);
-	if (!v)
-		return NULL;
-	want = (__u64)tid << 32 | (__u64)(generation & 0x7fffffff) << 1;
-	if ((*v & ~1ull) != want)
-		*v = want | (bpf_get_current_cgroup_id() == target_cgid);
-	return *v & 1 ? task : NULL;
+	if (mode == 1)
+		return armed && bpf_get_current_cgroup_id() == target_cgid;
+	if (mode != 2)
+		return false;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	return bpf_map_lookup_elem(&tasks, &tid) != NULL;
 }
 
 static __always_inline __u32 task_arch(struct task_struct *task, __u32 *nr)
@@ -570,10 +510,8 @@ static __always_inline void check_marker(struct pt_regs *regs, long id)
 	if (id != marker_nr || BPF_CORE_READ(regs, di) != TB_BPF_MARKER_MAGIC ||
 	    BPF_CORE_READ(regs, si) != marker_token)
 		return;
-	if (mode == 1 && bpf_get_current_cgroup_id() == target_cgid) {
+	if (mode == 1 && bpf_get_current_cgroup_id() == target_cgid)
 		armed = 1;
-		__sync_fetch_and_add(&generation, 1); /* no verdict from before counts */
-	}
 	else if (mode == 2)
 		mark_task((__u32)bpf_get_current_pid_tgid());
 }
@@ -603,12 +541,15 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 	__u32 nr = (__u32)id, arch, idx;
 	__u64 *cnt, a[6];
 
-	task = recorded_task();
-	if (!task) {
-		if (mode != 0)
-			check_marker(raw_regs, id);
+	if (mode == 0)
+		return 0;
+	if (!recorded()) {
+		check_marker(raw_regs, id);
 		return 0;
 	}
+	/* The same registers as raw_regs, as a BTF pointer: loads need no helper call. */
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	arch = task_arch(task, &nr);
 	if (nr >= TB_BPF_NR_MAX) {
 		struct tb_bpf_count_key k = {.arch = arch, .nr = (__u32)id};
@@ -637,11 +578,6 @@ int BPF_PROG(tb_sys_enter, struct pt_regs *raw_regs, long id)
 	/* Path calls do their work at the exit: here only arguments and an exec's path. */
 	if (!si->argmask && si->kind != TB_BPF_K_CLONE3 && si->kind != TB_BPF_K_EXEC)
 		return 0;
-	/*
-	 * The same registers as raw_regs, as a BTF pointer: loads need no helper call each. Only
-	 * here: bpf_task_pt_regs() is a helper call (~30 ns), and most calls need no argument.
-	 */
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	load_args(regs, arch, a);
 	if (si->argmask || si->kind == TB_BPF_K_CLONE3)
 		record_args(a, arch, nr, si);
@@ -700,18 +636,6 @@ __noinline int tb_exit_path(struct tb_bpf_file_key *k, struct tb_scratch *sc, __
 	/* An empty path (fstatat(fd, "", AT_EMPTY_PATH)) is an fd operation: no path. */
 	if (n <= 0)
 		return 0;
-	/*
-	 * A loop over one absolute path repeats the key this CPU saw last: tell that here, without
-	 * two of the calls below (tb_record_rel, tb_record_file: ~10 ns each, and this is the path
-	 * of every stat in such a loop). The same key as tb_record_file builds. The hash stays a
-	 * call: inlined here, its loop doubled the verifier's work on sys_exit (4.8k -> 8.7k insns).
-	 */
-	if (sc->buf[TB_REL] == '/') {
-		k->dirfd = TB_AT_FDCWD;
-		k->hash = tb_hash_path(sc, TB_REL, n);
-		if (same_as_last(k, sc))
-			return 0;
-	}
 	return tb_record_rel(k, sc, n, dirfd);
 }
 
@@ -769,9 +693,9 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 	__u64 a[6];
 	bool ok;
 
-	task = recorded_task();
-	if (!task)
+	if (mode == 0 || !recorded())
 		return 0;
+	task = bpf_get_current_task_btf();
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	/* The number and the arch as at the entry: orig_ax is kept, TS_COMPAT cleared only later. */
 	nr = (__u32)regs->orig_ax;
@@ -860,10 +784,7 @@ int BPF_PROG(tb_exit, struct task_struct *task)
 
 	if (mode == 2)
 		bpf_map_delete_elem(&tasks, &tid);
-	if (mode != 0) {
+	if (mode != 0)
 		bpf_map_delete_elem(&execs, &tid);
-		/* Its pid may be reused: no CPU keeps its verdict (see verdict). */
-		__sync_fetch_and_add(&generation, 1);
-	}
 	return 0;
 }
