@@ -14,40 +14,17 @@
 #define TB_PROFILE_DIR "/usr/local/share/tightbox/profiles"
 #endif
 
-int tb_open_regular(const char *path, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-	if (fd < 0)
-		return tb_negerrno();
-	if (fstat(fd, st) < 0) {
-		int r = tb_negerrno();
-
-		close(fd);
-		return r;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
-}
-
 int tb_read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	struct stat st;
-	_cleanup_close_ int fd = tb_open_regular(path, &st);
-
-	if (fd < 0)
-		return fd;
-	return tb_read_fd(fd, max, out, len);
-}
-
-int tb_read_fd(int fd, size_t max, char **out, size_t *len)
-{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	size_t cap = 65536, n = 0;
+	struct stat st;
 	char *buf, *tmp;
 
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return tb_negerrno();
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
 	buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;

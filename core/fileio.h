@@ -17,13 +17,6 @@
  * -errno; *@out and *@len are written only on success.
  */
 int tb_read_file(const char *path, size_t max, char **out, size_t *len);
-struct stat;
-/* Opens @path for reading as tb_read_file does (without blocking on a FIFO) and fstats it into @st:
- * the fd, -EINVAL when it is not a regular file, or -errno. */
-int tb_open_regular(const char *path, struct stat *st);
-/* tb_read_file's read loop for an fd the caller opened (and fstat'ed as a regular file): from its
- * current offset to EOF, at most @max bytes. 0, -EFBIG or -errno; *@out, *@len only on success. */
-int tb_read_fd(int fd, size_t max, char **out, size_t *len);
 /* strerror() for tb_read_file's codes: -EINVAL reads "not a regular file". */
 const char *tb_read_file_strerror(int r);
 

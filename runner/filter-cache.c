@@ -9,12 +9,6 @@
  * $XDG_RUNTIME_DIR/tightbox-bpf-cache), every file is checked to be ours, regular, and not
  * group/other accessible, and an entry stores the complete key (the profile bytes included) which
  * must match byte for byte - the file name hash is only an index, never trusted.
- *
- * A second entry per profile file is keyed by the file's identity and change times instead of its
- * bytes (dev, inode, size, mtime, ctime: tb_filter_cache_stat_key), so that a run whose profile
- * did not change reads neither the profile (43 KB for the default) nor the content entry that
- * holds it: ~0.15 ms of each run's setup. It is written only for files that have been left alone
- * for seconds (tb_filter_cache_stat_settled); everything else takes the content key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/cache.h"
@@ -56,33 +49,6 @@ int tb_filter_cache_key(const char *profile, size_t len, const char *options, ch
 	memcpy(*key + n, profile, len);
 	*key_len = (size_t)n + len;
 	return 0;
-}
-
-int tb_filter_cache_stat_key(const struct stat *st, const char *options, char **key,
-			     size_t *key_len)
-{
-	_cleanup_free_ char *opts = NULL;
-	char id[192];
-	int n;
-
-	if (asprintf(&opts, "%s by=stat", options) < 0)
-		return -ENOMEM;
-	n = snprintf(id, sizeof(id), "dev=%llu ino=%llu size=%lld mtime=%lld.%09ld ctime=%lld.%09ld\n",
-		     (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
-		     (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
-		     (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
-	return tb_filter_cache_key(id, (size_t)n, opts, key, key_len);
-}
-
-bool tb_filter_cache_stat_settled(const struct stat *st, const struct timespec *now)
-{
-	/* Like git's racy-clean rule: a change within the timestamp granularity of the last one
-	 * (a coarse clock tick, or a filesystem that keeps seconds) may leave size, mtime and ctime
-	 * as they were. Seconds after the last change, any new write moves ctime, which no caller
-	 * can set. Data that changed less than that ago is only ever looked up by its bytes. */
-	const time_t settle = 2;
-
-	return st->st_ctim.tv_sec + settle < now->tv_sec && st->st_mtim.tv_sec + settle < now->tv_sec;
 }
 
 static int entry_path(const char *key, size_t key_len, char *out, size_t size)

@@ -120,33 +120,6 @@ static int prepare_filter(const struct tb_run_config *c, struct sock_fprog *prog
 	return tb_run_compile_profile(file, c->trace_denials, c->two_phase_path != NULL, prog, res, d);
 }
 
-/* The cached program under @key, with its warnings added to @res (and their stored text handed to
- * @warnings unless NULL): true on a hit. */
-static bool cache_hit(const char *key, size_t key_len, struct sock_fprog *prog,
-		      struct tb_run_result *res, char **warnings)
-{
-	char *cached_warnings = NULL;
-
-	if (!key || tb_filter_cache_get(key, key_len, prog, &cached_warnings) < 0)
-		return false;
-	add_cached_warnings(res, cached_warnings);
-	if (warnings)
-		*warnings = cached_warnings;
-	else
-		free(cached_warnings);
-	return true;
-}
-
-/* Stores @prog under the profile file's stat key too, once the file has settled. */
-static void cache_put_stat(const char *skey, size_t skey_len, const struct stat *st,
-			   const struct sock_fprog *prog, const char *warnings)
-{
-	struct timespec now;
-
-	if (skey && clock_gettime(CLOCK_REALTIME, &now) == 0 && tb_filter_cache_stat_settled(st, &now))
-		(void)tb_filter_cache_put(skey, skey_len, prog, warnings);
-}
-
 int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_seccomp_filter,
 			   struct sock_fprog *prog, struct tb_run_result *res, struct tb_diag *d)
 {
@@ -155,38 +128,31 @@ int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_secc
 	struct tb_compile_opts opts = {.caps = 0, .warn = warn_cb, .warn_data = &w,
 				       .trace_denials = trace_denials};
 	char optstr[64];
-	_cleanup_free_ char *text = NULL, *key = NULL, *skey = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t len, key_len = 0, skey_len = 0;
-	struct stat st;
+	_cleanup_free_ char *text = NULL, *key = NULL;
+	size_t len, key_len = 0;
 	void *ctx = NULL;
 	int r;
 
 	prog->filter = NULL;
 	prog->len = 0;
-	/* compiler=N: bumped whenever tb_profile_compile's program or warnings change for the same
-	 * bytes (2: copies of a name compile and warn once), so no entry of an older build is used.
-	 * The two-phase rule only when present: other keys stay what they were. */
-	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d compiler=3%s", trace_denials,
-		 allow_seccomp_filter ? " two_phase=1" : "");
-	/* Read once, from one open file: the bytes that are parsed are the bytes the content key
-	 * holds, and the stat key names the very file they were read from. */
-	fd = tb_open_regular(file, &st);
-	if (fd >= 0 && tb_filter_cache_stat_key(&st, optstr, &skey, &skey_len) < 0)
-		skey = NULL;
-	if (fd >= 0 && cache_hit(skey, skey_len, prog, res, NULL))
-		return 0;
-	r = fd < 0 ? fd : tb_read_fd(fd, 16 << 20, &text, &len);
+	/* Read once: the bytes that are parsed are the bytes the cache key holds. */
+	r = tb_read_file(file, 16 << 20, &text, &len);
 	if (r < 0) {
 		tb_diag_set(d, file, 0, 0, NULL, "cannot read the seccomp profile: %s",
 			    tb_read_file_strerror(r));
 		return r;
 	}
+	/* compiler=N: bumped whenever tb_profile_compile's program or warnings change for the same
+	 * bytes (2: copies of a name compile and warn once), so no entry of an older build is used.
+	 * The two-phase rule only when present: other keys stay what they were. */
+	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d compiler=3%s", trace_denials,
+		 allow_seccomp_filter ? " two_phase=1" : "");
 	if (tb_filter_cache_key(text, len, optstr, &key, &key_len) == 0) {
-		_cleanup_free_ char *warnings = NULL;
+		char *cached_warnings = NULL;
 
-		if (cache_hit(key, key_len, prog, res, &warnings)) {
-			cache_put_stat(skey, skey_len, &st, prog, warnings);
+		if (tb_filter_cache_get(key, key_len, prog, &cached_warnings) == 0) {
+			add_cached_warnings(res, cached_warnings);
+			free(cached_warnings);
 			return 0;
 		}
 	}
@@ -211,8 +177,6 @@ int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_secc
 		tb_diag_set(d, file, 0, 0, NULL, "cannot compile the profile: %s", strerror(-r));
 	if (r == 0 && key)
 		(void)tb_filter_cache_put(key, key_len, prog, w.text ? w.text : "");
-	if (r == 0)
-		cache_put_stat(skey, skey_len, &st, prog, w.text ? w.text : "");
 out:
 	free(w.text);
 	tb_profile_ctx_free(ctx);

@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
 import unittest
 
 import tbtest
@@ -68,63 +67,6 @@ class FilterCache(unittest.TestCase):
         self.assertEqual(self.run_with(profile(13)), "13")
         os.chmod(entry, 0o666)
         self.assertEqual(self.run_with(profile(13)), "13")
-
-
-def stat_entries(path):
-    """The cache files keyed by PATH's identity (dev, inode) instead of its bytes."""
-    st = os.stat(path)
-    want = f"dev={st.st_dev} ino={st.st_ino} ".encode()
-    return [e for e in glob.glob(CACHE + "/*") if b" by=stat" in open(e, "rb").read(4096)
-            and want in open(e, "rb").read(4096)]
-
-
-class StatKey(unittest.TestCase):
-    """A profile left alone for seconds is found by its identity and change times, without reading
-    it; any change to it moves its ctime, so the entry is never the old program's."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="tb-cache-stat-")
-        for name in ("used", "edited"):
-            with open(os.path.join(cls.dir, name + ".json"), "w") as f:
-                json.dump(profile(13), f)
-        time.sleep(2.5)  # settled: only then is a stat entry written (racy-clean rule)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir)
-
-    def mkdir_result(self):
-        res, _ = run_json("--security-opt", "seccomp=" + self.path, "--", PYTHON, "-c", MKDIR)
-        return res["stdout"].strip()
-
-    def test_stat_entry_used_and_checked(self):
-        self.path = os.path.join(self.dir, "used.json")
-        self.assertEqual(self.mkdir_result(), "13")
-        entries = stat_entries(self.path)
-        self.assertEqual(len(entries), 1, "no entry keyed by the settled profile's identity")
-        self.assertEqual(self.mkdir_result(), "13")  # from the stat entry
-        # Poison: a permissive program's entry copied over the stat entry is refused (its
-        # stored key is another's), and the profile's own bytes decide.
-        allow = os.path.join(self.dir, "allow.json")
-        with open(allow, "w") as f:
-            json.dump({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}, f)
-        res, _ = run_json("--security-opt", "seccomp=" + allow, "--", PYTHON, "-c", MKDIR)
-        self.assertEqual(res["stdout"].strip(), "made")
-        content = [e for e in glob.glob(CACHE + "/*") if open(allow, "rb").read() in open(e, "rb").read()]
-        self.assertTrue(content)
-        shutil.copyfile(max(content, key=os.path.getmtime), entries[0])
-        self.assertEqual(self.mkdir_result(), "13")
-
-    def test_edit_in_place_same_size_and_mtime(self):
-        self.path = os.path.join(self.dir, "edited.json")
-        self.assertEqual(self.mkdir_result(), "13")
-        st = os.stat(self.path)
-        with open(self.path, "w") as f:
-            json.dump(profile(14), f)  # the same size
-        os.utime(self.path, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old mtime
-        self.assertEqual(os.stat(self.path).st_size, st.st_size)
-        self.assertEqual(self.mkdir_result(), "14")
 
 
 if __name__ == "__main__":
