@@ -471,7 +471,7 @@ static int write_fragments(const char *dir, const struct tb_recording *const *re
 	if (r == 0)
 		r = tb_recording_import_modules(m ? m : recs[0], &mods);
 	n_mods = tb_strv_len(mods);
-	if (r == 0 && !(fr = calloc(n_mods + 1, sizeof(*fr))))
+	if (r >= 0 && !(fr = calloc(n_mods + 1, sizeof(*fr))))
 		r = -ENOMEM;
 	if (r < 0) {
 		fprintf(stderr, "tightbox generate: --per-import: %s\n", strerror(-r));

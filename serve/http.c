@@ -942,7 +942,9 @@ static struct pool *pool_of(struct server *s, const struct tb_serve_profile *pro
 	for (size_t i = 0; i < s->n_pools; i++) {
 		const char *name = s->pools[i].name;
 
-		if (prof ? name && !strcmp(name, prof->name) : !name)
+		if (!prof && !name)
+			return &s->pools[i];
+		if (prof && name && !strcmp(name, prof->name))
 			return &s->pools[i];
 	}
 	return NULL;
@@ -1757,6 +1759,7 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 	struct tb_serve_profiles **retired = NULL;
 	sigset_t mask, old;
 	pthread_t pool_thread;
+	bool pool_running = false;
 	int lfd = -1, sfd = -1, r;
 
 	if (!c->tightbox || !c->workers) {
@@ -1811,7 +1814,9 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 	}
 	if ((r = start_daemon(&s, lfd, d)) < 0)
 		goto out_mask;
-	if (s.n_pools && (r = -pthread_create(&pool_thread, NULL, pool_main, &s)) < 0) {
+	if (s.n_pools && (r = -pthread_create(&pool_thread, NULL, pool_main, &s)) == 0)
+		pool_running = true;
+	else if (s.n_pools) {
 		tb_diag_set(d, NULL, 0, 0, "--pool", "cannot start the pool thread: %s", strerror(-r));
 		MHD_stop_daemon(s.mhd);
 		lfd = -1;
@@ -1828,7 +1833,7 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 	serve_signals(&s, sfd, retired);
 	drain_and_stop(&s, sfd);
 	/* The pool last: a run that ended during the drain may have woken it once more. */
-	if (s.n_pools)
+	if (pool_running)
 		pool_stop(&s, pool_thread);
 	r = 0;
 	lfd = -1; /* MHD closed it (or we did, after quiesce) */
