@@ -784,8 +784,10 @@ int tb_cmd_generate(int argc, char **argv)
 		fprintf(stderr, "tightbox generate: --static needs --scan FILE or --imports\n");
 		return EXIT_BAD_INPUT;
 	}
-	if (scan_path && per_import) {
-		r = tb_scan_load(scan_path, &scan, &d);
+	if (scan_path) {
+		/* --per-import keeps the whole scan (each fragment takes its objects' part). */
+		r = per_import ? tb_scan_load(scan_path, &scan, &d)
+			       : load_statics(scan_path, &scan, &statics, &whys, &d);
 		if (r < 0) {
 			if (!d.message[0])
 				tb_diag_set(&d, scan_path, 0, 0, NULL, "cannot read the scan: %s",
@@ -793,15 +795,8 @@ int tb_cmd_generate(int argc, char **argv)
 			tb_cli_print_diag("tightbox generate", &d);
 			goto out;
 		}
-	} else if (scan_path) {
-		r = load_statics(scan_path, &scan, &statics, &whys, &d);
-		if (r < 0) {
-			if (!d.message[0])
-				tb_diag_set(&d, scan_path, 0, 0, NULL, "cannot read the scan: %s",
-					    strerror(-r));
-			tb_cli_print_diag("tightbox generate", &d);
-			goto out;
-		}
+	}
+	if (scan_path && !per_import) {
 		if (!static_arg)
 			o.static_mode = TB_GEN_STATIC_SAFE;
 		o.statics = statics;

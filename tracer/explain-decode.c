@@ -24,6 +24,7 @@
 #include "core/util.h"
 #include "tracer/explain.h"
 #include "tracer/internal.h"
+#include "tracer/ptrace-supervisor.h"
 
 enum tb_argk {
 	A_NONE = 0, /* end of the signature */
@@ -287,33 +288,16 @@ static void put_enum(FILE *f, const struct tb_sym *t, uint64_t v)
 		fprintf(f, "%llu", (unsigned long long)v);
 }
 
-/*
- * Reads a NUL-terminated string at @addr of @pid, page by page so a string that ends just before
- * an unmapped page still reads. Returns the length, or -1 when nothing was readable.
- */
+/* The string at @addr of @pid, NUL-terminated in @buf: its length, or -1 when nothing was readable. */
 static ssize_t read_tracee_str(pid_t pid, uint64_t addr, char *buf, size_t size)
 {
-	size_t got = 0;
+	bool terminated;
+	ssize_t n = tb_sv_read_str(pid, addr, buf, size - 1, &terminated);
 
-	while (got + 1 < size) {
-		size_t page_left = 4096 - ((addr + got) & 4095);
-		size_t want = size - 1 - got;
-		if (want > page_left)
-			want = page_left;
-		struct iovec local = {buf + got, want};
-		struct iovec remote = {(void *)(uintptr_t)(addr + got), want};
-		ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-		if (n <= 0)
-			break;
-		char *nul = memchr(buf + got, '\0', (size_t)n);
-		if (nul)
-			return nul - buf;
-		got += (size_t)n;
-	}
-	if (got == 0)
+	if (n < 0)
 		return -1;
-	buf[got] = '\0';
-	return (ssize_t)got;
+	buf[n] = '\0';
+	return n;
 }
 
 static void put_string(FILE *f, pid_t pid, uint64_t addr)

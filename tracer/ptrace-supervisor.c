@@ -235,16 +235,18 @@ int tb_sv_proc_link(pid_t pid, const char *what, char *buf, size_t size)
 
 /* ---- tracee memory ---- */
 
-int tb_sv_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
+ssize_t tb_sv_read_str(pid_t pid, uint64_t addr, char *buf, size_t size, bool *terminated)
 {
 	size_t got = 0;
 
+	*terminated = false;
 	if (!addr)
 		return -EFAULT;
 	while (got < size) {
 		/* Never cross a page boundary in one read: the next page may be unmapped. */
 		size_t chunk = 4096 - ((addr + got) & 4095);
 		struct iovec local, remote;
+		char *nul;
 		ssize_t n;
 
 		if (chunk > size - got)
@@ -253,12 +255,24 @@ int tb_sv_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
 		remote = (struct iovec){(void *)(uintptr_t)(addr + got), chunk};
 		n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
 		if (n <= 0)
-			return n < 0 ? tb_negerrno() : -EFAULT;
-		if (memchr(buf + got, '\0', (size_t)n))
-			return 0;
+			break;
+		if ((nul = memchr(buf + got, '\0', (size_t)n))) {
+			*terminated = true;
+			return nul - buf;
+		}
 		got += (size_t)n;
 	}
-	return -ENAMETOOLONG;
+	return got ? (ssize_t)got : -EFAULT;
+}
+
+int tb_sv_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
+{
+	bool terminated;
+	ssize_t n = tb_sv_read_str(pid, addr, buf, size, &terminated);
+
+	if (n < 0 || terminated)
+		return n < 0 ? (int)n : 0;
+	return (size_t)n == size ? -ENAMETOOLONG : -EFAULT;
 }
 
 int tb_sv_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)

@@ -134,8 +134,12 @@ void tb_sv_follow_python(struct tb_sv *sv);
 
 /* Last number on the "KEY:" line of /proc/PID/status ("NSpid:\t812\t3" -> 3), 0 unknown. */
 pid_t tb_sv_proc_status(pid_t pid, const char *key);
-/* Reads the NUL-terminated string at @addr of @pid into @buf (page by page: the next page may be
- * unmapped). 0, -EFAULT, -ENAMETOOLONG (no NUL in @size bytes) or -errno. */
+/* Reads at most @size bytes of the string at @addr of @pid into @buf, page by page (the next page
+ * may be unmapped), up to its NUL (*@terminated then). The length read (without the NUL; what was
+ * readable when there is none), or -EFAULT when nothing was. */
+ssize_t tb_sv_read_str(pid_t pid, uint64_t addr, char *buf, size_t size, bool *terminated);
+/* Reads the NUL-terminated string at @addr of @pid into @buf. 0, -EFAULT (unreadable before its
+ * NUL) or -ENAMETOOLONG (no NUL in @size bytes). */
 int tb_sv_read_string(pid_t pid, uint64_t addr, char *buf, size_t size);
 /* Reads or writes exactly @len bytes at @addr of @pid. 0 or -EFAULT. */
 int tb_sv_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len);
