@@ -191,6 +191,8 @@ static int apparmor_compiles(const char *path)
 
 /* The output folder: created when missing (its parent must exist); anything else that is not a
  * directory is refused before a recording is read. 0, or -errno after printing why. */
+/* The output folder @dir, made when missing: 0, or the exit status after saying why not (a
+ * non-directory there is bad input, anything else a write failure). */
 static int output_dir(const char *dir)
 {
 	struct stat st;
@@ -198,15 +200,13 @@ static int output_dir(const char *dir)
 	if (mkdir(dir, 0755) == 0)
 		return 0;
 	if (errno != EEXIST) {
-		int r = tb_negerrno();
-
 		fprintf(stderr, "tightbox generate: -o %s: cannot create the folder: %s\n", dir,
-			strerror(-r));
-		return r;
+			strerror(errno));
+		return EXIT_WRITE_FAILED;
 	}
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "tightbox generate: -o %s: exists and is not a directory\n", dir);
-		return -ENOTDIR;
+		return EXIT_BAD_INPUT;
 	}
 	return 0;
 }
@@ -495,11 +495,8 @@ static int write_fragments(const char *dir, const struct tb_recording *const *re
 			goto out;
 		}
 	}
-	r = output_dir(dir);
-	if (r < 0) {
-		ret = r == -ENOTDIR ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
+	if ((ret = output_dir(dir)) != 0)
 		goto out;
-	}
 	ret = 0;
 	for (size_t i = 0; i < n_mods && ret == 0; i++) {
 		char path[PATH_MAX];
@@ -918,11 +915,8 @@ int tb_cmd_generate(int argc, char **argv)
 		ret = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
 		goto out;
 	}
-	r = output_dir(dir);
-	if (r < 0) {
-		ret = r == -ENOTDIR ? EXIT_BAD_INPUT : EXIT_WRITE_FAILED;
+	if ((ret = output_dir(dir)) != 0)
 		goto out;
-	}
 	/* All three to temporary files first, then renamed: never a half-written set. */
 	outs[0] = (struct out_file){.name = "seccomp.json", .text = res.seccomp};
 	outs[1] = (struct out_file){.name = res.profile_name, .text = res.apparmor};
