@@ -72,8 +72,8 @@ struct tree {
 };
 
 /* Timestamps a point of the setup for --debug-timing: clock_gettime is a vDSO call, no syscall
- * where the clocksource allows (tsc, kvm-clock); elsewhere it is one syscall, which is why no mark
- * is taken once a recorder's hook has run. */
+ * where the clocksource allows (tsc, kvm-clock); elsewhere it is one syscall, which is why the
+ * last mark is taken before a recorder's hook and the filter. */
 static void mark(struct tb_child_args *a, enum tb_child_mark m)
 {
 	struct timespec ts = {0, 0};
@@ -720,8 +720,6 @@ void tb_child_main(struct tb_child_args *a)
 	if (filtered)
 		CHECK(a, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &a->prog) == 0,
 		      TB_STEP_SECCOMP, -1);
-	if (!a->hooks)
-		mark(a, TB_MARK_SECCOMP);
 	execve(exe, a->argv, a->envp);
 	exec_failed(a, filtered, errno);
 }

@@ -136,8 +136,7 @@ const char *tb_run_stage_name(enum tb_run_stage s)
 		[TB_RUN_STAGE_PRIVS] = "privileges",
 		[TB_RUN_STAGE_LANDLOCK] = "landlock",
 		[TB_RUN_STAGE_LOOKUP] = "exec lookup",
-		[TB_RUN_STAGE_SECCOMP] = "seccomp load",
-		[TB_RUN_STAGE_EXEC] = "execve + program",
+		[TB_RUN_STAGE_EXEC] = "seccomp load + execve + program",
 		[TB_RUN_STAGE_DRAIN] = "drain, result",
 		[TB_RUN_STAGE_TEARDOWN] = "teardown",
 	};

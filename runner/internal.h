@@ -68,8 +68,7 @@ enum tb_child_mark {
 	TB_MARK_RELEASED,  /* the parent's second byte */
 	TB_MARK_PRIVS,     /* rlimits, AppArmor, capabilities, uid, no_new_privs */
 	TB_MARK_LANDLOCK,
-	TB_MARK_LOOKUP,    /* command found, recorder hook done */
-	TB_MARK_SECCOMP,   /* filter loaded: execve follows */
+	TB_MARK_LOOKUP,    /* command found: the filter (after a recorder's hook) and execve follow */
 	TB_MARK_N,
 };
 

@@ -476,7 +476,6 @@ static void fill_timing(const uint64_t *p, const struct tb_child_shared *cs, str
 		{TB_RUN_STAGE_PRIVS, TB_MARK_RELEASED, TB_MARK_PRIVS},
 		{TB_RUN_STAGE_LANDLOCK, TB_MARK_PRIVS, TB_MARK_LANDLOCK},
 		{TB_RUN_STAGE_LOOKUP, TB_MARK_LANDLOCK, TB_MARK_LOOKUP},
-		{TB_RUN_STAGE_SECCOMP, TB_MARK_LOOKUP, TB_MARK_SECCOMP},
 	};
 
 	for (size_t i = 0; i < TB_ARRAY_SIZE(parent); i++)
@@ -489,8 +488,7 @@ static void fill_timing(const uint64_t *p, const struct tb_child_shared *cs, str
 	/* The mounts around /proc (the root, /dev before it; tmpfs, volumes, pivot after). */
 	res->stage_us[TB_RUN_STAGE_MOUNTS] = span_us(m[TB_MARK_CGROUP], m[TB_MARK_PROC_START]) +
 					     span_us(m[TB_MARK_PROC_END], m[TB_MARK_ROOT]);
-	res->stage_us[TB_RUN_STAGE_EXEC] =
-		span_us(m[TB_MARK_SECCOMP] ? m[TB_MARK_SECCOMP] : m[TB_MARK_LOOKUP], p[TB_PM_REAPED]);
+	res->stage_us[TB_RUN_STAGE_EXEC] = span_us(m[TB_MARK_LOOKUP], p[TB_PM_REAPED]);
 }
 
 /*
