@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,46 +48,99 @@ static int cache_dir(const char *name, char *out, size_t size)
 /* The entry's index: FNV-1a over 8-byte words (then the tail bytes), eight times fewer
  * multiplications than per byte - the key holds the whole profile (~43 KB for the default), and
  * hashing it byte by byte cost ~60 us of every run. Only an index: the entry's key is compared
- * in full. */
-static uint64_t key_hash(const char *p, size_t n)
+ * in full. The words run across the parts, so a key in parts hashes as its concatenation. */
+static uint64_t key_hash(const struct iovec *parts, size_t n)
 {
 	uint64_t h = 14695981039346656037ull, w;
-	size_t i = 0;
+	unsigned char carry[sizeof(w)];
+	size_t have = 0;
 
-	for (; i + sizeof(w) <= n; i += sizeof(w)) {
-		memcpy(&w, p + i, sizeof(w));
-		h ^= w;
-		h *= 1099511628211ull;
+	for (size_t k = 0; k < n; k++) {
+		const unsigned char *p = parts[k].iov_base;
+		size_t len = parts[k].iov_len, i = 0;
+
+		while (have && i < len) { /* finish the word the previous part began */
+			carry[have++] = p[i++];
+			if (have == sizeof(w)) {
+				memcpy(&w, carry, sizeof(w));
+				h = (h ^ w) * 1099511628211ull;
+				have = 0;
+			}
+		}
+		for (; i + sizeof(w) <= len; i += sizeof(w)) {
+			memcpy(&w, p + i, sizeof(w));
+			h = (h ^ w) * 1099511628211ull;
+		}
+		while (i < len)
+			carry[have++] = p[i++];
 	}
-	for (; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ull;
-	}
+	for (size_t i = 0; i < have; i++)
+		h = (h ^ carry[i]) * 1099511628211ull;
 	return h;
 }
 
-int tb_cache_entry_path(const char *name, const char *key, size_t key_len, char *out, size_t size)
+int tb_cache_entry_pathv(const char *name, const struct iovec *key, size_t n, char *out,
+			 size_t size)
 {
 	char dir[256];
 	int r = cache_dir(name, dir, sizeof(dir));
 
 	if (r < 0)
 		return r;
-	snprintf(out, size, "%s/%016llx", dir, (unsigned long long)key_hash(key, key_len));
+	snprintf(out, size, "%s/%016llx", dir, (unsigned long long)key_hash(key, n));
+	return 0;
+}
+
+int tb_cache_entry_path(const char *name, const char *key, size_t key_len, char *out, size_t size)
+{
+	struct iovec v = {.iov_base = (void *)key, .iov_len = key_len};
+
+	return tb_cache_entry_pathv(name, &v, 1, out, size);
+}
+
+/* Opens the entry @path: -EPERM unless a regular file of the caller's, private, <= @max bytes. */
+static int open_entry(const char *path, size_t max, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return tb_negerrno();
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != geteuid() ||
+	    (st->st_mode & 077) || (uint64_t)st->st_size > max) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int tb_cache_map(const char *path, size_t max, const char **data, size_t *len)
+{
+	struct stat st;
+	_cleanup_close_ int fd = open_entry(path, max, &st);
+	void *p;
+
+	*data = NULL;
+	*len = 0;
+	if (fd < 0)
+		return fd;
+	if (st.st_size == 0)
+		return 0;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return tb_negerrno();
+	*data = p;
+	*len = (size_t)st.st_size;
 	return 0;
 }
 
 int tb_cache_read(const char *path, size_t max, char **data, size_t *len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
 	struct stat st;
+	_cleanup_close_ int fd = open_entry(path, max, &st);
+	_cleanup_free_ char *buf = NULL;
 
 	if (fd < 0)
-		return tb_negerrno();
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) || (uint64_t)st.st_size > max)
-		return -EPERM;
+		return fd;
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return -ENOMEM;

@@ -4,6 +4,7 @@
 #define TB_CORE_CACHE_H
 
 #include <stddef.h>
+#include <sys/uio.h>
 
 /*
  * Where the entry for @key goes in the cache folder @name (root: /run/tightbox/NAME, others:
@@ -13,6 +14,9 @@
  * someone else could write the folder, so it must not be used).
  */
 int tb_cache_entry_path(const char *name, const char *key, size_t key_len, char *out, size_t size);
+/* The same for a key given in @n parts, hashed as their concatenation (the same index). */
+int tb_cache_entry_pathv(const char *name, const struct iovec *key, size_t n, char *out,
+			 size_t size);
 
 /*
  * Reads the cache entry @path: NUL-terminated into @data (caller frees), its length in @len.
@@ -20,5 +24,14 @@ int tb_cache_entry_path(const char *name, const char *key, size_t key_len, char 
  * follows a symlink. 0 or -errno.
  */
 int tb_cache_read(const char *path, size_t max, char **data, size_t *len);
+
+/*
+ * The same checks, but the entry is mapped read-only instead of copied (no buffer to fault in:
+ * the page cache's pages are mapped, a few per fault). Entries are only ever replaced by rename
+ * (tb_write_file_atomic), never rewritten in place, so the mapping stays whole; only another
+ * process of the caller's own uid truncating it could make a read fault. Release it with
+ * munmap(@data, @len) when @len > 0 (an empty entry is not mapped: @data is NULL). 0 or -errno.
+ */
+int tb_cache_map(const char *path, size_t max, const char **data, size_t *len);
 
 #endif

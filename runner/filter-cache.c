@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -27,50 +29,45 @@
 
 #define MAGIC "tightbox-bpf-cache 2\n" /* 2: warnings stored with their kind */
 
-int tb_filter_cache_key(const char *profile, size_t len, const char *options, char **key,
-			size_t *key_len)
+int tb_filter_cache_key(const char *profile, size_t len, const char *options,
+			struct tb_filter_key *k)
 {
 	const struct scmp_version *v = seccomp_version();
 	struct utsname u;
-	char *buf;
 	int n;
 
 	if (uname(&u) < 0)
 		return tb_negerrno();
-	n = asprintf(&buf, "%s tightbox=%s libseccomp=%u.%u.%u kernel=%s machine=%s options=%s\n",
-		     MAGIC, TB_VERSION, v->major, v->minor, v->micro, u.release, u.machine, options);
-	if (n < 0)
-		return -ENOMEM;
-	*key = realloc(buf, (size_t)n + len);
-	if (!*key) {
-		free(buf);
-		return -ENOMEM;
-	}
-	memcpy(*key + n, profile, len);
-	*key_len = (size_t)n + len;
+	n = snprintf(k->head, sizeof(k->head),
+		     "%s tightbox=%s libseccomp=%u.%u.%u kernel=%s machine=%s options=%s\n", MAGIC,
+		     TB_VERSION, v->major, v->minor, v->micro, u.release, u.machine, options);
+	if (n < 0 || (size_t)n >= sizeof(k->head))
+		return -ENAMETOOLONG;
+	k->head_len = (size_t)n;
+	k->profile = profile;
+	k->len = len;
 	return 0;
 }
 
-static int entry_path(const char *key, size_t key_len, char *out, size_t size)
+static int entry_path(const struct tb_filter_key *k, char *out, size_t size)
 {
-	return tb_cache_entry_path("bpf-cache", key, key_len, out, size);
+	const struct iovec parts[] = {{.iov_base = (void *)k->head, .iov_len = k->head_len},
+				      {.iov_base = (void *)k->profile, .iov_len = k->len}};
+
+	return tb_cache_entry_pathv("bpf-cache", parts, 2, out, size);
 }
 
-/* Entry layout: u64 key_len, key, u64 warnings_len, warnings, u64 n_insns, insns. */
-int tb_filter_cache_get(const char *key, size_t key_len, struct sock_fprog *prog, char **warnings)
+/*
+ * Entry layout: u64 key_len, key (head, then profile), u64 warnings_len, warnings, u64 n_insns,
+ * insns. The entry is mapped, not read into a buffer: a run compares ~90 KB (the profile and the
+ * entry's copy of it), and every fresh heap page it would read them into is a page fault.
+ */
+static int parse_entry(const struct tb_filter_key *k, const char *data, size_t size,
+		       struct sock_fprog *prog, char **warnings)
 {
-	char path[320];
-	_cleanup_free_ char *data = NULL;
-	size_t size = 0;
 	uint64_t klen, wlen, n;
 	size_t off = 0;
-	int r = entry_path(key, key_len, path, sizeof(path));
 
-	if (r < 0)
-		return r;
-	r = tb_cache_read(path, 64 << 20, &data, &size);
-	if (r < 0)
-		return r;
 #define TAKE(ptr, len)                                                                             \
 	do {                                                                                       \
 		if ((uint64_t)size - off < (uint64_t)(len))                                        \
@@ -79,9 +76,11 @@ int tb_filter_cache_get(const char *key, size_t key_len, struct sock_fprog *prog
 		off += (len);                                                                      \
 	} while (0)
 	TAKE(&klen, sizeof(klen));
-	if (klen != key_len || (uint64_t)size - off < klen || memcmp(data + off, key, key_len))
+	if (klen != (uint64_t)k->head_len + k->len || (uint64_t)size - off < klen ||
+	    memcmp(data + off, k->head, k->head_len) ||
+	    memcmp(data + off + k->head_len, k->profile, k->len))
 		return -ESTALE; /* another profile (or options) with the same index */
-	off += key_len;
+	off += klen;
 	TAKE(&wlen, sizeof(wlen));
 	if ((uint64_t)size - off < wlen)
 		return -EINVAL;
@@ -107,8 +106,26 @@ int tb_filter_cache_get(const char *key, size_t key_len, struct sock_fprog *prog
 	return 0;
 }
 
+int tb_filter_cache_get(const struct tb_filter_key *k, struct sock_fprog *prog, char **warnings)
+{
+	char path[320];
+	const char *data;
+	size_t size;
+	int r = entry_path(k, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	r = tb_cache_map(path, 64 << 20, &data, &size);
+	if (r < 0)
+		return r;
+	r = parse_entry(k, data, size, prog, warnings);
+	if (size)
+		munmap((void *)data, size);
+	return r;
+}
+
 struct entry {
-	const char *key;
+	const struct tb_filter_key *key;
 	uint64_t klen, wlen, n;
 	const char *warnings;
 	const struct sock_filter *insns;
@@ -118,7 +135,9 @@ static int write_entry(FILE *f, const void *data)
 {
 	const struct entry *e = data;
 
-	if (fwrite(&e->klen, sizeof(e->klen), 1, f) != 1 || fwrite(e->key, 1, e->klen, f) != e->klen ||
+	if (fwrite(&e->klen, sizeof(e->klen), 1, f) != 1 ||
+	    fwrite(e->key->head, 1, e->key->head_len, f) != e->key->head_len ||
+	    fwrite(e->key->profile, 1, e->key->len, f) != e->key->len ||
 	    fwrite(&e->wlen, sizeof(e->wlen), 1, f) != 1 ||
 	    fwrite(e->warnings, 1, e->wlen, f) != e->wlen || fwrite(&e->n, sizeof(e->n), 1, f) != 1 ||
 	    fwrite(e->insns, sizeof(struct sock_filter), e->n, f) != e->n)
@@ -126,13 +145,14 @@ static int write_entry(FILE *f, const void *data)
 	return 0;
 }
 
-int tb_filter_cache_put(const char *key, size_t key_len, const struct sock_fprog *prog,
+int tb_filter_cache_put(const struct tb_filter_key *k, const struct sock_fprog *prog,
 			const char *warnings)
 {
-	struct entry e = {.key = key, .klen = key_len, .wlen = strlen(warnings), .n = prog->len,
-			  .warnings = warnings, .insns = prog->filter};
+	struct entry e = {.key = k, .klen = (uint64_t)k->head_len + k->len,
+			  .wlen = strlen(warnings), .n = prog->len, .warnings = warnings,
+			  .insns = prog->filter};
 	char path[320];
-	int r = entry_path(key, key_len, path, sizeof(path));
+	int r = entry_path(k, path, sizeof(path));
 
 	if (r < 0)
 		return r;

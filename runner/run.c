@@ -128,8 +128,10 @@ int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_secc
 	struct tb_compile_opts opts = {.caps = 0, .warn = warn_cb, .warn_data = &w,
 				       .trace_denials = trace_denials};
 	char optstr[64];
-	_cleanup_free_ char *text = NULL, *key = NULL;
-	size_t len, key_len = 0;
+	_cleanup_free_ char *text = NULL;
+	struct tb_filter_key key;
+	bool keyed = false;
+	size_t len;
 	void *ctx = NULL;
 	int r;
 
@@ -147,10 +149,11 @@ int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_secc
 	 * The two-phase rule only when present: other keys stay what they were. */
 	snprintf(optstr, sizeof(optstr), "caps=0 trace_denials=%d compiler=3%s", trace_denials,
 		 allow_seccomp_filter ? " two_phase=1" : "");
-	if (tb_filter_cache_key(text, len, optstr, &key, &key_len) == 0) {
+	if (tb_filter_cache_key(text, len, optstr, &key) == 0) {
 		char *cached_warnings = NULL;
 
-		if (tb_filter_cache_get(key, key_len, prog, &cached_warnings) == 0) {
+		keyed = true;
+		if (tb_filter_cache_get(&key, prog, &cached_warnings) == 0) {
 			add_cached_warnings(res, cached_warnings);
 			free(cached_warnings);
 			return 0;
@@ -175,8 +178,8 @@ int tb_run_compile_profile(const char *file, bool trace_denials, bool allow_secc
 		r = tb_profile_export_bpf(ctx, prog);
 	if (r < 0 && !d->message[0])
 		tb_diag_set(d, file, 0, 0, NULL, "cannot compile the profile: %s", strerror(-r));
-	if (r == 0 && key)
-		(void)tb_filter_cache_put(key, key_len, prog, w.text ? w.text : "");
+	if (r == 0 && keyed)
+		(void)tb_filter_cache_put(&key, prog, w.text ? w.text : "");
 out:
 	free(w.text);
 	tb_profile_ctx_free(ctx);
