@@ -115,7 +115,7 @@ static int open_entry(const char *path, size_t max, struct stat *st)
 
 int tb_cache_map(const char *path, size_t max, const char **data, size_t *len)
 {
-	struct stat st;
+	struct stat st = {0}; /* filled by open_entry() whenever it returns an fd */
 	_cleanup_close_ int fd = open_entry(path, max, &st);
 	void *p;
 
@@ -135,7 +135,7 @@ int tb_cache_map(const char *path, size_t max, const char **data, size_t *len)
 
 int tb_cache_read(const char *path, size_t max, char **data, size_t *len)
 {
-	struct stat st;
+	struct stat st = {0}; /* filled by open_entry() whenever it returns an fd */
 	_cleanup_close_ int fd = open_entry(path, max, &st);
 	_cleanup_free_ char *buf = NULL;
 
