@@ -713,7 +713,10 @@ class NamedPoolTest(ServerCase):
         wait_for(lambda: "its warm pool stops" in s.logtext(), "the reload")
         wait_for(lambda: s.health()["pools"]["strict"] == {"size": 0, "ready": 0}, "the pool to stop")
         self.assertEqual(s.run({"code": "1", "profile": "strict"})[0], 400)
-        self.assertEqual([e for e in os.listdir(s.dir) if e.startswith("warm-")], [])
+        # The ended sandbox's teardown (its run directory removed) finishes after the pool's
+        # count drops: wait for it, bounded.
+        wait_for(lambda: not [e for e in os.listdir(s.dir) if e.startswith("warm-")],
+                 "the ended sandbox's directory to go")
         # Brought back: the pool starts again.
         self.write_profile(pdir, "getppid")
         s.proc.send_signal(signal.SIGHUP)
