@@ -148,6 +148,46 @@ class BpfRecord(unittest.TestCase):
         return {l["id"] for l in show("link") if l.get("prog_id") in ours}
 
 
+class BpfLoadRefused(unittest.TestCase):
+    """The kernel refusing the program (bpf(BPF_PROG_LOAD) answered EPERM from outside tightbox):
+    the reader loads it while the sandbox is being built, so the half-built sandbox must go, the
+    diagnostic must be the loader's, and `auto` must still record with ptrace."""
+
+    def setUp(self):
+        need_bpf()
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def record(self, *backend):
+        refuse = tbtest.probe("bpf-prog-load-refused")
+        tbtest.need_file(refuse, "probe not built")
+        out = os.path.join(self.tmp.name, "r.json")
+        p = subprocess.Popen([refuse, tbtest.TIGHTBOX, "record", *backend, "-o", out, "--", "/bin/true"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, err = p.communicate(timeout=120)
+        mine = [c for c in tbtest.tightbox_cgroups() if os.path.basename(c).startswith("run-%d-" % p.pid)]
+        self.assertEqual(mine, [], "the aborted sandbox left its cgroups")
+        return p.returncode, err.decode(), out
+
+    def test_bpf_reports_the_load_failure(self):
+        rc, err, out = self.record("--backend", "bpf")
+        self.assertEqual(rc, 125, err)
+        self.assertIn("bpf: loading the program: Operation not permitted", err)
+        self.assertNotIn("recorder setup failed", err)
+        self.assertFalse(os.path.exists(out))
+
+    def test_auto_falls_back_to_ptrace(self):
+        rc, err, out = self.record()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("the eBPF backend could not load (bpf: loading the program: Operation not permitted", err)
+        with open(out) as f:
+            rec = json.load(f)
+        self.assertEqual(rec["provenance"]["backend"], "ptrace")
+        self.assertIn("execve", rec["syscalls"]["x86_64"])
+
+
 class BpfUnavailable(unittest.TestCase):
     def test_unprivileged_is_refused_with_reason(self):
         tbtest.need_root()
