@@ -137,6 +137,24 @@ class BpfRecord(unittest.TestCase):
         self.assertEqual(mine, [])
         self.assertEqual(self.our_progs() - progs, set())
 
+    def test_reader_killed_during_the_run_is_reported(self):
+        # The reader (tightbox's first child) dies while the command runs; the supervisor's wait
+        # for any child may reap it, so its exit status alone cannot tell: the recording must
+        # still say that files and arguments may be missing.
+        tbtest.need_file(tbtest.probe("rec-sleep"), "probe not built")
+        out = os.path.join(self.tmp.name, "killed.json")
+        p = subprocess.Popen([tbtest.TIGHTBOX, "record", "--backend", "bpf", "--timeout", "3", "-o", out,
+                              *VOL, "--", "/probes/rec-sleep"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertTrue(p.stdout.readline().startswith(b"sleeping"))
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            reader = int(f.read().split()[0])
+        os.kill(reader, 9)
+        _, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 124, err)
+        self.assertIn(b"bpf: the reader failed", err)
+        with open(out) as f:
+            self.assertGreaterEqual(json.load(f)["lost"]["events"], 1)
+
     @staticmethod
     def our_progs():
         """Links attaching a tb_sys_enter program (they go synchronously when the fd closes;
