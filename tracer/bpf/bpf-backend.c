@@ -763,7 +763,8 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	if (s->wake_fd < 0 || s->log_fd < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->sock) < 0) {
 		r = tb_negerrno();
-		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: eventfd: %s", strerror(-r));
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: the reader's eventfd, memfd or socket: %s",
+			    strerror(-r));
 		goto fail;
 	}
 	s->marker_nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "getppid");
@@ -999,15 +1000,15 @@ static __attribute__((noreturn)) void reader_main(struct tb_bpf_session *s, pid_
 
 /*
  * Ends the reader: after a run it drains what is left and says it is done; after a failed one it
- * is killed. Whether it wrote its whole log; *@status is its wait status when we reaped it (the
- * supervisor's wait for any child may have, when it died during the run).
+ * is killed. Whether it wrote its whole log; *@status is its wait status, or -1 when someone else
+ * reaped it (the supervisor's wait for any child does, when it dies during the run).
  */
 static bool reader_stop(struct tb_bpf_session *s, bool ran, int *status)
 {
 	char done = 0;
 	ssize_t n = 0;
 
-	*status = 0;
+	*status = -1;
 	if (s->reader < 0)
 		return false;
 	if (s->bss) /* Stop counting: nothing the sandbox left behind can add to the maps. */
@@ -1102,8 +1103,8 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	r = session_open(&s, rec, diag);
 	if (r < 0)
 		return r;
-	/* The reader loads the program (~10 ms of verifier and map creation) while tb_run() builds
-	 * the sandbox; parent_started waits for it. */
+	/* The reader loads the program (the verifier and the maps: most of the recorder's fixed
+	 * cost) while tb_run() builds the sandbox; parent_started waits for it. */
 	s->reader = fork();
 	if (s->reader < 0) {
 		r = tb_negerrno();
