@@ -137,6 +137,24 @@ class BpfRecord(unittest.TestCase):
         self.assertEqual(mine, [])
         self.assertEqual(self.our_progs() - progs, set())
 
+    def test_reader_killed_during_the_run_is_reported(self):
+        # The reader (tightbox's first child) dies while the command runs; the supervisor's wait
+        # for any child may reap it, so its exit status alone cannot tell: the recording must
+        # still say that files and arguments may be missing.
+        tbtest.need_file(tbtest.probe("rec-sleep"), "probe not built")
+        out = os.path.join(self.tmp.name, "killed.json")
+        p = subprocess.Popen([tbtest.TIGHTBOX, "record", "--backend", "bpf", "--timeout", "3", "-o", out,
+                              *VOL, "--", "/probes/rec-sleep"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertTrue(p.stdout.readline().startswith(b"sleeping"))
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            reader = int(f.read().split()[0])
+        os.kill(reader, 9)
+        _, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 124, err)
+        self.assertIn(b"bpf: the reader failed", err)
+        with open(out) as f:
+            self.assertGreaterEqual(json.load(f)["lost"]["events"], 1)
+
     @staticmethod
     def our_progs():
         """Links attaching a tb_sys_enter program (they go synchronously when the fd closes;
@@ -146,6 +164,46 @@ class BpfRecord(unittest.TestCase):
             return json.loads(out.stdout or "[]")
         ours = {p["id"] for p in show("prog") if p.get("name") == "tb_sys_enter"}
         return {l["id"] for l in show("link") if l.get("prog_id") in ours}
+
+
+class BpfLoadRefused(unittest.TestCase):
+    """The kernel refusing the program (bpf(BPF_PROG_LOAD) answered EPERM from outside tightbox):
+    the reader loads it while the sandbox is being built, so the half-built sandbox must go, the
+    diagnostic must be the loader's, and `auto` must still record with ptrace."""
+
+    def setUp(self):
+        need_bpf()
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def record(self, *backend):
+        refuse = tbtest.probe("bpf-prog-load-refused")
+        tbtest.need_file(refuse, "probe not built")
+        out = os.path.join(self.tmp.name, "r.json")
+        p = subprocess.Popen([refuse, tbtest.TIGHTBOX, "record", *backend, "-o", out, "--", "/bin/true"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, err = p.communicate(timeout=120)
+        mine = [c for c in tbtest.tightbox_cgroups() if os.path.basename(c).startswith("run-%d-" % p.pid)]
+        self.assertEqual(mine, [], "the aborted sandbox left its cgroups")
+        return p.returncode, err.decode(), out
+
+    def test_bpf_reports_the_load_failure(self):
+        rc, err, out = self.record("--backend", "bpf")
+        self.assertEqual(rc, 125, err)
+        self.assertIn("bpf: loading the program: Operation not permitted", err)
+        self.assertNotIn("recorder setup failed", err)
+        self.assertFalse(os.path.exists(out))
+
+    def test_auto_falls_back_to_ptrace(self):
+        rc, err, out = self.record()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("the eBPF backend could not load (bpf: loading the program: Operation not permitted", err)
+        with open(out) as f:
+            rec = json.load(f)
+        self.assertEqual(rec["provenance"]["backend"], "ptrace")
+        self.assertIn("execve", rec["syscalls"]["x86_64"])
 
 
 class BpfUnavailable(unittest.TestCase):

@@ -178,10 +178,26 @@ struct tb_bpf_tuple {
 	uint64_t events;
 };
 
+/* The fds the parent needs of the loaded object (sent by the reader, see load_in_reader()). */
+enum {
+	TB_BPF_FD_BSS,
+	TB_BPF_FD_COUNTS_OTHER,
+	TB_BPF_FD_DENIED,
+	TB_BPF_FD_ARGS_SEEN,
+	TB_BPF_FD_PROG_ENTER, /* the programs recursion_misses() asks about */
+	TB_BPF_FD_PROG_EXIT,
+	TB_BPF_FD_PROG_FORK,
+	TB_BPF_FD_PROG_TASK_EXIT,
+	TB_BPF_N_FDS
+};
+
 struct tb_bpf_session {
-	struct tb_record *skel;
-	struct ring_buffer *rb;
+	struct tb_record *skel;      /* the reader's: it loads, attaches and drains */
+	struct ring_buffer *rb;      /* the reader's */
+	struct tb_record__bss *bss;  /* both: the reader's skeleton mmap, the parent's own */
+	int fds[TB_BPF_N_FDS];       /* the parent's, from the reader; -1 until it said "loaded" */
 	struct tb_recording *rec;
+	struct tb_diag *diag;        /* the caller's: a load failure the reader reports lands here */
 	const struct tb_syscall_spec *spec[TB_BPF_N_ARCH][TB_BPF_NR_MAX];
 	struct tb_bpf_tuple *tuples;
 	size_t n_tuples, cap_tuples;
@@ -189,8 +205,11 @@ struct tb_bpf_session {
 	int wake_fd; /* eventfd: the run is over, drain once more and stop */
 	int log_fd;  /* memfd the reader appends to */
 	FILE *log;   /* the reader's buffered stream on it */
+	int sock[2]; /* socketpair: [0] the parent's end, [1] the reader's */
+	pid_t reader;
 	uint64_t token;
 	int marker_nr;
+	int base_filters;
 	struct sock_fprog ceiling; /* tracer/ceiling.h, answered EPERM by the kernel */
 };
 
@@ -435,17 +454,6 @@ static uint64_t cgroup2_id(pid_t pid)
 	return id;
 }
 
-static int hook_parent_started(pid_t child, void *data)
-{
-	struct tb_bpf_session *s = data;
-	uint64_t id = cgroup2_id(child);
-
-	/* Without a cgroup of its own the program checks every task's mark (slower, still exact). */
-	s->skel->bss->target_cgid = id;
-	__atomic_store_n(&s->skel->bss->mode, id ? 1 : 2, __ATOMIC_RELEASE);
-	return 0;
-}
-
 static int hook_child_before_filter(void *data)
 {
 	struct tb_bpf_session *s = data;
@@ -462,7 +470,7 @@ static int hook_child_before_filter(void *data)
 /* Flags @name, on every arch that has it, as one the ceiling may refuse (TB_BPF_SI_REFUSABLE). */
 static int mark_refusable(const char *name, void *data)
 {
-	struct tb_bpf_session *s = data;
+	struct tb_bpf_sysinfo *sysinfo = data;
 
 	for (size_t a = 0; a < TB_BPF_N_ARCH; a++) {
 		int nr = seccomp_syscall_resolve_name_arch(bpf_arch(a)->token, name);
@@ -471,17 +479,18 @@ static int mark_refusable(const char *name, void *data)
 			continue;
 		nr &= ~(int)bpf_arch(a)->nr_bit;
 		if (nr < TB_BPF_NR_MAX)
-			((struct tb_bpf_sysinfo *)&s->skel->rodata->sysinfo[a * TB_BPF_NR_MAX + nr])
-				->flags |= TB_BPF_SI_REFUSABLE;
+			sysinfo[a * TB_BPF_NR_MAX + nr].flags |= TB_BPF_SI_REFUSABLE;
 	}
 	return 0;
 }
 
 /*
- * Encodes core/syscall-specs.c into the program's .rodata table (before load: it is frozen), and
- * flags the calls the ceiling may refuse.
+ * The spec of each (arch, nr) in @s->spec, which both processes read the events with; and with
+ * @sysinfo (the program's .rodata table, before load: it is frozen), core/syscall-specs.c
+ * encoded into it and the calls the ceiling may refuse flagged.
  */
-static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
+static int fill_sysinfo(struct tb_bpf_session *s, struct tb_bpf_sysinfo *sysinfo,
+			struct tb_diag *diag)
 {
 	size_t n_specs;
 	const struct tb_syscall_spec *specs = tb_syscall_specs(&n_specs);
@@ -500,16 +509,18 @@ static int fill_sysinfo(struct tb_bpf_session *s, struct tb_diag *diag)
 			nr &= ~(int)bpf_arch(a)->nr_bit;
 			if (nr >= TB_BPF_NR_MAX)
 				continue;
+			s->spec[a][nr] = sp;
+			if (!sysinfo)
+				continue;
 			r = tb_bpf_sysinfo_from_spec(sp, &si);
 			if (r < 0) {
 				/* The build checks the table (bpf-spec-check): cannot happen. */
 				tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: cannot record %s", sp->name);
 				return r;
 			}
-			memcpy((void *)&s->skel->rodata->sysinfo[a * TB_BPF_NR_MAX + nr], &si, sizeof(si));
-			s->spec[a][nr] = sp;
+			sysinfo[a * TB_BPF_NR_MAX + nr] = si;
 		}
-	return tb_ceiling_each_name(TB_CEILING_DANGEROUS, mark_refusable, s);
+	return sysinfo ? tb_ceiling_each_name(TB_CEILING_DANGEROUS, mark_refusable, sysinfo) : 0;
 }
 
 /* A syscall name from libseccomp, or "__nr_N" (the recording format's name for unknown numbers). */
@@ -528,13 +539,13 @@ static int add_syscall(struct tb_recording *rec, size_t arch, uint32_t nr, uint6
 static int collect_counts(struct tb_bpf_session *s)
 {
 	enum { N = TB_BPF_N_ARCH * TB_BPF_NR_MAX };
-	const volatile __u64 *counts = s->skel->bss->counts;
-	int fd = bpf_map__fd(s->skel->maps.counts_other);
+	const volatile __u64 *counts = s->bss->counts;
+	int fd = s->fds[TB_BPF_FD_COUNTS_OTHER];
 	struct tb_bpf_count_key k, next, *prev = NULL;
 	uint64_t c;
 	int r;
 
-	_Static_assert(sizeof(s->skel->bss->counts) == N * sizeof(__u64), "one count per (arch, nr)");
+	_Static_assert(sizeof(s->bss->counts) == N * sizeof(__u64), "one count per (arch, nr)");
 	/* The program stopped counting (mode 0) and the sandbox is gone: the .bss mmap is final. */
 	for (uint32_t i = 0; i < N; i++) {
 		c = counts[i];
@@ -560,7 +571,7 @@ static int collect_counts(struct tb_bpf_session *s)
 /* The calls the ceiling refused (counted at their sys_exit) into the recording's "denied". */
 static int collect_denied(struct tb_bpf_session *s)
 {
-	int fd = bpf_map__fd(s->skel->maps.denied);
+	int fd = s->fds[TB_BPF_FD_DENIED];
 	struct tb_bpf_count_key k, next, *prev = NULL;
 	uint64_t c;
 	int r;
@@ -587,7 +598,7 @@ static int collect_denied(struct tb_bpf_session *s)
 
 static int collect_args(struct tb_bpf_session *s)
 {
-	int fd = bpf_map__fd(s->skel->maps.args_seen);
+	int fd = s->fds[TB_BPF_FD_ARGS_SEEN];
 
 	for (size_t i = 0; i < s->n_tuples; i++) {
 		const struct tb_bpf_args_key *k = &s->tuples[i].key;
@@ -702,12 +713,27 @@ static int open_libbpf_log(struct tb_diag *diag)
 	return 0;
 }
 
+/* The parent's mapping of the program's .bss (BPF_F_MMAPABLE, as libbpf makes it). */
+static size_t bss_len(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (sizeof(struct tb_record__bss) + page - 1) / page * page;
+}
+
+/* The parent's session; the reader never frees its own (it _exits). */
 static void session_free(struct tb_bpf_session *s)
 {
 	if (!s)
 		return;
-	ring_buffer__free(s->rb);
-	tb_record__destroy(s->skel);
+	if (s->bss)
+		munmap(s->bss, bss_len());
+	for (size_t i = 0; i < TB_BPF_N_FDS; i++)
+		if (s->fds[i] >= 0)
+			close(s->fds[i]);
+	for (size_t i = 0; i < 2; i++)
+		if (s->sock[i] >= 0)
+			close(s->sock[i]);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
 	if (s->log_fd >= 0)
@@ -717,11 +743,9 @@ static void session_free(struct tb_bpf_session *s)
 	free(s);
 }
 
+/* What both processes need before the fork: the channels, the marker, the libbpf log. */
 static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, struct tb_diag *diag)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts);
-	_cleanup_close_ int btf_fd = -1;
-	char btf_path[64];
 	struct tb_bpf_session *s;
 	int r;
 
@@ -729,17 +753,17 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	if (!s)
 		return -ENOMEM;
 	s->rec = rec;
+	s->diag = diag;
+	s->reader = -1;
+	s->sock[0] = s->sock[1] = -1;
+	for (size_t i = 0; i < TB_BPF_N_FDS; i++)
+		s->fds[i] = -1;
 	s->wake_fd = eventfd(0, EFD_CLOEXEC);
 	s->log_fd = memfd_create("tightbox-bpf-events", MFD_CLOEXEC);
-	if (s->wake_fd < 0 || s->log_fd < 0) {
+	if (s->wake_fd < 0 || s->log_fd < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->sock) < 0) {
 		r = tb_negerrno();
-		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: eventfd: %s", strerror(-r));
-		goto fail;
-	}
-	r = tb_ceiling_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(TB_CEILING_ERRNO), TB_CEILING_DANGEROUS,
-			      NULL, NULL, &s->ceiling);
-	if (r < 0) {
-		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: building the ceiling filter: %s",
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: the reader's eventfd, memfd or socket: %s",
 			    strerror(-r));
 		goto fail;
 	}
@@ -752,6 +776,22 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 	r = open_libbpf_log(diag);
 	if (r < 0)
 		goto fail;
+	s->base_filters = own_seccomp_filters() + 1; /* and the ceiling */
+	*out = s;
+	return 0;
+fail:
+	session_free(s);
+	return r;
+}
+
+/* In the reader: open, fill .rodata, load (the verifier), attach, and the ring buffer's reader. */
+static int load_and_attach(struct tb_bpf_session *s, struct tb_diag *diag)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	_cleanup_close_ int btf_fd = -1;
+	char btf_path[64];
+	int r;
+
 	libbpf_set_print(libbpf_quiet);
 	libbpf_last[0] = '\0';
 	libbpf_verifier[0] = '\0';
@@ -768,14 +808,14 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 		r = tb_negerrno();
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: opening the program: %s%s%s",
 			    strerror(-r), *libbpf_last ? ": " : "", libbpf_last);
-		goto fail;
+		return r;
 	}
 	s->skel->rodata->marker_nr = s->marker_nr;
 	s->skel->rodata->marker_token = s->token;
-	s->skel->rodata->base_filters = own_seccomp_filters() + 1; /* and the ceiling */
-	r = fill_sysinfo(s, diag);
+	s->skel->rodata->base_filters = s->base_filters;
+	r = fill_sysinfo(s, (struct tb_bpf_sysinfo *)s->skel->rodata->sysinfo, diag);
 	if (r < 0)
-		goto fail;
+		return r;
 	r = tb_record__load(s->skel);
 	if (r < 0) {
 		/* The verifier's reason beats libbpf's last line ("failed to load BPF skeleton"). */
@@ -784,55 +824,234 @@ static int session_open(struct tb_bpf_session **out, struct tb_recording *rec, s
 			    *libbpf_verifier ? "the verifier refused " : "",
 			    *libbpf_verifier ? libbpf_verifier : libbpf_last);
 		/* The kernel refused the program before anything ran: `auto` records with ptrace. */
-		r = TB_BPF_NOT_LOADED;
-		goto fail;
+		return TB_BPF_NOT_LOADED;
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, s, NULL);
 	if (!s->rb) {
 		r = tb_negerrno();
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: ring buffer: %s", strerror(-r));
-		goto fail;
+		return r;
 	}
 	r = tb_record__attach(s->skel);
 	if (r < 0) {
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: attaching to sys_enter/sys_exit: %s%s%s",
 			    strerror(-r), *libbpf_last ? ": " : "", libbpf_last);
-		goto fail;
+		return r;
 	}
-	*out = s;
 	return 0;
-fail:
-	session_free(s);
-	return r;
 }
 
 /*
- * Puts what the program or the reader could not record into the recording ("lost", see
- * docs/recording-format.md) and the run's warnings, instead of dropping it silently.
+ * The reader's first message: 0 and the fds (SCM_RIGHTS, in enum order) once the program is
+ * attached, or the error and its diagnostic. Its last one, after the final drain, is a single
+ * TB_BPF_READER_DONE byte: without it the log is not whole, whoever reaped the reader.
  */
+struct tb_bpf_loaded {
+	int r;
+	struct tb_diag diag;
+};
+
+#define TB_BPF_READER_DONE 'd'
+
+union tb_bpf_fds_cmsg {
+	char buf[CMSG_SPACE(sizeof(int) * TB_BPF_N_FDS)];
+	struct cmsghdr align;
+};
+
+/* In the reader: tells the parent @r, with @diag on failure and the object's fds on success. */
+static int send_loaded(struct tb_bpf_session *s, int r, const struct tb_diag *diag)
+{
+	struct tb_bpf_loaded m = {.r = r};
+	union tb_bpf_fds_cmsg u;
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	memset(&u, 0, sizeof(u));
+	if (r < 0) {
+		m.diag = *diag;
+	} else {
+		const int fds[TB_BPF_N_FDS] = {
+		    [TB_BPF_FD_BSS] = bpf_map__fd(s->skel->maps.bss),
+		    [TB_BPF_FD_COUNTS_OTHER] = bpf_map__fd(s->skel->maps.counts_other),
+		    [TB_BPF_FD_DENIED] = bpf_map__fd(s->skel->maps.denied),
+		    [TB_BPF_FD_ARGS_SEEN] = bpf_map__fd(s->skel->maps.args_seen),
+		    [TB_BPF_FD_PROG_ENTER] = bpf_program__fd(s->skel->progs.tb_sys_enter),
+		    [TB_BPF_FD_PROG_EXIT] = bpf_program__fd(s->skel->progs.tb_sys_exit),
+		    [TB_BPF_FD_PROG_FORK] = bpf_program__fd(s->skel->progs.tb_fork),
+		    [TB_BPF_FD_PROG_TASK_EXIT] = bpf_program__fd(s->skel->progs.tb_exit),
+		};
+		struct cmsghdr *cm;
+
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(fds));
+		memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	}
+	return sendmsg(s->sock[1], &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(m) ? 0 : tb_negerrno();
+}
+
+/*
+ * In the parent (parent_started, before the sandbox child is released): waits for the reader's
+ * first message and takes the object's fds, or its load failure (diagnostic and code as the
+ * reader found them). Never hangs: the reader exiting closes its end of the socket.
+ */
+static int wait_loaded(struct tb_bpf_session *s)
+{
+	struct tb_bpf_loaded m;
+	union tb_bpf_fds_cmsg u;
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+	void *bss;
+	ssize_t n;
+	int st = 0, r;
+
+	do
+		n = recvmsg(s->sock[0], &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		r = tb_negerrno();
+		tb_diag_set(s->diag, NULL, 0, 0, "--backend", "bpf: waiting for the program: %s",
+			    strerror(-r));
+		return r;
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			memcpy(s->fds, CMSG_DATA(cm), (k < TB_BPF_N_FDS ? k : TB_BPF_N_FDS) * sizeof(int));
+		}
+	if (n == 0) {
+		/* It died before it could say: what killed it is its status. */
+		while (waitpid(s->reader, &st, 0) < 0 && errno == EINTR)
+			;
+		s->reader = -1;
+		tb_diag_set(s->diag, NULL, 0, 0, "--backend",
+			    "bpf: the reader exited before the program was attached (status %d)", st);
+		return -EIO;
+	}
+	if (n != (ssize_t)sizeof(m) || (m.r == 0 && s->fds[TB_BPF_N_FDS - 1] < 0)) {
+		tb_diag_set(s->diag, NULL, 0, 0, "--backend", "bpf: a short message from the reader");
+		return -EIO;
+	}
+	if (m.r < 0) {
+		*s->diag = m.diag;
+		return m.r;
+	}
+	bss = mmap(NULL, bss_len(), PROT_READ | PROT_WRITE, MAP_SHARED, s->fds[TB_BPF_FD_BSS], 0);
+	if (bss == MAP_FAILED) {
+		r = tb_negerrno();
+		tb_diag_set(s->diag, NULL, 0, 0, "--backend", "bpf: mapping .bss: %s", strerror(-r));
+		return r;
+	}
+	s->bss = bss;
+	return 0;
+}
+
+static int hook_parent_started(pid_t child, void *data)
+{
+	struct tb_bpf_session *s = data;
+	uint64_t id;
+	int r;
+
+	r = wait_loaded(s);
+	if (r < 0)
+		return r;
+	id = cgroup2_id(child);
+	/* Without a cgroup of its own the program checks every task's mark (slower, still exact). */
+	s->bss->target_cgid = id;
+	__atomic_store_n(&s->bss->mode, id ? 1 : 2, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * The reader: loads and attaches the program while the parent builds the sandbox, hands the
+ * parent what it reads after the run, then drains the ring buffer until the parent wakes it. The
+ * attach links are its own: the programs stay attached exactly while it lives.
+ */
+static __attribute__((noreturn)) void reader_main(struct tb_bpf_session *s, pid_t parent)
+{
+	const char done = TB_BPF_READER_DONE;
+	struct tb_diag d = {0};
+	int r;
+
+	/* The reader must not outlive us, nor take the signals meant for tightbox. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	close(TB_TAKE_FD(s->sock[0]));
+	r = load_and_attach(s, &d);
+	if (send_loaded(s, r, &d) < 0 || r < 0)
+		_exit(1);
+	s->log = fdopen(dup(s->log_fd), "w");
+	if (!s->log)
+		_exit(1);
+	drain(s);
+	if (send(s->sock[1], &done, 1, MSG_NOSIGNAL) != 1)
+		_exit(1);
+	_exit(0);
+}
+
+/*
+ * Ends the reader: after a run it drains what is left and says it is done; after a failed one it
+ * is killed. Whether it wrote its whole log; *@status is its wait status, or -1 when someone else
+ * reaped it (the supervisor's wait for any child does, when it dies during the run).
+ */
+static bool reader_stop(struct tb_bpf_session *s, bool ran, int *status)
+{
+	char done = 0;
+	ssize_t n = 0;
+
+	*status = -1;
+	if (s->reader < 0)
+		return false;
+	if (s->bss) /* Stop counting: nothing the sandbox left behind can add to the maps. */
+		__atomic_store_n(&s->bss->mode, 0, __ATOMIC_RELEASE);
+	if (ran && eventfd_write(s->wake_fd, 1) == 0) {
+		do
+			n = recv(s->sock[0], &done, 1, 0);
+		while (n < 0 && errno == EINTR);
+	} else {
+		kill(s->reader, SIGKILL);
+	}
+	while (waitpid(s->reader, status, 0) < 0 && errno == EINTR)
+		;
+	s->reader = -1;
+	return n == 1 && done == TB_BPF_READER_DONE;
+}
+
 /*
  * Invocations the kernel skipped because the program was already running on that CPU (its
  * recursion guard): each is a syscall enter or exit nobody saw.
  */
 static uint64_t recursion_misses(struct tb_bpf_session *s)
 {
-	struct bpf_program *progs[] = {s->skel->progs.tb_sys_enter, s->skel->progs.tb_sys_exit,
-				       s->skel->progs.tb_fork, s->skel->progs.tb_exit};
 	uint64_t n = 0;
 
-	for (size_t i = 0; i < TB_ARRAY_SIZE(progs); i++) {
+	for (size_t i = TB_BPF_FD_PROG_ENTER; i <= TB_BPF_FD_PROG_TASK_EXIT; i++) {
 		struct bpf_prog_info info = {0};
 		__u32 len = sizeof(info);
 
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len) == 0)
+		if (bpf_obj_get_info_by_fd(s->fds[i], &info, &len) == 0)
 			n += info.recursion_misses;
 	}
 	return n;
 }
 
-static int report_lost(struct tb_bpf_session *s, struct tb_run_result *res, int reader_status)
+/*
+ * Puts what the program or the reader could not record into the recording ("lost", see
+ * docs/recording-format.md) and the run's warnings, instead of dropping it silently.
+ */
+static int report_lost(struct tb_bpf_session *s, struct tb_run_result *res, bool reader_done,
+		       int reader_status)
 {
-	const struct tb_bpf_lost *l = &s->skel->bss->lost;
+	const struct tb_bpf_lost *l = &s->bss->lost;
 	uint64_t missed = recursion_misses(s);
 	int r = 0;
 
@@ -855,7 +1074,7 @@ static int report_lost(struct tb_bpf_session *s, struct tb_run_result *res, int 
 			r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf",
 						"bpf: %llu %s", (unsigned long long)kinds[i].n,
 						kinds[i].what);
-	if (r >= 0 && !(WIFEXITED(reader_status) && WEXITSTATUS(reader_status) == 0)) {
+	if (r >= 0 && !reader_done) {
 		s->rec->lost.events++;
 		r = tb_run_result_warnf(res, TB_WARN_RECORDING_INCOMPLETE, "bpf",
 					"bpf: the reader failed (status %d): files and arguments may be "
@@ -871,8 +1090,9 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	struct tb_bpf_session *s = NULL;
 	struct tb_run_hooks hooks = {0};
 	char why[128];
-	pid_t parent = getpid(), reader;
-	int reader_status = 0;
+	pid_t parent = getpid();
+	bool reader_done;
+	int reader_status;
 	int r;
 
 	r = tb_bpf_available(why, sizeof(why));
@@ -883,36 +1103,39 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 	r = session_open(&s, rec, diag);
 	if (r < 0)
 		return r;
-	reader = fork();
-	if (reader < 0) {
+	/* The reader loads the program (the verifier and the maps: most of the recorder's fixed
+	 * cost) while tb_run() builds the sandbox; parent_started waits for it. */
+	s->reader = fork();
+	if (s->reader < 0) {
 		r = tb_negerrno();
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: starting the reader: %s", strerror(-r));
 		goto out;
 	}
-	if (reader == 0) {
-		/* The reader must not outlive us, nor take the signals meant for tightbox. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		signal(SIGINT, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		s->log = fdopen(dup(s->log_fd), "w");
-		if (!s->log)
-			_exit(1);
-		drain(s);
-		_exit(0);
+	if (s->reader == 0)
+		reader_main(s, parent);
+	close(TB_TAKE_FD(s->sock[1]));
+	r = tb_ceiling_filter(SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(TB_CEILING_ERRNO), TB_CEILING_DANGEROUS,
+			      NULL, NULL, &s->ceiling);
+	if (r < 0) {
+		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: building the ceiling filter: %s",
+			    strerror(-r));
+		goto out;
 	}
+	r = fill_sysinfo(s, NULL, diag);
+	if (r < 0)
+		goto out;
 	hooks.data = s;
 	hooks.skip_filter = !enforce;
 	hooks.child_before_filter = hook_child_before_filter;
 	hooks.parent_started = hook_parent_started;
 	r = tb_run(c, &hooks, res, diag);
-	/* Stop counting before reading: nothing the sandbox left behind can add to the maps. */
-	__atomic_store_n(&s->skel->bss->mode, 0, __ATOMIC_RELEASE);
-	if (eventfd_write(s->wake_fd, 1) < 0)
-		kill(reader, SIGKILL); /* cannot happen on a fresh eventfd; never hang here */
-	while (waitpid(reader, &reader_status, 0) < 0 && errno == EINTR)
-		;
+	reader_done = reader_stop(s, r == 0, &reader_status);
+	if (r == TB_BPF_NOT_LOADED) {
+		/* Nothing of the command ran: the result is as empty as if tb_run() had not been
+		 * called (`auto` runs it again with ptrace), the diagnostic the reader's. */
+		tb_run_result_free(res);
+		goto out;
+	}
 	if (r < 0)
 		goto out;
 	r = replay(s);
@@ -926,8 +1149,10 @@ int tb_bpf_record(const struct tb_run_config *c, bool enforce, struct tb_recordi
 		tb_diag_set(diag, NULL, 0, 0, "--backend", "bpf: reading the maps: %s", strerror(-r));
 		goto out;
 	}
-	r = report_lost(s, res, reader_status);
+	r = report_lost(s, res, reader_done, reader_status);
 out:
+	if (s->reader > 0)
+		reader_stop(s, false, &reader_status);
 	session_free(s);
 	return r;
 }

@@ -185,6 +185,21 @@ static __always_inline __u64 wake_flags(void)
 									     : BPF_RB_NO_WAKEUP;
 }
 
+/*
+ * Wakes the reader at once: a successful exec's executable is named through /proc/PID/exe while
+ * the task lives, and a short program is gone before the reader's next poll. A record shorter
+ * than an event, which the reader skips.
+ */
+static __always_inline void wake_reader(void)
+{
+	__u64 *w = bpf_ringbuf_reserve(&events, sizeof(*w), 0);
+
+	if (w) {
+		*w = 0;
+		bpf_ringbuf_submit(w, BPF_RB_FORCE_WAKEUP);
+	}
+}
+
 static __always_inline void emit_args(const struct tb_bpf_args_key *k)
 {
 	struct tb_bpf_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
@@ -735,6 +750,8 @@ int BPF_PROG(tb_sys_exit, struct pt_regs *raw_regs, long ret)
 		    bpf_probe_read_kernel(&sc->buf[TB_REL], TB_BPF_PATH_MAX, x->path) == 0)
 			tb_record_rel(&k, sc, n, x->dirfd);
 		bpf_map_delete_elem(&execs, &tid);
+		if (ok)
+			wake_reader();
 		return 0;
 	}
 	case TB_BPF_K_MMAP:
