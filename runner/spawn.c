@@ -22,6 +22,13 @@
 #include "core/util.h"
 #include "runner/internal.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define TB_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define TB_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* Limits: cgroups (v2, v1 or hybrid); rlimits only where no cgroup can be created. */
 static void make_cgroups(const struct tb_run_config *c, struct tb_sandbox *sb,
 			 struct tb_run_result *res)
@@ -432,8 +439,13 @@ void tb_sandbox_done(struct tb_sandbox *sb)
 			;
 	sb->janitor = -1;
 	close_pair(sb->lifeline);
-	if (sb->janitor_area)
+	if (sb->janitor_area) {
+		/* Under ASan the janitor's frames left their redzones poisoned in the shadow of its
+		 * stack (it was killed inside janitor_main, and ASan knows nothing of a CLONE_VM
+		 * child's stack); a later mapping at this address would inherit them. */
+		TB_ASAN_UNPOISON(sb->janitor_area, sizeof(struct janitor_area));
 		munmap(TB_TAKE_PTR(sb->janitor_area), sizeof(struct janitor_area));
+	}
 	if (sb->sigfd >= 0)
 		close(TB_TAKE_FD(sb->sigfd));
 	if (sb->mask_set) {
