@@ -189,10 +189,8 @@ static int apparmor_compiles(const char *path)
 	return -EINVAL;
 }
 
-/* The output folder: created when missing (its parent must exist); anything else that is not a
- * directory is refused before a recording is read. 0, or -errno after printing why. */
-/* The output folder @dir, made when missing: 0, or the exit status after saying why not (a
- * non-directory there is bad input, anything else a write failure). */
+/* The output folder @dir, made when missing (its parent must exist): 0, or the exit status after
+ * saying why not (a non-directory there is bad input, anything else a write failure). */
 static int output_dir(const char *dir)
 {
 	struct stat st;

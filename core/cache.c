@@ -98,31 +98,19 @@ int tb_cache_entry_path(const char *name, const char *key, size_t key_len, char 
 	return tb_cache_entry_pathv(name, &v, 1, out, size);
 }
 
-/* Opens the entry @path: -EPERM unless a regular file of the caller's, private, <= @max bytes. */
-static int open_entry(const char *path, size_t max, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return tb_negerrno();
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != geteuid() ||
-	    (st->st_mode & 077) || (uint64_t)st->st_size > max) {
-		close(fd);
-		return -EPERM;
-	}
-	return fd;
-}
-
 int tb_cache_map(const char *path, size_t max, const char **data, size_t *len)
 {
-	struct stat st = {0}; /* filled by open_entry() whenever it returns an fd */
-	_cleanup_close_ int fd = open_entry(path, max, &st);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
 	void *p;
 
 	*data = NULL;
 	*len = 0;
 	if (fd < 0)
-		return fd;
+		return tb_negerrno();
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) || (uint64_t)st.st_size > max)
+		return -EPERM;
 	if (st.st_size == 0)
 		return 0;
 	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -130,24 +118,5 @@ int tb_cache_map(const char *path, size_t max, const char **data, size_t *len)
 		return tb_negerrno();
 	*data = p;
 	*len = (size_t)st.st_size;
-	return 0;
-}
-
-int tb_cache_read(const char *path, size_t max, char **data, size_t *len)
-{
-	struct stat st = {0}; /* filled by open_entry() whenever it returns an fd */
-	_cleanup_close_ int fd = open_entry(path, max, &st);
-	_cleanup_free_ char *buf = NULL;
-
-	if (fd < 0)
-		return fd;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	if (read(fd, buf, (size_t)st.st_size) != st.st_size)
-		return -EIO;
-	buf[st.st_size] = '\0';
-	*len = (size_t)st.st_size;
-	*data = TB_TAKE_PTR(buf);
 	return 0;
 }

@@ -19,18 +19,13 @@ int tb_cache_entry_pathv(const char *name, const struct iovec *key, size_t n, ch
 			 size_t size);
 
 /*
- * Reads the cache entry @path: NUL-terminated into @data (caller frees), its length in @len.
- * -EPERM unless it is a regular file of the caller's, private, of at most @max bytes; never
- * follows a symlink. 0 or -errno.
- */
-int tb_cache_read(const char *path, size_t max, char **data, size_t *len);
-
-/*
- * The same checks, but the entry is mapped read-only instead of copied (no buffer to fault in:
- * the page cache's pages are mapped, a few per fault). Entries are only ever replaced by rename
- * (tb_write_file_atomic), never rewritten in place, so the mapping stays whole; only another
- * process of the caller's own uid truncating it could make a read fault. Release it with
- * munmap(@data, @len) when @len > 0 (an empty entry is not mapped: @data is NULL). 0 or -errno.
+ * Maps the cache entry @path read-only into @data, its length in @len: -EPERM unless it is a
+ * regular file of the caller's, private, of at most @max bytes; never follows a symlink. Mapped,
+ * not copied: no buffer to fault in (the page cache's pages are mapped, a few per fault). Entries
+ * are only ever replaced by rename (tb_write_file_atomic), never rewritten in place, so the mapping
+ * stays whole; only another process of the caller's own uid truncating it could make a read fault.
+ * Release it with munmap(@data, @len) when @len > 0 (an empty entry is not mapped: @data is NULL).
+ * 0 or -errno.
  */
 int tb_cache_map(const char *path, size_t max, const char **data, size_t *len);
 

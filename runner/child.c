@@ -74,7 +74,7 @@ struct tree {
 /*
  * The symlink targets of the trees, packed: room for MAX_ENTRIES targets of PATH_MAX each, so it
  * never runs out, but only the pages the targets fill are touched (a 4 KB target buffer in each
- * tree made every entry of the array its own stack page: ~20 page faults in every sandbox's setup).
+ * tree made every entry of the array its own stack page: ~9 more page faults in every setup).
  */
 struct links {
 	char buf[MAX_ENTRIES * 4096];

@@ -154,9 +154,10 @@ enum tb_run_stage {
 	TB_RUN_STAGE_PRIVS,        /* child: rlimits, AppArmor, capabilities, uid, no_new_privs */
 	TB_RUN_STAGE_LANDLOCK,
 	TB_RUN_STAGE_LOOKUP,       /* child: find the command */
-	/* A recorder's hook, the filter, execve and the program itself, until the init is reaped. The filter's load is
-	 * not timed on its own: a timestamp after it could be a syscall the profile refuses (where
-	 * the clock has no vDSO), and nothing of tightbox's but execve runs under the filter. */
+	/* A recorder's hook, the filter, execve and the program itself, until the init is reaped.
+	 * The filter's load is not timed on its own: a timestamp after it could be a syscall the
+	 * profile refuses (where the clock has no vDSO), and nothing of tightbox's but execve runs
+	 * under the filter. */
 	TB_RUN_STAGE_EXEC,
 	TB_RUN_STAGE_DRAIN,        /* output drained, result assembled */
 	TB_RUN_STAGE_TEARDOWN,     /* cgroups removed, janitor ended, fds closed */

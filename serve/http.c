@@ -1814,13 +1814,15 @@ int tb_serve_run(const struct tb_serve_config *c, struct tb_diag *d)
 	}
 	if ((r = start_daemon(&s, lfd, d)) < 0)
 		goto out_mask;
-	if (s.n_pools && (r = -pthread_create(&pool_thread, NULL, pool_main, &s)) == 0)
+	if (s.n_pools) {
+		if ((r = -pthread_create(&pool_thread, NULL, pool_main, &s)) < 0) {
+			tb_diag_set(d, NULL, 0, 0, "--pool", "cannot start the pool thread: %s",
+				    strerror(-r));
+			MHD_stop_daemon(s.mhd);
+			lfd = -1;
+			goto out_mask;
+		}
 		pool_running = true;
-	else if (s.n_pools) {
-		tb_diag_set(d, NULL, 0, 0, "--pool", "cannot start the pool thread: %s", strerror(-r));
-		MHD_stop_daemon(s.mhd);
-		lfd = -1;
-		goto out_mask;
 	}
 	logf_(&s, TB_SERVE_LOG_INFO, "listening on %s%s: %u workers, queue %u, %zu profile(s)%s, "
 	      "warm pool %u%s%s", c->listen ? "" : "unix:", c->listen ? c->listen : c->socket_path,

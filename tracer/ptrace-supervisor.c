@@ -270,8 +270,10 @@ int tb_sv_read_string(pid_t pid, uint64_t addr, char *buf, size_t size)
 	bool terminated;
 	ssize_t n = tb_sv_read_str(pid, addr, buf, size, &terminated);
 
-	if (n < 0 || terminated)
-		return n < 0 ? (int)n : 0;
+	if (n < 0)
+		return (int)n;
+	if (terminated)
+		return 0;
 	return (size_t)n == size ? -ENAMETOOLONG : -EFAULT;
 }
 

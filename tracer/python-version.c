@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -190,19 +191,24 @@ static bool valid_version(const char *v, size_t n)
 
 static char *cache_get(const char *key, size_t key_len)
 {
-	_cleanup_free_ char *data = NULL;
+	const char *data, *v, *nl;
 	char path[320];
-	size_t len = 0, n;
+	char *version = NULL;
+	size_t len = 0;
 
 	if (tb_cache_entry_path(TB_PYVER_CACHE, key, key_len, path, sizeof(path)) < 0 ||
-	    tb_cache_read(path, 4096, &data, &len) < 0)
+	    tb_cache_map(path, 4096, &data, &len) < 0)
 		return NULL;
-	if (len <= key_len || memcmp(data, key, key_len))
-		return NULL; /* another interpreter with the same index, or an older one */
-	n = strcspn(data + key_len, "\n");
-	if (!valid_version(data + key_len, n) || data[key_len + n] != '\n')
-		return NULL;
-	return strndup(data + key_len, n);
+	/* Another interpreter with the same index, or an older one, fails the key compare. */
+	if (len > key_len && !memcmp(data, key, key_len)) {
+		v = data + key_len;
+		nl = memchr(v, '\n', len - key_len);
+		if (nl && valid_version(v, (size_t)(nl - v)))
+			version = strndup(v, (size_t)(nl - v));
+	}
+	if (len)
+		munmap((void *)data, len);
+	return version;
 }
 
 struct pyver_entry {
